@@ -1,0 +1,14 @@
+import { ApiError } from "@/http/errors";
+import { withPublic } from "@/http/wrappers";
+
+// Any /api/* path no route matches: a JSON 404 instead of Next's HTML page.
+const notFound = withPublic(async ({ url }) => {
+  throw new ApiError("not_found", `No API route matches ${url.pathname}.`);
+});
+
+export const GET = notFound;
+export const POST = notFound;
+export const PUT = notFound;
+export const PATCH = notFound;
+export const DELETE = notFound;
+export const HEAD = notFound;

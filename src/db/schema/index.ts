@@ -1,0 +1,2 @@
+// One Drizzle schema for every driver, split by context. Each context adds its file here.
+export * from "./auth";

@@ -1,0 +1,134 @@
+/**
+ * Configuration: one zod schema over `process.env`, read lazily (never at module scope),
+ * because serverless runtimes may inject the environment per request.
+ *
+ * Production is `VERCEL` set or `APP_ENV=production`. There every secret of REQUIRED_IN_PRODUCTION
+ * must be set, and a missing one stops the start with a message naming it. Elsewhere a missing
+ * secret gets a random development value kept in `<DATA_DIR>/secrets.json` (mode 0600), so the
+ * platform starts with no configuration at all and keeps the same secrets across restarts.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const envSchema = z.object({
+  NODE_ENV: optionalString,
+  APP_ENV: optionalString,
+  VERCEL: optionalString,
+  DATA_DIR: optionalString,
+  DATABASE_URL: optionalString,
+  /** Forces a driver (`pglite`, `pg`, `neon`) instead of guessing it from DATABASE_URL. */
+  DATABASE_DRIVER: z.enum(["pglite", "pg", "neon"]).optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  ADMIN_API_KEY: optionalString,
+  CRON_SECRET: optionalString,
+  INTER_AGENT_SECRET: optionalString,
+  SESSION_SECRET: optionalString,
+  ENCRYPTION_KEYS: optionalString,
+  SHOPIFY_WEBHOOK_SECRET: optionalString,
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  SMTP_URL: optionalString,
+  SLACK_WEBHOOK_URL: optionalString,
+  ALERT_EMAIL: optionalString,
+  HTTP_STEP_ALLOWED_HOSTS: optionalString,
+  SUPPLIER_API_URL: optionalString,
+  OPENAI_API_KEY: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  PUBLIC_BASE_URL: optionalString,
+  /** Largest accepted JSON body, in bytes (default 1 MiB). */
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Secrets the platform generates locally and demands in production. */
+export const GENERATED_SECRETS = ["CRON_SECRET", "INTER_AGENT_SECRET", "SESSION_SECRET", "ENCRYPTION_KEYS"] as const;
+export type GeneratedSecret = (typeof GENERATED_SECRETS)[number];
+
+/** In production these must be set; the platform refuses to start without them. */
+export const REQUIRED_IN_PRODUCTION = ["DATABASE_URL", "ADMIN_API_KEY", ...GENERATED_SECRETS] as const;
+
+export class ConfigError extends Error {
+  readonly code = "config_error" as const;
+}
+
+export function isProduction(source: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(source.VERCEL?.trim()) || source.APP_ENV?.trim() === "production";
+}
+
+/** Parses the environment. Throws ConfigError naming each invalid variable. */
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Invalid configuration: ${names}`);
+  }
+  return parsed.data;
+}
+
+/** Where local state lives: the embedded database, generated secrets, the admin key. */
+export function dataDir(source: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(/*turbopackIgnore: true*/ source.DATA_DIR?.trim() || ".data");
+}
+
+/**
+ * Fails with one clear message when production is missing a required variable.
+ * Called at server start (instrumentation) and by the migrate command.
+ */
+export function assertProductionConfig(source: NodeJS.ProcessEnv = process.env): void {
+  if (!isProduction(source)) return;
+  const env = readEnv(source);
+  const missing = REQUIRED_IN_PRODUCTION.filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `Missing required configuration in production: ${missing.join(", ")}. ` +
+        `Set ${missing.length === 1 ? "it" : "them"} in the environment (see .env.example).`,
+    );
+  }
+}
+
+function generateSecret(name: GeneratedSecret): string {
+  const value = randomBytes(32).toString("base64url");
+  // ENCRYPTION_KEYS is a versioned list: "<version>:<base64 32-byte key>[,...]".
+  return name === "ENCRYPTION_KEYS" ? `1:${randomBytes(32).toString("base64")}` : value;
+}
+
+const devSecretsCache = new Map<string, Record<string, string>>();
+
+function loadDevSecrets(dir: string): Record<string, string> {
+  const cached = devSecretsCache.get(dir);
+  if (cached) return cached;
+  const file = path.join(dir, "secrets.json");
+  let stored: Record<string, string> = {};
+  if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+  const missing = GENERATED_SECRETS.filter((name) => !stored[name]);
+  if (missing.length > 0) {
+    for (const name of missing) stored[name] = generateSecret(name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify(stored, null, 2) + "\n", { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  devSecretsCache.set(dir, stored);
+  return stored;
+}
+
+/**
+ * The value of a secret: from the environment, or (outside production) the generated
+ * development value kept under DATA_DIR. Never returns an empty string.
+ */
+export function getSecret(name: GeneratedSecret, source: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = source[name]?.trim();
+  if (fromEnv) return fromEnv;
+  if (isProduction(source)) throw new ConfigError(`Missing required configuration in production: ${name}.`);
+  const value = loadDevSecrets(dataDir(source))[name];
+  if (!value) throw new ConfigError(`Could not generate a development value for ${name}.`);
+  return value;
+}

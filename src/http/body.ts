@@ -1,0 +1,74 @@
+/**
+ * Request bodies: size limit (413), content type (415), JSON syntax (400) and schema (400),
+ * in that order. The body is read as a stream and abandoned as soon as it passes the limit,
+ * so a huge upload costs at most `limit` bytes of memory, whatever Content-Length claims.
+ */
+import type { z } from "zod";
+import { readEnv } from "@/env";
+import { ApiError } from "./errors";
+
+export function maxBodyBytes(): number {
+  return readEnv().MAX_BODY_BYTES;
+}
+
+export async function readRawBody(req: Request, limit = maxBodyBytes()): Promise<string> {
+  const declared = Number(req.headers.get("content-length"));
+  const tooLarge = () =>
+    new ApiError("payload_too_large", `The request body is larger than ${limit} bytes.`, { limitBytes: limit });
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export function isJsonContentType(header: string | null): boolean {
+  if (!header) return false;
+  const type = header.split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
+export function assertJsonContentType(req: Request): void {
+  if (!isJsonContentType(req.headers.get("content-type"))) {
+    throw new ApiError("unsupported_media_type", "The request body must be JSON (Content-Type: application/json).", {
+      received: req.headers.get("content-type"),
+    });
+  }
+}
+
+export function parseJsonText<S extends z.ZodType>(raw: string, schema: S): z.output<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new ApiError("invalid_json", "The request body is not valid JSON.", {
+      reason: error instanceof Error ? error.message : String(error),
+    });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    throw new ApiError("validation_failed", "The request body is invalid.", details);
+  }
+  return parsed.data;
+}
+
+export function parseQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S> {
+  const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    throw new ApiError("validation_failed", "The query string is invalid.", details);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,212 @@
+/**
+ * One wrapper per kind of caller. Every exported route handler is built by one of them
+ * (tests/unit/http/routes-are-wrapped.test.ts fails otherwise):
+ * - `withPublic`    anyone (health, the client's pages' APIs);
+ * - `withApiKey`    `Authorization: Bearer <api key>` with a minimum role; mutating calls are audited;
+ * - `withCron`      `Authorization: Bearer <CRON_SECRET>` (Vercel cron, self-continuation);
+ * - `withSignedCall` `X-Orchestrator-Signature` over the raw body (agents, callbacks);
+ * - `withWebhook`   a provider's own signature over the raw body (Shopify, Stripe).
+ * Each one maps errors through the one error table, logs one line per request, and never lets
+ * an exception become anything but the JSON error body.
+ */
+import type { z } from "zod";
+import { getDb, type Db } from "@/db/client";
+import { getSecret } from "@/env";
+import { authenticateApiKey } from "@/auth/api-keys";
+import { recordAudit } from "@/auth/audit";
+import { hasRole, type Principal, type Role } from "@/auth/roles";
+import { safeEqual } from "@/auth/secrets";
+import { SIGNATURE_HEADER, verifySignature } from "@/auth/signature";
+import { log } from "@/observability/log";
+import { assertJsonContentType, parseJsonText, parseQuery, readRawBody } from "./body";
+import { ApiError, errorResponse, toApiError } from "./errors";
+
+export const WRAPPED = Symbol.for("agent-orchestrator.route-wrapper");
+export type WrapperKind = "public" | "api-key" | "cron" | "signed" | "webhook";
+
+/** What Next passes as the second argument of a route handler. */
+export interface RouteContext {
+  params?: Promise<Record<string, string | string[] | undefined>>;
+}
+
+export type RouteHandler = ((req: Request, route?: RouteContext) => Promise<Response>) & { [WRAPPED]: WrapperKind };
+
+export interface BaseContext {
+  req: Request;
+  url: URL;
+  params: Record<string, string>;
+  /** Parses the query string with a schema (400 on failure). */
+  query<S extends z.ZodType>(schema: S): z.output<S>;
+  /** Reads and validates the JSON body (415, 413, 400 on failure). */
+  json<S extends z.ZodType>(schema: S): Promise<z.output<S>>;
+}
+
+export interface PublicContext extends BaseContext {
+  getDb(): Promise<Db>;
+}
+export interface ApiKeyContext extends BaseContext {
+  db: Db;
+  principal: Principal;
+  /** What the audit entry of this call names as its target and extra details. */
+  audit: { target?: string; details?: Record<string, unknown> };
+}
+export interface CronContext extends BaseContext {
+  db: Db;
+}
+export interface RawBodyContext extends BaseContext {
+  db: Db;
+  rawBody: string;
+}
+
+async function resolveParams(route?: RouteContext): Promise<Record<string, string>> {
+  const raw = (await route?.params) ?? {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join("/") : v;
+  return out;
+}
+
+function baseContext(req: Request, params: Record<string, string>, rawBody?: string): BaseContext {
+  const url = new URL(req.url);
+  return {
+    req,
+    url,
+    params,
+    query: (schema) => parseQuery(url, schema),
+    json: async (schema) => {
+      assertJsonContentType(req);
+      return parseJsonText(rawBody ?? (await readRawBody(req)), schema);
+    },
+  };
+}
+
+function bearerToken(req: Request): string | null {
+  const header = req.headers.get("authorization");
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+function unauthorized(message: string): ApiError {
+  return new ApiError("unauthorized", message, undefined, { headers: { "WWW-Authenticate": 'Bearer realm="api"' } });
+}
+
+/** Runs a handler, maps whatever it throws, logs the request. */
+async function run(kind: WrapperKind, req: Request, fn: () => Promise<Response>): Promise<Response> {
+  const started = performance.now();
+  let response: Response;
+  try {
+    response = await fn();
+  } catch (error) {
+    const { apiError, internal } = toApiError(error);
+    if (internal) log.error("request failed", { method: req.method, path: new URL(req.url).pathname, error });
+    response = errorResponse(apiError);
+  }
+  log.info("request", {
+    kind,
+    method: req.method,
+    path: new URL(req.url).pathname,
+    status: response.status,
+    ms: Math.round((performance.now() - started) * 10) / 10,
+  });
+  return response;
+}
+
+function brand(kind: WrapperKind, fn: (req: Request, route?: RouteContext) => Promise<Response>): RouteHandler {
+  return Object.assign(fn, { [WRAPPED]: kind });
+}
+
+export function withPublic(handler: (ctx: PublicContext) => Promise<Response>): RouteHandler {
+  return brand("public", (req, route) =>
+    run("public", req, async () => handler({ ...baseContext(req, await resolveParams(route)), getDb })),
+  );
+}
+
+export interface ApiKeyOptions {
+  role: Role;
+  /** The audit log's name for this action (mutating methods only), e.g. `keys.create`. */
+  action?: string;
+}
+
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export function withApiKey(options: ApiKeyOptions, handler: (ctx: ApiKeyContext) => Promise<Response>): RouteHandler {
+  return brand("api-key", (req, route) =>
+    run("api-key", req, async () => {
+      const token = bearerToken(req);
+      if (!token) throw unauthorized("An API key is required (Authorization: Bearer <key>).");
+      const db = await getDb();
+      const principal = await authenticateApiKey(db, token);
+      if (!principal) throw unauthorized("The API key is unknown or revoked.");
+      const params = await resolveParams(route);
+      const ctx: ApiKeyContext = { ...baseContext(req, params), db, principal, audit: { target: params.id } };
+      const audited = MUTATING.has(req.method);
+      let response: Response;
+      try {
+        if (!hasRole(principal.role, options.role)) {
+          throw new ApiError("forbidden", `This action needs the ${options.role} role; this key has ${principal.role}.`);
+        }
+        response = await handler(ctx);
+      } catch (error) {
+        if (!audited) throw error;
+        const { apiError } = toApiError(error);
+        await audit(db, req, options, ctx, apiError.status);
+        throw error;
+      }
+      if (audited) await audit(db, req, options, ctx, response.status);
+      return response;
+    }),
+  );
+}
+
+async function audit(db: Db, req: Request, options: ApiKeyOptions, ctx: ApiKeyContext, outcome: number): Promise<void> {
+  try {
+    await recordAudit(db, {
+      actor: ctx.principal.actor,
+      keyId: ctx.principal.keyId,
+      action: options.action ?? `${req.method} ${ctx.url.pathname}`,
+      target: ctx.audit.target ?? null,
+      outcome,
+      details: ctx.audit.details ?? null,
+    });
+  } catch (error) {
+    log.error("audit log write failed", { action: options.action, error });
+  }
+}
+
+export function withCron(handler: (ctx: CronContext) => Promise<Response>): RouteHandler {
+  return brand("cron", (req, route) =>
+    run("cron", req, async () => {
+      const token = bearerToken(req);
+      if (!token || !safeEqual(token, getSecret("CRON_SECRET"))) throw unauthorized("A valid cron secret is required.");
+      return handler({ ...baseContext(req, await resolveParams(route)), db: await getDb() });
+    }),
+  );
+}
+
+/**
+ * Internal calls signed with INTER_AGENT_SECRET. Replay protection beyond the five-minute
+ * window (a store of seen signatures) comes with the agent transport.
+ */
+export function withSignedCall(handler: (ctx: RawBodyContext) => Promise<Response>): RouteHandler {
+  return brand("signed", (req, route) =>
+    run("signed", req, async () => {
+      const rawBody = await readRawBody(req);
+      const check = verifySignature(getSecret("INTER_AGENT_SECRET"), req.headers.get(SIGNATURE_HEADER), rawBody);
+      if (!check.ok) throw new ApiError("unauthorized", `The request signature is ${check.reason}.`);
+      return handler({ ...baseContext(req, await resolveParams(route), rawBody), db: await getDb(), rawBody });
+    }),
+  );
+}
+
+/** Verifies a provider signature over the raw body; throws an ApiError (401, or 503 if unconfigured). */
+export type WebhookVerifier = (rawBody: string, headers: Headers) => void | Promise<void>;
+
+export function withWebhook(verify: WebhookVerifier, handler: (ctx: RawBodyContext) => Promise<Response>): RouteHandler {
+  return brand("webhook", (req, route) =>
+    run("webhook", req, async () => {
+      const rawBody = await readRawBody(req);
+      await verify(rawBody, req.headers);
+      return handler({ ...baseContext(req, await resolveParams(route), rawBody), db: await getDb(), rawBody });
+    }),
+  );
+}

@@ -1,0 +1,80 @@
+/**
+ * Structured logs: one JSON object per line on stdout (stderr for errors), which is what
+ * Vercel's log drains and `npm start` users both read well.
+ *
+ * Secrets never reach the logs: every line passes through `redact`, which replaces the values
+ * of the configured secrets, anything shaped like one of our API keys, and the values of
+ * fields whose name says they hold a credential.
+ */
+import { GENERATED_SECRETS, getSecret, isProduction, readEnv } from "@/env";
+
+type Level = "debug" | "info" | "warn" | "error";
+const LEVELS: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+const SECRET_FIELD = /authorization|cookie|secret|password|passwd|token|api[-_]?key|signature|^key$/i;
+const API_KEY_SHAPE = /aok_[A-Za-z0-9_-]{20,}/g;
+const REDACTED = "[redacted]";
+
+/** The secret values configured right now (env or generated), longest first. */
+function secretValues(): string[] {
+  const env = process.env;
+  const values = [
+    env.ADMIN_API_KEY,
+    env.SHOPIFY_WEBHOOK_SECRET,
+    env.STRIPE_SECRET_KEY,
+    env.STRIPE_WEBHOOK_SECRET,
+    env.SMTP_URL,
+    env.SLACK_WEBHOOK_URL,
+    env.OPENAI_API_KEY,
+    env.ANTHROPIC_API_KEY,
+  ];
+  for (const name of GENERATED_SECRETS) {
+    try {
+      values.push(isProduction() ? env[name] : getSecret(name));
+    } catch {
+      // A missing production secret is reported by the config check, not here.
+    }
+  }
+  return values.filter((v): v is string => typeof v === "string" && v.length >= 8).sort((a, b) => b.length - a.length);
+}
+
+function redactString(text: string, secrets: string[]): string {
+  let out = text.replace(API_KEY_SHAPE, REDACTED);
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+/** Returns a copy of `value` safe to log. */
+export function redact(value: unknown, secrets: string[] = secretValues(), depth = 0): unknown {
+  if (typeof value === "string") return redactString(value, secrets);
+  if (value instanceof Error) {
+    return redact({ name: value.name, message: value.message, code: (value as { code?: unknown }).code, stack: value.stack }, secrets, depth);
+  }
+  if (value === null || typeof value !== "object" || depth > 6) return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, secrets, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) && v != null ? REDACTED : redact(v, secrets, depth + 1);
+  return out;
+}
+
+function threshold(): number {
+  try {
+    return LEVELS[readEnv().LOG_LEVEL];
+  } catch {
+    return LEVELS.info;
+  }
+}
+
+function write(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
+  if (LEVELS[level] < threshold()) return;
+  const line = JSON.stringify(redact({ level, time: new Date().toISOString(), msg, ...fields }));
+  if (level === "error" || level === "warn") process.stderr.write(line + "\n");
+  else process.stdout.write(line + "\n");
+}
+
+export const log = {
+  debug: (msg: string, fields?: Record<string, unknown>) => write("debug", msg, fields),
+  info: (msg: string, fields?: Record<string, unknown>) => write("info", msg, fields),
+  warn: (msg: string, fields?: Record<string, unknown>) => write("warn", msg, fields),
+  error: (msg: string, fields?: Record<string, unknown>) => write("error", msg, fields),
+};
