@@ -44,12 +44,27 @@ function redactString(text: string, secrets: string[]): string {
   return out;
 }
 
+/**
+ * An error as a plain object, with its cause chain. A failed Drizzle query carries its bound
+ * parameters in the message; those can be personal data or credentials, so only the SQL text
+ * is kept.
+ */
+function describeError(error: Error): Record<string, unknown> {
+  const { query, params, code, cause } = error as Error & { query?: unknown; params?: unknown; code?: unknown };
+  const isQueryError = typeof query === "string" && Array.isArray(params);
+  return {
+    name: error.name,
+    message: isQueryError ? `Failed query: ${query}` : error.message,
+    code,
+    stack: isQueryError ? undefined : error.stack,
+    cause: cause instanceof Error ? describeError(cause) : cause,
+  };
+}
+
 /** Returns a copy of `value` safe to log. */
 export function redact(value: unknown, secrets: string[] = secretValues(), depth = 0): unknown {
   if (typeof value === "string") return redactString(value, secrets);
-  if (value instanceof Error) {
-    return redact({ name: value.name, message: value.message, code: (value as { code?: unknown }).code, stack: value.stack }, secrets, depth);
-  }
+  if (value instanceof Error) return redact(describeError(value), secrets, depth);
   if (value === null || typeof value !== "object" || depth > 6) return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, secrets, depth + 1));
   const out: Record<string, unknown> = {};

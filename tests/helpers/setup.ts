@@ -1,0 +1,12 @@
+// Runs before every test file: a private DATA_DIR (generated development secrets, admin key)
+// so tests never touch the developer's .data/, and quiet request logs unless a test asks.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+process.env.DATA_DIR = mkdtempSync(path.join(tmpdir(), "orchestrator-test-"));
+process.env.LOG_LEVEL ??= "error";
+delete process.env.DATABASE_URL;
+delete process.env.ADMIN_API_KEY;
+delete process.env.VERCEL;
+delete process.env.APP_ENV;

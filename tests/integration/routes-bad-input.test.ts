@@ -1,0 +1,149 @@
+/**
+ * The HTTP contract of PRODUCT.md §4, on every route: malformed JSON → 400, wrong content type
+ * → 415, body over the limit → 413, no key → 401, a role too low → 403, always the JSON error
+ * body and never a 500. The table must name every exported handler (a new route without a row
+ * fails the completeness test).
+ */
+import fc from "fast-check";
+import { beforeAll, expect, it } from "vitest";
+import { createApiKey } from "@/auth/api-keys";
+import type { Role } from "@/auth/roles";
+import type { RouteHandler } from "@/http/wrappers";
+import { describeDb } from "../helpers/db";
+import { call } from "../helpers/http";
+import { exportedMethods, importRoute, routeFiles } from "../helpers/routes";
+
+interface RouteCase {
+  file: string;
+  method: string;
+  path: string;
+  params?: Record<string, string | string[]>;
+  /** Minimum role, or "public". */
+  auth: Role | "public";
+  /** A valid body, for routes that read JSON. */
+  body?: unknown;
+  /** A query string that fails validation, for routes that read one. */
+  badQuery?: string;
+  /** The status a well-formed call gets (the catch-all answers 404). */
+  okStatus: number;
+}
+
+const UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
+const CATCH_ALL = "api/[...path]/route.ts";
+
+const CASES: RouteCase[] = [
+  { file: "api/health/route.ts", method: "GET", path: "/api/health", auth: "public", okStatus: 200 },
+  { file: "api/keys/route.ts", method: "GET", path: "/api/keys", auth: "admin", badQuery: "?limit=abc", okStatus: 200 },
+  { file: "api/keys/route.ts", method: "POST", path: "/api/keys", auth: "admin", body: { name: "contract", role: "viewer" }, okStatus: 201 },
+  { file: "api/keys/[id]/route.ts", method: "DELETE", path: `/api/keys/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "admin", okStatus: 404 },
+  { file: "api/audit/route.ts", method: "GET", path: "/api/audit", auth: "admin", badQuery: "?cursor=-4", okStatus: 200 },
+  ...["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].map(
+    (method): RouteCase => ({ file: CATCH_ALL, method, path: "/api/no/such/route", params: { path: ["no", "such", "route"] }, auth: "public", okStatus: 404 }),
+  ),
+];
+
+const LOWER_ROLE: Record<Role, Role | null> = { viewer: null, operator: "viewer", admin: "operator" };
+const OVER_LIMIT = JSON.stringify({ name: "x".repeat(1024 * 1024), role: "viewer" });
+
+const handlers = new Map<string, RouteHandler>();
+async function handlerFor(c: RouteCase): Promise<RouteHandler> {
+  const key = `${c.file} ${c.method}`;
+  if (!handlers.has(key)) handlers.set(key, (await importRoute(c.file))[c.method] as RouteHandler);
+  return handlers.get(key)!;
+}
+
+async function expectJsonError(res: Response, status: number, code?: string): Promise<void> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/application\/json/);
+  const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
+  expect(typeof body.error?.code).toBe("string");
+  expect(typeof body.error?.message).toBe("string");
+  if (code) expect(body.error?.code).toBe(code);
+}
+
+it("the table names every exported route handler", async () => {
+  const exported: string[] = [];
+  for (const file of routeFiles()) for (const m of exportedMethods(await importRoute(file))) exported.push(`${file} ${m}`);
+  const covered = new Set(CASES.map((c) => `${c.file} ${c.method}`));
+  expect(exported.filter((e) => !covered.has(e))).toEqual([]);
+});
+
+describeDb("bad input on every route", (suite) => {
+  const keys: Partial<Record<Role, string>> = {};
+  beforeAll(async () => {
+    for (const role of ["viewer", "operator", "admin"] as const) keys[role] = (await createApiKey(suite.db(), { name: `contract ${role}`, role })).key;
+  });
+  const keyFor = (c: RouteCase) => (c.auth === "public" ? undefined : keys[c.auth]);
+
+  it.each(CASES)("$method $path: a well-formed call answers $okStatus", async (c) => {
+    const res = await call(await handlerFor(c), c.path, { method: c.method, key: keyFor(c), body: c.body, params: c.params });
+    expect(res.status).toBe(c.okStatus);
+  });
+
+  it.each(CASES.filter((c) => c.body !== undefined))("$method $path: malformed JSON → 400", async (c) => {
+    const res = await call(await handlerFor(c), c.path, { method: c.method, key: keyFor(c), body: '{"name": "x",', params: c.params });
+    await expectJsonError(res, 400, "invalid_json");
+  });
+
+  it.each(CASES.filter((c) => c.body !== undefined))("$method $path: wrong content type → 415", async (c) => {
+    const res = await call(await handlerFor(c), c.path, {
+      method: c.method,
+      key: keyFor(c),
+      body: JSON.stringify(c.body),
+      headers: { "content-type": "text/plain" },
+      params: c.params,
+    });
+    await expectJsonError(res, 415, "unsupported_media_type");
+  });
+
+  it.each(CASES.filter((c) => c.body !== undefined))("$method $path: body over the limit → 413", async (c) => {
+    const res = await call(await handlerFor(c), c.path, { method: c.method, key: keyFor(c), body: OVER_LIMIT, params: c.params });
+    await expectJsonError(res, 413, "payload_too_large");
+  });
+
+  it.each(CASES.filter((c) => c.body !== undefined))("$method $path: a body that fails the schema → 400", async (c) => {
+    const res = await call(await handlerFor(c), c.path, { method: c.method, key: keyFor(c), body: { unexpected: true }, params: c.params });
+    await expectJsonError(res, 400, "validation_failed");
+  });
+
+  it.each(CASES.filter((c) => c.badQuery !== undefined))("$method $path$badQuery → 400", async (c) => {
+    const res = await call(await handlerFor(c), c.path + c.badQuery, { method: c.method, key: keyFor(c), params: c.params });
+    await expectJsonError(res, 400, "validation_failed");
+  });
+
+  it.each(CASES.filter((c) => c.auth !== "public"))("$method $path: no key, a malformed header or an unknown key → 401", async (c) => {
+    const handler = await handlerFor(c);
+    for (const headers of [{} as Record<string, string>, { authorization: "Basic dXNlcjpwYXNz" }, { authorization: "Bearer aok_unknownunknownunknownunknownunknownunknown1" }]) {
+      const res = await call(handler, c.path, { method: c.method, headers, body: c.body, params: c.params });
+      await expectJsonError(res, 401, "unauthorized");
+    }
+  });
+
+  it.each(CASES.filter((c) => c.auth !== "public" && LOWER_ROLE[c.auth] !== null))("$method $path: a key below $auth → 403", async (c) => {
+    const lower = LOWER_ROLE[c.auth as Role]!;
+    const res = await call(await handlerFor(c), c.path, { method: c.method, key: keys[lower], body: c.body, params: c.params });
+    await expectJsonError(res, 403, "forbidden");
+    if (c.auth === "admin") {
+      const viewer = await call(await handlerFor(c), c.path, { method: c.method, key: keys.viewer, body: c.body, params: c.params });
+      await expectJsonError(viewer, 403, "forbidden");
+    }
+  });
+
+  it("arbitrary bodies sent to POST /api/keys never cause a 500", async () => {
+    const c = CASES.find((x) => x.file === "api/keys/route.ts" && x.method === "POST")!;
+    const handler = await handlerFor(c);
+    const bodies = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc.record({ name: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), role: fc.oneof(fc.constantFrom("viewer", "operator", "admin", "root"), fc.string()) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(bodies, async (body) => {
+        const res = await call(handler, c.path, { method: "POST", key: keys.admin, body: typeof body === "string" ? body : JSON.stringify(body) });
+        expect(res.status === 201 || res.status === 400).toBe(true);
+        if (res.status === 400) await expectJsonError(res, 400);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
