@@ -9,8 +9,9 @@ export function sha256Hex(value: string): string {
  * so the comparison also takes the same time whatever their lengths.
  */
 export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash("sha256").update(a).digest();
-  const hb = createHash("sha256").update(b).digest();
+  // UTF-16 code units, not UTF-8: lone surrogates would all encode to U+FFFD and compare equal.
+  const ha = createHash("sha256").update(Buffer.from(a, "utf16le")).digest();
+  const hb = createHash("sha256").update(Buffer.from(b, "utf16le")).digest();
   return timingSafeEqual(ha, hb) && a.length === b.length;
 }
 

@@ -29,9 +29,10 @@ export function verifySignature(
       return [p.slice(0, i).trim(), p.slice(i + 1).trim()] as const;
     }),
   );
-  const t = Number(parts.get("t"));
+  const tText = parts.get("t") ?? "";
+  const t = Number(tText);
   const v1 = parts.get("v1");
-  if (!Number.isInteger(t) || !v1 || !/^[0-9a-f]{64}$/i.test(v1)) return { ok: false, reason: "malformed" };
+  if (!/^\d{1,12}$/.test(tText) || !v1 || !/^[0-9a-f]{64}$/i.test(v1)) return { ok: false, reason: "malformed" };
   if (Math.abs(nowSeconds - t) > SIGNATURE_TOLERANCE_SECONDS) return { ok: false, reason: "expired" };
   const expected = createHmac("sha256", secret).update(`${t}.${rawBody}`).digest("hex");
   return safeEqual(expected, v1.toLowerCase()) ? { ok: true } : { ok: false, reason: "mismatch" };

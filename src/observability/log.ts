@@ -11,7 +11,8 @@ import { GENERATED_SECRETS, getSecret, isProduction, readEnv } from "@/env";
 type Level = "debug" | "info" | "warn" | "error";
 const LEVELS: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-const SECRET_FIELD = /authorization|cookie|secret|password|passwd|token|api[-_]?key|signature|^key$/i;
+// `token$`, not `token`: `promptTokens` or `maxTokens` are counts worth keeping.
+const SECRET_FIELD = /authorization|cookie|secret|password|passwd|token$|api[-_]?key|signature|^key$/i;
 const API_KEY_SHAPE = /aok_[A-Za-z0-9_-]{20,}/g;
 const REDACTED = "[redacted]";
 
@@ -65,7 +66,11 @@ function describeError(error: Error): Record<string, unknown> {
 export function redact(value: unknown, secrets: string[] = secretValues(), depth = 0): unknown {
   if (typeof value === "string") return redactString(value, secrets);
   if (value instanceof Error) return redact(describeError(value), secrets, depth);
-  if (value === null || typeof value !== "object" || depth > 6) return value;
+  if (value === null || typeof value !== "object") return value;
+  // Beyond this depth nothing is shown: returning the raw value would leak whatever it holds.
+  if (depth > 6) return "[truncated]";
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") return redact(toJSON.call(value) as unknown, secrets, depth + 1);
   if (Array.isArray(value)) return value.map((v) => redact(v, secrets, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) && v != null ? REDACTED : redact(v, secrets, depth + 1);
@@ -82,7 +87,12 @@ function threshold(): number {
 
 function write(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   if (LEVELS[level] < threshold()) return;
-  const line = JSON.stringify(redact({ level, time: new Date().toISOString(), msg, ...fields }));
+  let line: string;
+  try {
+    line = JSON.stringify(redact({ level, time: new Date().toISOString(), msg, ...fields }));
+  } catch {
+    line = JSON.stringify({ level, time: new Date().toISOString(), msg: redact(msg), note: "fields could not be serialised" });
+  }
   if (level === "error" || level === "warn") process.stderr.write(line + "\n");
   else process.stdout.write(line + "\n");
 }
