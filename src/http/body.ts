@@ -47,6 +47,17 @@ export function assertJsonContentType(req: Request): void {
   }
 }
 
+/** The request's media type when it is one of `types`; 415 otherwise. */
+export function assertContentType(req: Request, types: readonly string[]): string {
+  const type = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!types.includes(type)) {
+    throw new ApiError("unsupported_media_type", `The request body must be one of: ${types.join(", ")}.`, {
+      received: req.headers.get("content-type"),
+    });
+  }
+  return type;
+}
+
 export function parseJsonText<S extends z.ZodType>(raw: string, schema: S): z.output<S> {
   let value: unknown;
   try {

@@ -4,11 +4,13 @@
  * table knows); anything unknown becomes a generic 500 whose real cause is logged, not shown.
  */
 import { ZodError } from "zod";
+import { CodedError } from "@/errors";
 
 export const ERROR_STATUS = {
   bad_request: 400,
   invalid_json: 400,
   validation_failed: 400,
+  invalid_definition: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -92,6 +94,9 @@ export function isDatabaseUnreachable(error: unknown): boolean {
 /** Maps any thrown value to an ApiError; `internal` tells the caller to log the original. */
 export function toApiError(error: unknown): { apiError: ApiError; internal: boolean } {
   if (error instanceof ApiError) return { apiError: error, internal: false };
+  if (error instanceof CodedError && error.code in ERROR_STATUS) {
+    return { apiError: new ApiError(error.code, error.message, error.details), internal: false };
+  }
   if (error instanceof ZodError) {
     const details = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
     return { apiError: new ApiError("validation_failed", "The request is invalid.", details), internal: false };

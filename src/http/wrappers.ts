@@ -18,7 +18,7 @@ import { hasRole, type Principal, type Role } from "@/auth/roles";
 import { safeEqual } from "@/auth/secrets";
 import { SIGNATURE_HEADER, verifySignature } from "@/auth/signature";
 import { log } from "@/observability/log";
-import { assertJsonContentType, parseJsonText, parseQuery, readRawBody } from "./body";
+import { assertContentType, assertJsonContentType, parseJsonText, parseQuery, readRawBody } from "./body";
 import { ApiError, errorResponse, toApiError } from "./errors";
 
 export const WRAPPED = Symbol.for("agent-orchestrator.route-wrapper");
@@ -39,6 +39,11 @@ export interface BaseContext {
   query<S extends z.ZodType>(schema: S): z.output<S>;
   /** Reads and validates the JSON body (415, 413, 400 on failure). */
   json<S extends z.ZodType>(schema: S): Promise<z.output<S>>;
+  /**
+   * Reads the body as text when its media type is one of `types` (415 otherwise, 413 over the
+   * limit), e.g. a workflow definition sent as YAML or JSON. Returns the text and the type.
+   */
+  text(types: readonly string[]): Promise<{ text: string; type: string }>;
 }
 
 export interface PublicContext extends BaseContext {
@@ -75,6 +80,10 @@ function baseContext(req: Request, params: Record<string, string>, rawBody?: str
     json: async (schema) => {
       assertJsonContentType(req);
       return parseJsonText(rawBody ?? (await readRawBody(req)), schema);
+    },
+    text: async (types) => {
+      const type = assertContentType(req, types);
+      return { text: rawBody ?? (await readRawBody(req)), type };
     },
   };
 }

@@ -7,6 +7,8 @@ import { getDb, closeDb } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import { assertProductionConfig, isProduction } from "@/env";
 import { bootstrapAdminKey } from "@/auth/bootstrap";
+import { syncWorkflowFiles } from "@/engine/registry";
+import { runWorker } from "@/engine/worker";
 import { log } from "@/observability/log";
 
 const RETRY_MS = 5_000;
@@ -23,6 +25,19 @@ async function prepareLocal(): Promise<void> {
         ? `Admin API key created and written to ${admin.location} (only its hash is stored; keep the file private).`
         : `Admin API key: in ${admin.location}`;
   process.stdout.write(line + "\n");
+  const workflows = await syncWorkflowFiles(db);
+  if (workflows.length > 0) log.info("workflows loaded", { workflows });
+  startLocalWorker();
+}
+
+const worker = new AbortController();
+let workerDone: Promise<void> | undefined;
+
+/** Local mode: the worker loop runs inside the server process (the embedded database is here). */
+function startLocalWorker(): void {
+  if (workerDone) return;
+  workerDone = getDb().then((db) => runWorker(db, { signal: worker.signal }));
+  workerDone.catch((error: unknown) => log.error("local worker stopped", { error }));
 }
 
 export async function startServer(): Promise<void> {
@@ -40,8 +55,11 @@ export async function startServer(): Promise<void> {
   await attempt();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
-      // Close the embedded database cleanly so its files are consistent on the next start.
-      void closeDb().finally(() => process.exit(0));
+      // Let the worker finish its tick, then close the embedded database cleanly so its files
+      // are consistent on the next start.
+      worker.abort();
+      const stop = Promise.race([workerDone ?? Promise.resolve(), new Promise((r) => setTimeout(r, 5_000))]);
+      void stop.then(() => closeDb()).finally(() => process.exit(0));
     });
   }
 }

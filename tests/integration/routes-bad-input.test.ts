@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { beforeAll, expect, it } from "vitest";
 import { createApiKey } from "@/auth/api-keys";
 import type { Role } from "@/auth/roles";
+import { getSecret } from "@/env";
 import type { RouteHandler } from "@/http/wrappers";
 import { describeDb } from "../helpers/db";
 import { call } from "../helpers/http";
@@ -18,10 +19,12 @@ interface RouteCase {
   method: string;
   path: string;
   params?: Record<string, string | string[]>;
-  /** Minimum role, or "public". */
-  auth: Role | "public";
+  /** Minimum role, "public", or "cron" (`Bearer CRON_SECRET`). */
+  auth: Role | "public" | "cron";
   /** A valid body, for routes that read JSON. */
   body?: unknown;
+  /** The code of a JSON body that fails the schema, when not `validation_failed`. */
+  invalidBodyCode?: string;
   /** A query string that fails validation, for routes that read one. */
   badQuery?: string;
   /** The status a well-formed call gets (the catch-all answers 404). */
@@ -29,6 +32,7 @@ interface RouteCase {
 }
 
 const UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
+const CONTRACT_FLOW = { name: "contract-flow", steps: [{ name: "nap", sleep: "1s" }] };
 const CATCH_ALL = "api/[...path]/route.ts";
 
 const CASES: RouteCase[] = [
@@ -37,6 +41,37 @@ const CASES: RouteCase[] = [
   { file: "api/keys/route.ts", method: "POST", path: "/api/keys", auth: "admin", body: { name: "contract", role: "viewer" }, okStatus: 201 },
   { file: "api/keys/[id]/route.ts", method: "DELETE", path: `/api/keys/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "admin", okStatus: 404 },
   { file: "api/audit/route.ts", method: "GET", path: "/api/audit", auth: "admin", badQuery: "?cursor=-4", okStatus: 200 },
+  { file: "api/workflows/route.ts", method: "GET", path: "/api/workflows", auth: "viewer", okStatus: 200 },
+  {
+    file: "api/workflows/[name]/route.ts",
+    method: "PUT",
+    path: "/api/workflows/contract-flow",
+    params: { name: "contract-flow" },
+    auth: "admin",
+    body: CONTRACT_FLOW,
+    invalidBodyCode: "invalid_definition",
+    okStatus: 201,
+  },
+  { file: "api/workflows/[name]/route.ts", method: "GET", path: "/api/workflows/no-such-flow", params: { name: "no-such-flow" }, auth: "viewer", badQuery: "?version=abc", okStatus: 404 },
+  { file: "api/workflows/[name]/route.ts", method: "POST", path: "/api/workflows/no-such-flow", params: { name: "no-such-flow" }, auth: "operator", body: {}, okStatus: 404 },
+  { file: "api/orchestration/route.ts", method: "GET", path: "/api/orchestration", auth: "viewer", okStatus: 200 },
+  { file: "api/orchestration/runs/route.ts", method: "GET", path: "/api/orchestration/runs", auth: "viewer", badQuery: "?cursor=not-a-cursor", okStatus: 200 },
+  { file: "api/orchestration/runs/[id]/route.ts", method: "GET", path: `/api/orchestration/runs/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "viewer", okStatus: 404 },
+  ...(["cancel", "retry"] as const).map(
+    (action): RouteCase => ({
+      file: `api/orchestration/runs/[id]/${action}/route.ts`,
+      method: "POST",
+      path: `/api/orchestration/runs/${UNKNOWN_ID}/${action}`,
+      params: { id: UNKNOWN_ID },
+      auth: "operator",
+      body: {},
+      okStatus: 404,
+    }),
+  ),
+  { file: "api/orchestration/tick/route.ts", method: "GET", path: "/api/orchestration/tick", auth: "cron", okStatus: 200 },
+  { file: "api/orchestration/tick/route.ts", method: "POST", path: "/api/orchestration/tick", auth: "cron", okStatus: 202 },
+  { file: "api/events/route.ts", method: "POST", path: "/api/events", auth: "operator", body: { topic: "contract.test", data: { n: 1 } }, okStatus: 202 },
+  { file: "api/events/route.ts", method: "GET", path: "/api/events", auth: "viewer", badQuery: "?limit=0", okStatus: 200 },
   ...["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].map(
     (method): RouteCase => ({ file: CATCH_ALL, method, path: "/api/no/such/route", params: { path: ["no", "such", "route"] }, auth: "public", okStatus: 404 }),
   ),
@@ -73,7 +108,7 @@ describeDb("bad input on every route", (suite) => {
   beforeAll(async () => {
     for (const role of ["viewer", "operator", "admin"] as const) keys[role] = (await createApiKey(suite.db(), { name: `contract ${role}`, role })).key;
   });
-  const keyFor = (c: RouteCase) => (c.auth === "public" ? undefined : keys[c.auth]);
+  const keyFor = (c: RouteCase) => (c.auth === "public" ? undefined : c.auth === "cron" ? getSecret("CRON_SECRET") : keys[c.auth]);
 
   it.each(CASES)("$method $path: a well-formed call answers $okStatus", async (c) => {
     const res = await call(await handlerFor(c), c.path, { method: c.method, key: keyFor(c), body: c.body, params: c.params });
@@ -103,7 +138,7 @@ describeDb("bad input on every route", (suite) => {
 
   it.each(CASES.filter((c) => c.body !== undefined))("$method $path: a body that fails the schema → 400", async (c) => {
     const res = await call(await handlerFor(c), c.path, { method: c.method, key: keyFor(c), body: { unexpected: true }, params: c.params });
-    await expectJsonError(res, 400, "validation_failed");
+    await expectJsonError(res, 400, c.invalidBodyCode ?? "validation_failed");
   });
 
   it.each(CASES.filter((c) => c.badQuery !== undefined))("$method $path$badQuery → 400", async (c) => {
@@ -119,7 +154,7 @@ describeDb("bad input on every route", (suite) => {
     }
   });
 
-  it.each(CASES.filter((c) => c.auth !== "public" && LOWER_ROLE[c.auth] !== null))("$method $path: a key below $auth → 403", async (c) => {
+  it.each(CASES.filter((c) => c.auth !== "public" && c.auth !== "cron" && LOWER_ROLE[c.auth] !== null))("$method $path: a key below $auth → 403", async (c) => {
     const lower = LOWER_ROLE[c.auth as Role]!;
     const res = await call(await handlerFor(c), c.path, { method: c.method, key: keys[lower], body: c.body, params: c.params });
     await expectJsonError(res, 403, "forbidden");

@@ -1,2 +1,3 @@
 // One Drizzle schema for every driver, split by context. Each context adds its file here.
 export * from "./auth";
+export * from "./engine";

@@ -1,0 +1,193 @@
+/**
+ * `npm run bench`: the engine on the anchor workloads (../shared/notes/anchor-bench.md), with
+ * no-op steps, against a real Postgres (BENCH_DATABASE_URL, default the local server; a fresh
+ * database `bench_engine` is created for each run). Prints one JSON line per workload.
+ *
+ *  W1  5,000 independent one-step runs: wall time from the first start to the last completion
+ *      (durable: counted in the runs table), runs/s.
+ *  W2  50 sequential runs of a 10-step chain: latency start → run succeeded, p50/p95, per step.
+ *  W3  one run of 100 parallel steps (for_each) and a join, 10 repetitions: median.
+ *  W5  one 1,000-step chain: per-step overhead of steps 951–1000 over steps 1–50.
+ *  Idle: database queries per second of one idle worker.
+ */
+import pg from "pg";
+import { sql } from "drizzle-orm";
+import { openDb, queryRows, type Db } from "@/db/client";
+import { migrate } from "@/db/migrate";
+import { parseDefinition } from "@/engine/definition";
+import { registerInProcessAgent } from "@/engine/kinds/agent";
+import { registerDefinition } from "@/engine/registry";
+import { startRun } from "@/engine/start-run";
+import { wakeLocalWorkers } from "@/engine/wake";
+import { runWorker } from "@/engine/worker";
+
+const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
+const BATCH = Number(process.env.BENCH_BATCH ?? 25);
+const ONLY = process.env.BENCH_ONLY?.split(",");
+
+let queries = 0;
+const originalQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  queries++;
+  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof pg.Client.prototype.query;
+
+async function freshDatabase(): Promise<string> {
+  const admin = new pg.Client({ connectionString: BASE_URL });
+  await admin.connect();
+  await admin.query("drop database if exists bench_engine with (force)");
+  await admin.query("create database bench_engine");
+  await admin.end();
+  const url = new URL(BASE_URL);
+  url.pathname = "/bench_engine";
+  return url.toString();
+}
+
+function chain(name: string, n: number): string {
+  const steps = Array.from({ length: n }, (_, i) =>
+    `  - name: s${i}\n    agent: bench\n    action: noop\n    input: { i: ${i} }\n` + (i > 0 ? `    depends_on: s${i - 1}\n` : ""),
+  );
+  return `name: ${name}\nsteps:\n${steps.join("")}`;
+}
+
+const DEFINITIONS = [
+  "name: w1\nsteps:\n  - name: only\n    agent: bench\n    action: noop\n    input: { i: 0 }\n",
+  chain("w2", 10),
+  `name: w3
+steps:
+  - name: fan
+    for_each: "{{ input.items }}"
+    agent: bench
+    action: noop
+    input: { i: "{{ item }}" }
+  - name: join
+    depends_on: fan
+    agent: bench
+    action: sum
+    input: { values: "{{ steps.fan.output[*].i }}" }
+output: "{{ steps.join.output.sum }}"
+`,
+  chain("w5", 1000),
+];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function waitForRun(db: Db, id: string): Promise<void> {
+  for (;;) {
+    const [row] = await queryRows<{ status: string }>(db, sql`select status from runs where id = ${id}`);
+    if (row?.status === "succeeded") return;
+    if (row?.status === "failed" || row?.status === "cancelled") throw new Error(`run ${id} ${row.status}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+async function w1(db: Db): Promise<Record<string, unknown>> {
+  const total = Number(process.env.BENCH_W1_RUNS ?? 5000);
+  const started = performance.now();
+  let next = 0;
+  const starters = Array.from({ length: 10 }, async () => {
+    while (next < total) {
+      next++;
+      await startRun(db, { workflow: "w1", input: { i: next } });
+      wakeLocalWorkers();
+    }
+  });
+  await Promise.all(starters);
+  const startedAll = performance.now();
+  for (;;) {
+    const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from runs where workflow = 'w1' and status = 'succeeded'`);
+    if ((row?.n ?? 0) >= total) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { workload: "W1", runs: total, seconds: round(seconds), runsPerSecond: round(total / seconds, 0), startSeconds: round((startedAll - started) / 1000) };
+}
+
+async function w2(db: Db): Promise<Record<string, unknown>> {
+  const latencies: number[] = [];
+  for (let i = 0; i < 51; i++) {
+    const t0 = performance.now();
+    const { id } = await startRun(db, { workflow: "w2", input: { i } });
+    wakeLocalWorkers();
+    await waitForRun(db, id);
+    if (i > 0) latencies.push(performance.now() - t0); // the first one warms up
+  }
+  latencies.sort((a, b) => a - b);
+  const p50 = percentile(latencies, 50);
+  return { workload: "W2", runs: 50, p50Ms: round(p50), p95Ms: round(percentile(latencies, 95)), perStepP50Ms: round(p50 / 10) };
+}
+
+async function w3(db: Db): Promise<Record<string, unknown>> {
+  const times: number[] = [];
+  const items = Array.from({ length: 100 }, (_, i) => i);
+  for (let rep = 0; rep < 11; rep++) {
+    const t0 = performance.now();
+    const { id } = await startRun(db, { workflow: "w3", input: { items } });
+    wakeLocalWorkers();
+    await waitForRun(db, id);
+    if (rep > 0) times.push(performance.now() - t0);
+    const [row] = await queryRows<{ output: unknown }>(db, sql`select output from runs where id = ${id}`);
+    if (row?.output !== 4950) throw new Error(`W3 output ${JSON.stringify(row?.output)}`);
+  }
+  return { workload: "W3", repetitions: 10, medianMs: round(median(times)), minMs: round(Math.min(...times)), maxMs: round(Math.max(...times)) };
+}
+
+async function w5(db: Db): Promise<Record<string, unknown>> {
+  const { id } = await startRun(db, { workflow: "w5" });
+  wakeLocalWorkers();
+  await waitForRun(db, id);
+  const rows = await queryRows<{ name: string; ms: number }>(
+    db,
+    sql`select name, extract(epoch from finished_at) * 1000 as ms from steps where run_id = ${id} order by finished_at`,
+  );
+  const t = rows.map((r) => Number(r.ms));
+  const gaps = t.slice(1).map((x, i) => x - t[i]!);
+  const first = median(gaps.slice(0, 50));
+  const last = median(gaps.slice(-50));
+  return { workload: "W5", steps: 1000, firstStepsMsPerStep: round(first), lastStepsMsPerStep: round(last), ratio: round(last / first) };
+}
+
+async function idle(db: Db): Promise<Record<string, unknown>> {
+  const controller = new AbortController();
+  const worker = runWorker(db, { signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 3_000)); // reach the longest idle interval
+  const q0 = queries;
+  await new Promise((r) => setTimeout(r, 10_000));
+  const rate = (queries - q0) / 10;
+  controller.abort();
+  await worker;
+  return { workload: "idle", workers: 1, queriesPerSecond: round(rate, 1) };
+}
+
+async function main(): Promise<void> {
+  registerInProcessAgent("bench", {
+    noop: async (input) => input,
+    sum: async (input) => ({ sum: (input as { values: number[] }).values.reduce((a, b) => a + b, 0) }),
+  });
+  const url = await freshDatabase();
+  const handle = await openDb(url, "pg", { maxConnections: WORKERS * 2 + 12 });
+  const db = handle.db;
+  await migrate(db);
+  for (const text of DEFINITIONS) await registerDefinition(db, { definition: parseDefinition(text), source: "bench" });
+  const info = { workers: WORKERS, batch: BATCH, node: process.version, date: new Date().toISOString() };
+  console.log(JSON.stringify({ setup: info }));
+  if (!ONLY || ONLY.includes("idle")) console.log(JSON.stringify(await idle(db)));
+  const controller = new AbortController();
+  const workers = Array.from({ length: WORKERS }, () => runWorker(db, { signal: controller.signal, batchSize: BATCH, idleMaxMs: 50 }));
+  for (const [name, fn] of [["W1", w1], ["W2", w2], ["W3", w3], ["W5", w5]] as const) {
+    if (ONLY && !ONLY.includes(name)) continue;
+    const q0 = queries;
+    const result = await fn(db);
+    console.log(JSON.stringify({ ...result, clientQueries: queries - q0 }));
+  }
+  controller.abort();
+  await Promise.all(workers);
+  await handle.close();
+}
+
+await main();

@@ -1,0 +1,143 @@
+/**
+ * Records an attempt's result, exactly once: every write is conditional on the attempt's
+ * fencing token and on the row still being `running`. If that condition fails (the lease
+ * expired and someone else claimed the step, or the run was cancelled), the transaction is
+ * rolled back (so an `emit` publishes nothing) and the attempt is recorded as `discarded`.
+ */
+import { sql } from "drizzle-orm";
+import { queryRows, type Db } from "@/db/client";
+import { publishEventInTx } from "./events";
+import type { RunContext, StepResult } from "./execute";
+import { settleStep } from "./progress";
+import { claimReadySteps, type ClaimedStep } from "./sql/claim";
+import { describeStepError } from "./step-errors";
+
+class Superseded extends Error {}
+
+export type CompletionOutcome = "succeeded" | "failed" | "retrying" | "skipped" | "parked" | "expanded" | "discarded";
+
+export interface RetryPolicy {
+  backoff: "exponential" | "fixed";
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+}
+
+/** Delay before attempt `attempt + 1`, with jitter (50–100 % of the computed delay). */
+export function backoffDelayMs(policy: RetryPolicy, attempt: number, random = Math.random): number {
+  const base = policy.backoff === "fixed" ? policy.initialIntervalMs : policy.initialIntervalMs * 2 ** Math.min(attempt - 1, 30);
+  const capped = Math.min(base, policy.maxIntervalMs);
+  return Math.round(capped * (0.5 + random() * 0.5));
+}
+
+const j = (v: unknown) => sql`${JSON.stringify(v ?? null)}::jsonb`;
+
+/**
+ * The fenced write: updates the step only while this attempt still owns it, and records the
+ * attempt in the same statement when `outcome` is given (one round trip instead of two).
+ */
+async function fenced(tx: Db, step: ClaimedStep, set: ReturnType<typeof sql>, outcome?: string, error?: unknown, finishedAt?: Date): Promise<void> {
+  const update = sql`update steps set ${set}, lease_expires_at = null where id = ${step.id} and fence = ${step.fence} and status = 'running' returning id`;
+  const rows = outcome
+    ? await queryRows<{ id: unknown }>(
+        tx,
+        sql`with u as (${update})
+            insert into step_attempts (step_id, attempt, fence, outcome, error, started_at, finished_at, duration_ms)
+            select u.id, ${step.attempt}, ${step.fence}, ${outcome}, ${j(error)}, ${step.claimedAt.toISOString()}::timestamptz,
+                   ${finishedAt!.toISOString()}::timestamptz, ${Math.max(0, finishedAt!.getTime() - step.claimedAt.getTime())}
+            from u returning step_id as id`,
+      )
+    : await queryRows<{ id: unknown }>(tx, update);
+  if (rows.length === 0) throw new Superseded();
+}
+
+async function recordAttempt(tx: Db, step: ClaimedStep, outcome: string, error: unknown, finishedAt: Date): Promise<void> {
+  await tx.execute(sql`insert into step_attempts (step_id, attempt, fence, outcome, error, started_at, finished_at, duration_ms)
+    values (${step.id}, ${step.attempt}, ${step.fence}, ${outcome}, ${j(error)}, ${step.claimedAt.toISOString()}::timestamptz,
+            ${finishedAt.toISOString()}::timestamptz, ${Math.max(0, finishedAt.getTime() - step.claimedAt.getTime())})`);
+}
+
+export interface Continuation {
+  /** Claim the successors this completion makes ready, if their timeout fits in this time. */
+  maxTimeoutMs: number;
+  leaseGraceMs: number;
+}
+
+export interface Completion {
+  outcome: CompletionOutcome;
+  /** Successors claimed in the same transaction, for the caller to run now. */
+  next: ClaimedStep[];
+}
+
+export async function completeStep(
+  db: Db,
+  run: RunContext,
+  step: ClaimedStep,
+  result: StepResult,
+  retry: RetryPolicy,
+  continuation?: Continuation,
+): Promise<Completion> {
+  const finishedAt = new Date();
+  const ref = { id: run.id, plan: run.plan };
+  const done = (outcome: CompletionOutcome, next: ClaimedStep[] = []): Completion => ({ outcome, next });
+  const claimNext = (tx: Db, ready: string[]) =>
+    continuation ? claimReadySteps(tx, run.id, ready, continuation) : Promise.resolve<ClaimedStep[]>([]);
+  try {
+    return await db.transaction(async (tx): Promise<Completion> => {
+      switch (result.type) {
+        case "succeeded": {
+          let output = result.output;
+          if (result.emit) output = await publishEventInTx(tx, { topic: result.emit.topic, data: result.emit.data, source: `run:${run.id}` });
+          await fenced(tx, step, sql`status = 'succeeded', output = ${j(output)}, input = ${j(result.input)}, error = null, finished_at = now()`, "succeeded", null, finishedAt);
+          const ready = await settleStep(tx, ref, step.name, step.itemIndex, "succeeded");
+          if (step.itemIndex < 0) run.outputs[step.name] = { output };
+          return done("succeeded", await claimNext(tx, ready));
+        }
+        case "failed": {
+          const { info, retryable } = describeStepError(result.error);
+          if (retryable && step.attempt < step.maxAttempts) {
+            const delay = backoffDelayMs(retry, step.attempt);
+            await fenced(tx, step, sql`status = 'queued', error = ${j(info)}, input = ${j(result.input)},
+              ready_at = now() + ${delay} * interval '1 millisecond'`, "failed", info, finishedAt);
+            return done("retrying");
+          }
+          await fenced(tx, step, sql`status = 'failed', error = ${j(info)}, input = ${j(result.input)}, finished_at = now()`, "failed", info, finishedAt);
+          return done("failed", await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "failed", info)));
+        }
+        case "skipped":
+          await fenced(tx, step, sql`status = 'skipped', attempts = attempts - 1, finished_at = now()`);
+          return done("skipped", await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "skipped")));
+        case "park":
+          // Parking is not an attempt: the counter goes back, the lease is dropped.
+          await fenced(tx, step, sql`status = 'waiting', attempts = attempts - 1, ready_at = ${result.readyAt.toISOString()}::timestamptz,
+            wait_topic = ${result.waitTopic ?? null}, wait_since = ${result.waitTopic ? sql`now()` : null}`);
+          return done("parked");
+        case "expand":
+          return expand(tx, ref, step, result.items, claimNext);
+      }
+    });
+  } catch (error) {
+    if (!(error instanceof Superseded)) throw error;
+    await recordAttempt(db, step, "discarded", { message: "The attempt lost its lease or the run was cancelled; its result was discarded." }, finishedAt);
+    return done("discarded");
+  }
+}
+
+/** A for_each parent: one queued row per item, the parent waits for them. */
+async function expand(
+  tx: Db,
+  run: { id: string; plan: RunContext["plan"] },
+  step: ClaimedStep,
+  items: unknown[],
+  claimNext: (tx: Db, ready: string[]) => Promise<ClaimedStep[]>,
+): Promise<Completion> {
+  if (items.length === 0) {
+    await fenced(tx, step, sql`status = 'succeeded', attempts = attempts - 1, output = '[]'::jsonb, finished_at = now()`);
+    return { outcome: "succeeded", next: await claimNext(tx, await settleStep(tx, run, step.name, -1, "succeeded")) };
+  }
+  await fenced(tx, step, sql`status = 'waiting', attempts = attempts - 1, ready_at = null, items_remaining = ${items.length}`);
+  await tx.execute(sql`insert into steps (run_id, name, item_index, kind, status, priority, max_attempts, timeout_ms, ready_at, item)
+    select p.run_id, p.name, i.ord - 1, p.kind, 'queued', p.priority, p.max_attempts, p.timeout_ms, now(), jsonb_build_object('item', i.value)
+    from steps p, jsonb_array_elements(${j(items)}) with ordinality as i(value, ord)
+    where p.id = ${step.id}`);
+  return { outcome: "expanded", next: [] };
+}

@@ -1,0 +1,158 @@
+/**
+ * Events: append-only rows. Publishing one, in the publisher's transaction:
+ * - wakes the `wait_for_event` steps waiting on its topic whose `match` accepts it (a step
+ *   only sees events published after it began waiting: `wait_since <= event time`);
+ * - starts one run of every workflow triggered by the topic whose filter accepts it, with the
+ *   idempotency key `event:<id>`, so a replay never starts a second run.
+ * A `dedupe_key` makes publication idempotent: the second publication returns the first event.
+ */
+import { sql } from "drizzle-orm";
+import { queryRows, type Db } from "@/db/client";
+import { renderTemplates } from "./definition";
+import { settleStep } from "./progress";
+import { getPlan, listLatestDefinitions } from "./registry";
+import { toIso, toNumber } from "./sql/rows";
+import { startRun } from "./start-run";
+
+export interface PublishParams {
+  topic: string;
+  data?: unknown;
+  source: string;
+  dedupeKey?: string | null;
+}
+
+export interface EventView {
+  id: number;
+  topic: string;
+  data: unknown;
+  source: string;
+  dedupeKey: string | null;
+  createdAt: string;
+}
+
+export interface Published {
+  id: number;
+  topic: string;
+  duplicate: boolean;
+  /** Runs this event started (empty for a duplicate). */
+  runIds: string[];
+}
+
+interface EventRow {
+  id: unknown;
+  topic: string;
+  data: unknown;
+  source: string;
+  dedupe_key: string | null;
+  created_at: unknown;
+}
+
+function toView(r: EventRow): EventView {
+  return { id: toNumber(r.id), topic: r.topic, data: r.data, source: r.source, dedupeKey: r.dedupe_key, createdAt: toIso(r.created_at)! };
+}
+
+export async function publishEvent(db: Db, params: PublishParams): Promise<Published> {
+  return db.transaction((tx) => publishEventInTx(tx, params));
+}
+
+export async function publishEventInTx(tx: Db, params: PublishParams): Promise<Published> {
+  const inserted = await queryRows<EventRow>(
+    tx,
+    sql`insert into events (topic, data, source, dedupe_key) values (${params.topic}, ${JSON.stringify(params.data ?? null)}::jsonb,
+        ${params.source}, ${params.dedupeKey ?? null}) on conflict (dedupe_key) do nothing
+        returning id, topic, data, source, dedupe_key, created_at`,
+  );
+  if (inserted.length === 0) {
+    const [existing] = await queryRows<EventRow>(tx, sql`select id, topic from events where dedupe_key = ${params.dedupeKey ?? null}`);
+    return { id: toNumber(existing!.id), topic: existing!.topic, duplicate: true, runIds: [] };
+  }
+  const event = toView(inserted[0]!);
+  await wakeWaitingSteps(tx, event);
+  const runIds = await startTriggeredRuns(tx, event);
+  return { id: event.id, topic: event.topic, duplicate: false, runIds };
+}
+
+async function wakeWaitingSteps(tx: Db, event: EventView): Promise<void> {
+  const waiting = await queryRows<{ id: unknown; run_id: string; name: string; item_index: unknown; workflow: string; version: unknown; input: unknown; trigger: unknown }>(
+    tx,
+    sql`select s.id, s.run_id, s.name, s.item_index, r.workflow, r.version, r.input, r.trigger
+        from steps s join runs r on r.id = s.run_id
+        where s.status = 'waiting' and s.wait_topic = ${event.topic} and s.wait_since <= ${event.createdAt}::timestamptz
+        order by s.id
+        for update of s skip locked`,
+  );
+  for (const w of waiting) {
+    const plan = await getPlan(tx, w.workflow, toNumber(w.version));
+    const def = plan.step(w.name);
+    if (!def || def.kind !== "wait_for_event") continue;
+    if (def.waitForEvent.match !== undefined) {
+      const outputs = await queryRows<{ name: string; output: unknown }>(
+        tx,
+        sql`select name, output from steps where run_id = ${w.run_id} and item_index = -1 and status = 'succeeded'`,
+      );
+      const scope = {
+        input: w.input,
+        trigger: w.trigger,
+        steps: Object.fromEntries(outputs.map((o) => [o.name, { output: o.output }])),
+        run: { id: w.run_id, workflow: w.workflow, version: toNumber(w.version) },
+        event,
+      };
+      let matched: unknown;
+      try {
+        matched = renderTemplates(def.waitForEvent.match, scope);
+      } catch {
+        matched = false; // an expression that cannot evaluate on this event does not match it
+      }
+      if (matched === null || matched === false || matched === undefined || matched === "") continue;
+    }
+    await tx.execute(sql`update steps set status = 'succeeded', output = ${JSON.stringify(event)}::jsonb, finished_at = now(),
+      wait_topic = null where id = ${toNumber(w.id)}`);
+    await settleStep(tx, { id: w.run_id, plan }, w.name, toNumber(w.item_index), "succeeded");
+  }
+}
+
+async function startTriggeredRuns(tx: Db, event: EventView): Promise<string[]> {
+  const runIds: string[] = [];
+  for (const registered of await listLatestDefinitions(tx)) {
+    const trigger = registered.definition.trigger;
+    if (trigger.type !== "event" || trigger.topic !== event.topic) continue;
+    if (trigger.filter !== undefined) {
+      let accepted: unknown;
+      try {
+        const trig = { id: event.id, topic: event.topic, data: event.data };
+        accepted = renderTemplates(trigger.filter, { input: event.data, trigger: trig, steps: {}, run: { id: "", workflow: registered.name, version: registered.version }, event });
+      } catch {
+        accepted = false;
+      }
+      if (!accepted) continue;
+    }
+    const started = await startRun(tx, {
+      workflow: registered.name,
+      version: registered.version,
+      input: event.data,
+      idempotencyKey: `event:${event.id}`,
+      trigger: { type: "event", id: event.id, topic: event.topic, data: event.data },
+    });
+    runIds.push(started.id);
+  }
+  return runIds;
+}
+
+export interface ListEventsParams {
+  topic?: string;
+  /** Events with an id above this one. */
+  after?: number;
+  limit: number;
+}
+
+export async function listEvents(db: Db, params: ListEventsParams): Promise<{ events: EventView[]; nextCursor: string | null }> {
+  const rows = await queryRows<EventRow>(
+    db,
+    sql`select id, topic, data, source, dedupe_key, created_at from events
+        where (${params.topic ?? null}::text is null or topic = ${params.topic ?? null})
+          and id > ${params.after ?? 0}
+        order by id limit ${params.limit + 1}`,
+  );
+  const page = rows.slice(0, params.limit).map(toView);
+  return { events: page, nextCursor: rows.length > params.limit && page.length > 0 ? String(page.at(-1)!.id) : null };
+}

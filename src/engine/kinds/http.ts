@@ -1,0 +1,61 @@
+/**
+ * The `http` step kind. 2xx succeeds with `{status, body}`; 408, 429, 5xx, network errors and
+ * timeouts are retried; other statuses fail the step at once. Redirects are not followed (a
+ * redirect could lead to a host the allow-list refuses). The host is checked again here,
+ * because a templated URL could only be checked at run time.
+ */
+import { assertHttpHostAllowed } from "../definition";
+import { NonRetryableError, RetryableError } from "../step-errors";
+
+export interface HttpRequestSpec {
+  url: string;
+  method: string;
+  headers?: Record<string, unknown>;
+  body?: unknown;
+}
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+async function readBody(res: Response): Promise<unknown> {
+  const text = (await res.text()).slice(0, MAX_RESPONSE_BYTES);
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export async function runHttpStep(
+  spec: HttpRequestSpec,
+  call: { idempotencyKey: string; attempt: number; signal: AbortSignal },
+): Promise<{ status: number; body: unknown }> {
+  try {
+    assertHttpHostAllowed(spec.url);
+  } catch (error) {
+    throw new NonRetryableError(error instanceof Error ? error.message : String(error));
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.headers ?? {})) headers[k] = typeof v === "string" ? v : JSON.stringify(v);
+  headers["Idempotency-Key"] = call.idempotencyKey;
+  headers["X-Orchestrator-Attempt"] = String(call.attempt);
+  const hasBody = spec.body !== undefined && spec.body !== null && spec.method !== "GET";
+  if (hasBody) headers["Content-Type"] ??= "application/json";
+  let res: Response;
+  try {
+    res = await fetch(spec.url, {
+      method: spec.method,
+      headers,
+      body: hasBody ? (typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body)) : undefined,
+      redirect: "manual",
+      signal: call.signal,
+    });
+  } catch (error) {
+    throw new RetryableError(`Request to ${new URL(spec.url).host} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const body = await readBody(res);
+  if (res.status >= 200 && res.status < 300) return { status: res.status, body };
+  const details = { status: res.status, body };
+  if (res.status === 408 || res.status === 429 || res.status >= 500) throw new RetryableError(`HTTP ${res.status}`, details);
+  throw new NonRetryableError(`HTTP ${res.status}`, details);
+}

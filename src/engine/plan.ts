@@ -1,0 +1,52 @@
+/**
+ * A definition compiled for execution: step lookup, dependents, sinks, handlers. Definitions
+ * are immutable per (name, version), so plans are cached for the life of the process.
+ */
+import type { ErrorHandler, StepDefinition, WorkflowDefinition } from "./definition";
+
+export interface Plan {
+  definition: WorkflowDefinition;
+  version: number;
+  /** A step or an error handler's step. */
+  step(name: string): StepDefinition | undefined;
+  isHandler(name: string): boolean;
+  /** Top-level steps that list `name` in depends_on. */
+  dependents(name: string): string[];
+  /** Steps with no dependencies: queued when the run starts. */
+  roots: string[];
+  /** Steps nothing depends on: the default output. */
+  sinks: string[];
+  /** Handlers that run when `failedStep` finally fails. */
+  handlersFor(failedStep: string): ErrorHandler[];
+}
+
+const cache = new Map<string, Plan>();
+const MAX_CACHED = 500;
+
+export function planFor(definition: WorkflowDefinition, version: number): Plan {
+  const key = `${definition.name}@${version}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const byName = new Map<string, StepDefinition>();
+  const handlerNames = new Set(definition.errorHandlers.map((h) => h.step.name));
+  const dependents = new Map<string, string[]>();
+  for (const step of definition.steps) {
+    byName.set(step.name, step);
+    for (const dep of step.dependsOn) dependents.set(dep, [...(dependents.get(dep) ?? []), step.name]);
+  }
+  for (const handler of definition.errorHandlers) byName.set(handler.step.name, handler.step);
+  const plan: Plan = {
+    definition,
+    version,
+    step: (name) => byName.get(name),
+    isHandler: (name) => handlerNames.has(name),
+    dependents: (name) => dependents.get(name) ?? [],
+    roots: definition.steps.filter((s) => s.dependsOn.length === 0).map((s) => s.name),
+    sinks: definition.steps.filter((s) => !dependents.has(s.name)).map((s) => s.name),
+    handlersFor: (failedStep) =>
+      definition.errorHandlers.filter((h) => h.onError === "*" || h.onError === failedStep),
+  };
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
+  cache.set(key, plan);
+  return plan;
+}

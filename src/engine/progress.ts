@@ -1,0 +1,211 @@
+/**
+ * What happens when a step reaches a final state (succeeded, failed, skipped, cancelled):
+ * its dependents' counters move and the ones that can be decided are queued or skipped, a
+ * for_each parent collects its items, error handlers are scheduled, and the run ends when its
+ * last step does. Always called inside the transaction that made the step final, so a step's
+ * completion and its dependents' readiness commit together.
+ *
+ * Counters instead of a run lock: each dependent row is updated (and so row-locked) by the
+ * completing transaction, so two dependencies finishing at once serialise on the dependent's
+ * row, and exactly one of them sees `deps_remaining` reach its final value.
+ */
+import { sql } from "drizzle-orm";
+import { queryRows, type Db } from "@/db/client";
+import { renderTemplates, type TemplateScope } from "./definition";
+import type { Plan } from "./plan";
+import { toNumber } from "./sql/rows";
+
+export type FinalStatus = "succeeded" | "failed" | "skipped" | "cancelled";
+
+export interface RunRef {
+  id: string;
+  plan: Plan;
+}
+
+interface DependentRow {
+  name: string;
+  deps_remaining: unknown;
+  deps_succeeded: unknown;
+  deps_failed: unknown;
+}
+
+type Decision = "ready" | "skip" | "wait";
+
+/** Trigger rules, decided as early as the counters allow. */
+export function decide(rule: string, total: number, remaining: number, succeeded: number, failed: number): Decision {
+  const notSucceeded = total - remaining - succeeded; // failed, skipped or cancelled
+  if (rule === "all_done") return remaining === 0 ? "ready" : "wait";
+  if (rule === "one_success") return succeeded > 0 ? "ready" : remaining === 0 ? "skip" : "wait";
+  void failed;
+  return notSucceeded > 0 ? "skip" : remaining === 0 ? "ready" : "wait";
+}
+
+/**
+ * Settles a step that just became final; `error` is its failure, for error handlers.
+ * Returns the names of the top-level steps it made ready (the caller may claim them at once).
+ */
+export async function settleStep(tx: Db, run: RunRef, name: string, itemIndex: number, status: FinalStatus, error?: unknown): Promise<string[]> {
+  if (itemIndex >= 0) return settleItem(tx, run, name, status, error);
+  const ready: string[] = [];
+  const finished: { name: string; status: FinalStatus; error?: unknown }[] = [{ name, status, error }];
+  let stepsDone = 0;
+  let handlersAdded = 0;
+  while (finished.length > 0) {
+    const current = finished.shift()!;
+    stepsDone++;
+    if (current.status === "failed") handlersAdded += await scheduleHandlers(tx, run, current.name, current.error);
+    const advanced = await advanceDependents(tx, run, current.name, current.status);
+    ready.push(...advanced.ready);
+    finished.push(...advanced.skipped);
+  }
+  const [row] = await queryRows<{ steps_remaining: unknown; status: string }>(
+    tx,
+    sql`update runs set steps_remaining = steps_remaining - ${stepsDone} + ${handlersAdded}
+        where id = ${run.id} returning steps_remaining, status`,
+  );
+  if (row && toNumber(row.steps_remaining) === 0 && row.status !== "cancelled") await finishRun(tx, run);
+  return ready;
+}
+
+interface Advanced {
+  ready: string[];
+  skipped: { name: string; status: FinalStatus }[];
+}
+
+async function advanceDependents(tx: Db, run: RunRef, name: string, status: FinalStatus): Promise<Advanced> {
+  const dependents = run.plan.dependents(name);
+  if (dependents.length === 0) return { ready: [], skipped: [] };
+  const ok = status === "succeeded" ? 1 : 0;
+  const bad = status === "failed" ? 1 : 0;
+  const rows = await queryRows<DependentRow>(
+    tx,
+    sql`update steps set deps_remaining = deps_remaining - 1, deps_succeeded = deps_succeeded + ${ok}, deps_failed = deps_failed + ${bad}
+        where run_id = ${run.id} and item_index = -1 and status = 'pending' and name = any(${sql.param(dependents)}::text[])
+        returning name, deps_remaining, deps_succeeded, deps_failed`,
+  );
+  const skipped: { name: string; status: FinalStatus }[] = [];
+  const ready: string[] = [];
+  for (const row of rows) {
+    const def = run.plan.step(row.name);
+    const decision = decide(def?.triggerRule ?? "all_success", def?.dependsOn.length ?? 0, toNumber(row.deps_remaining), toNumber(row.deps_succeeded), toNumber(row.deps_failed));
+    if (decision === "ready") ready.push(row.name);
+    else if (decision === "skip") skipped.push({ name: row.name, status: "skipped" });
+  }
+  if (ready.length > 0) {
+    await tx.execute(sql`update steps set status = 'queued', ready_at = now()
+      where run_id = ${run.id} and item_index = -1 and name = any(${sql.param(ready)}::text[])`);
+  }
+  if (skipped.length > 0) {
+    await tx.execute(sql`update steps set status = 'skipped', finished_at = now()
+      where run_id = ${run.id} and item_index = -1 and name = any(${sql.param(skipped.map((s) => s.name))}::text[])`);
+  }
+  return { ready, skipped };
+}
+
+/** An item of a for_each finished: when it is the last one, the parent ends too. */
+async function settleItem(tx: Db, run: RunRef, name: string, status: FinalStatus, error: unknown): Promise<string[]> {
+  const failed = status === "failed" || status === "cancelled" ? 1 : 0;
+  const [parent] = await queryRows<{ items_remaining: unknown; deps_failed: unknown; status: string }>(
+    tx,
+    sql`update steps set items_remaining = items_remaining - 1, deps_failed = deps_failed + ${failed}
+        where run_id = ${run.id} and name = ${name} and item_index = -1
+        returning items_remaining, deps_failed, status`,
+  );
+  if (!parent || toNumber(parent.items_remaining) > 0 || parent.status !== "waiting") return [];
+  if (toNumber(parent.deps_failed) > 0) {
+    const parentError = { message: `${toNumber(parent.deps_failed)} item(s) of "${name}" failed`, cause: error ?? null };
+    await tx.execute(sql`update steps set status = 'failed', error = ${JSON.stringify(parentError)}::jsonb, finished_at = now()
+      where run_id = ${run.id} and name = ${name} and item_index = -1`);
+    return settleStep(tx, run, name, -1, "failed", parentError);
+  }
+  await tx.execute(sql`update steps p set status = 'succeeded', finished_at = now(),
+      output = (select coalesce(jsonb_agg(i.output order by i.item_index), '[]'::jsonb) from steps i
+                where i.run_id = p.run_id and i.name = p.name and i.item_index >= 0)
+    where p.run_id = ${run.id} and p.name = ${name} and p.item_index = -1`);
+  return settleStep(tx, run, name, -1, "succeeded");
+}
+
+/** Inserts the handlers of a failed step (each handler runs at most once per run). */
+async function scheduleHandlers(tx: Db, run: RunRef, failedStep: string, error: unknown): Promise<number> {
+  if (run.plan.isHandler(failedStep)) return 0; // a handler failed: no handlers of handlers
+  let added = 0;
+  for (const { step: handler } of run.plan.handlersFor(failedStep)) {
+    const inserted = await queryRows<{ id: unknown }>(
+      tx,
+      sql`insert into steps (run_id, name, item_index, kind, status, priority, max_attempts, timeout_ms, ready_at, item)
+          select ${run.id}, ${handler.name}, -1, ${handler.kind}, 'queued', r.priority, ${handler.retry.maxAttempts}, ${handler.timeoutMs}, now(),
+                 ${JSON.stringify({ error: { step: failedStep, message: errorMessage(error) } })}::jsonb
+          from runs r where r.id = ${run.id}
+          on conflict (run_id, name, item_index) do nothing returning id`,
+    );
+    added += inserted.length;
+  }
+  return added;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error && typeof error === "object" && "message" in error) return String((error as { message: unknown }).message);
+  return error === undefined || error === null ? "unknown error" : String(error);
+}
+
+/** The run's last step is final: succeeded unless a step failed; output rendered. */
+async function finishRun(tx: Db, run: RunRef): Promise<void> {
+  const rows = await queryRows<{ name: string; status: string; output: unknown; error: unknown }>(
+    tx,
+    sql`select name, status, output, error from steps where run_id = ${run.id} and item_index = -1`,
+  );
+  const topLevel = new Set(run.plan.definition.steps.map((s) => s.name));
+  const failedStep = rows.find((r) => r.status === "failed" && topLevel.has(r.name));
+  let output: unknown = null;
+  let error: unknown = failedStep ? { step: failedStep.name, message: errorMessage(failedStep.error) } : null;
+  if (!failedStep) {
+    const outputs = Object.fromEntries(rows.filter((r) => r.status === "succeeded").map((r) => [r.name, { output: r.output }]));
+    try {
+      output = await runOutput(tx, run, outputs);
+    } catch (e) {
+      error = { step: null, message: `output: ${errorMessage(e)}` };
+    }
+  }
+  await tx.execute(sql`update runs set status = ${error ? "failed" : "succeeded"}, output = ${JSON.stringify(output)}::jsonb,
+      error = ${JSON.stringify(error)}::jsonb, finished_at = now() where id = ${run.id}`);
+  await admitNextRun(tx, run.id);
+}
+
+async function runOutput(tx: Db, run: RunRef, outputs: Record<string, { output: unknown }>): Promise<unknown> {
+  const def = run.plan.definition;
+  if (def.output === undefined) return Object.fromEntries(run.plan.sinks.map((name) => [name, outputs[name]?.output ?? null]));
+  const [r] = await queryRows<{ input: unknown; trigger: unknown; workflow: string; version: number }>(
+    tx,
+    sql`select input, trigger, workflow, version from runs where id = ${run.id}`,
+  );
+  const scope: TemplateScope = {
+    input: r?.input ?? null,
+    trigger: r?.trigger ?? null,
+    steps: outputs,
+    run: { id: run.id, workflow: def.name, version: run.plan.version },
+  };
+  return renderTemplates(def.output, scope);
+}
+
+/**
+ * A run with a concurrency key ended: admit the oldest waiting run with the same key, if any.
+ * Serialised with starts by the same advisory lock (see admission in runs.ts).
+ */
+export async function admitNextRun(tx: Db, finishedRunId: string): Promise<void> {
+  const [finished] = await queryRows<{ workflow: string; concurrency_key: string | null }>(
+    tx,
+    sql`select workflow, concurrency_key from runs where id = ${finishedRunId}`,
+  );
+  if (!finished?.concurrency_key) return;
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`concurrency:${finished.workflow}:${finished.concurrency_key}`}))`);
+  const [next] = await queryRows<{ id: string }>(
+    tx,
+    sql`select id from runs where workflow = ${finished.workflow} and concurrency_key = ${finished.concurrency_key} and status = 'queued'
+        order by priority desc, created_at limit 1 for update skip locked`,
+  );
+  if (!next) return;
+  await tx.execute(sql`update runs set status = 'running', started_at = now() where id = ${next.id}`);
+  // Its roots: pending with no dependency left (a step with dependencies starts above zero).
+  await tx.execute(sql`update steps set status = 'queued', ready_at = now()
+    where run_id = ${next.id} and item_index = -1 and status = 'pending' and deps_remaining = 0`);
+}

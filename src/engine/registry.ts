@@ -1,0 +1,122 @@
+/**
+ * Workflow definitions in Postgres, versioned. Registering content equal to the latest version
+ * creates nothing; anything else becomes version N+1. A version never changes, so it is cached
+ * in memory by (name, version) for the life of the process.
+ */
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { workflowDefinitions } from "@/db/schema";
+import { NotFoundError } from "@/errors";
+import { definitionHash, loadWorkflowFiles, type WorkflowDefinition } from "./definition";
+import { planFor, type Plan } from "./plan";
+
+export interface RegisteredDefinition {
+  name: string;
+  version: number;
+  source: string;
+  hash: string;
+  createdAt: string;
+  definition: WorkflowDefinition;
+}
+
+type Row = typeof workflowDefinitions.$inferSelect;
+
+function toRegistered(row: Row): RegisteredDefinition {
+  return {
+    name: row.name,
+    version: row.version,
+    source: row.source,
+    hash: row.hash,
+    createdAt: row.createdAt.toISOString(),
+    definition: row.definition as WorkflowDefinition,
+  };
+}
+
+export class WorkflowNotFoundError extends NotFoundError {
+  constructor(name: string, version?: number) {
+    super(version === undefined ? `No workflow is named "${name}".` : `Workflow "${name}" has no version ${version}.`);
+  }
+}
+
+export interface RegisterParams {
+  definition: WorkflowDefinition;
+  source: string;
+  createdBy?: string | null;
+}
+
+/**
+ * Registers a definition. Concurrent registrations of one name are serialised by a
+ * transaction-scoped advisory lock, so versions never collide.
+ */
+export async function registerDefinition(db: Db, params: RegisterParams): Promise<{ registered: RegisteredDefinition; created: boolean }> {
+  const hash = definitionHash(params.definition);
+  const name = params.definition.name;
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${"workflow:" + name}))`);
+    const [latest] = await tx
+      .select()
+      .from(workflowDefinitions)
+      .where(eq(workflowDefinitions.name, name))
+      .orderBy(desc(workflowDefinitions.version))
+      .limit(1);
+    if (latest && latest.hash === hash) return { registered: toRegistered(latest), created: false };
+    const [row] = await tx
+      .insert(workflowDefinitions)
+      .values({
+        name,
+        version: (latest?.version ?? 0) + 1,
+        definition: params.definition,
+        source: params.source,
+        hash,
+        createdBy: params.createdBy ?? null,
+      })
+      .returning();
+    return { registered: toRegistered(row!), created: true };
+  });
+}
+
+const versionCache = new Map<string, RegisteredDefinition>();
+
+/** One version, or the latest when `version` is omitted. */
+export async function getDefinition(db: Db, name: string, version?: number): Promise<RegisteredDefinition> {
+  if (version !== undefined) {
+    const cached = versionCache.get(`${name}@${version}`);
+    if (cached) return cached;
+  }
+  const [row] = await db
+    .select()
+    .from(workflowDefinitions)
+    .where(version === undefined ? eq(workflowDefinitions.name, name) : and(eq(workflowDefinitions.name, name), eq(workflowDefinitions.version, version)))
+    .orderBy(desc(workflowDefinitions.version))
+    .limit(1);
+  if (!row) throw new WorkflowNotFoundError(name, version);
+  const registered = toRegistered(row);
+  if (versionCache.size > 1000) versionCache.clear();
+  versionCache.set(`${name}@${registered.version}`, registered);
+  return registered;
+}
+
+export async function getPlan(db: Db, name: string, version: number): Promise<Plan> {
+  const registered = await getDefinition(db, name, version);
+  return planFor(registered.definition, registered.version);
+}
+
+/** The latest version of every workflow. */
+export async function listLatestDefinitions(db: Db): Promise<RegisteredDefinition[]> {
+  const rows = await db
+    .selectDistinctOn([workflowDefinitions.name])
+    .from(workflowDefinitions)
+    .orderBy(workflowDefinitions.name, desc(workflowDefinitions.version));
+  return rows.map(toRegistered);
+}
+
+/** Registers every file of `workflows/` (at start); unchanged files create no version. */
+export async function syncWorkflowFiles(db: Db, dir?: string): Promise<{ name: string; version: number; created: boolean }[]> {
+  const files = await loadWorkflowFiles(dir);
+  const out: { name: string; version: number; created: boolean }[] = [];
+  for (const { file, definition } of files) {
+    const { registered, created } = await registerDefinition(db, { definition, source: `file:${file}` });
+    out.push({ name: registered.name, version: registered.version, created });
+  }
+  return out;
+}

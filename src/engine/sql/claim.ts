@@ -1,0 +1,109 @@
+/**
+ * Claiming ready steps.
+ *
+ * One statement: pick up to `limit` queued steps whose time has come, by priority then
+ * readiness, skipping rows another claimer holds (`FOR UPDATE SKIP LOCKED`), and mark them
+ * running with a lease (`now() + timeout + grace`) and a new fencing token from a sequence.
+ * A completion must present that token while the row is still `running`; a late answer from an
+ * attempt whose lease expired and was claimed again finds another token and is discarded.
+ *
+ * `timeout_ms <= maxTimeoutMs`: a tick only claims work that can finish inside its budget.
+ * Served by `steps_ready_idx (priority desc, ready_at) where status = 'queued'`.
+ */
+import { sql } from "drizzle-orm";
+import { queryRows, type Db } from "@/db/client";
+import { toDate, toNumber } from "./rows";
+
+export interface ClaimedStep {
+  id: number;
+  runId: string;
+  name: string;
+  itemIndex: number;
+  kind: string;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  fence: number;
+  item: unknown;
+  firstStartedAt: Date;
+  claimedAt: Date;
+}
+
+export interface ClaimParams {
+  limit: number;
+  maxTimeoutMs: number;
+  /** Added to the step's timeout for its lease: time to record the result after the timeout. */
+  leaseGraceMs: number;
+}
+
+interface Row {
+  id: unknown;
+  run_id: string;
+  name: string;
+  item_index: unknown;
+  kind: string;
+  attempts: unknown;
+  max_attempts: unknown;
+  timeout_ms: unknown;
+  fence: unknown;
+  item: unknown;
+  started_at: unknown;
+  claimed_at: unknown;
+}
+
+const CLAIM_SET = (leaseGraceMs: number) => sql`status = 'running', attempts = s.attempts + 1, fence = nextval('step_fence_seq'),
+  lease_expires_at = now() + (s.timeout_ms + ${leaseGraceMs}) * interval '1 millisecond', started_at = coalesce(s.started_at, now())`;
+const CLAIM_RETURNING = sql`s.id, s.run_id, s.name, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item,
+  s.started_at, now() as claimed_at`;
+
+function toClaimed(r: Row): ClaimedStep {
+  return {
+    id: toNumber(r.id),
+    runId: r.run_id,
+    name: r.name,
+    itemIndex: toNumber(r.item_index),
+    kind: r.kind,
+    attempt: toNumber(r.attempts),
+    maxAttempts: toNumber(r.max_attempts),
+    timeoutMs: toNumber(r.timeout_ms),
+    fence: toNumber(r.fence),
+    item: r.item,
+    firstStartedAt: toDate(r.started_at)!,
+    claimedAt: toDate(r.claimed_at)!,
+  };
+}
+
+export async function claimSteps(db: Db, params: ClaimParams): Promise<ClaimedStep[]> {
+  if (params.limit <= 0 || params.maxTimeoutMs <= 0) return [];
+  const rows = await queryRows<Row>(
+    db,
+    sql`with c as (
+          select id from steps
+          where status = 'queued' and ready_at <= now() and timeout_ms <= ${Math.floor(params.maxTimeoutMs)}
+          order by priority desc, ready_at
+          limit ${params.limit}
+          for update skip locked
+        )
+        update steps s set ${CLAIM_SET(params.leaseGraceMs)}
+        from c where s.id = c.id
+        returning ${CLAIM_RETURNING}`,
+  );
+  return rows.map(toClaimed);
+}
+
+/**
+ * Claims, inside the transaction that just made them ready, the given top-level steps of one
+ * run: the worker that completed a step runs its successors at once, without another claim
+ * round trip and commit (a sequential chain then costs one commit per step).
+ */
+export async function claimReadySteps(tx: Db, runId: string, names: string[], params: Omit<ClaimParams, "limit">): Promise<ClaimedStep[]> {
+  if (names.length === 0 || params.maxTimeoutMs <= 0) return [];
+  const rows = await queryRows<Row>(
+    tx,
+    sql`update steps s set ${CLAIM_SET(params.leaseGraceMs)}
+        where s.run_id = ${runId} and s.item_index = -1 and s.name = any(${sql.param(names)}::text[]) and s.status = 'queued'
+          and s.timeout_ms <= ${Math.floor(params.maxTimeoutMs)}
+        returning ${CLAIM_RETURNING}`,
+  );
+  return rows.map(toClaimed);
+}

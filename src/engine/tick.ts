@@ -1,0 +1,115 @@
+/**
+ * A tick advances work within a time budget: sweep (expired leases, due waits), then claim a
+ * batch of ready steps that can finish inside what is left of the budget, run them
+ * concurrently, record each result, and repeat until nothing is ready or the budget is spent.
+ * It never runs past its budget: it only claims steps whose timeout fits in the time left
+ * (minus a margin for recording results), and every attempt is cut at its timeout.
+ *
+ * The same function is driven by the cron/self-continuation route, the in-process worker of
+ * `npm start`, and `npm run worker`.
+ */
+import { sql } from "drizzle-orm";
+import { queryRows, type Db } from "@/db/client";
+import { completeStep, type CompletionOutcome } from "./complete";
+import { startDueCronRuns } from "./cron";
+import { executeStep, type RunContext } from "./execute";
+import { getPlan } from "./registry";
+import { claimSteps, type ClaimedStep } from "./sql/claim";
+import { toNumber } from "./sql/rows";
+import { sweepDueWaits, sweepExpiredLeases } from "./sweep";
+import { log } from "@/observability/log";
+
+export interface TickOptions {
+  budgetMs: number;
+  /** Steps claimed per batch (default 20). */
+  batchSize?: number;
+  /** Lease = timeout + this (default 5 s). */
+  leaseGraceMs?: number;
+}
+
+export interface TickResult {
+  claimed: number;
+  outcomes: Partial<Record<CompletionOutcome, number>>;
+  swept: number;
+  /** True when the tick stopped for lack of budget while work may remain. */
+  budgetExhausted: boolean;
+  elapsedMs: number;
+}
+
+/** Time kept back from the budget to record the last results. */
+const RECORD_MARGIN_MS = 150;
+
+export async function loadRunContexts(db: Db, runIds: string[]): Promise<Map<string, RunContext>> {
+  const ids = [...new Set(runIds)];
+  const runs = await queryRows<{ id: string; workflow: string; version: unknown; status: string; input: unknown; trigger: unknown }>(
+    db,
+    sql`select id, workflow, version, status, input, trigger from runs where id = any(${sql.param(ids)}::uuid[])`,
+  );
+  const outputs = await queryRows<{ run_id: string; name: string; output: unknown }>(
+    db,
+    sql`select run_id, name, output from steps where run_id = any(${sql.param(ids)}::uuid[]) and item_index = -1 and status = 'succeeded'`,
+  );
+  const contexts = new Map<string, RunContext>();
+  for (const r of runs) {
+    const version = toNumber(r.version);
+    contexts.set(r.id, { id: r.id, workflow: r.workflow, version, status: r.status, input: r.input, trigger: r.trigger, plan: await getPlan(db, r.workflow, version), outputs: {} });
+  }
+  for (const o of outputs) {
+    const ctx = contexts.get(o.run_id);
+    if (ctx) ctx.outputs[o.name] = { output: o.output };
+  }
+  return contexts;
+}
+
+interface TickState {
+  deadline: number;
+  leaseGraceMs: number;
+  result: TickResult;
+}
+
+/** Runs a step, records it, then runs at once the successors its completion claimed. */
+async function runOne(db: Db, run: RunContext | undefined, step: ClaimedStep, state: TickState): Promise<void> {
+  const tally = (o: CompletionOutcome) => (state.result.outcomes[o] = (state.result.outcomes[o] ?? 0) + 1);
+  if (!run) return void tally("discarded"); // the run was deleted under us
+  const result = await executeStep(run, step);
+  const retry = run.plan.step(step.name)?.retry ?? { backoff: "exponential" as const, initialIntervalMs: 1000, maxIntervalMs: 300_000 };
+  const left = state.deadline - performance.now() - RECORD_MARGIN_MS;
+  const continuation = left > 0 ? { maxTimeoutMs: left, leaseGraceMs: state.leaseGraceMs } : undefined;
+  const completion = await completeStep(db, run, step, result, retry, continuation);
+  tally(completion.outcome);
+  state.result.claimed += completion.next.length;
+  await Promise.all(completion.next.map((next) => runOneSafely(db, run, next, state)));
+}
+
+function runOneSafely(db: Db, run: RunContext | undefined, step: ClaimedStep, state: TickState): Promise<void> {
+  return runOne(db, run, step, state).catch((error: unknown) => {
+    // Recording failed (database trouble): the lease will expire and the sweep retries it.
+    log.error("tick: could not record a step result", { runId: step.runId, step: step.name, error });
+    state.result.outcomes.discarded = (state.result.outcomes.discarded ?? 0) + 1;
+  });
+}
+
+export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
+  const started = performance.now();
+  const deadline = started + options.budgetMs;
+  const result: TickResult = { claimed: 0, outcomes: {}, swept: 0, budgetExhausted: false, elapsedMs: 0 };
+  result.swept += await sweepExpiredLeases(db);
+  result.swept += await sweepDueWaits(db);
+  result.swept += await startDueCronRuns(db);
+  for (;;) {
+    const left = deadline - performance.now() - RECORD_MARGIN_MS;
+    if (left <= 0) {
+      result.budgetExhausted = true;
+      break;
+    }
+    const leaseGraceMs = options.leaseGraceMs ?? 5_000;
+    const claimed = await claimSteps(db, { limit: options.batchSize ?? 20, maxTimeoutMs: left, leaseGraceMs });
+    if (claimed.length === 0) break;
+    result.claimed += claimed.length;
+    const contexts = await loadRunContexts(db, claimed.map((c) => c.runId));
+    const state: TickState = { deadline, leaseGraceMs, result };
+    await Promise.all(claimed.map((step) => runOneSafely(db, contexts.get(step.runId), step, state)));
+  }
+  result.elapsedMs = Math.round(performance.now() - started);
+  return result;
+}

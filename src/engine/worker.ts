@@ -1,0 +1,39 @@
+/**
+ * The worker loop: tick after tick while there is work; when idle, wait with a doubling
+ * delay (50 ms up to 2 s), cut short by a wake-up (in-process signal or Postgres NOTIFY).
+ * Idle cost: one sweep and one claim per wait, so at most ~3 queries every 2 s per worker.
+ */
+import type { Db } from "@/db/client";
+import { log } from "@/observability/log";
+import { tick, type TickOptions } from "./tick";
+import { sleepUntilWoken } from "./wake";
+
+export interface WorkerOptions {
+  signal: AbortSignal;
+  /** Budget of each tick (default 5 min; a step is only claimed by a tick whose budget fits its timeout). */
+  budgetMs?: number;
+  batchSize?: number;
+  idleMinMs?: number;
+  idleMaxMs?: number;
+}
+
+export async function runWorker(db: Db, options: WorkerOptions): Promise<void> {
+  const idleMin = options.idleMinMs ?? 50;
+  const idleMax = options.idleMaxMs ?? 2_000;
+  const tickOptions: TickOptions = { budgetMs: options.budgetMs ?? 300_000, batchSize: options.batchSize };
+  let idle = idleMin;
+  while (!options.signal.aborted) {
+    try {
+      const result = await tick(db, tickOptions);
+      if (result.claimed > 0 || result.swept > 0) {
+        idle = idleMin;
+        continue;
+      }
+    } catch (error) {
+      log.error("worker: tick failed", { error });
+      idle = idleMax;
+    }
+    await sleepUntilWoken(idle, options.signal);
+    idle = Math.min(idle * 2, idleMax);
+  }
+}

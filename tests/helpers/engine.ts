@@ -1,0 +1,31 @@
+/** Engine test helpers: register a YAML definition, drive ticks until a run ends. */
+import type { Db } from "@/db/client";
+import { parseDefinition } from "@/engine/definition";
+import { registerDefinition } from "@/engine/registry";
+import { getRun, type RunView } from "@/engine/runs";
+import { tick } from "@/engine/tick";
+
+export async function register(db: Db, yaml: string): Promise<number> {
+  const { registered } = await registerDefinition(db, { definition: parseDefinition(yaml), source: "test" });
+  return registered.version;
+}
+
+const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+/** Ticks until the run is final (or `maxMs` passes), sleeping briefly when nothing is ready. */
+export async function runUntilDone(db: Db, runId: string, maxMs = 20_000): Promise<RunView> {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const run = await getRun(db, runId);
+    if (FINAL.has(run.status)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status} after ${maxMs} ms: ${JSON.stringify(run.steps.map((s) => [s.name, s.status]))}`);
+    const result = await tick(db, { budgetMs: 60_000 });
+    if (result.claimed === 0 && result.swept === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function stepOf(run: RunView, name: string) {
+  const step = run.steps.find((s) => s.name === name);
+  if (!step) throw new Error(`no step ${name} in run ${run.id}`);
+  return step;
+}
