@@ -3,7 +3,7 @@
  * database does not leak keys; lookup is by that hash (an indexed equality on a digest
  * reveals nothing usable about the key through timing).
  */
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { apiKeys, type Role } from "@/db/schema";
 import { readEnv } from "@/env";
@@ -80,24 +80,27 @@ export async function ensureApiKey(db: Db, params: Required<Pick<CreateApiKeyPar
   return inserted.length > 0;
 }
 
+/** Postgres keeps microseconds; a JS Date only milliseconds, which would skip rows in paging. */
+const CURSOR_AT = sql<string>`to_char(${apiKeys.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 export interface ListApiKeysParams {
   limit: number;
-  /** Keyset cursor: the `createdAt|id` of the last key of the previous page. */
-  cursor?: { createdAt: Date; id: string };
+  /** Keyset cursor: the `createdAt|id` of the last key of the previous page (microsecond time). */
+  cursor?: { createdAt: string; id: string };
 }
 
 export async function listApiKeys(db: Db, params: ListApiKeysParams): Promise<{ keys: ApiKeyView[]; nextCursor: string | null }> {
   const c = params.cursor;
   const rows = await db
-    .select()
+    .select({ key: apiKeys, cursorAt: CURSOR_AT })
     .from(apiKeys)
-    .where(c ? or(lt(apiKeys.createdAt, c.createdAt), and(eq(apiKeys.createdAt, c.createdAt), lt(apiKeys.id, c.id))) : undefined)
+    .where(c ? sql`(${apiKeys.createdAt}, ${apiKeys.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)` : undefined)
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(params.limit + 1);
   const page = rows.slice(0, params.limit);
   const last = page.at(-1);
-  const nextCursor = rows.length > params.limit && last ? `${last.createdAt.toISOString()}|${last.id}` : null;
-  return { keys: page.map(toView), nextCursor };
+  const nextCursor = rows.length > params.limit && last ? `${last.cursorAt}|${last.key.id}` : null;
+  return { keys: page.map((r) => toView(r.key)), nextCursor };
 }
 
 /** Revokes a key. Returns null when there is no such key; revoking twice keeps the first time. */

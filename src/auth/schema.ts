@@ -18,9 +18,9 @@ export const keyCursor = z
   .string()
   .regex(/^[^|]+\|[0-9a-f-]{36}$/i)
   .transform((s) => {
-    const [at, id] = s.split("|") as [string, string];
-    return { createdAt: new Date(at), id };
+    const [createdAt, id] = s.split("|") as [string, string];
+    return { createdAt, id };
   })
-  .refine((c) => !Number.isNaN(c.createdAt.getTime()), "invalid cursor");
+  .refine((c) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(c.createdAt) && !Number.isNaN(Date.parse(c.createdAt)), "invalid cursor");
 
 export const auditCursor = z.coerce.number().int().positive();

@@ -9,7 +9,7 @@ import { queryRows, type Db } from "@/db/client";
 import { publishEventInTx } from "./events";
 import type { RunContext, StepResult } from "./execute";
 import { settleStep } from "./progress";
-import { claimReadySteps, type ClaimedStep } from "./sql/claim";
+import { startReadySteps, type ClaimedStep } from "./sql/claim";
 import { describeStepError } from "./step-errors";
 
 class Superseded extends Error {}
@@ -77,10 +77,9 @@ export async function completeStep(
   continuation?: Continuation,
 ): Promise<Completion> {
   const finishedAt = new Date();
-  const ref = { id: run.id, plan: run.plan };
+  const ref = { id: run.id, plan: run.plan, deferReady: true };
   const done = (outcome: CompletionOutcome, next: ClaimedStep[] = []): Completion => ({ outcome, next });
-  const claimNext = (tx: Db, ready: string[]) =>
-    continuation ? claimReadySteps(tx, run.id, ready, continuation) : Promise.resolve<ClaimedStep[]>([]);
+  const claimNext = (tx: Db, ready: string[]) => startReadySteps(tx, run.id, ready, continuation);
   try {
     return await db.transaction(async (tx): Promise<Completion> => {
       switch (result.type) {

@@ -20,6 +20,11 @@ export type FinalStatus = "succeeded" | "failed" | "skipped" | "cancelled";
 export interface RunRef {
   id: string;
   plan: Plan;
+  /**
+   * Leave the steps this settlement makes ready `pending` and return them: the caller queues
+   * them or claims them itself in one statement (claim.ts `startReadySteps`).
+   */
+  deferReady?: boolean;
 }
 
 interface DependentRow {
@@ -91,7 +96,7 @@ async function advanceDependents(tx: Db, run: RunRef, name: string, status: Fina
     if (decision === "ready") ready.push(row.name);
     else if (decision === "skip") skipped.push({ name: row.name, status: "skipped" });
   }
-  if (ready.length > 0) {
+  if (ready.length > 0 && !run.deferReady) {
     await tx.execute(sql`update steps set status = 'queued', ready_at = now()
       where run_id = ${run.id} and item_index = -1 and name = any(${sql.param(ready)}::text[])`);
   }

@@ -59,11 +59,13 @@ export class RunNotFoundError extends NotFoundError {
 type RunRow = {
   id: string; workflow: string; version: unknown; status: RunStatus; priority: unknown; input: unknown; output: unknown; error: unknown;
   trigger: unknown; idempotency_key: string | null; created_at: unknown; started_at: unknown; finished_at: unknown; waiting: boolean;
+  cursor_at: string;
 };
 
 /** `waiting` is derived: a running run whose only unfinished steps are waiting. */
 const RUN_COLUMNS = sql`r.id, r.workflow, r.version, r.status, r.priority, r.input, r.output, r.error, r.trigger, r.idempotency_key,
   r.created_at, r.started_at, r.finished_at,
+  to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at,
   (r.status = 'running' and exists (select 1 from steps w where w.run_id = r.id and w.status = 'waiting' and w.ready_at is not null)
      and not exists (select 1 from steps q where q.run_id = r.id and q.status in ('queued', 'running'))) as waiting`;
 
@@ -144,7 +146,7 @@ export async function listRuns(db: Db, params: ListRunsParams): Promise<{ runs: 
   if (params.status === "waiting") page = page.filter((r) => r.status === "waiting");
   else if (params.status === "running") page = page.filter((r) => r.status === "running");
   const last = rows[Math.min(rows.length, params.limit) - 1];
-  return { runs: page, nextCursor: rows.length > params.limit && last ? `${toIso(last.created_at)}|${last.id}` : null };
+  return { runs: page, nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null };
 }
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);

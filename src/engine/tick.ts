@@ -25,6 +25,8 @@ export interface TickOptions {
   batchSize?: number;
   /** Lease = timeout + this (default 5 s). */
   leaseGraceMs?: number;
+  /** Sweep even if this process swept less than 200 ms ago (the cron route, tests). */
+  alwaysSweep?: boolean;
 }
 
 export interface TickResult {
@@ -34,6 +36,20 @@ export interface TickResult {
   /** True when the tick stopped for lack of budget while work may remain. */
   budgetExhausted: boolean;
   elapsedMs: number;
+}
+
+/**
+ * Sweeps and cron look at time, not at new work: a busy worker that ticks back to back needs
+ * them a few times a second at most, not before every claim (they cost ~7 round trips).
+ */
+const SWEEP_INTERVAL_MS = 200;
+const lastSweep = new WeakMap<Db, number>();
+
+function sweepIsDue(db: Db): boolean {
+  const now = performance.now();
+  if (now - (lastSweep.get(db) ?? -Infinity) < SWEEP_INTERVAL_MS) return false;
+  lastSweep.set(db, now);
+  return true;
 }
 
 /** Time kept back from the budget to record the last results. */
@@ -93,9 +109,11 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
   const started = performance.now();
   const deadline = started + options.budgetMs;
   const result: TickResult = { claimed: 0, outcomes: {}, swept: 0, budgetExhausted: false, elapsedMs: 0 };
-  result.swept += await sweepExpiredLeases(db);
-  result.swept += await sweepDueWaits(db);
-  result.swept += await startDueCronRuns(db);
+  if (options.alwaysSweep || sweepIsDue(db)) {
+    result.swept += await sweepExpiredLeases(db);
+    result.swept += await sweepDueWaits(db);
+    result.swept += await startDueCronRuns(db);
+  }
   for (;;) {
     const left = deadline - performance.now() - RECORD_MARGIN_MS;
     if (left <= 0) {

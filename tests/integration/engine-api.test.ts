@@ -300,8 +300,7 @@ describeDb("the engine over HTTP", (suite) => {
     // KNOWN ENGINE BUG (src/engine/runs.ts listRuns): nextCursor carries created_at at
     // millisecond precision while Postgres keeps microseconds, so runs that share the last
     // run's millisecond (e.g. every run one event starts, in one transaction) are skipped.
-    // When listRuns is fixed this test starts passing: turn `it.fails` into `it`.
-    it.fails("pages through runs that share one created_at without skipping any", async () => {
+    it("pages through runs that share one created_at without skipping any", async () => {
       expect((await put("same-instant", "name: same-instant\nsteps:\n  - name: one\n    sleep: 1s\n")).status).toBe(201);
       const ids: string[] = [];
       for (let i = 0; i < 4; i++) ids.push((await start("same-instant", {})).body.id);

@@ -92,18 +92,31 @@ export async function claimSteps(db: Db, params: ClaimParams): Promise<ClaimedSt
 }
 
 /**
- * Claims, inside the transaction that just made them ready, the given top-level steps of one
- * run: the worker that completed a step runs its successors at once, without another claim
- * round trip and commit (a sequential chain then costs one commit per step).
+ * Starts the given top-level steps of one run, which the transaction just made ready (they are
+ * still `pending`): with `claim`, the ones whose timeout fits are claimed for the caller, which
+ * runs them at once without another claim round trip and commit (a sequential chain then
+ * costs one commit per step); the others are queued for any worker. One statement.
  */
-export async function claimReadySteps(tx: Db, runId: string, names: string[], params: Omit<ClaimParams, "limit">): Promise<ClaimedStep[]> {
-  if (names.length === 0 || params.maxTimeoutMs <= 0) return [];
+export async function startReadySteps(
+  tx: Db,
+  runId: string,
+  names: string[],
+  claim?: Omit<ClaimParams, "limit">,
+): Promise<ClaimedStep[]> {
+  if (names.length === 0) return [];
+  const maxTimeout = claim ? Math.floor(claim.maxTimeoutMs) : -1;
+  const target = sql`s.run_id = ${runId} and s.item_index = -1 and s.name = any(${sql.param(names)}::text[]) and s.status = 'pending'`;
   const rows = await queryRows<Row>(
     tx,
-    sql`update steps s set ${CLAIM_SET(params.leaseGraceMs)}
-        where s.run_id = ${runId} and s.item_index = -1 and s.name = any(${sql.param(names)}::text[]) and s.status = 'queued'
-          and s.timeout_ms <= ${Math.floor(params.maxTimeoutMs)}
-        returning ${CLAIM_RETURNING}`,
+    sql`with claimed as (
+          update steps s set ${CLAIM_SET(claim?.leaseGraceMs ?? 0)}
+          where ${target} and s.timeout_ms <= ${maxTimeout}
+          returning ${CLAIM_RETURNING}
+        ), queued as (
+          update steps s set status = 'queued', ready_at = now()
+          where ${target} and s.timeout_ms > ${maxTimeout}
+        )
+        select * from claimed`,
   );
   return rows.map(toClaimed);
 }

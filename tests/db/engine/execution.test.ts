@@ -161,7 +161,7 @@ steps:
 `);
     const started = Date.now();
     const { id } = await startRun(suite.db(), { workflow: "sleeper" });
-    await tick(suite.db(), { budgetMs: 2000 });
+    await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
     expect((await getRun(suite.db(), id)).status).toBe("waiting");
     const run = await runUntilDone(suite.db(), id);
     expect(run.status).toBe("succeeded");
@@ -180,7 +180,7 @@ steps:
 `);
     await publishEvent(suite.db(), { topic: "payment.done", data: { order: "A1", amount: 1 }, source: "test" });
     const { id } = await startRun(suite.db(), { workflow: "waiter", input: { order: "A1" } });
-    await tick(suite.db(), { budgetMs: 2000 });
+    await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
     expect(stepOf(await getRun(suite.db(), id), "wait").status).toBe("waiting"); // the earlier event does not count
     await publishEvent(suite.db(), { topic: "payment.done", data: { order: "B2", amount: 2 }, source: "test" });
     expect(stepOf(await getRun(suite.db(), id), "wait").status).toBe("waiting");
@@ -223,7 +223,7 @@ steps:
     wait_for_event: { topic: "never", timeout: 1h }
 `);
     const { id } = await startRun(suite.db(), { workflow: "long_wait" });
-    await tick(suite.db(), { budgetMs: 2000 });
+    await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
     const cancelled = await cancelRun(suite.db(), id);
     expect(cancelled.status).toBe("cancelled");
     expect(stepOf(cancelled, "w").status).toBe("cancelled");
