@@ -82,7 +82,7 @@ async function waitForRun(db: Db, id: string): Promise<void> {
     const [row] = await queryRows<{ status: string }>(db, sql`select status from runs where id = ${id}`);
     if (row?.status === "succeeded") return;
     if (row?.status === "failed" || row?.status === "cancelled") throw new Error(`run ${id} ${row.status}`);
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 1));
   }
 }
 

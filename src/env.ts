@@ -45,6 +45,8 @@ const envSchema = z.object({
   /** Largest accepted JSON body, in bytes (default 1 MiB). */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** Budget of one tick of the tick route (default 50 s, capped below its maxDuration). */
+  TICK_BUDGET_MS: z.coerce.number().int().positive().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

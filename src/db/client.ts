@@ -66,12 +66,13 @@ export async function openDb(url: string | undefined, driver: DriverName, option
     const { default: WebSocket } = await import("ws");
     // Node 20 has no global WebSocket; the driver needs a constructor.
     neonConfig.webSocketConstructor = WebSocket;
-    if (options.neonWsProxy) {
-      neonConfig.wsProxy = options.neonWsProxy;
-      neonConfig.useSecureWebSocket = false;
-      neonConfig.pipelineConnect = false;
-      neonConfig.pipelineTLS = false;
-    }
+    // neonConfig is global: set every field this function touches, so one handle's relay
+    // settings never leak into the next handle.
+    const relay = options.neonWsProxy;
+    neonConfig.wsProxy = relay ?? ((host: string) => `${host}/v2`);
+    neonConfig.useSecureWebSocket = !relay;
+    neonConfig.pipelineConnect = relay ? false : "password";
+    neonConfig.pipelineTLS = !relay;
     const pool = new Pool({ connectionString: url, max });
     pool.on("error", () => undefined); // an idle client's error must not crash the process
     const db = drizzle({ client: pool, schema }) as unknown as Db;

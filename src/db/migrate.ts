@@ -51,7 +51,8 @@ export async function readMigrations(folder = defaultMigrationsFolder()): Promis
         .split("--> statement-breakpoint")
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
-      return { tag, hash: createHash("sha256").update(text).digest("hex"), statements };
+      // Hash with LF line ends: a checkout that converts to CRLF is not a changed migration.
+      return { tag, hash: createHash("sha256").update(text.replace(/\r\n/g, "\n")).digest("hex"), statements };
     }),
   );
 }
@@ -79,7 +80,12 @@ export async function migrate(db: Db, folder = defaultMigrationsFolder()): Promi
         }
         continue;
       }
-      for (const statement of migration.statements) await tx.execute(sql.raw(statement));
+      try {
+        for (const statement of migration.statements) await tx.execute(sql.raw(statement));
+      } catch (error) {
+        const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+        throw new MigrationError(`Migration ${migration.tag} failed: ${reason}`, { cause: error });
+      }
       await tx.execute(sql`insert into schema_migrations (tag, hash) values (${migration.tag}, ${migration.hash})`);
       applied.push(migration.tag);
     }

@@ -1,4 +1,5 @@
 import type { Db } from "@/db/client";
+import { readEnv } from "@/env";
 import { kickTick } from "@/engine/kick";
 import { tick, type TickResult } from "@/engine/tick";
 import { afterResponse } from "@/http/after-response";
@@ -12,8 +13,7 @@ const MAX_BUDGET_MS = maxDuration * 1_000 - 5_000;
 
 /** TICK_BUDGET_MS when it is a positive number, capped below maxDuration. */
 function budgetMs(): number {
-  const configured = Math.floor(Number(process.env.TICK_BUDGET_MS));
-  return Math.min(configured > 0 ? configured : DEFAULT_BUDGET_MS, MAX_BUDGET_MS);
+  return Math.min(readEnv().TICK_BUDGET_MS ?? DEFAULT_BUDGET_MS, MAX_BUDGET_MS);
 }
 
 /** Work may remain: the budget ran out, or steps were claimed (their successors may now be ready). */
@@ -22,7 +22,7 @@ function mayHaveMore(result: TickResult): boolean {
 }
 
 async function tickAndContinue(db: Db): Promise<void> {
-  if (mayHaveMore(await tick(db, { budgetMs: budgetMs() }))) await kickTick();
+  if (mayHaveMore(await tick(db, { budgetMs: budgetMs() }))) await kickTick(db);
 }
 
 // GET /api/orchestration/tick — Vercel cron: one tick within the budget, then a kick if work may remain.
