@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { publishEventInTx } from "./events";
 import type { RunContext, StepResult } from "./execute";
-import { settleStep } from "./progress";
+import { settleItems, settleStep } from "./progress";
 import { startReadySteps, type ClaimedStep } from "./sql/claim";
 import { describeStepError } from "./step-errors";
 
@@ -139,4 +139,56 @@ async function expand(
     from steps p, jsonb_array_elements(${j(items)}) with ordinality as i(value, ord)
     where p.id = ${step.id}`);
   return { outcome: "expanded", next: [] };
+}
+
+export interface ItemSuccess {
+  step: ClaimedStep;
+  output: unknown;
+  input: unknown;
+  finishedAt: Date;
+}
+
+/**
+ * Records many succeeded items of one for_each step in one transaction: one statement for the
+ * rows and their attempts, one decrement of the parent. Items whose attempt was superseded are
+ * recorded as discarded, as in completeStep.
+ */
+export async function completeItemsBatch(db: Db, run: RunContext, name: string, items: ItemSuccess[], continuation?: Continuation): Promise<Completion[]> {
+  const values = items.map((i) => ({
+    id: i.step.id,
+    fence: i.step.fence,
+    attempt: i.step.attempt,
+    output: i.output ?? null,
+    input: i.input ?? null,
+    started_at: i.step.claimedAt.toISOString(),
+    finished_at: i.finishedAt.toISOString(),
+    duration_ms: Math.max(0, i.finishedAt.getTime() - i.step.claimedAt.getTime()),
+  }));
+  const { updated, next } = await db.transaction(async (tx) => {
+    const rows = await queryRows<{ id: unknown }>(
+      tx,
+      sql`with v as (
+            select * from jsonb_to_recordset(${j(values)}) as v(id bigint, fence bigint, attempt int, output jsonb, input jsonb,
+              started_at timestamptz, finished_at timestamptz, duration_ms int)
+          ), u as (
+            update steps s set status = 'succeeded', output = v.output, input = v.input, error = null, finished_at = now(), lease_expires_at = null
+            from v where s.id = v.id and s.fence = v.fence and s.status = 'running' returning s.id
+          ), a as (
+            insert into step_attempts (step_id, attempt, fence, outcome, error, started_at, finished_at, duration_ms)
+            select v.id, v.attempt, v.fence, 'succeeded', null, v.started_at, v.finished_at, v.duration_ms from v join u on u.id = v.id
+          )
+          select id from u`,
+    );
+    const ref = { id: run.id, plan: run.plan, deferReady: true };
+    const ready = rows.length > 0 ? await settleItems(tx, ref, name, rows.length, 0) : [];
+    return { updated: new Set(rows.map((r) => Number(r.id))), next: await startReadySteps(tx, run.id, ready, continuation) };
+  });
+  const completions: Completion[] = [];
+  for (const item of items) {
+    if (updated.has(item.step.id)) continue;
+    await recordAttempt(db, item.step, "discarded", { message: "The attempt lost its lease or the run was cancelled; its result was discarded." }, item.finishedAt);
+    completions.push({ outcome: "discarded", next: [] });
+  }
+  completions.push(...Array.from({ length: updated.size }, (_, k) => ({ outcome: "succeeded" as const, next: k === 0 ? next : [] })));
+  return completions;
 }

@@ -108,11 +108,19 @@ async function advanceDependents(tx: Db, run: RunRef, name: string, status: Fina
 }
 
 /** An item of a for_each finished: when it is the last one, the parent ends too. */
-async function settleItem(tx: Db, run: RunRef, name: string, status: FinalStatus, error: unknown): Promise<string[]> {
-  const failed = status === "failed" || status === "cancelled" ? 1 : 0;
+function settleItem(tx: Db, run: RunRef, name: string, status: FinalStatus, error: unknown): Promise<string[]> {
+  return settleItems(tx, run, name, 1, status === "failed" || status === "cancelled" ? 1 : 0, error);
+}
+
+/**
+ * `count` items of a for_each finished (`failed` of them not successfully). Completing items in
+ * batches matters: every item decrements the parent's row, so item completions serialise on
+ * that row lock until commit; one batch takes the lock once.
+ */
+export async function settleItems(tx: Db, run: RunRef, name: string, count: number, failed: number, error?: unknown): Promise<string[]> {
   const [parent] = await queryRows<{ items_remaining: unknown; deps_failed: unknown; status: string }>(
     tx,
-    sql`update steps set items_remaining = items_remaining - 1, deps_failed = deps_failed + ${failed}
+    sql`update steps set items_remaining = items_remaining - ${count}, deps_failed = deps_failed + ${failed}
         where run_id = ${run.id} and name = ${name} and item_index = -1
         returning items_remaining, deps_failed, status`,
   );

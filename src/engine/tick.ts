@@ -10,7 +10,7 @@
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
-import { completeStep, type CompletionOutcome } from "./complete";
+import { completeItemsBatch, completeStep, type Completion, type CompletionOutcome, type Continuation, type ItemSuccess } from "./complete";
 import { startDueCronRuns } from "./cron";
 import { executeStep, type RunContext } from "./execute";
 import { getPlan } from "./registry";
@@ -83,26 +83,82 @@ interface TickState {
   result: TickResult;
 }
 
-/** Runs a step, records it, then runs at once the successors its completion claimed. */
-async function runOne(db: Db, run: RunContext | undefined, step: ClaimedStep, state: TickState): Promise<void> {
-  const tally = (o: CompletionOutcome) => (state.result.outcomes[o] = (state.result.outcomes[o] ?? 0) + 1);
-  if (!run) return void tally("discarded"); // the run was deleted under us
-  const result = await executeStep(run, step);
-  const retry = run.plan.step(step.name)?.retry ?? { backoff: "exponential" as const, initialIntervalMs: 1000, maxIntervalMs: 300_000 };
+function retryOf(run: RunContext, step: ClaimedStep) {
+  return run.plan.step(step.name)?.retry ?? { backoff: "exponential" as const, initialIntervalMs: 1000, maxIntervalMs: 300_000 };
+}
+
+function continuationOf(state: TickState): Continuation | undefined {
   const left = state.deadline - performance.now() - RECORD_MARGIN_MS;
-  const continuation = left > 0 ? { maxTimeoutMs: left, leaseGraceMs: state.leaseGraceMs } : undefined;
-  const completion = await completeStep(db, run, step, result, retry, continuation);
-  tally(completion.outcome);
+  return left > 0 ? { maxTimeoutMs: left, leaseGraceMs: state.leaseGraceMs } : undefined;
+}
+
+/**
+ * Outputs the successors read must be in the run context. A chain step's output was added by
+ * its completion; a for_each parent's output was assembled in SQL, so it is read back.
+ */
+async function refreshOutputs(db: Db, run: RunContext, next: ClaimedStep[]): Promise<void> {
+  const missing = next.some((step) => (run.plan.step(step.name)?.dependsOn ?? []).some((dep) => !(dep in run.outputs)));
+  if (!missing) return;
+  const rows = await queryRows<{ name: string; output: unknown }>(
+    db,
+    sql`select name, output from steps where run_id = ${run.id} and item_index = -1 and status = 'succeeded'`,
+  );
+  for (const row of rows) run.outputs[row.name] = { output: row.output };
+}
+
+/** Counts a completion, then runs at once the successors it claimed. */
+async function followUp(db: Db, run: RunContext, completion: Completion, state: TickState): Promise<void> {
+  state.result.outcomes[completion.outcome] = (state.result.outcomes[completion.outcome] ?? 0) + 1;
   state.result.claimed += completion.next.length;
+  if (completion.next.length > 0) await refreshOutputs(db, run, completion.next);
   await Promise.all(completion.next.map((next) => runOneSafely(db, run, next, state)));
 }
 
-function runOneSafely(db: Db, run: RunContext | undefined, step: ClaimedStep, state: TickState): Promise<void> {
-  return runOne(db, run, step, state).catch((error: unknown) => {
+/** Runs a step, records it, then runs at once the successors its completion claimed. */
+async function runOne(db: Db, run: RunContext, step: ClaimedStep, state: TickState): Promise<void> {
+  const result = await executeStep(run, step);
+  await followUp(db, run, await completeStep(db, run, step, result, retryOf(run, step), continuationOf(state)), state);
+}
+
+function guard(step: ClaimedStep, state: TickState, work: Promise<void>): Promise<void> {
+  return work.catch((error: unknown) => {
     // Recording failed (database trouble): the lease will expire and the sweep retries it.
     log.error("tick: could not record a step result", { runId: step.runId, step: step.name, error });
     state.result.outcomes.discarded = (state.result.outcomes.discarded ?? 0) + 1;
   });
+}
+
+function runOneSafely(db: Db, run: RunContext, step: ClaimedStep, state: TickState): Promise<void> {
+  return guard(step, state, runOne(db, run, step, state));
+}
+
+/**
+ * Runs a claimed batch. Items of a for_each that succeed are recorded together per parent
+ * (see completeItemsBatch); everything else is recorded as it finishes.
+ */
+async function runBatch(db: Db, claimed: ClaimedStep[], state: TickState): Promise<void> {
+  const contexts = await loadRunContexts(db, claimed.map((c) => c.runId));
+  const items = new Map<string, { run: RunContext; name: string; list: ItemSuccess[] }>();
+  await Promise.all(
+    claimed.map(async (step) => {
+      const run = contexts.get(step.runId);
+      if (!run) return void (state.result.outcomes.discarded = (state.result.outcomes.discarded ?? 0) + 1);
+      const result = await executeStep(run, step);
+      if (step.itemIndex >= 0 && result.type === "succeeded" && !result.emit) {
+        const key = `${step.runId}/${step.name}`;
+        const group = items.get(key) ?? { run, name: step.name, list: [] };
+        group.list.push({ step, output: result.output, input: result.input, finishedAt: new Date() });
+        items.set(key, group);
+        return;
+      }
+      await guard(step, state, completeStep(db, run, step, result, retryOf(run, step), continuationOf(state)).then((c) => followUp(db, run, c, state)));
+    }),
+  );
+  await Promise.all(
+    [...items.values()].map(({ run, name, list }) =>
+      guard(list[0]!.step, state, completeItemsBatch(db, run, name, list, continuationOf(state)).then((cs) => Promise.all(cs.map((c) => followUp(db, run, c, state))).then(() => undefined))),
+    ),
+  );
 }
 
 export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
@@ -124,9 +180,7 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
     const claimed = await claimSteps(db, { limit: options.batchSize ?? 20, maxTimeoutMs: left, leaseGraceMs });
     if (claimed.length === 0) break;
     result.claimed += claimed.length;
-    const contexts = await loadRunContexts(db, claimed.map((c) => c.runId));
-    const state: TickState = { deadline, leaseGraceMs, result };
-    await Promise.all(claimed.map((step) => runOneSafely(db, contexts.get(step.runId), step, state)));
+    await runBatch(db, claimed, { deadline, leaseGraceMs, result });
   }
   result.elapsedMs = Math.round(performance.now() - started);
   return result;

@@ -95,6 +95,11 @@ steps:
     agent: test
     action: double
     input: { n: 1 }
+  - name: count
+    depends_on: [each]
+    agent: test
+    action: double
+    input: { n: "{{ length(steps.each.output) }}" }
 output: "{{ steps.each.output[*].value }}"
 `);
     const { id } = await startRun(suite.db(), { workflow: "fanout", input: { items: [1, 2, 3, 4], flag: false } });
@@ -104,6 +109,8 @@ output: "{{ steps.each.output[*].value }}"
     expect(stepOf(run, "never").status).toBe("skipped");
     expect(stepOf(run, "after_never").status).toBe("skipped");
     expect(stepOf(run, "each").items).toHaveLength(4);
+    // The step after the fan-in reads the assembled output on its first attempt.
+    expect(stepOf(run, "count")).toMatchObject({ status: "succeeded", attempts: 1, output: { value: 8 } });
   });
 
   it("retries 5xx with a stable idempotency key and the attempt number, and fails 4xx at once", async () => {
