@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { publishEventInTx } from "./events";
 import type { RunContext, StepResult } from "./execute";
-import { settleItems, settleStep } from "./progress";
+import { settleItems, settleStep, settleSucceededTopLevel } from "./progress";
 import { startReadySteps, type ClaimedStep } from "./sql/claim";
 import { describeStepError } from "./step-errors";
 
@@ -86,9 +86,16 @@ export async function completeStep(
         case "succeeded": {
           let output = result.output;
           if (result.emit) output = await publishEventInTx(tx, { topic: result.emit.topic, data: result.emit.data, source: `run:${run.id}` });
-          await fenced(tx, step, sql`status = 'succeeded', output = ${j(output)}, input = ${j(result.input)}, error = null, finished_at = now()`, "succeeded", null, finishedAt);
-          const ready = await settleStep(tx, ref, step.name, step.itemIndex, "succeeded");
-          if (step.itemIndex < 0) run.outputs[step.name] = { output };
+          let ready: string[];
+          if (step.itemIndex < 0) {
+            const settled = await settleSucceededTopLevel(tx, ref, step, { output, input: result.input, finishedAt });
+            if (settled === null) throw new Superseded();
+            ready = settled;
+            run.outputs[step.name] = { output };
+          } else {
+            await fenced(tx, step, sql`status = 'succeeded', output = ${j(output)}, input = ${j(result.input)}, error = null, finished_at = now()`, "succeeded", null, finishedAt);
+            ready = await settleStep(tx, ref, step.name, step.itemIndex, "succeeded");
+          }
           return done("succeeded", await claimNext(tx, ready));
         }
         case "failed": {

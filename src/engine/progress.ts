@@ -51,30 +51,99 @@ export function decide(rule: string, total: number, remaining: number, succeeded
  */
 export async function settleStep(tx: Db, run: RunRef, name: string, itemIndex: number, status: FinalStatus, error?: unknown): Promise<string[]> {
   if (itemIndex >= 0) return settleItem(tx, run, name, status, error);
-  const ready: string[] = [];
-  const finished: { name: string; status: FinalStatus; error?: unknown }[] = [{ name, status, error }];
+  return propagate(tx, run, [{ name, status, error }], { ready: [], skipped: [] }, null);
+}
+
+type Finished = { name: string; status: FinalStatus; error?: unknown };
+
+/**
+ * Settles `finished` steps and the skips they cause. `advanced` is what was already decided for
+ * them (the fast path decides the first step's dependents itself); `counted`, when given, is the
+ * run row after the first step was already counted.
+ */
+async function propagate(
+  tx: Db,
+  run: RunRef,
+  finished: Finished[],
+  advanced: Advanced,
+  counted: { steps_remaining: unknown; status: string } | null,
+): Promise<string[]> {
+  const ready = [...advanced.ready];
+  const queue = [...finished];
   let stepsDone = 0;
   let handlersAdded = 0;
-  while (finished.length > 0) {
-    const current = finished.shift()!;
+  while (queue.length > 0) {
+    const current = queue.shift()!;
     stepsDone++;
     if (current.status === "failed") handlersAdded += await scheduleHandlers(tx, run, current.name, current.error);
-    const advanced = await advanceDependents(tx, run, current.name, current.status);
-    ready.push(...advanced.ready);
-    finished.push(...advanced.skipped);
+    const next = await advanceDependents(tx, run, current.name, current.status);
+    ready.push(...next.ready);
+    queue.push(...next.skipped);
   }
-  const [row] = await queryRows<{ steps_remaining: unknown; status: string }>(
-    tx,
-    sql`update runs set steps_remaining = steps_remaining - ${stepsDone} + ${handlersAdded}
-        where id = ${run.id} returning steps_remaining, status`,
-  );
+  let row: { steps_remaining: unknown; status: string } | null | undefined = counted;
+  if (stepsDone + handlersAdded > 0) {
+    [row] = await queryRows<{ steps_remaining: unknown; status: string }>(
+      tx,
+      sql`update runs set steps_remaining = steps_remaining - ${stepsDone} + ${handlersAdded}
+          where id = ${run.id} returning steps_remaining, status`,
+    );
+  }
   if (row && toNumber(row.steps_remaining) === 0 && row.status !== "cancelled") await finishRun(tx, run);
   return ready;
 }
 
+export interface FencedAttempt {
+  id: number;
+  fence: number;
+  attempt: number;
+  claimedAt: Date;
+}
+
+/**
+ * The hot path of a successful top-level step, in one statement: the fenced write, its attempt
+ * row, its dependents' counters and the run's counter (a chain step then costs BEGIN, this,
+ * the successor's claim, COMMIT). Returns null when the attempt was superseded; otherwise the
+ * steps it made ready, skips propagated and the run finished as in settleStep.
+ */
+export async function settleSucceededTopLevel(
+  tx: Db,
+  run: RunRef,
+  step: FencedAttempt & { name: string },
+  values: { output: unknown; input: unknown; finishedAt: Date },
+): Promise<string[] | null> {
+  const dependents = run.plan.dependents(step.name);
+  const json = (v: unknown) => sql`${JSON.stringify(v ?? null)}::jsonb`;
+  const [row] = await queryRows<{ fenced: unknown; steps_remaining: unknown; run_status: string; dependents: DependentRow[] }>(
+    tx,
+    sql`with u as (
+          update steps set status = 'succeeded', output = ${json(values.output)}, input = ${json(values.input)}, error = null,
+            finished_at = now(), lease_expires_at = null
+          where id = ${step.id} and fence = ${step.fence} and status = 'running' returning id
+        ), a as (
+          insert into step_attempts (step_id, attempt, fence, outcome, error, started_at, finished_at, duration_ms)
+          select u.id, ${step.attempt}, ${step.fence}, 'succeeded', null, ${step.claimedAt.toISOString()}::timestamptz,
+                 ${values.finishedAt.toISOString()}::timestamptz, ${Math.max(0, values.finishedAt.getTime() - step.claimedAt.getTime())}
+          from u
+        ), d as (
+          update steps set deps_remaining = deps_remaining - 1, deps_succeeded = deps_succeeded + 1
+          where run_id = ${run.id} and item_index = -1 and status = 'pending' and name = any(${sql.param(dependents)}::text[])
+            and exists (select 1 from u)
+          returning name, deps_remaining, deps_succeeded, deps_failed
+        ), r as (
+          update runs set steps_remaining = steps_remaining - 1 where id = ${run.id} and exists (select 1 from u)
+          returning steps_remaining, status
+        )
+        select (select count(*) from u) as fenced, (select steps_remaining from r) as steps_remaining,
+               (select status from r) as run_status, (select coalesce(jsonb_agg(to_jsonb(d)), '[]'::jsonb) from d) as dependents`,
+  );
+  if (!row || toNumber(row.fenced) === 0) return null;
+  const advanced = await decideDependents(tx, run, row.dependents);
+  return propagate(tx, run, advanced.skipped, advanced, { steps_remaining: row.steps_remaining, status: row.run_status });
+}
+
 interface Advanced {
   ready: string[];
-  skipped: { name: string; status: FinalStatus }[];
+  skipped: Finished[];
 }
 
 async function advanceDependents(tx: Db, run: RunRef, name: string, status: FinalStatus): Promise<Advanced> {
@@ -88,7 +157,12 @@ async function advanceDependents(tx: Db, run: RunRef, name: string, status: Fina
         where run_id = ${run.id} and item_index = -1 and status = 'pending' and name = any(${sql.param(dependents)}::text[])
         returning name, deps_remaining, deps_succeeded, deps_failed`,
   );
-  const skipped: { name: string; status: FinalStatus }[] = [];
+  return decideDependents(tx, run, rows);
+}
+
+/** Applies the trigger rules to dependents whose counters just moved; writes ready and skipped. */
+async function decideDependents(tx: Db, run: RunRef, rows: DependentRow[]): Promise<Advanced> {
+  const skipped: Finished[] = [];
   const ready: string[] = [];
   for (const row of rows) {
     const def = run.plan.step(row.name);
