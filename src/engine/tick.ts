@@ -27,6 +27,12 @@ export interface TickOptions {
   leaseGraceMs?: number;
   /** Sweep even if this process swept less than 200 ms ago (the cron route, tests). */
   alwaysSweep?: boolean;
+  /**
+   * Resident workers only: claim steps whatever their timeout. A step whose timeout exceeds
+   * every budget would otherwise wait forever; a resident worker has no platform time limit,
+   * so its budget is a rhythm, not a bound. Route ticks never set this.
+   */
+  claimAnyTimeout?: boolean;
 }
 
 export interface TickResult {
@@ -165,19 +171,27 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
   const started = performance.now();
   const deadline = started + options.budgetMs;
   const result: TickResult = { claimed: 0, outcomes: {}, swept: 0, budgetExhausted: false, elapsedMs: 0 };
-  if (options.alwaysSweep || sweepIsDue(db)) {
-    result.swept += await sweepExpiredLeases(db);
-    result.swept += await sweepDueWaits(db);
-    result.swept += await startDueCronRuns(db);
-  }
+  let sweepNow = options.alwaysSweep ?? false;
   for (;;) {
+    // Yield to the event loop: PGlite answers without ever doing so, and a busy worker would
+    // otherwise starve the rest of its process (the HTTP server of `npm start`).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Sweeps inside the loop: a worker busy for minutes must still end sleeps and recover leases.
+    if (sweepNow || sweepIsDue(db)) {
+      result.swept += await sweepExpiredLeases(db);
+      result.swept += await sweepDueWaits(db);
+      result.swept += await startDueCronRuns(db);
+    }
+    sweepNow = false;
     const left = deadline - performance.now() - RECORD_MARGIN_MS;
     if (left <= 0) {
       result.budgetExhausted = true;
       break;
     }
     const leaseGraceMs = options.leaseGraceMs ?? 5_000;
-    const claimed = await claimSteps(db, { limit: options.batchSize ?? 20, maxTimeoutMs: left, leaseGraceMs });
+    // int4 bound: the claim compares with timeout_ms.
+    const maxTimeoutMs = options.claimAnyTimeout ? 2 ** 31 - 1 : left;
+    const claimed = await claimSteps(db, { limit: options.batchSize ?? 20, maxTimeoutMs, leaseGraceMs });
     if (claimed.length === 0) break;
     result.claimed += claimed.length;
     await runBatch(db, claimed, { deadline, leaseGraceMs, result });

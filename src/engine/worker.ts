@@ -20,7 +20,7 @@ export interface WorkerOptions {
 export async function runWorker(db: Db, options: WorkerOptions): Promise<void> {
   const idleMin = options.idleMinMs ?? 50;
   const idleMax = options.idleMaxMs ?? 2_000;
-  const tickOptions: TickOptions = { budgetMs: options.budgetMs ?? 300_000, batchSize: options.batchSize };
+  const tickOptions: TickOptions = { budgetMs: options.budgetMs ?? 300_000, batchSize: options.batchSize, claimAnyTimeout: true };
   let idle = idleMin;
   while (!options.signal.aborted) {
     try {
