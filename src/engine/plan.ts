@@ -1,6 +1,6 @@
 /**
  * A definition compiled for execution: step lookup, dependents, sinks, handlers. Definitions
- * are immutable per (name, version), so plans are cached for the life of the process.
+ * are immutable per (name, version), so a plan lives as long as its definition object.
  */
 import type { ErrorHandler, StepDefinition, WorkflowDefinition } from "./definition";
 
@@ -20,13 +20,13 @@ export interface Plan {
   handlersFor(failedStep: string): ErrorHandler[];
 }
 
-const cache = new Map<string, Plan>();
-const MAX_CACHED = 500;
+// Keyed by the definition object (itself cached per database by the registry), so two
+// databases in one process never share a plan.
+const cache = new WeakMap<WorkflowDefinition, Plan>();
 
 export function planFor(definition: WorkflowDefinition, version: number): Plan {
-  const key = `${definition.name}@${version}`;
-  const cached = cache.get(key);
-  if (cached) return cached;
+  const cached = cache.get(definition);
+  if (cached && cached.version === version) return cached;
   const byName = new Map<string, StepDefinition>();
   const handlerNames = new Set(definition.errorHandlers.map((h) => h.step.name));
   const dependents = new Map<string, string[]>();
@@ -46,7 +46,6 @@ export function planFor(definition: WorkflowDefinition, version: number): Plan {
     handlersFor: (failedStep) =>
       definition.errorHandlers.filter((h) => h.onError === "*" || h.onError === failedStep),
   };
-  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
-  cache.set(key, plan);
+  cache.set(definition, plan);
   return plan;
 }

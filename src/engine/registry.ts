@@ -51,7 +51,7 @@ export interface RegisterParams {
 export async function registerDefinition(db: Db, params: RegisterParams): Promise<{ registered: RegisteredDefinition; created: boolean }> {
   const hash = definitionHash(params.definition);
   const name = params.definition.name;
-  return db.transaction(async (tx) => {
+  const result = await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${"workflow:" + name}))`);
     const [latest] = await tx
       .select()
@@ -71,17 +71,44 @@ export async function registerDefinition(db: Db, params: RegisterParams): Promis
         createdBy: params.createdBy ?? null,
       })
       .returning();
-    return { registered: toRegistered(row!), created: true };
+    const registered = toRegistered(row!);
+    return { registered, created: true };
   });
+  cachesOf(db).latestCache.delete(name);
+  return result;
 }
 
-const versionCache = new Map<string, RegisteredDefinition>();
+// Caches are per database handle: one process may talk to several databases (tests do).
+const versionCaches = new WeakMap<Db, Map<string, RegisteredDefinition>>();
+const latestCaches = new WeakMap<Db, Map<string, { registered: RegisteredDefinition; at: number }>>();
+function cachesOf(db: Db) {
+  let versions = versionCaches.get(db);
+  let latest = latestCaches.get(db);
+  if (!versions || !latest) {
+    versions = new Map();
+    latest = new Map();
+    versionCaches.set(db, versions);
+    latestCaches.set(db, latest);
+  }
+  return { versionCache: versions, latestCache: latest };
+}
+
+/**
+ * Which version is the latest is cached briefly: starting a run then costs no lookup. A version
+ * registered in this process replaces the entry at once; another instance sees it within
+ * LATEST_TTL_MS (runs started meanwhile pin the previous version, which stays valid).
+ */
+const LATEST_TTL_MS = 1_000;
 
 /** One version, or the latest when `version` is omitted. */
 export async function getDefinition(db: Db, name: string, version?: number): Promise<RegisteredDefinition> {
+  const { versionCache, latestCache } = cachesOf(db);
   if (version !== undefined) {
     const cached = versionCache.get(`${name}@${version}`);
     if (cached) return cached;
+  } else {
+    const latest = latestCache.get(name);
+    if (latest && performance.now() - latest.at < LATEST_TTL_MS) return latest.registered;
   }
   const [row] = await db
     .select()
@@ -93,6 +120,10 @@ export async function getDefinition(db: Db, name: string, version?: number): Pro
   const registered = toRegistered(row);
   if (versionCache.size > 1000) versionCache.clear();
   versionCache.set(`${name}@${registered.version}`, registered);
+  if (version === undefined) {
+    if (latestCache.size > 1000) latestCache.clear();
+    latestCache.set(name, { registered, at: performance.now() });
+  }
   return registered;
 }
 

@@ -7,9 +7,9 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
-import { PRIORITIES, steps as stepsTable, type Priority } from "@/db/schema";
+import { PRIORITIES, type Priority } from "@/db/schema";
 import { renderTemplates } from "./definition";
-import { planFor } from "./plan";
+import { planFor, type Plan } from "./plan";
 import { getDefinition } from "./registry";
 
 export const PRIORITY_VALUE: Record<Priority, number> = { low: 0, normal: 1, high: 2, critical: 3 };
@@ -48,49 +48,71 @@ export async function startRun(db: Db, params: StartRunParams): Promise<StartedR
     const key = renderTemplates(def.concurrency.key, { input, trigger, steps: {}, run: { id: runId, workflow: def.name, version: registered.version } });
     concurrencyKey = key === null || key === undefined ? null : typeof key === "string" ? key : JSON.stringify(key);
   }
+  const insert = (target: Db, admitted: boolean) =>
+    insertRun(target, { runId, registered: { name: def.name, version: registered.version }, plan, priority, input, trigger, concurrencyKey, idempotencyKey: params.idempotencyKey ?? null, admitted });
+  if (concurrencyKey === null || !def.concurrency) return insert(db, true);
+  const limit = def.concurrency.limit;
   return db.transaction(async (tx) => {
-    let admitted = true;
-    if (concurrencyKey !== null && def.concurrency) {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`concurrency:${def.name}:${concurrencyKey}`}))`);
-      const [row] = await queryRows<{ n: unknown }>(
-        tx,
-        sql`select count(*)::int as n from runs where workflow = ${def.name} and concurrency_key = ${concurrencyKey} and status = 'running'`,
-      );
-      admitted = Number(row?.n ?? 0) < def.concurrency.limit;
-    }
-    const inserted = await queryRows<{ id: string }>(
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`concurrency:${def.name}:${concurrencyKey}`}))`);
+    const [row] = await queryRows<{ n: unknown }>(
       tx,
-      sql`insert into runs (id, workflow, version, status, priority, input, trigger, idempotency_key, concurrency_key, steps_remaining, started_at)
-          values (${runId}, ${def.name}, ${registered.version}, ${admitted ? "running" : "queued"}, ${priority}, ${JSON.stringify(input)}::jsonb,
-                  ${JSON.stringify(trigger)}::jsonb, ${params.idempotencyKey ?? null}, ${concurrencyKey}, ${def.steps.length},
-                  ${admitted ? sql`now()` : null})
-          on conflict (workflow, idempotency_key) do nothing returning id`,
+      sql`select count(*)::int as n from runs where workflow = ${def.name} and concurrency_key = ${concurrencyKey} and status = 'running'`,
     );
-    if (inserted.length === 0) {
-      const [existing] = await queryRows<{ id: string }>(
-        tx,
-        sql`select id from runs where workflow = ${def.name} and idempotency_key = ${params.idempotencyKey ?? null}`,
-      );
-      return { id: existing!.id, created: false };
-    }
-    const roots = new Set(plan.roots);
-    await tx.insert(stepsTable).values(
-      def.steps.map((step) => {
-        const ready = admitted && roots.has(step.name);
-        const parks = step.kind === "sleep" || step.kind === "wait_for_event";
-        return {
-          runId,
-          name: step.name,
-          kind: step.kind,
-          status: ready ? ("queued" as const) : ("pending" as const),
-          priority,
-          maxAttempts: step.retry.maxAttempts,
-          timeoutMs: parks ? PARKING_TIMEOUT_MS : step.timeoutMs,
-          depsRemaining: step.dependsOn.length,
-          readyAt: ready ? sql`now()` : null,
-        };
-      }),
-    );
-    return { id: runId, created: true };
+    return insert(tx, Number(row?.n ?? 0) < limit);
   });
+}
+
+interface InsertRunParams {
+  runId: string;
+  registered: { name: string; version: number };
+  plan: Plan;
+  priority: number;
+  input: unknown;
+  trigger: unknown;
+  concurrencyKey: string | null;
+  idempotencyKey: string | null;
+  admitted: boolean;
+}
+
+/**
+ * The run and all its top-level steps in ONE statement (atomic without a transaction: one
+ * round trip and one commit per start). A repeated idempotency key inserts nothing and the
+ * existing run is returned.
+ */
+async function insertRun(db: Db, p: InsertRunParams): Promise<StartedRun> {
+  const def = p.plan.definition;
+  const roots = new Set(p.plan.roots);
+  const stepRows = def.steps.map((step) => {
+    const parks = step.kind === "sleep" || step.kind === "wait_for_event";
+    return {
+      name: step.name,
+      kind: step.kind,
+      ready: p.admitted && roots.has(step.name),
+      max_attempts: step.retry.maxAttempts,
+      timeout_ms: parks ? PARKING_TIMEOUT_MS : step.timeoutMs,
+      deps: step.dependsOn.length,
+    };
+  });
+  const inserted = await queryRows<{ id: string }>(
+    db,
+    sql`with r as (
+          insert into runs (id, workflow, version, status, priority, input, trigger, idempotency_key, concurrency_key, steps_remaining, started_at)
+          values (${p.runId}, ${p.registered.name}, ${p.registered.version}, ${p.admitted ? "running" : "queued"}, ${p.priority},
+                  ${JSON.stringify(p.input)}::jsonb, ${JSON.stringify(p.trigger)}::jsonb, ${p.idempotencyKey}, ${p.concurrencyKey},
+                  ${def.steps.length}, ${p.admitted ? sql`now()` : null})
+          on conflict (workflow, idempotency_key) do nothing returning id
+        ), s as (
+          insert into steps (run_id, name, kind, status, priority, max_attempts, timeout_ms, deps_remaining, ready_at)
+          select r.id, v.name, v.kind, case when v.ready then 'queued' else 'pending' end, ${p.priority}, v.max_attempts, v.timeout_ms,
+                 v.deps, case when v.ready then now() end
+          from r, jsonb_to_recordset(${JSON.stringify(stepRows)}::jsonb) as v(name text, kind text, ready boolean, max_attempts int, timeout_ms int, deps int)
+        )
+        select id from r`,
+  );
+  if (inserted.length > 0) return { id: p.runId, created: true };
+  const [existing] = await queryRows<{ id: string }>(
+    db,
+    sql`select id from runs where workflow = ${p.registered.name} and idempotency_key = ${p.idempotencyKey}`,
+  );
+  return { id: existing!.id, created: false };
 }
