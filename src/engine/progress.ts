@@ -255,7 +255,8 @@ async function finishRun(tx: Db, run: RunRef): Promise<void> {
   }
   await tx.execute(sql`update runs set status = ${error ? "failed" : "succeeded"}, output = ${JSON.stringify(output)}::jsonb,
       error = ${JSON.stringify(error)}::jsonb, finished_at = now() where id = ${run.id}`);
-  await admitNextRun(tx, run.id);
+  // Only workflows with a concurrency key hold runs back (one query saved per run otherwise).
+  if (run.plan.definition.concurrency) await admitNextRun(tx, run.id);
 }
 
 async function runOutput(tx: Db, run: RunRef, outputs: Record<string, { output: unknown }>): Promise<unknown> {

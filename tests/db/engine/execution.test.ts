@@ -258,4 +258,34 @@ steps:
     expect(calls.filter((c) => c.path === "/first").length).toBe(firstCalls); // not re-run
     await expect(retryRun(suite.db(), r.id)).rejects.toMatchObject({ code: "conflict" });
   });
+
+  it("holds a run back while its concurrency key is at the limit, and admits it when a slot frees", async () => {
+    await register(suite.db(), `
+name: one_at_a_time
+concurrency: { key: "{{ input.customer }}", limit: 1 }
+steps:
+  - name: w
+    wait_for_event: { topic: "release", timeout: 1h }
+`);
+    const first = await startRun(suite.db(), { workflow: "one_at_a_time", input: { customer: "c1" } });
+    const second = await startRun(suite.db(), { workflow: "one_at_a_time", input: { customer: "c1" } });
+    const other = await startRun(suite.db(), { workflow: "one_at_a_time", input: { customer: "c2" } });
+    await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
+    expect((await getRun(suite.db(), second.id)).status).toBe("queued");
+    expect(stepOf(await getRun(suite.db(), second.id), "w").status).toBe("pending");
+    expect((await getRun(suite.db(), other.id)).status).toBe("waiting");
+    await cancelRun(suite.db(), first.id);
+    await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
+    expect((await getRun(suite.db(), second.id)).status).toBe("waiting");
+  });
+
+  it("claims higher priorities first", async () => {
+    await register(suite.db(), "name: prio\nsteps:\n  - name: s\n    agent: test\n    action: double\n    input: { n: 1 }\n");
+    const low = await startRun(suite.db(), { workflow: "prio", priority: "low" });
+    const critical = await startRun(suite.db(), { workflow: "prio", priority: "critical" });
+    await tick(suite.db(), { budgetMs: 60_000, batchSize: 1, alwaysSweep: true });
+    const [l, c] = await Promise.all([getRun(suite.db(), low.id), getRun(suite.db(), critical.id)]);
+    expect(c.priority).toBe("critical");
+    expect(new Date(stepOf(c, "s").startedAt!).getTime()).toBeLessThanOrEqual(new Date(stepOf(l, "s").startedAt!).getTime());
+  });
 });
