@@ -12,7 +12,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb, queryRows, type Db, type DbHandle } from "@/db/client";
 import { defaultMigrationsFolder, migrate, MigrationError } from "@/db/migrate";
-import { createPostgresDatabase, TEST_TARGETS, type TestTarget } from "../helpers/db";
+import { createPostgresDatabase, createTestDb, TEST_TARGETS, type TestTarget } from "../helpers/db";
 
 interface JournalEntry {
   idx: number;
@@ -29,18 +29,8 @@ async function journalTags(folder = defaultMigrationsFolder()): Promise<string[]
 }
 
 /** An EMPTY database (no migrations applied) on the target. */
-async function openEmptyDb(target: TestTarget): Promise<DbHandle> {
-  if (target === "pglite") return openDb(undefined, "pglite", { pgliteDataDir: "memory://" });
-  const database = await createPostgresDatabase();
-  const handle = await openDb(database.url, "pg");
-  return {
-    db: handle.db,
-    driver: handle.driver,
-    close: async () => {
-      await handle.close();
-      await database.drop();
-    },
-  };
+function openEmptyDb(target: TestTarget): Promise<DbHandle> {
+  return createTestDb(target, { empty: true });
 }
 
 async function appliedRows(db: Db, tags?: string[]): Promise<{ tag: string; hash: string }[]> {

@@ -42,16 +42,16 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
   };
 }
 
-/** A migrated database for one test file. */
-export async function createTestDb(target: TestTarget, options: { driver?: DriverName } & OpenDbOptions = {}): Promise<DbHandle> {
+/** A migrated database for one test file (`empty`: no migrations applied). */
+export async function createTestDb(target: TestTarget, options: { driver?: DriverName; empty?: boolean } & OpenDbOptions = {}): Promise<DbHandle> {
   if (target === "pglite") {
     const handle = await openDb(undefined, "pglite", { pgliteDataDir: "memory://", ...options });
-    await migrate(handle.db);
+    if (!options.empty) await migrate(handle.db);
     return handle;
   }
   const database = await createPostgresDatabase();
   const handle = await openDb(database.url, options.driver ?? "pg", options);
-  await migrate(handle.db);
+  if (!options.empty) await migrate(handle.db);
   return {
     db: handle.db,
     driver: handle.driver,
