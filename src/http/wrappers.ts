@@ -39,6 +39,8 @@ export interface BaseContext {
   query<S extends z.ZodType>(schema: S): z.output<S>;
   /** Reads and validates the JSON body (415, 413, 400 on failure). */
   json<S extends z.ZodType>(schema: S): Promise<z.output<S>>;
+  /** Like `json`, but an empty body (with or without a content type) reads as `{}`. */
+  optionalJson<S extends z.ZodType>(schema: S): Promise<z.output<S>>;
   /**
    * Reads the body as text when its media type is one of `types` (415 otherwise, 413 over the
    * limit), e.g. a workflow definition sent as YAML or JSON. Returns the text and the type.
@@ -80,6 +82,12 @@ function baseContext(req: Request, params: Record<string, string>, rawBody?: str
     json: async (schema) => {
       assertJsonContentType(req);
       return parseJsonText(rawBody ?? (await readRawBody(req)), schema);
+    },
+    optionalJson: async (schema) => {
+      const raw = rawBody ?? (await readRawBody(req));
+      if (raw.trim() === "") return parseJsonText("{}", schema);
+      assertJsonContentType(req);
+      return parseJsonText(raw, schema);
     },
     text: async (types) => {
       const type = assertContentType(req, types);

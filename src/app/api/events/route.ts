@@ -26,7 +26,7 @@ export const POST = withApiKey({ role: "operator", action: "events.publish" }, a
   const published = await publishEvent(db, { ...input, source: `api:${principal.actor}` });
   audit.target = String(published.id);
   audit.details = { topic: published.topic, duplicate: published.duplicate, runIds: published.runIds };
-  if (!published.duplicate) afterResponse(kickTick);
+  if (!published.duplicate) afterResponse(() => kickTick(db));
   return Response.json({ id: published.id, topic: published.topic, duplicate: published.duplicate }, { status: 202 });
 });
 

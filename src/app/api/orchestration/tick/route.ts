@@ -28,7 +28,7 @@ async function tickAndContinue(db: Db): Promise<void> {
 // GET /api/orchestration/tick — Vercel cron: one tick within the budget, then a kick if work may remain.
 export const GET = withCron(async ({ db }) => {
   const result = await tick(db, { budgetMs: budgetMs(), alwaysSweep: true });
-  if (mayHaveMore(result)) afterResponse(kickTick);
+  if (mayHaveMore(result)) afterResponse(() => kickTick(db));
   return Response.json(result);
 });
 

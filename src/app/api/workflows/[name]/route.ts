@@ -6,7 +6,7 @@ import { getDefinition, registerDefinition } from "@/engine/registry";
 import { getRun } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
 import { afterResponse } from "@/http/after-response";
-import { assertJsonContentType, parseJsonText, readRawBody } from "@/http/body";
+import { parseJsonText } from "@/http/body";
 import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
 
@@ -33,14 +33,6 @@ function readDefinition(body: { text: string; type: string }): WorkflowDefinitio
   }
 }
 
-/** An empty body means `{}`, so a run can be started without one (and without a content type). */
-async function optionalJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.output<S>> {
-  const raw = await readRawBody(req);
-  if (raw.trim() === "") return parseJsonText("{}", schema);
-  assertJsonContentType(req);
-  return parseJsonText(raw, schema);
-}
-
 // PUT /api/workflows/<name> — registers a definition (YAML or JSON): 201 with a new version, 200 when unchanged.
 export const PUT = withApiKey({ role: "admin", action: "workflows.register" }, async ({ db, text, params, principal, audit }) => {
   audit.target = params.name;
@@ -65,9 +57,10 @@ export const GET = withApiKey({ role: "viewer" }, async ({ db, query, params }) 
 });
 
 // POST /api/workflows/<name> {input?, idempotencyKey?, priority?} — starts a run: 202, or 200 with the run a repeated key started.
-export const POST = withApiKey({ role: "operator", action: "runs.start" }, async ({ db, req, params, principal, audit }) => {
+export const POST = withApiKey({ role: "operator", action: "runs.start" }, async ({ db, optionalJson, params, principal, audit }) => {
   audit.target = params.name;
-  const body = await optionalJson(req, startRunInput);
+  // An empty body means `{}`: a run can be started without one.
+  const body = await optionalJson(startRunInput);
   const started = await startRun(db, {
     workflow: params.name ?? "",
     input: body.input,
@@ -77,6 +70,6 @@ export const POST = withApiKey({ role: "operator", action: "runs.start" }, async
   });
   audit.details = { runId: started.id, created: started.created };
   const run = await getRun(db, started.id);
-  if (started.created) afterResponse(kickTick);
+  if (started.created) afterResponse(() => kickTick(db));
   return Response.json(run, { status: started.created ? 202 : 200 });
 });
