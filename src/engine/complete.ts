@@ -199,3 +199,40 @@ export async function completeItemsBatch(db: Db, run: RunContext, name: string, 
   completions.push(...Array.from({ length: updated.size }, (_, k) => ({ outcome: "succeeded" as const, next: k === 0 ? next : [] })));
   return completions;
 }
+
+export interface TopLevelSuccess {
+  run: RunContext;
+  step: ClaimedStep;
+  output: unknown;
+  input: unknown;
+  finishedAt: Date;
+}
+
+/**
+ * Records the succeeded top-level steps of one claimed batch (typically of different runs) in
+ * ONE transaction: one commit instead of one per step. Runs are visited in id order so two
+ * batches lock shared rows in the same order. A superseded attempt changes nothing (every
+ * write of the hot-path statement is conditional on the fence) and is recorded as discarded.
+ */
+export async function completeTopLevelBatch(db: Db, entries: TopLevelSuccess[], continuation?: Continuation): Promise<{ entry: TopLevelSuccess; completion: Completion }[]> {
+  const sorted = [...entries].sort((a, b) => (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : a.step.id - b.step.id));
+  const results = await db.transaction(async (tx) => {
+    const out: { entry: TopLevelSuccess; completion: Completion }[] = [];
+    for (const entry of sorted) {
+      const ref = { id: entry.run.id, plan: entry.run.plan, deferReady: true };
+      const ready = await settleSucceededTopLevel(tx, ref, entry.step, entry);
+      if (ready === null) {
+        out.push({ entry, completion: { outcome: "discarded", next: [] } });
+        continue;
+      }
+      entry.run.outputs[entry.step.name] = { output: entry.output };
+      out.push({ entry, completion: { outcome: "succeeded", next: await startReadySteps(tx, entry.run.id, ready, continuation) } });
+    }
+    return out;
+  });
+  for (const { entry, completion } of results) {
+    if (completion.outcome !== "discarded") continue;
+    await recordAttempt(db, entry.step, "discarded", { message: "The attempt lost its lease or the run was cancelled; its result was discarded." }, entry.finishedAt);
+  }
+  return results;
+}

@@ -10,7 +10,16 @@
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
-import { completeItemsBatch, completeStep, type Completion, type CompletionOutcome, type Continuation, type ItemSuccess } from "./complete";
+import {
+  completeItemsBatch,
+  completeStep,
+  completeTopLevelBatch,
+  type Completion,
+  type CompletionOutcome,
+  type Continuation,
+  type ItemSuccess,
+  type TopLevelSuccess,
+} from "./complete";
 import { startDueCronRuns } from "./cron";
 import { executeStep, type RunContext } from "./execute";
 import { getPlan } from "./registry";
@@ -139,32 +148,74 @@ function runOneSafely(db: Db, run: RunContext, step: ClaimedStep, state: TickSta
 }
 
 /**
- * Runs a claimed batch. Items of a for_each that succeed are recorded together per parent
- * (see completeItemsBatch); everything else is recorded as it finishes.
+ * Groups results that arrive within the same turn of the event loop and records each group in
+ * one transaction. Grouping by turn, not by claimed batch, keeps a slow step of the batch from
+ * holding back (and letting expire the leases of) the fast ones.
+ */
+class TurnBatcher<T> {
+  private pending: T[] = [];
+  readonly flushes: Promise<void>[] = [];
+  constructor(private readonly flush: (list: T[]) => Promise<void>) {}
+  add(value: T): void {
+    this.pending.push(value);
+    if (this.pending.length > 1) return;
+    this.flushes.push(
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        const list = this.pending;
+        this.pending = [];
+        return this.flush(list);
+      }),
+    );
+  }
+}
+
+/**
+ * Runs a claimed batch. Succeeded results that arrive together are recorded together: the
+ * top-level steps of different runs in one transaction, the items of one for_each in one
+ * transaction (one decrement of the parent row). Everything else is recorded as it finishes.
  */
 async function runBatch(db: Db, claimed: ClaimedStep[], state: TickState): Promise<void> {
   const contexts = await loadRunContexts(db, claimed.map((c) => c.runId));
-  const items = new Map<string, { run: RunContext; name: string; list: ItemSuccess[] }>();
+  const tops = new TurnBatcher<TopLevelSuccess>((list) =>
+    guard(
+      list[0]!.step,
+      state,
+      list.length === 1
+        ? completeStep(db, list[0]!.run, list[0]!.step, { type: "succeeded", output: list[0]!.output, input: list[0]!.input }, retryOf(list[0]!.run, list[0]!.step), continuationOf(state)).then((c) =>
+            followUp(db, list[0]!.run, c, state),
+          )
+        : completeTopLevelBatch(db, list, continuationOf(state)).then((done) =>
+            Promise.all(done.map(({ entry, completion }) => followUp(db, entry.run, completion, state))).then(() => undefined),
+          ),
+    ),
+  );
+  const items = new Map<string, TurnBatcher<ItemSuccess>>();
+  const itemBatcher = (run: RunContext, name: string) => {
+    const key = `${run.id}/${name}`;
+    let batcher = items.get(key);
+    if (!batcher) {
+      batcher = new TurnBatcher<ItemSuccess>((list) =>
+        guard(list[0]!.step, state, completeItemsBatch(db, run, name, list, continuationOf(state)).then((cs) => Promise.all(cs.map((c) => followUp(db, run, c, state))).then(() => undefined))),
+      );
+      items.set(key, batcher);
+    }
+    return batcher;
+  };
   await Promise.all(
     claimed.map(async (step) => {
       const run = contexts.get(step.runId);
       if (!run) return void (state.result.outcomes.discarded = (state.result.outcomes.discarded ?? 0) + 1);
       const result = await executeStep(run, step);
-      if (step.itemIndex >= 0 && result.type === "succeeded" && !result.emit) {
-        const key = `${step.runId}/${step.name}`;
-        const group = items.get(key) ?? { run, name: step.name, list: [] };
-        group.list.push({ step, output: result.output, input: result.input, finishedAt: new Date() });
-        items.set(key, group);
+      if (result.type === "succeeded" && !result.emit) {
+        const success = { step, output: result.output, input: result.input, finishedAt: new Date() };
+        if (step.itemIndex < 0) tops.add({ run, ...success });
+        else itemBatcher(run, step.name).add(success);
         return;
       }
       await guard(step, state, completeStep(db, run, step, result, retryOf(run, step), continuationOf(state)).then((c) => followUp(db, run, c, state)));
     }),
   );
-  await Promise.all(
-    [...items.values()].map(({ run, name, list }) =>
-      guard(list[0]!.step, state, completeItemsBatch(db, run, name, list, continuationOf(state)).then((cs) => Promise.all(cs.map((c) => followUp(db, run, c, state))).then(() => undefined))),
-    ),
-  );
+  await Promise.all([...tops.flushes, ...[...items.values()].flatMap((b) => b.flushes)]);
 }
 
 export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
