@@ -151,9 +151,26 @@ export async function listRuns(db: Db, params: ListRunsParams): Promise<{ runs: 
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
+/**
+ * Operator actions lock the run row, then its steps; a completing worker locks a step, then the
+ * run row. Postgres breaks such a deadlock by aborting one side (SQLSTATE 40P01); the operator's
+ * side simply tries again (the worker's side is recovered by its lease).
+ */
+async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code;
+      if (i >= attempts || (code !== "40P01" && code !== "40001")) throw error;
+      await new Promise((r) => setTimeout(r, 10 * i));
+    }
+  }
+}
+
 /** Pending, queued, waiting and running steps become cancelled; late results are discarded. */
 export async function cancelRun(db: Db, id: string): Promise<RunView> {
-  await db.transaction(async (tx) => {
+  await retryOnDeadlock(() => db.transaction(async (tx) => {
     const [run] = await queryRows<{ status: string }>(tx, sql`select status from runs where id = ${id} for update`);
     if (!run) throw new RunNotFoundError(id);
     if (FINAL.has(run.status)) throw new ConflictError(`The run is already ${run.status}.`, { status: run.status });
@@ -161,7 +178,7 @@ export async function cancelRun(db: Db, id: string): Promise<RunView> {
       where run_id = ${id} and status in ('pending', 'queued', 'waiting', 'running')`);
     await tx.execute(sql`update runs set status = 'cancelled', finished_at = now(), steps_remaining = 0 where id = ${id}`);
     await admitNextRun(tx, id);
-  });
+  }));
   return getRun(db, id);
 }
 
@@ -171,7 +188,7 @@ export async function cancelRun(db: Db, id: string): Promise<RunView> {
  * outputs. The counters are recomputed from the steps' states.
  */
 export async function retryRun(db: Db, id: string): Promise<RunView> {
-  await db.transaction(async (tx) => {
+  await retryOnDeadlock(() => db.transaction(async (tx) => {
     const [run] = await queryRows<{ status: string; workflow: string; version: unknown }>(tx, sql`select status, workflow, version from runs where id = ${id} for update`);
     if (!run) throw new RunNotFoundError(id);
     if (run.status !== "failed") throw new ConflictError(`Only a failed run can be retried; this one is ${run.status}.`, { status: run.status });
@@ -197,6 +214,6 @@ export async function retryRun(db: Db, id: string): Promise<RunView> {
     }
     await tx.execute(sql`update runs set status = 'running', error = null, output = null, finished_at = null, steps_remaining = ${reset.length}
       where id = ${id}`);
-  });
+  }));
   return getRun(db, id);
 }
