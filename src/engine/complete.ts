@@ -86,17 +86,14 @@ export async function completeStep(
         case "succeeded": {
           let output = result.output;
           if (result.emit) output = await publishEventInTx(tx, { topic: result.emit.topic, data: result.emit.data, source: `run:${run.id}` });
-          let ready: string[];
           if (step.itemIndex < 0) {
-            const settled = await settleSucceededTopLevel(tx, ref, step, { output, input: result.input, finishedAt });
+            const settled = await settleSucceededTopLevel(tx, ref, step, { output, input: result.input, finishedAt }, continuation);
             if (settled === null) throw new Superseded();
-            ready = settled;
             run.outputs[step.name] = { output };
-          } else {
-            await fenced(tx, step, sql`status = 'succeeded', output = ${j(output)}, input = ${j(result.input)}, error = null, finished_at = now()`, "succeeded", null, finishedAt);
-            ready = await settleStep(tx, ref, step.name, step.itemIndex, "succeeded");
+            return done("succeeded", [...settled.claimed, ...(await claimNext(tx, settled.ready))]);
           }
-          return done("succeeded", await claimNext(tx, ready));
+          await fenced(tx, step, sql`status = 'succeeded', output = ${j(output)}, input = ${j(result.input)}, error = null, finished_at = now()`, "succeeded", null, finishedAt);
+          return done("succeeded", await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "succeeded")));
         }
         case "failed": {
           const { info, retryable } = describeStepError(result.error);
@@ -220,13 +217,14 @@ export async function completeTopLevelBatch(db: Db, entries: TopLevelSuccess[], 
     const out: { entry: TopLevelSuccess; completion: Completion }[] = [];
     for (const entry of sorted) {
       const ref = { id: entry.run.id, plan: entry.run.plan, deferReady: true };
-      const ready = await settleSucceededTopLevel(tx, ref, entry.step, entry);
-      if (ready === null) {
+      const settled = await settleSucceededTopLevel(tx, ref, entry.step, entry, continuation);
+      if (settled === null) {
         out.push({ entry, completion: { outcome: "discarded", next: [] } });
         continue;
       }
       entry.run.outputs[entry.step.name] = { output: entry.output };
-      out.push({ entry, completion: { outcome: "succeeded", next: await startReadySteps(tx, entry.run.id, ready, continuation) } });
+      const next = [...settled.claimed, ...(await startReadySteps(tx, entry.run.id, settled.ready, continuation))];
+      out.push({ entry, completion: { outcome: "succeeded", next } });
     }
     return out;
   });

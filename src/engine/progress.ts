@@ -13,6 +13,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { renderTemplates, type TemplateScope } from "./definition";
 import type { Plan } from "./plan";
+import { toClaimed, type ClaimRow, type ClaimedStep } from "./sql/claim";
 import { toNumber } from "./sql/rows";
 
 export type FinalStatus = "succeeded" | "failed" | "skipped" | "cancelled";
@@ -110,10 +111,20 @@ export async function settleSucceededTopLevel(
   run: RunRef,
   step: FencedAttempt & { name: string },
   values: { output: unknown; input: unknown; finishedAt: Date },
-): Promise<string[] | null> {
+  claim?: { maxTimeoutMs: number; leaseGraceMs: number },
+): Promise<{ ready: string[]; claimed: ClaimedStep[] } | null> {
   const dependents = run.plan.dependents(step.name);
   const json = (v: unknown) => sql`${JSON.stringify(v ?? null)}::jsonb`;
-  const [row] = await queryRows<{ fenced: unknown; steps_remaining: unknown; run_status: string; dependents: DependentRow[] }>(
+  // A dependent under all_success whose last dependency this is becomes ready for sure: it is
+  // claimed by this very statement (when its timeout fits), saving the successor's claim.
+  const meta = dependents.map((name) => {
+    const def = run.plan.step(name);
+    return { name, total: def?.dependsOn.length ?? 0, simple: (def?.triggerRule ?? "all_success") === "all_success" };
+  });
+  const maxTimeout = claim ? Math.floor(Math.min(claim.maxTimeoutMs, 2 ** 31 - 1)) : -1;
+  const takes = sql`(m.simple and s.deps_remaining = 1 and s.deps_failed = 0 and s.deps_succeeded + 1 = m.total and s.timeout_ms <= ${maxTimeout})`;
+  const grace = claim?.leaseGraceMs ?? 0;
+  const [row] = await queryRows<{ fenced: unknown; steps_remaining: unknown; run_status: string; dependents: (DependentRow & ClaimRow & { taken: boolean })[] }>(
     tx,
     sql`with u as (
           update steps set status = 'succeeded', output = ${json(values.output)}, input = ${json(values.input)}, error = null,
@@ -125,10 +136,17 @@ export async function settleSucceededTopLevel(
                  ${values.finishedAt.toISOString()}::timestamptz, ${Math.max(0, values.finishedAt.getTime() - step.claimedAt.getTime())}
           from u
         ), d as (
-          update steps set deps_remaining = deps_remaining - 1, deps_succeeded = deps_succeeded + 1
-          where run_id = ${run.id} and item_index = -1 and status = 'pending' and name = any(${sql.param(dependents)}::text[])
+          update steps s set deps_remaining = s.deps_remaining - 1, deps_succeeded = s.deps_succeeded + 1,
+            status = case when ${takes} then 'running' else s.status end,
+            attempts = case when ${takes} then s.attempts + 1 else s.attempts end,
+            fence = case when ${takes} then nextval('step_fence_seq') else s.fence end,
+            lease_expires_at = case when ${takes} then now() + (s.timeout_ms + ${grace}) * interval '1 millisecond' else s.lease_expires_at end,
+            started_at = case when ${takes} then coalesce(s.started_at, now()) else s.started_at end
+          from jsonb_to_recordset(${JSON.stringify(meta)}::jsonb) as m(name text, total int, simple boolean)
+          where s.run_id = ${run.id} and s.item_index = -1 and s.status = 'pending' and s.name = m.name
             and exists (select 1 from u)
-          returning name, deps_remaining, deps_succeeded, deps_failed
+          returning s.name, s.deps_remaining, s.deps_succeeded, s.deps_failed, s.status = 'running' as taken,
+            s.id, s.run_id, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item, s.started_at, now() as claimed_at
         ), r as (
           update runs set steps_remaining = steps_remaining - 1 where id = ${run.id} and exists (select 1 from u)
           returning steps_remaining, status
@@ -137,8 +155,10 @@ export async function settleSucceededTopLevel(
                (select status from r) as run_status, (select coalesce(jsonb_agg(to_jsonb(d)), '[]'::jsonb) from d) as dependents`,
   );
   if (!row || toNumber(row.fenced) === 0) return null;
-  const advanced = await decideDependents(tx, run, row.dependents);
-  return propagate(tx, run, advanced.skipped, advanced, { steps_remaining: row.steps_remaining, status: row.run_status });
+  const claimed = row.dependents.filter((d) => d.taken).map(toClaimed);
+  const advanced = await decideDependents(tx, run, row.dependents.filter((d) => !d.taken));
+  const ready = await propagate(tx, run, advanced.skipped, advanced, { steps_remaining: row.steps_remaining, status: row.run_status });
+  return { ready, claimed };
 }
 
 interface Advanced {

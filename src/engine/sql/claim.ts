@@ -36,7 +36,7 @@ export interface ClaimParams {
   leaseGraceMs: number;
 }
 
-interface Row {
+export interface ClaimRow {
   id: unknown;
   run_id: string;
   name: string;
@@ -56,7 +56,7 @@ const CLAIM_SET = (leaseGraceMs: number) => sql`status = 'running', attempts = s
 const CLAIM_RETURNING = sql`s.id, s.run_id, s.name, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item,
   s.started_at, now() as claimed_at`;
 
-function toClaimed(r: Row): ClaimedStep {
+export function toClaimed(r: ClaimRow): ClaimedStep {
   return {
     id: toNumber(r.id),
     runId: r.run_id,
@@ -75,7 +75,7 @@ function toClaimed(r: Row): ClaimedStep {
 
 export async function claimSteps(db: Db, params: ClaimParams): Promise<ClaimedStep[]> {
   if (params.limit <= 0 || params.maxTimeoutMs <= 0) return [];
-  const rows = await queryRows<Row>(
+  const rows = await queryRows<ClaimRow>(
     db,
     sql`with c as (
           select id from steps
@@ -106,7 +106,7 @@ export async function startReadySteps(
   if (names.length === 0) return [];
   const maxTimeout = claim ? Math.floor(claim.maxTimeoutMs) : -1;
   const target = sql`s.run_id = ${runId} and s.item_index = -1 and s.name = any(${sql.param(names)}::text[]) and s.status = 'pending'`;
-  const rows = await queryRows<Row>(
+  const rows = await queryRows<ClaimRow>(
     tx,
     sql`with claimed as (
           update steps s set ${CLAIM_SET(claim?.leaseGraceMs ?? 0)}
