@@ -124,6 +124,22 @@ export async function settleSucceededTopLevel(
   const maxTimeout = claim ? Math.floor(Math.min(claim.maxTimeoutMs, 2 ** 31 - 1)) : -1;
   const takes = sql`(m.simple and s.deps_remaining = 1 and s.deps_failed = 0 and s.deps_succeeded + 1 = m.total and s.timeout_ms <= ${maxTimeout})`;
   const grace = claim?.leaseGraceMs ?? 0;
+  // A step nothing depends on (every one-step run) skips the dependents' update entirely.
+  const dependentsUpdate =
+    dependents.length === 0
+      ? sql`select null::text as name where false`
+      : sql`
+          update steps s set deps_remaining = s.deps_remaining - 1, deps_succeeded = s.deps_succeeded + 1,
+            status = case when ${takes} then 'running' else s.status end,
+            attempts = case when ${takes} then s.attempts + 1 else s.attempts end,
+            fence = case when ${takes} then nextval('step_fence_seq') else s.fence end,
+            lease_expires_at = case when ${takes} then now() + (s.timeout_ms + ${grace}) * interval '1 millisecond' else s.lease_expires_at end,
+            started_at = case when ${takes} then coalesce(s.started_at, now()) else s.started_at end
+          from jsonb_to_recordset(${JSON.stringify(meta)}::jsonb) as m(name text, total int, simple boolean)
+          where s.run_id = ${run.id} and s.item_index = -1 and s.status = 'pending' and s.name = m.name
+            and exists (select 1 from u)
+          returning s.name, s.deps_remaining, s.deps_succeeded, s.deps_failed, s.status = 'running' as taken,
+            s.id, s.run_id, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item, s.started_at, now() as claimed_at`;
   const [row] = await queryRows<{ fenced: unknown; steps_remaining: unknown; run_status: string; dependents: (DependentRow & ClaimRow & { taken: boolean })[] }>(
     tx,
     sql`with u as (
@@ -135,18 +151,7 @@ export async function settleSucceededTopLevel(
           select u.id, ${step.attempt}, ${step.fence}, 'succeeded', null, ${step.claimedAt.toISOString()}::timestamptz,
                  ${values.finishedAt.toISOString()}::timestamptz, ${Math.max(0, values.finishedAt.getTime() - step.claimedAt.getTime())}
           from u
-        ), d as (
-          update steps s set deps_remaining = s.deps_remaining - 1, deps_succeeded = s.deps_succeeded + 1,
-            status = case when ${takes} then 'running' else s.status end,
-            attempts = case when ${takes} then s.attempts + 1 else s.attempts end,
-            fence = case when ${takes} then nextval('step_fence_seq') else s.fence end,
-            lease_expires_at = case when ${takes} then now() + (s.timeout_ms + ${grace}) * interval '1 millisecond' else s.lease_expires_at end,
-            started_at = case when ${takes} then coalesce(s.started_at, now()) else s.started_at end
-          from jsonb_to_recordset(${JSON.stringify(meta)}::jsonb) as m(name text, total int, simple boolean)
-          where s.run_id = ${run.id} and s.item_index = -1 and s.status = 'pending' and s.name = m.name
-            and exists (select 1 from u)
-          returning s.name, s.deps_remaining, s.deps_succeeded, s.deps_failed, s.status = 'running' as taken,
-            s.id, s.run_id, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item, s.started_at, now() as claimed_at
+        ), d as (${dependentsUpdate}
         ), r as (
           update runs set steps_remaining = steps_remaining - 1 where id = ${run.id} and exists (select 1 from u)
           returning steps_remaining, status
