@@ -56,6 +56,11 @@ async function recordAttempt(tx: Db, step: ClaimedStep, outcome: string, error: 
             ${finishedAt.toISOString()}::timestamptz, ${Math.max(0, finishedAt.getTime() - step.claimedAt.getTime())})`);
 }
 
+/** A superseded attempt's result is dropped; its history keeps the attempt, as `discarded`. */
+function recordDiscarded(db: Db, step: ClaimedStep, finishedAt: Date): Promise<void> {
+  return recordAttempt(db, step, "discarded", { message: "The attempt lost its lease or the run was cancelled; its result was discarded." }, finishedAt);
+}
+
 export interface Continuation {
   /** Claim the successors this completion makes ready, if their timeout fits in this time. */
   maxTimeoutMs: number;
@@ -120,7 +125,7 @@ export async function completeStep(
     });
   } catch (error) {
     if (!(error instanceof Superseded)) throw error;
-    await recordAttempt(db, step, "discarded", { message: "The attempt lost its lease or the run was cancelled; its result was discarded." }, finishedAt);
+    await recordDiscarded(db, step, finishedAt);
     return done("discarded");
   }
 }
@@ -190,7 +195,7 @@ export async function completeItemsBatch(db: Db, run: RunContext, name: string, 
   const completions: Completion[] = [];
   for (const item of items) {
     if (updated.has(item.step.id)) continue;
-    await recordAttempt(db, item.step, "discarded", { message: "The attempt lost its lease or the run was cancelled; its result was discarded." }, item.finishedAt);
+    await recordDiscarded(db, item.step, item.finishedAt);
     completions.push({ outcome: "discarded", next: [] });
   }
   completions.push(...Array.from({ length: updated.size }, (_, k) => ({ outcome: "succeeded" as const, next: k === 0 ? next : [] })));
@@ -230,7 +235,7 @@ export async function completeTopLevelBatch(db: Db, entries: TopLevelSuccess[], 
   });
   for (const { entry, completion } of results) {
     if (completion.outcome !== "discarded") continue;
-    await recordAttempt(db, entry.step, "discarded", { message: "The attempt lost its lease or the run was cancelled; its result was discarded." }, entry.finishedAt);
+    await recordDiscarded(db, entry.step, entry.finishedAt);
   }
   return results;
 }

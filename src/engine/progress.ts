@@ -38,11 +38,10 @@ interface DependentRow {
 type Decision = "ready" | "skip" | "wait";
 
 /** Trigger rules, decided as early as the counters allow. */
-export function decide(rule: string, total: number, remaining: number, succeeded: number, failed: number): Decision {
+export function decide(rule: string, total: number, remaining: number, succeeded: number): Decision {
   const notSucceeded = total - remaining - succeeded; // failed, skipped or cancelled
   if (rule === "all_done") return remaining === 0 ? "ready" : "wait";
   if (rule === "one_success") return succeeded > 0 ? "ready" : remaining === 0 ? "skip" : "wait";
-  void failed;
   return notSucceeded > 0 ? "skip" : remaining === 0 ? "ready" : "wait";
 }
 
@@ -191,7 +190,7 @@ async function decideDependents(tx: Db, run: RunRef, rows: DependentRow[]): Prom
   const ready: string[] = [];
   for (const row of rows) {
     const def = run.plan.step(row.name);
-    const decision = decide(def?.triggerRule ?? "all_success", def?.dependsOn.length ?? 0, toNumber(row.deps_remaining), toNumber(row.deps_succeeded), toNumber(row.deps_failed));
+    const decision = decide(def?.triggerRule ?? "all_success", def?.dependsOn.length ?? 0, toNumber(row.deps_remaining), toNumber(row.deps_succeeded));
     if (decision === "ready") ready.push(row.name);
     else if (decision === "skip") skipped.push({ name: row.name, status: "skipped" });
   }

@@ -205,7 +205,7 @@ export async function retryRun(db: Db, id: string): Promise<RunView> {
       const deps = step.dependsOn.map((d) => status.get(d));
       const succeededDeps = deps.filter((s) => s === "succeeded").length;
       const pendingDeps = deps.length - succeededDeps;
-      const decision = decide(step.triggerRule, deps.length, pendingDeps, succeededDeps, 0);
+      const decision = decide(step.triggerRule, deps.length, pendingDeps, succeededDeps);
       const ready = decision === "ready";
       await tx.execute(sql`update steps set status = ${ready ? "queued" : "pending"}, ready_at = ${ready ? sql`now()` : null},
         attempts = 0, error = null, output = null, finished_at = null, items_remaining = null,

@@ -21,6 +21,7 @@ import {
   type TopLevelSuccess,
 } from "./complete";
 import { startDueCronRuns } from "./cron";
+import { DEFAULT_RETRY } from "./definition";
 import { executeStep, type RunContext } from "./execute";
 import { getPlan } from "./registry";
 import { claimSteps, type ClaimedStep } from "./sql/claim";
@@ -99,7 +100,7 @@ interface TickState {
 }
 
 function retryOf(run: RunContext, step: ClaimedStep) {
-  return run.plan.step(step.name)?.retry ?? { backoff: "exponential" as const, initialIntervalMs: 1000, maxIntervalMs: 300_000 };
+  return run.plan.step(step.name)?.retry ?? DEFAULT_RETRY;
 }
 
 function continuationOf(state: TickState): Continuation | undefined {

@@ -1,36 +1,22 @@
 /**
  * Request bodies: size limit (413), content type (415), JSON syntax (400) and schema (400),
- * in that order. The body is read as a stream and abandoned as soon as it passes the limit,
- * so a huge upload costs at most `limit` bytes of memory, whatever Content-Length claims.
+ * in that order. The body is read as a stream and abandoned as soon as it passes the limit
+ * (src/util/read-limited.ts).
  */
 import type { z } from "zod";
 import { readEnv } from "@/env";
+import { readLimitedText } from "@/util/read-limited";
 import { ApiError } from "./errors";
 
 export function maxBodyBytes(): number {
   return readEnv().MAX_BODY_BYTES;
 }
 
-export async function readRawBody(req: Request, limit = maxBodyBytes()): Promise<string> {
-  const declared = Number(req.headers.get("content-length"));
-  const tooLarge = () =>
-    new ApiError("payload_too_large", `The request body is larger than ${limit} bytes.`, { limitBytes: limit });
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/** Reads a request body as text, refused with 413 past `limit` bytes. */
+export async function readRawBody(req: Pick<Request, "headers" | "body">, limit = maxBodyBytes()): Promise<string> {
+  const text = await readLimitedText(req, limit);
+  if (text === null) throw new ApiError("payload_too_large", `The request body is larger than ${limit} bytes.`, { limitBytes: limit });
+  return text;
 }
 
 export function isJsonContentType(header: string | null): boolean {

@@ -4,6 +4,7 @@
  * redirect could lead to a host the allow-list refuses). The host is checked again here,
  * because a templated URL could only be checked at run time.
  */
+import { readLimitedText } from "@/util/read-limited";
 import { assertHttpHostAllowed } from "../definition";
 import { NonRetryableError, RetryableError } from "../step-errors";
 
@@ -16,8 +17,10 @@ export interface HttpRequestSpec {
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
+/** The response as JSON, or as text; a body over the limit fails the step (never truncated). */
 async function readBody(res: Response): Promise<unknown> {
-  const text = (await res.text()).slice(0, MAX_RESPONSE_BYTES);
+  const text = await readLimitedText(res, MAX_RESPONSE_BYTES);
+  if (text === null) throw new NonRetryableError(`The response body is larger than ${MAX_RESPONSE_BYTES} bytes.`);
   if (!text) return null;
   try {
     return JSON.parse(text) as unknown;

@@ -27,6 +27,8 @@ beforeAll(async () => {
       if (left > 0) {
         failuresLeft.set(path, left - 1);
         res.writeHead(503).end("busy");
+      } else if (path.startsWith("/huge")) {
+        res.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(1024 * 1024 + 1));
       } else if (path.startsWith("/bad")) {
         res.writeHead(422, { "content-type": "application/json" }).end('{"error":"no"}');
       } else {
@@ -287,5 +289,19 @@ steps:
     const [l, c] = await Promise.all([getRun(suite.db(), low.id), getRun(suite.db(), critical.id)]);
     expect(c.priority).toBe("critical");
     expect(new Date(stepOf(c, "s").startedAt!).getTime()).toBeLessThanOrEqual(new Date(stepOf(l, "s").startedAt!).getTime());
+  });
+
+  it("fails an http step whose response is over 1 MiB instead of keeping a truncated body", async () => {
+    await register(suite.db(), `
+name: huge_response
+steps:
+  - name: fetch
+    http: { url: "${base}/huge", method: GET }
+    retry: { max_attempts: 3, initial_interval: 10ms }
+`);
+    const { id } = await startRun(suite.db(), { workflow: "huge_response" });
+    const run = await runUntilDone(suite.db(), id);
+    expect(stepOf(run, "fetch")).toMatchObject({ status: "failed", attempts: 1 });
+    expect(JSON.stringify(stepOf(run, "fetch").error)).toContain("larger than 1048576 bytes");
   });
 });
