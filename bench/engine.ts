@@ -4,7 +4,8 @@
  * database `bench_engine` is created for each run). Prints one JSON line per workload.
  *
  *  W1  5,000 independent one-step runs: wall time from the first start to the last completion
- *      (durable: counted in the runs table), runs/s.
+ *      (durable: counted in the runs table), runs/s. Two ways to start them, as the anchors
+ *      measured: one `startRun` call per run (10 in flight), and bulk (`startRuns`, 500 a call).
  *  W2  50 sequential runs of a 10-step chain: latency start → run succeeded, p50/p95, per step.
  *  W3  one run of 100 parallel steps (for_each) and a join, 10 repetitions: median.
  *  W5  one 1,000-step chain: per-step overhead of steps 951–1000 over steps 1–50.
@@ -17,7 +18,7 @@ import { migrate } from "@/db/migrate";
 import { parseDefinition } from "@/engine/definition";
 import { registerInProcessAgent } from "@/engine/kinds/agent";
 import { registerDefinition } from "@/engine/registry";
-import { startRun } from "@/engine/start-run";
+import { startRun, startRuns } from "@/engine/start-run";
 import { wakeLocalWorkers } from "@/engine/wake";
 import { runWorker } from "@/engine/worker";
 
@@ -86,18 +87,27 @@ async function waitForRun(db: Db, id: string): Promise<void> {
   }
 }
 
-async function w1(db: Db): Promise<Record<string, unknown>> {
+async function w1(db: Db, mode: "single" | "bulk"): Promise<Record<string, unknown>> {
   const total = Number(process.env.BENCH_W1_RUNS ?? 5000);
+  await db.execute(sql`delete from runs where workflow = 'w1'`);
   const started = performance.now();
   let next = 0;
-  const starters = Array.from({ length: 10 }, async () => {
-    while (next < total) {
-      next++;
-      await startRun(db, { workflow: "w1", input: { i: next } });
+  if (mode === "single") {
+    const starters = Array.from({ length: 10 }, async () => {
+      while (next < total) {
+        next++;
+        await startRun(db, { workflow: "w1", input: { i: next } });
+        wakeLocalWorkers();
+      }
+    });
+    await Promise.all(starters);
+  } else {
+    for (; next < total; next += 500) {
+      const runs = Array.from({ length: Math.min(500, total - next) }, (_, k) => ({ input: { i: next + k } }));
+      await startRuns(db, { workflow: "w1", runs });
       wakeLocalWorkers();
     }
-  });
-  await Promise.all(starters);
+  }
   const startedAll = performance.now();
   for (;;) {
     const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from runs where workflow = 'w1' and status = 'succeeded'`);
@@ -105,7 +115,7 @@ async function w1(db: Db): Promise<Record<string, unknown>> {
     await new Promise((r) => setTimeout(r, 5));
   }
   const seconds = (performance.now() - started) / 1000;
-  return { workload: "W1", runs: total, seconds: round(seconds), runsPerSecond: round(total / seconds, 0), startSeconds: round((startedAll - started) / 1000) };
+  return { workload: `W1 ${mode}`, runs: total, seconds: round(seconds), runsPerSecond: round(total / seconds, 0), startSeconds: round((startedAll - started) / 1000) };
 }
 
 async function w2(db: Db): Promise<Record<string, unknown>> {
@@ -179,7 +189,14 @@ async function main(): Promise<void> {
   if (!ONLY || ONLY.includes("idle")) console.log(JSON.stringify(await idle(db)));
   const controller = new AbortController();
   const workers = Array.from({ length: WORKERS }, () => runWorker(db, { signal: controller.signal, batchSize: BATCH, idleMaxMs: 50 }));
-  for (const [name, fn] of [["W1", w1], ["W2", w2], ["W3", w3], ["W5", w5]] as const) {
+  const workloads: [string, (db: Db) => Promise<Record<string, unknown>>][] = [
+    ["W1", (d) => w1(d, "single")],
+    ["W1bulk", (d) => w1(d, "bulk")],
+    ["W2", w2],
+    ["W3", w3],
+    ["W5", w5],
+  ];
+  for (const [name, fn] of workloads) {
     if (ONLY && !ONLY.includes(name)) continue;
     const q0 = queries;
     const result = await fn(db);

@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { publishEventInTx } from "./events";
 import type { RunContext, StepResult } from "./execute";
-import { settleItems, settleStep, settleSucceededTopLevel } from "./progress";
+import { settleItems, settleSinks, settleStep, settleSucceededTopLevel } from "./progress";
 import { startReadySteps, type ClaimedStep } from "./sql/claim";
 import { describeStepError } from "./step-errors";
 
@@ -212,15 +212,29 @@ export interface TopLevelSuccess {
 
 /**
  * Records the succeeded top-level steps of one claimed batch (typically of different runs) in
- * ONE transaction: one commit instead of one per step. Runs are visited in id order so two
- * batches lock shared rows in the same order. A superseded attempt changes nothing (every
- * write of the hot-path statement is conditional on the fence) and is recorded as discarded.
+ * ONE transaction: one commit instead of one per step. The runs are locked first, in id order,
+ * so two batches touching the same runs cannot deadlock. Steps nothing depends on (every
+ * one-step run, the last step of a chain, error handlers) are recorded set-based, a fixed
+ * number of statements for the whole batch (progress.ts `settleSinks`); the others one
+ * statement each. A superseded attempt changes nothing (every write is conditional on the
+ * fence) and is recorded as discarded.
  */
 export async function completeTopLevelBatch(db: Db, entries: TopLevelSuccess[], continuation?: Continuation): Promise<{ entry: TopLevelSuccess; completion: Completion }[]> {
   const sorted = [...entries].sort((a, b) => (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : a.step.id - b.step.id));
+  const sinks = sorted.filter((e) => e.run.plan.dependents(e.step.name).length === 0);
+  const others = sorted.filter((e) => e.run.plan.dependents(e.step.name).length > 0);
   const results = await db.transaction(async (tx) => {
     const out: { entry: TopLevelSuccess; completion: Completion }[] = [];
-    for (const entry of sorted) {
+    await tx.execute(sql`select id from runs where id = any(${sql.param([...new Set(sorted.map((e) => e.run.id))])}::uuid[]) order by id for update`);
+    if (sinks.length > 0) {
+      const fenced = await settleSinks(tx, sinks);
+      for (const entry of sinks) {
+        const ok = fenced.has(entry.step.id);
+        if (ok) entry.run.outputs[entry.step.name] = { output: entry.output };
+        out.push({ entry, completion: { outcome: ok ? "succeeded" : "discarded", next: [] } });
+      }
+    }
+    for (const entry of others) {
       const ref = { id: entry.run.id, plan: entry.run.plan, deferReady: true };
       const settled = await settleSucceededTopLevel(tx, ref, entry.step, entry, continuation);
       if (settled === null) {

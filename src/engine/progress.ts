@@ -165,6 +165,81 @@ export async function settleSucceededTopLevel(
   return { ready, claimed };
 }
 
+export interface SinkSuccess {
+  run: { id: string; plan: Plan };
+  step: FencedAttempt;
+  output: unknown;
+  input: unknown;
+  finishedAt: Date;
+}
+
+/**
+ * Settles succeeded top-level steps that nothing depends on, for many runs at once (the caller
+ * holds the runs' row locks): one statement writes the fenced steps, their attempts and the
+ * runs' counters; a second ends, in one go, the runs this finished whose output is the
+ * default one (the sinks' outputs by name) and where no step failed. The rest (an `output`
+ * template, a failed step, a concurrency key) end through finishRun. Returns the ids of the
+ * steps whose attempt still owned them (the others were superseded and changed nothing).
+ */
+export async function settleSinks(tx: Db, entries: SinkSuccess[]): Promise<Set<number>> {
+  const values = entries.map((e) => ({
+    id: e.step.id,
+    fence: e.step.fence,
+    attempt: e.step.attempt,
+    output: e.output ?? null,
+    input: e.input ?? null,
+    started_at: e.step.claimedAt.toISOString(),
+    finished_at: e.finishedAt.toISOString(),
+    duration_ms: Math.max(0, e.finishedAt.getTime() - e.step.claimedAt.getTime()),
+  }));
+  const [row] = await queryRows<{ fenced: unknown[]; runs: { id: string; left: number; status: string }[] }>(
+    tx,
+    sql`with v as (
+          select * from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id bigint, fence bigint, attempt int, output jsonb,
+            input jsonb, started_at timestamptz, finished_at timestamptz, duration_ms int)
+        ), u as (
+          update steps s set status = 'succeeded', output = v.output, input = v.input, error = null, finished_at = now(), lease_expires_at = null
+          from v where s.id = v.id and s.fence = v.fence and s.status = 'running' returning s.id, s.run_id
+        ), a as (
+          insert into step_attempts (step_id, attempt, fence, outcome, error, started_at, finished_at, duration_ms)
+          select v.id, v.attempt, v.fence, 'succeeded', null, v.started_at, v.finished_at, v.duration_ms from v join u on u.id = v.id
+        ), c as (
+          select run_id, count(*)::int as n from u group by run_id
+        ), r as (
+          update runs set steps_remaining = runs.steps_remaining - c.n from c where runs.id = c.run_id
+          returning runs.id, runs.steps_remaining, runs.status
+        )
+        select (select coalesce(jsonb_agg(u.id), '[]'::jsonb) from u) as fenced,
+               (select coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'left', r.steps_remaining, 'status', r.status)), '[]'::jsonb) from r) as runs`,
+  );
+  const fenced = new Set((row?.fenced ?? []).map((id) => toNumber(id)));
+  const plans = new Map(entries.map((e) => [e.run.id, e.run.plan]));
+  const ending = (row?.runs ?? []).filter((r) => toNumber(r.left) === 0 && r.status !== "cancelled").map((r) => ({ id: r.id, plan: plans.get(r.id)! }));
+  const simple = ending.filter((r) => r.plan.definition.output === undefined && !r.plan.definition.concurrency);
+  const ended = new Set<string>();
+  if (simple.length > 0) {
+    const runs = simple.map((r) => ({ id: r.id, sinks: r.plan.sinks, top: r.plan.definition.steps.map((s) => s.name) }));
+    const rows = await queryRows<{ id: string }>(
+      tx,
+      sql`with v as (
+            select * from jsonb_to_recordset(${JSON.stringify(runs)}::jsonb) as v(id uuid, sinks text[], top text[])
+          ), o as (
+            select v.id, bool_or(s.status = 'failed' and s.name = any(v.top)) as failed,
+                   jsonb_object_agg(s.name, case when s.status = 'succeeded' then coalesce(s.output, 'null'::jsonb) else 'null'::jsonb end)
+                     filter (where s.name = any(v.sinks)) as output
+            from v join steps s on s.run_id = v.id and s.item_index = -1
+            group by v.id
+          )
+          update runs set status = 'succeeded', output = coalesce(o.output, '{}'::jsonb), error = 'null'::jsonb, finished_at = now()
+          from o where runs.id = o.id and not o.failed
+          returning runs.id`,
+    );
+    for (const r of rows) ended.add(r.id);
+  }
+  for (const run of ending) if (!ended.has(run.id)) await finishRun(tx, run);
+  return fenced;
+}
+
 interface Advanced {
   ready: string[];
   skipped: Finished[];

@@ -35,84 +35,139 @@ export interface StartedRun {
   created: boolean;
 }
 
+/** One run of a bulk start: `startRuns` takes up to this many at once. */
+export interface RunToStart {
+  input?: unknown;
+  idempotencyKey?: string | null;
+  priority?: Priority;
+}
+export const MAX_BULK_RUNS = 1_000;
+
 export async function startRun(db: Db, params: StartRunParams): Promise<StartedRun> {
   const registered = await getDefinition(db, params.workflow, params.version);
   const plan = planFor(registered.definition, registered.version);
   const def = registered.definition;
-  const priority = PRIORITY_VALUE[params.priority ?? "normal"];
   const trigger = params.trigger ?? { type: "manual" };
   const input = params.input ?? null;
   const runId = randomUUID();
+  const row = (admitted: boolean, concurrencyKey: string | null): RunRow => ({
+    id: runId,
+    priority: PRIORITY_VALUE[params.priority ?? "normal"],
+    input,
+    trigger,
+    idempotency_key: params.idempotencyKey ?? null,
+    concurrency_key: concurrencyKey,
+    admitted,
+  });
   let concurrencyKey: string | null = null;
   if (def.concurrency) {
     const key = renderTemplates(def.concurrency.key, { input, trigger, steps: {}, run: { id: runId, workflow: def.name, version: registered.version } });
     concurrencyKey = key === null || key === undefined ? null : typeof key === "string" ? key : JSON.stringify(key);
   }
-  const insert = (target: Db, admitted: boolean) =>
-    insertRun(target, { runId, registered: { name: def.name, version: registered.version }, plan, priority, input, trigger, concurrencyKey, idempotencyKey: params.idempotencyKey ?? null, admitted });
-  if (concurrencyKey === null || !def.concurrency) return insert(db, true);
+  if (concurrencyKey === null || !def.concurrency) return (await insertRuns(db, plan, [row(true, null)]))[0]!;
   const limit = def.concurrency.limit;
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`concurrency:${def.name}:${concurrencyKey}`}))`);
-    const [row] = await queryRows<{ n: unknown }>(
+    const [count] = await queryRows<{ n: unknown }>(
       tx,
       sql`select count(*)::int as n from runs where workflow = ${def.name} and concurrency_key = ${concurrencyKey} and status = 'running'`,
     );
-    return insert(tx, Number(row?.n ?? 0) < limit);
+    return (await insertRuns(tx, plan, [row(Number(count?.n ?? 0) < limit, concurrencyKey)]))[0]!;
   });
 }
 
-interface InsertRunParams {
-  runId: string;
-  registered: { name: string; version: number };
-  plan: Plan;
+/**
+ * Starts many runs of one workflow (same version) in ONE statement: one round trip and one
+ * commit for the whole list, which is what a producer of many runs (an import, a backfill, a
+ * fan-out from outside) wants. Results are in the order given; a repeated idempotency key,
+ * in the list or already stored, returns the existing run with `created: false`. A workflow
+ * with a concurrency key is started run by run, since each start must count the running ones.
+ */
+export async function startRuns(
+  db: Db,
+  params: { workflow: string; version?: number; trigger?: Record<string, unknown>; runs: RunToStart[] },
+): Promise<StartedRun[]> {
+  if (params.runs.length > MAX_BULK_RUNS) throw new RangeError(`at most ${MAX_BULK_RUNS} runs per bulk start`);
+  const registered = await getDefinition(db, params.workflow, params.version);
+  if (params.runs.length === 0) return [];
+  if (registered.definition.concurrency) {
+    const started: StartedRun[] = [];
+    for (const run of params.runs) started.push(await startRun(db, { ...run, workflow: params.workflow, version: registered.version, trigger: params.trigger }));
+    return started;
+  }
+  const trigger = params.trigger ?? { type: "manual" };
+  const rows = params.runs.map((run) => ({
+    id: randomUUID(),
+    priority: PRIORITY_VALUE[run.priority ?? "normal"],
+    input: run.input ?? null,
+    trigger,
+    idempotency_key: run.idempotencyKey ?? null,
+    concurrency_key: null,
+    admitted: true,
+  }));
+  return insertRuns(db, planFor(registered.definition, registered.version), rows);
+}
+
+interface RunRow {
+  id: string;
   priority: number;
   input: unknown;
   trigger: unknown;
-  concurrencyKey: string | null;
-  idempotencyKey: string | null;
+  idempotency_key: string | null;
+  concurrency_key: string | null;
+  /** False: held back by the concurrency limit (`queued`, no step claimable). */
   admitted: boolean;
 }
 
 /**
- * The run and all its top-level steps in ONE statement (atomic without a transaction: one
- * round trip and one commit per start). A repeated idempotency key inserts nothing and the
- * existing run is returned.
+ * The runs and all their top-level steps in ONE statement (atomic without a transaction: one
+ * round trip and one commit however many runs). A repeated idempotency key inserts nothing
+ * and the existing run is returned.
  */
-async function insertRun(db: Db, p: InsertRunParams): Promise<StartedRun> {
-  const def = p.plan.definition;
-  const roots = new Set(p.plan.roots);
+async function insertRuns(db: Db, plan: Plan, runs: RunRow[]): Promise<StartedRun[]> {
+  const def = plan.definition;
+  const roots = new Set(plan.roots);
   const stepRows = def.steps.map((step) => {
     const parks = step.kind === "sleep" || step.kind === "wait_for_event";
     return {
       name: step.name,
       kind: step.kind,
-      ready: p.admitted && roots.has(step.name),
+      root: roots.has(step.name),
       max_attempts: step.retry.maxAttempts,
       timeout_ms: parks ? PARKING_TIMEOUT_MS : step.timeoutMs,
       deps: step.dependsOn.length,
     };
   });
+  const runRows = runs.map((r, ord) => ({ ...r, ord, input: r.input ?? null }));
   const inserted = await queryRows<{ id: string }>(
     db,
-    sql`with r as (
+    sql`with v as (
+          select * from jsonb_to_recordset(${JSON.stringify(runRows)}::jsonb)
+            as v(ord int, id uuid, priority int, input jsonb, trigger jsonb, idempotency_key text, concurrency_key text, admitted boolean)
+        ), r as (
           insert into runs (id, workflow, version, status, priority, input, trigger, idempotency_key, concurrency_key, steps_remaining, started_at)
-          values (${p.runId}, ${p.registered.name}, ${p.registered.version}, ${p.admitted ? "running" : "queued"}, ${p.priority},
-                  ${JSON.stringify(p.input)}::jsonb, ${JSON.stringify(p.trigger)}::jsonb, ${p.idempotencyKey}, ${p.concurrencyKey},
-                  ${def.steps.length}, ${p.admitted ? sql`now()` : null})
+          select v.id, ${def.name}, ${plan.version}, case when v.admitted then 'running' else 'queued' end, v.priority, v.input, v.trigger,
+                 v.idempotency_key, v.concurrency_key, ${def.steps.length}, case when v.admitted then now() end
+          from v order by v.ord
           on conflict (workflow, idempotency_key) do nothing returning id
         ), s as (
           insert into steps (run_id, name, kind, status, priority, max_attempts, timeout_ms, deps_remaining, ready_at)
-          select r.id, v.name, v.kind, case when v.ready then 'queued' else 'pending' end, ${p.priority}, v.max_attempts, v.timeout_ms,
-                 v.deps, case when v.ready then now() end
-          from r, jsonb_to_recordset(${JSON.stringify(stepRows)}::jsonb) as v(name text, kind text, ready boolean, max_attempts int, timeout_ms int, deps int)
+          select r.id, t.name, t.kind, case when t.root and v.admitted then 'queued' else 'pending' end, v.priority, t.max_attempts,
+                 t.timeout_ms, t.deps, case when t.root and v.admitted then now() end
+          from r join v on v.id = r.id,
+               jsonb_to_recordset(${JSON.stringify(stepRows)}::jsonb) as t(name text, kind text, root boolean, max_attempts int, timeout_ms int, deps int)
         )
         select id from r`,
   );
-  if (inserted.length > 0) return { id: p.runId, created: true };
-  const [existing] = await queryRows<{ id: string }>(
-    db,
-    sql`select id from runs where workflow = ${p.registered.name} and idempotency_key = ${p.idempotencyKey}`,
-  );
-  return { id: existing!.id, created: false };
+  const created = new Set(inserted.map((r) => r.id));
+  const keys = runs.filter((r) => !created.has(r.id)).map((r) => r.idempotency_key!);
+  const existing = new Map<string, string>();
+  if (keys.length > 0) {
+    const rows = await queryRows<{ id: string; idempotency_key: string }>(
+      db,
+      sql`select id, idempotency_key from runs where workflow = ${def.name} and idempotency_key = any(${sql.param(keys)}::text[])`,
+    );
+    for (const row of rows) existing.set(row.idempotency_key, row.id);
+  }
+  return runs.map((r) => (created.has(r.id) ? { id: r.id, created: true } : { id: existing.get(r.idempotency_key!)!, created: false }));
 }

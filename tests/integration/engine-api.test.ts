@@ -14,6 +14,7 @@ import { GET as getRun } from "@/app/api/orchestration/runs/[id]/route";
 import { GET as listRuns } from "@/app/api/orchestration/runs/route";
 import { GET as cronTick, POST as kickTick } from "@/app/api/orchestration/tick/route";
 import { GET as getWorkflow, POST as startRun, PUT as putWorkflow } from "@/app/api/workflows/[name]/route";
+import { POST as startRuns } from "@/app/api/workflows/[name]/runs/route";
 import { GET as listWorkflows } from "@/app/api/workflows/route";
 import { registerInProcessAgent } from "@/engine/kinds/agent";
 import type { RunView } from "@/engine/runs";
@@ -224,6 +225,25 @@ describeDb("the engine over HTTP", (suite) => {
       expect(empty.status).toBe(202);
       expect(empty.body.input).toBeNull();
       for (const id of [((await bare.json()) as Run).id, empty.body.id]) await runUntilDone(suite.db(), id);
+    });
+
+    it("starts many runs in one call (202, ids in order, a repeated key answers the existing run), and refuses bad lists", async () => {
+      const bulk = (name: string, body: unknown) =>
+        callJson<{ runs: { id: string; created: boolean }[] } & ErrorBody>(startRuns, `/api/workflows/${name}/runs`, { method: "POST", key: keys.operator, body, params: { name } });
+      const first = await bulk("greet", { runs: [{ input: { who: "a" }, idempotencyKey: "bulk-1" }, { input: { who: "b" } }, { idempotencyKey: "bulk-1" }] });
+      expect(first.status).toBe(202);
+      expect(first.body.runs.map((r) => r.created)).toEqual([true, true, false]);
+      expect(first.body.runs[2]!.id).toBe(first.body.runs[0]!.id);
+      const run = await runUntilDone(suite.db(), first.body.runs[1]!.id);
+      expect(run).toMatchObject({ workflow: "greet", status: "succeeded", input: { who: "b" }, output: { again: { who: "b" } } });
+      expect(run.trigger).toMatchObject({ type: "manual" });
+
+      expect((await bulk("no-such-flow", { runs: [{}] })).status).toBe(404);
+      for (const body of [{ runs: [] }, { runs: Array.from({ length: 1001 }, () => ({})) }, { runs: [{ priority: "urgent" }] }, { runs: [{ extra: 1 }] }, {}]) {
+        const refused = await bulk("greet", body);
+        expect(refused.status).toBe(400);
+        expect(refused.body.error.code).toBe("validation_failed");
+      }
     });
 
     it("drives a run to the end and shows every step with its attempts, input, output and times", async () => {
