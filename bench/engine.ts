@@ -16,7 +16,7 @@ import { sql } from "drizzle-orm";
 import { openDb, queryRows, type Db } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import { parseDefinition } from "@/engine/definition";
-import { registerInProcessAgent } from "@/engine/kinds/agent";
+import { registerInProcessAgent } from "@/agents/catalog";
 import { registerDefinition } from "@/engine/registry";
 import { startRun, startRuns } from "@/engine/start-run";
 import { wakeLocalWorkers } from "@/engine/wake";
@@ -78,13 +78,37 @@ function percentile(sorted: number[], p: number): number {
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-async function waitForRun(db: Db, id: string): Promise<void> {
-  for (;;) {
-    const [row] = await queryRows<{ status: string }>(db, sql`select status from runs where id = ${id}`);
-    if (row?.status === "succeeded") return;
-    if (row?.status === "failed" || row?.status === "cancelled") throw new Error(`run ${id} ${row.status}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
+/**
+ * Completion notices, as the anchors do it (their last job runs `pg_notify`): a bench-only
+ * trigger notifies `bench_run_done` when a run reaches a final status, and one LISTEN
+ * connection resolves the waiters. (Polling the runs table every millisecond, as this bench
+ * once did, steals CPU and connections from the workers on a 2-core machine.)
+ */
+const waiters = new Map<string, (status: string) => void>();
+const finished = new Map<string, string>();
+async function listenForRunEnds(url: string, db: Db): Promise<pg.Client> {
+  await db.execute(sql`create or replace function bench_notify_run_done() returns trigger language plpgsql as $$
+    begin perform pg_notify('bench_run_done', new.id::text || ':' || new.status); return null; end $$`);
+  await db.execute(sql`create or replace trigger bench_run_done after update of status on runs for each row
+    when (new.status in ('succeeded', 'failed', 'cancelled') and old.status is distinct from new.status) execute function bench_notify_run_done()`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  client.on("notification", (msg) => {
+    const [id, status] = (msg.payload ?? "").split(":");
+    if (!id || !status) return;
+    const waiter = waiters.get(id);
+    if (waiter) waiter(status);
+    else finished.set(id, status);
+  });
+  await client.query("listen bench_run_done");
+  return client;
+}
+
+async function waitForRun(_db: Db, id: string): Promise<void> {
+  const status = finished.get(id) ?? (await new Promise<string>((resolve) => waiters.set(id, resolve)));
+  waiters.delete(id);
+  finished.delete(id);
+  if (status !== "succeeded") throw new Error(`run ${id} ${status}`);
 }
 
 async function w1(db: Db, mode: "single" | "bulk"): Promise<Record<string, unknown>> {
@@ -184,6 +208,7 @@ async function main(): Promise<void> {
   const db = handle.db;
   await migrate(db);
   for (const text of DEFINITIONS) await registerDefinition(db, { definition: parseDefinition(text), source: "bench" });
+  const listener = await listenForRunEnds(url, db);
   const info = { workers: WORKERS, batch: BATCH, node: process.version, date: new Date().toISOString() };
   console.log(JSON.stringify({ setup: info }));
   if (!ONLY || ONLY.includes("idle")) console.log(JSON.stringify(await idle(db)));
@@ -204,6 +229,7 @@ async function main(): Promise<void> {
   }
   controller.abort();
   await Promise.all(workers);
+  await listener.end();
   await handle.close();
 }
 

@@ -35,6 +35,8 @@ const envSchema = z.object({
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   SMTP_URL: optionalString,
+  /** Sender of outgoing email (default no-reply@<host of PUBLIC_BASE_URL>). */
+  SMTP_FROM: optionalString,
   SLACK_WEBHOOK_URL: optionalString,
   ALERT_EMAIL: optionalString,
   HTTP_STEP_ALLOWED_HOSTS: optionalString,
@@ -42,6 +44,17 @@ const envSchema = z.object({
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   PUBLIC_BASE_URL: optionalString,
+  /** How the engine calls agents: `http` (signed POST to the agent's route; the default on Vercel) or `inline` (in process; the default elsewhere). */
+  AGENT_TRANSPORT: z.enum(["http", "inline"]).optional(),
+  /** Circuit breaker per agent: opens after this many consecutive failures (default 5)... */
+  AGENT_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  /** ...or when the failure rate over the window passes this (default 0.5, with at least 10 calls in the window)... */
+  AGENT_BREAKER_ERROR_RATE: z.coerce.number().gt(0).max(1).default(0.5),
+  AGENT_BREAKER_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** ...and stays open this long before letting one probe through (default 30 s). */
+  AGENT_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Rate limits per agent, e.g. `design-ia=10/s,ads=100/m` (token buckets in Postgres); none by default. */
+  AGENT_RATE_LIMITS: optionalString,
   /** Largest accepted JSON body, in bytes (default 1 MiB). */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
@@ -135,4 +148,16 @@ export function getSecret(name: GeneratedSecret, source: NodeJS.ProcessEnv = pro
   const value = loadDevSecrets(dataDir(source))[name];
   if (!value) throw new ConfigError(`Could not generate a development value for ${name}.`);
   return value;
+}
+
+/**
+ * The platform's public origin, for links we publish and calls to our own routes:
+ * PUBLIC_BASE_URL, else Vercel's deployment URL, else (outside production) this process's
+ * local address. Undefined only in production without either variable.
+ */
+export function publicBaseUrl(source: NodeJS.ProcessEnv = process.env): string | undefined {
+  const env = readEnv(source);
+  if (env.PUBLIC_BASE_URL) return env.PUBLIC_BASE_URL.replace(/\/+$/, "");
+  if (source.VERCEL_URL?.trim()) return `https://${source.VERCEL_URL.trim()}`;
+  return isProduction(source) ? undefined : `http://localhost:${env.PORT}`;
 }

@@ -14,7 +14,7 @@ import { describeStepError } from "./step-errors";
 
 class Superseded extends Error {}
 
-export type CompletionOutcome = "succeeded" | "failed" | "retrying" | "skipped" | "parked" | "expanded" | "discarded";
+export type CompletionOutcome = "succeeded" | "failed" | "retrying" | "skipped" | "parked" | "deferred" | "expanded" | "discarded";
 
 export interface RetryPolicy {
   backoff: "exponential" | "fixed";
@@ -117,8 +117,13 @@ export async function completeStep(
         case "park":
           // Parking is not an attempt: the counter goes back, the lease is dropped.
           await fenced(tx, step, sql`status = 'waiting', attempts = attempts - 1, ready_at = ${result.readyAt.toISOString()}::timestamptz,
-            wait_topic = ${result.waitTopic ?? null}, wait_since = ${result.waitTopic ? sql`now()` : null}`);
+            wait_topic = ${result.waitTopic ?? null}, wait_since = now(), input = ${result.input === undefined ? sql`input` : j(result.input)}`);
           return done("parked");
+        case "defer":
+          // Not an attempt either: back to the queue until the gateway lets the call through.
+          await fenced(tx, step, sql`status = 'queued', attempts = attempts - 1,
+            ready_at = ${result.readyAt.toISOString()}::timestamptz, error = ${j({ name: "Deferred", message: result.reason })}`);
+          return done("deferred");
         case "expand":
           return expand(tx, ref, step, result.items, claimNext);
       }

@@ -3,6 +3,7 @@
  * Templates are rendered here, per attempt, from the run's input, trigger and the outputs
  * of the steps that already succeeded.
  */
+import type { Db } from "@/db/client";
 import { renderTemplates, TemplateError, type StepDefinition, type TemplateScope } from "./definition";
 import { agentInvoker } from "./kinds/agent";
 import { runHttpStep } from "./kinds/http";
@@ -27,10 +28,20 @@ export type StepResult =
   | { type: "skipped" }
   | { type: "expand"; items: unknown[] }
   /** Park the step until `readyAt` (sleep end, wait timeout); `waitTopic` for wait_for_event. */
-  | { type: "park"; readyAt: Date; waitTopic?: string };
+  | { type: "park"; readyAt: Date; waitTopic?: string; input?: unknown }
+  /** Not run at all (the agent's circuit is open, or its rate limit is spent): back to the queue until `readyAt`, no attempt used. */
+  | { type: "defer"; readyAt: Date; reason: string };
 
 export function idempotencyKey(step: ClaimedStep): string {
   return step.itemIndex >= 0 ? `${step.runId}:${step.name}:${step.itemIndex}` : `${step.runId}:${step.name}`;
+}
+
+/**
+ * Names one attempt of an agent step for an async answer (`POST /api/orchestration/webhooks`):
+ * the step row and its fencing token, so a callback for a superseded attempt is recognised.
+ */
+export function taskIdOf(step: Pick<ClaimedStep, "id" | "fence">): string {
+  return `${step.id}.${step.fence}`;
 }
 
 export function scopeFor(run: RunContext, step: ClaimedStep): TemplateScope {
@@ -50,7 +61,7 @@ export function scopeFor(run: RunContext, step: ClaimedStep): TemplateScope {
 }
 
 /** Decides `when` and `for_each` (first claim of a step), then runs its kind. */
-export async function executeStep(run: RunContext, step: ClaimedStep): Promise<StepResult> {
+export async function executeStep(db: Db, run: RunContext, step: ClaimedStep): Promise<StepResult> {
   const def = run.plan.step(step.name);
   if (!def) return { type: "failed", error: new NonRetryableError(`Step "${step.name}" is not in version ${run.version} of ${run.workflow}.`) };
   const scope = scopeFor(run, step);
@@ -63,7 +74,7 @@ export async function executeStep(run: RunContext, step: ClaimedStep): Promise<S
         return { type: "expand", items };
       }
     }
-    return await runKind(def, step, scope);
+    return await runKind(db, def, step, scope);
   } catch (error) {
     // A template that fails to render fails the same way on every attempt: no retry.
     if (error instanceof TemplateError) return { type: "failed", error: new NonRetryableError(`${error.message}`, { expression: error.expression }) };
@@ -95,7 +106,7 @@ async function withTimeout<T>(timeoutMs: number, fn: (signal: AbortSignal) => Pr
   }
 }
 
-async function runKind(def: StepDefinition, step: ClaimedStep, scope: TemplateScope): Promise<StepResult> {
+async function runKind(db: Db, def: StepDefinition, step: ClaimedStep, scope: TemplateScope): Promise<StepResult> {
   const call = { idempotencyKey: idempotencyKey(step), attempt: step.attempt };
   switch (def.kind) {
     case "sleep":
@@ -120,9 +131,10 @@ async function runKind(def: StepDefinition, step: ClaimedStep, scope: TemplateSc
     case "agent": {
       const input = renderTemplates(def.input ?? null, scope);
       const result = await withTimeout(step.timeoutMs, (signal) =>
-        agentInvoker().invoke({ agent: def.agent, action: def.action, input, ...call, timeoutMs: step.timeoutMs, signal }),
+        agentInvoker().invoke({ db, agent: def.agent, action: def.action, input, ...call, taskId: taskIdOf(step), timeoutMs: step.timeoutMs, signal }),
       );
-      if (result.status === "accepted") return { type: "park", readyAt: new Date(step.claimedAt.getTime() + step.timeoutMs) };
+      if (result.status === "accepted") return { type: "park", readyAt: new Date(step.claimedAt.getTime() + step.timeoutMs), input };
+      if (result.status === "deferred") return { type: "defer", readyAt: result.until, reason: result.reason };
       return { type: "succeeded", output: result.output, input };
     }
   }

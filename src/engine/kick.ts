@@ -5,7 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { getSecret, isProduction, readEnv } from "@/env";
+import { getSecret, isProduction, publicBaseUrl } from "@/env";
 import { log } from "@/observability/log";
 import { WAKE_CHANNEL, wakeLocalWorkers } from "./wake";
 
@@ -21,7 +21,7 @@ export async function kickTick(db?: Db): Promise<void> {
   wakeLocalWorkers();
   if (db) await db.execute(sql`select pg_notify(${WAKE_CHANNEL}, '')`);
   if (!usesTickRoute()) return;
-  const base = readEnv().PUBLIC_BASE_URL ?? (process.env.VERCEL_URL ? `https://${process.env.VERCEL_URL}` : undefined);
+  const base = publicBaseUrl();
   if (!base) {
     log.warn("kick: PUBLIC_BASE_URL is not set; work waits for the cron");
     return;

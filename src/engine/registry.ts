@@ -7,7 +7,8 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { workflowDefinitions } from "@/db/schema";
 import { NotFoundError } from "@/errors";
-import { definitionHash, loadWorkflowFiles, type WorkflowDefinition } from "./definition";
+import { findAction, findAgent } from "@/agents/catalog";
+import { DefinitionError, definitionHash, loadWorkflowFiles, type DefinitionIssue, type WorkflowDefinition } from "./definition";
 import { planFor, type Plan } from "./plan";
 
 export interface RegisteredDefinition {
@@ -48,7 +49,21 @@ export interface RegisterParams {
  * Registers a definition. Concurrent registrations of one name are serialised by a
  * transaction-scoped advisory lock, so versions never collide.
  */
+/** Every `agent` step must name an agent this deployment serves, and one of its actions. */
+export function assertAgentsKnown(def: WorkflowDefinition): void {
+  const issues: DefinitionIssue[] = [];
+  const check = (step: WorkflowDefinition["steps"][number], path: string) => {
+    if (step.kind !== "agent") return;
+    if (!findAgent(step.agent)) issues.push({ path: `${path}.agent`, message: `unknown agent "${step.agent}"` });
+    else if (!findAction(step.agent, step.action)) issues.push({ path: `${path}.action`, message: `agent "${step.agent}" has no action "${step.action}"` });
+  };
+  def.steps.forEach((step, i) => check(step, `steps[${i}]`));
+  def.errorHandlers.forEach((handler, i) => check(handler.step, `error_handling[${i}]`));
+  if (issues.length > 0) throw new DefinitionError(issues);
+}
+
 export async function registerDefinition(db: Db, params: RegisterParams): Promise<{ registered: RegisteredDefinition; created: boolean }> {
+  assertAgentsKnown(params.definition);
   const hash = definitionHash(params.definition);
   const name = params.definition.name;
   const result = await db.transaction(async (tx) => {

@@ -9,6 +9,7 @@
  * `npm start`, and `npm run worker`.
  */
 import { sql } from "drizzle-orm";
+import { flushCalls } from "@/agents/gateway/calls";
 import { queryRows, type Db } from "@/db/client";
 import {
   completeItemsBatch,
@@ -26,6 +27,7 @@ import { executeStep, type RunContext } from "./execute";
 import { getPlan } from "./registry";
 import { claimSteps, type ClaimedStep } from "./sql/claim";
 import { toNumber } from "./sql/rows";
+import { runHousekeeping } from "./housekeeping";
 import { sweepDueWaits, sweepExpiredLeases } from "./sweep";
 import { log } from "@/observability/log";
 
@@ -132,7 +134,7 @@ async function followUp(db: Db, run: RunContext, completion: Completion, state: 
 
 /** Runs a step, records it, then runs at once the successors its completion claimed. */
 async function runOne(db: Db, run: RunContext, step: ClaimedStep, state: TickState): Promise<void> {
-  const result = await executeStep(run, step);
+  const result = await executeStep(db, run, step);
   await followUp(db, run, await completeStep(db, run, step, result, retryOf(run, step), continuationOf(state)), state);
 }
 
@@ -206,7 +208,7 @@ async function runBatch(db: Db, claimed: ClaimedStep[], state: TickState): Promi
     claimed.map(async (step) => {
       const run = contexts.get(step.runId);
       if (!run) return void (state.result.outcomes.discarded = (state.result.outcomes.discarded ?? 0) + 1);
-      const result = await executeStep(run, step);
+      const result = await executeStep(db, run, step);
       if (result.type === "succeeded" && !result.emit) {
         const success = { step, output: result.output, input: result.input, finishedAt: new Date() };
         if (step.itemIndex < 0) tops.add({ run, ...success });
@@ -233,6 +235,7 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
       result.swept += await sweepExpiredLeases(db);
       result.swept += await sweepDueWaits(db);
       result.swept += await startDueCronRuns(db);
+      await runHousekeeping(db);
     }
     sweepNow = false;
     const left = deadline - performance.now() - RECORD_MARGIN_MS;
@@ -248,6 +251,9 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
     result.claimed += claimed.length;
     await runBatch(db, claimed, { deadline, leaseGraceMs, result });
   }
+  // The record of this tick's agent calls (latency, outcome) is written before the tick ends:
+  // a serverless invocation may be frozen right after it answers.
+  await flushCalls(db);
   result.elapsedMs = Math.round(performance.now() - started);
   return result;
 }

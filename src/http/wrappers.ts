@@ -16,6 +16,7 @@ import { authenticateApiKey } from "@/auth/api-keys";
 import { recordAudit } from "@/auth/audit";
 import { hasRole, type Principal, type Role } from "@/auth/roles";
 import { safeEqual } from "@/auth/secrets";
+import { rememberSignature } from "@/auth/replay";
 import { SIGNATURE_HEADER, verifySignature } from "@/auth/signature";
 import { log } from "@/observability/log";
 import { assertContentType, assertJsonContentType, parseJsonText, parseQuery, readRawBody } from "./body";
@@ -204,15 +205,56 @@ export function withCron(handler: (ctx: CronContext) => Promise<Response>): Rout
  * Internal calls signed with INTER_AGENT_SECRET. Replay protection beyond the five-minute
  * window (a store of seen signatures) comes with the agent transport.
  */
-export function withSignedCall(handler: (ctx: RawBodyContext) => Promise<Response>): RouteHandler {
+export interface SignedCallOptions {
+  /**
+   * Refuse a signature seen before (401). On by default. Off only where a replay is harmless by
+   * design: idempotent endpoints (task callbacks, whose duplicates are answered as such) and
+   * read-only probes, which could otherwise collide (same empty body, same second, same MAC).
+   */
+  rejectReplays?: boolean;
+}
+
+export function withSignedCall(handler: (ctx: RawBodyContext) => Promise<Response>, options: SignedCallOptions = {}): RouteHandler {
   return brand("signed", (req, route) =>
     run("signed", req, async () => {
       const rawBody = await readRawBody(req);
-      const check = verifySignature(getSecret("INTER_AGENT_SECRET"), req.headers.get(SIGNATURE_HEADER), rawBody);
-      if (!check.ok) throw new ApiError("unauthorized", `The request signature is ${check.reason}.`);
-      return handler({ ...baseContext(req, await resolveParams(route), rawBody), db: await getDb(), rawBody });
+      const db = await verifiedSignedCall(req, rawBody, options.rejectReplays ?? true);
+      return handler({ ...baseContext(req, await resolveParams(route), rawBody), db, rawBody });
     }),
   );
+}
+
+/** Checks the signature (window, MAC) and that it was never used before; returns the database. */
+async function verifiedSignedCall(req: Request, rawBody: string, rejectReplays: boolean): Promise<Db> {
+  const header = req.headers.get(SIGNATURE_HEADER);
+  const check = verifySignature(getSecret("INTER_AGENT_SECRET"), header, rawBody);
+  if (!check.ok) throw new ApiError("unauthorized", `The request signature is ${check.reason}.`);
+  const db = await getDb();
+  if (!rejectReplays) return db;
+  const mac = /v1=([0-9a-f]{64})/i.exec(header ?? "")?.[1]?.toLowerCase() ?? "";
+  if (!(await rememberSignature(db, mac))) throw new ApiError("unauthorized", "The request signature was already used (replay).");
+  return db;
+}
+
+export interface SignedOrKeyContext extends RawBodyContext {
+  /** Who called: the platform itself (a signed call) or an operator with an API key. */
+  caller: { kind: "signed" } | { kind: "api-key"; principal: Principal };
+}
+
+/**
+ * Agent routes: a signed call from the engine, or a manual call with an API key of at least
+ * `options.role` (audited like any API-key call). The signature header decides which check applies.
+ */
+export function withSignedCallOrApiKey(options: ApiKeyOptions & SignedCallOptions, handler: (ctx: SignedOrKeyContext) => Promise<Response>): RouteHandler {
+  const signed = withSignedCall((ctx) => handler({ ...ctx, caller: { kind: "signed" } }), options);
+  const keyed = withApiKey(options, async (ctx) => {
+    // A body must be JSON; no body at all (no content type) reads as empty, e.g. a GET probe.
+    let rawBody = "";
+    if (ctx.req.headers.has("content-type")) rawBody = (await ctx.text(["application/json"])).text;
+    else if ((await readRawBody(ctx.req)).trim() !== "") throw new ApiError("unsupported_media_type", "Send the body as application/json.");
+    return handler({ ...ctx, rawBody, caller: { kind: "api-key", principal: ctx.principal } });
+  });
+  return brand("signed", (req, route) => (req.headers.has(SIGNATURE_HEADER) ? signed(req, route) : keyed(req, route)));
 }
 
 /** Verifies a provider signature over the raw body; throws an ApiError (401, or 503 if unconfigured). */

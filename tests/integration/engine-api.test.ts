@@ -16,7 +16,7 @@ import { GET as cronTick, POST as kickTick } from "@/app/api/orchestration/tick/
 import { GET as getWorkflow, POST as startRun, PUT as putWorkflow } from "@/app/api/workflows/[name]/route";
 import { POST as startRuns } from "@/app/api/workflows/[name]/runs/route";
 import { GET as listWorkflows } from "@/app/api/workflows/route";
-import { registerInProcessAgent } from "@/engine/kinds/agent";
+import { registerInProcessAgent } from "@/agents/catalog";
 import type { RunView } from "@/engine/runs";
 import { NonRetryableError } from "@/engine/step-errors";
 import { getSecret } from "@/env";

@@ -160,7 +160,7 @@ steps:
     };
 
     const first = await claimOne(db, runId);
-    const lateResult = await executeStep(await context(db, runId), first);
+    const lateResult = await executeStep(db, await context(db, runId), first);
     expect(lateResult).toMatchObject({ type: "succeeded", emit: { topic: "fencing.announced", data: { run: runId } } });
     await expireAndSweep(db, first);
     const second = await claimOne(db, runId);
@@ -170,7 +170,7 @@ steps:
     expect(await eventCount()).toBe(0);
     expect(await triggeredRuns()).toBe(0);
 
-    expect(await complete(db, runId, second, await executeStep(await context(db, runId), second))).toBe("succeeded");
+    expect(await complete(db, runId, second, await executeStep(db, await context(db, runId), second))).toBe("succeeded");
     expect(await eventCount()).toBe(1);
     expect(await triggeredRuns()).toBe(1);
 
@@ -209,7 +209,7 @@ steps:
     );
     const { id: runId } = await startRun(db, { workflow: "fenced_items", input: { items: ["a", "b"] } });
     const parent = await claimOne(db, runId);
-    expect(await complete(db, runId, parent, await executeStep(await context(db, runId), parent))).toBe("expanded");
+    expect(await complete(db, runId, parent, await executeStep(db, await context(db, runId), parent))).toBe("expanded");
 
     const claimed = await claimSteps(db, { limit: 10, maxTimeoutMs: 60_000, leaseGraceMs: 5_000 });
     expect(claimed.map((c) => [c.runId, c.name, c.itemIndex]).sort()).toEqual([

@@ -11,7 +11,8 @@ import type { Role } from "@/auth/roles";
 import { getSecret } from "@/env";
 import type { RouteHandler } from "@/http/wrappers";
 import { describeDb } from "../helpers/db";
-import { call } from "../helpers/http";
+import { signBody } from "@/auth/signature";
+import { call, type CallOptions } from "../helpers/http";
 import { exportedMethods, importRoute, routeFiles } from "../helpers/routes";
 
 interface RouteCase {
@@ -19,8 +20,8 @@ interface RouteCase {
   method: string;
   path: string;
   params?: Record<string, string | string[]>;
-  /** Minimum role, "public", or "cron" (`Bearer CRON_SECRET`). */
-  auth: Role | "public" | "cron";
+  /** Minimum role, "public", "cron" (`Bearer CRON_SECRET`), or "signed" (X-Orchestrator-Signature). */
+  auth: Role | "public" | "cron" | "signed";
   /** A valid body, for routes that read JSON. */
   body?: unknown;
   /** The code of a JSON body that fails the schema, when not `validation_failed`. */
@@ -34,6 +35,33 @@ interface RouteCase {
 const UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
 const CONTRACT_FLOW = { name: "contract-flow", steps: [{ name: "nap", sleep: "1s" }] };
 const CATCH_ALL = "api/[...path]/route.ts";
+const CONTRACT_BRIEF = {
+  businessName: "Contract Café",
+  slug: "contract-cafe",
+  industry: "restaurant",
+  industryFamily: "restaurant",
+  audience: "people nearby",
+  tone: "friendly",
+  pages: ["home", "contact"],
+  contactEmail: null,
+  language: "en",
+  brandColor: null,
+  tagline: "Good food, close by",
+};
+const CONTRACT_ORDER = {
+  id: "ord-contract",
+  shopifyId: "1",
+  shopDomain: "shop.example",
+  name: "#1",
+  currency: "EUR",
+  totalPrice: "10.00",
+  financialStatus: "paid",
+  status: "open",
+  lineItems: [{ sku: "A", title: "A", quantity: 1, price: "10.00" }],
+  customer: null,
+  createdAt: "2026-11-30T10:00:00Z",
+  updatedAt: "2026-11-30T10:00:00Z",
+};
 
 const CASES: RouteCase[] = [
   { file: "api/health/route.ts", method: "GET", path: "/api/health", auth: "public", okStatus: 200 },
@@ -81,8 +109,34 @@ const CASES: RouteCase[] = [
   { file: "api/orchestration/tick/route.ts", method: "POST", path: "/api/orchestration/tick", auth: "cron", okStatus: 202 },
   { file: "api/events/route.ts", method: "POST", path: "/api/events", auth: "operator", body: { topic: "contract.test", data: { n: 1 } }, okStatus: 202 },
   { file: "api/events/route.ts", method: "GET", path: "/api/events", auth: "viewer", badQuery: "?limit=0", okStatus: 200 },
+  { file: "api/agents/route.ts", method: "GET", path: "/api/agents", auth: "viewer", okStatus: 200 },
+  { file: "api/health/agents/route.ts", method: "GET", path: "/api/health/agents", auth: "viewer", okStatus: 200 },
+  {
+    file: "api/orchestration/webhooks/route.ts",
+    method: "POST",
+    path: "/api/orchestration/webhooks",
+    auth: "signed",
+    body: { type: "task_progress", taskId: "1.1", progress: { percent: 5 } },
+    okStatus: 409,
+  },
+  // Each agent's route: one real action with a valid body (operator key), and the GET probe.
+  ...(
+    [
+      ["design-ia", "normalize_brief", { businessName: "Contract Café", industry: "restaurant" }, 200],
+      ["automation", "verify_deployment", { slug: "no-such-site" }, 422],
+      ["ads", "create_campaigns", { brief: CONTRACT_BRIEF }, 200],
+      ["core", "health", {}, 200],
+      ["orders", "prepare_supplier_order", { order: CONTRACT_ORDER }, 200],
+    ] as const
+  ).flatMap(([agent, action, body, okStatus]): RouteCase[] => [
+    { file: `api/agents/${agent}/[action]/route.ts`, method: "POST", path: `/api/agents/${agent}/${action}`, params: { action }, auth: "operator", body, okStatus },
+    { file: `api/agents/${agent}/[action]/route.ts`, method: "GET", path: `/api/agents/${agent}/health`, params: { action: "health" }, auth: "viewer", okStatus: 200 },
+  ]),
   ...["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].map(
     (method): RouteCase => ({ file: CATCH_ALL, method, path: "/api/no/such/route", params: { path: ["no", "such", "route"] }, auth: "public", okStatus: 404 }),
+  ),
+  ...["GET", "HEAD"].map(
+    (method): RouteCase => ({ file: "sites/[slug]/[[...path]]/route.ts", method, path: "/sites/no-such-site/", params: { slug: "no-such-site" }, auth: "public", okStatus: 404 }),
   ),
 ];
 
@@ -117,20 +171,27 @@ describeDb("bad input on every route", (suite) => {
   beforeAll(async () => {
     for (const role of ["viewer", "operator", "admin"] as const) keys[role] = (await createApiKey(suite.db(), { name: `contract ${role}`, role })).key;
   });
-  const keyFor = (c: RouteCase) => (c.auth === "public" ? undefined : c.auth === "cron" ? getSecret("CRON_SECRET") : keys[c.auth]);
+  const keyFor = (c: RouteCase) => (c.auth === "public" || c.auth === "signed" ? undefined : c.auth === "cron" ? getSecret("CRON_SECRET") : keys[c.auth]);
+  /** Calls a case's handler; a signed route gets a fresh signature over exactly the body sent. */
+  const send = async (c: RouteCase, options: CallOptions) => {
+    if (c.auth !== "signed") return call(await handlerFor(c), c.path, options);
+    const raw = options.body === undefined ? "" : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    const headers = { "content-type": "application/json", ...options.headers, "x-orchestrator-signature": signBody(getSecret("INTER_AGENT_SECRET"), raw) };
+    return call(await handlerFor(c), c.path, { ...options, body: raw, headers });
+  };
 
   it.each(CASES)("$method $path: a well-formed call answers $okStatus", async (c) => {
-    const res = await call(await handlerFor(c), c.path, { method: c.method, key: keyFor(c), body: c.body, params: c.params });
+    const res = await send(c, { method: c.method, key: keyFor(c), body: c.body, params: c.params });
     expect(res.status).toBe(c.okStatus);
   });
 
   it.each(CASES.filter((c) => c.body !== undefined))("$method $path: malformed JSON → 400", async (c) => {
-    const res = await call(await handlerFor(c), c.path, { method: c.method, key: keyFor(c), body: '{"name": "x",', params: c.params });
+    const res = await send(c, { method: c.method, key: keyFor(c), body: '{"name": "x",', params: c.params });
     await expectJsonError(res, 400, "invalid_json");
   });
 
   it.each(CASES.filter((c) => c.body !== undefined))("$method $path: wrong content type → 415", async (c) => {
-    const res = await call(await handlerFor(c), c.path, {
+    const res = await send(c, {
       method: c.method,
       key: keyFor(c),
       body: JSON.stringify(c.body),
@@ -141,12 +202,12 @@ describeDb("bad input on every route", (suite) => {
   });
 
   it.each(CASES.filter((c) => c.body !== undefined))("$method $path: body over the limit → 413", async (c) => {
-    const res = await call(await handlerFor(c), c.path, { method: c.method, key: keyFor(c), body: OVER_LIMIT, params: c.params });
+    const res = await send(c, { method: c.method, key: keyFor(c), body: OVER_LIMIT, params: c.params });
     await expectJsonError(res, 413, "payload_too_large");
   });
 
   it.each(CASES.filter((c) => c.body !== undefined))("$method $path: a body that fails the schema → 400", async (c) => {
-    const res = await call(await handlerFor(c), c.path, { method: c.method, key: keyFor(c), body: { unexpected: true }, params: c.params });
+    const res = await send(c, { method: c.method, key: keyFor(c), body: { unexpected: true }, params: c.params });
     await expectJsonError(res, 400, c.invalidBodyCode ?? "validation_failed");
   });
 
@@ -163,7 +224,7 @@ describeDb("bad input on every route", (suite) => {
     }
   });
 
-  it.each(CASES.filter((c) => c.auth !== "public" && c.auth !== "cron" && LOWER_ROLE[c.auth] !== null))("$method $path: a key below $auth → 403", async (c) => {
+  it.each(CASES.filter((c) => c.auth !== "public" && c.auth !== "cron" && c.auth !== "signed" && LOWER_ROLE[c.auth] !== null))("$method $path: a key below $auth → 403", async (c) => {
     const lower = LOWER_ROLE[c.auth as Role]!;
     const res = await call(await handlerFor(c), c.path, { method: c.method, key: keys[lower], body: c.body, params: c.params });
     await expectJsonError(res, 403, "forbidden");

@@ -1,3 +1,5 @@
 // One Drizzle schema for every driver, split by context. Each context adds its file here.
 export * from "./auth";
 export * from "./engine";
+export * from "./agents";
+export * from "./sites";

@@ -3,6 +3,7 @@
  * twice is detected as "no change") and YAML in the authoring format (so a definition registered
  * as JSON through the API can be read and edited like the files in workflows/).
  */
+import { defaultStepTimeoutMs } from "./agent-defaults";
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { formatDuration } from "./duration";
@@ -10,7 +11,6 @@ import type { JsonValue } from "./json";
 import {
   DEFAULT_HTTP_METHOD,
   DEFAULT_RETRY,
-  DEFAULT_TIMEOUT_MS,
   DEFAULT_TRIGGER_RULE,
   type ErrorHandler,
   type RetryPolicy,
@@ -87,7 +87,7 @@ function rawStep(step: StepDefinition): Record<string, unknown> {
   if (step.forEach !== undefined) raw.for_each = step.forEach;
   const retry = rawRetry(step.retry);
   if (Object.keys(retry).length > 0) raw.retry = retry;
-  if (step.timeoutMs !== DEFAULT_TIMEOUT_MS) raw.timeout = formatDuration(step.timeoutMs);
+  if (step.timeoutMs !== defaultStepTimeoutMs(step.kind === "agent" ? step : {})) raw.timeout = formatDuration(step.timeoutMs);
   return raw;
 }
 

@@ -2,6 +2,7 @@
  * Typed failures of the definition layer. Callers read `code` and `issues`, never the message:
  * the API maps `invalid_definition` to a 400 with the issue list as details.
  */
+import { CodedError } from "@/errors";
 
 /** One problem in a definition; `path` names the place as written (`steps[2].depends_on`). */
 export interface DefinitionIssue {
@@ -16,14 +17,14 @@ export const ROOT_PATH = "(root)";
 export const MAX_ISSUES = 100;
 const MAX_LISTED_IN_MESSAGE = 20;
 
-export class DefinitionError extends Error {
-  readonly code = "invalid_definition" as const;
+/** A CodedError, so wherever it is thrown (parsing, or the agent check at registration) the API answers 400. */
+export class DefinitionError extends CodedError {
+  declare readonly code: "invalid_definition";
   readonly issues: DefinitionIssue[];
 
   constructor(issues: DefinitionIssue[], options?: { cause?: unknown }) {
     const kept = issues.slice(0, MAX_ISSUES);
-    super(formatIssues(kept), options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "DefinitionError";
+    super("invalid_definition", formatIssues(kept), kept, options);
     this.issues = kept;
   }
 }

@@ -3,13 +3,13 @@
  * checking the rules that span fields of one object: one kind per step, `action` with `agent`,
  * one trigger kind, coherent retry intervals.
  */
+import { defaultStepTimeoutMs } from "./agent-defaults";
 import { type DefinitionIssue, joinPath } from "./errors";
 import { formatDuration } from "./duration";
 import type { RawDefinition, RawErrorHandler, RawStep, RawStepFields } from "./schema";
 import {
   DEFAULT_HTTP_METHOD,
   DEFAULT_RETRY,
-  DEFAULT_TIMEOUT_MS,
   DEFAULT_TRIGGER_RULE,
   type ErrorHandler,
   type RetryPolicy,
@@ -78,7 +78,7 @@ function normalizeStepFields(raw: RawStepFields, path: string, issues: Definitio
     dependsOn: [] as string[],
     triggerRule: raw.trigger_rule ?? DEFAULT_TRIGGER_RULE,
     retry: normalizeRetry(raw.retry, joinPath(path, "retry"), issues),
-    timeoutMs: raw.timeout ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: raw.timeout ?? defaultStepTimeoutMs({ agent: raw.agent, action: raw.action }),
     ...(raw.when === undefined ? {} : { when: raw.when }),
   };
   return kindFields(raw, base, path, issues);

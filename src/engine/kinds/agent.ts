@@ -1,11 +1,13 @@
 /**
- * The `agent` step kind calls an agent action through an `AgentInvoker`. The engine only knows
- * this interface; the agents and their transports (signed HTTP, in process) plug in here.
- * Until one is installed, actions registered in process with `registerInProcessAgent` answer.
+ * The `agent` step kind calls an agent action through an `AgentInvoker`: by default the agents'
+ * gateway (src/agents/gateway: circuit breaker, rate limit, then the http or inline transport).
  */
-import { NonRetryableError } from "../step-errors";
+import type { Db } from "@/db/client";
+import { gatewayInvoker } from "@/agents/gateway";
 
 export interface AgentCall {
+  /** The engine's database (agents that store something use it; the transports record calls). */
+  db: Db;
   agent: string;
   action: string;
   input: unknown;
@@ -13,40 +15,31 @@ export interface AgentCall {
   idempotencyKey: string;
   /** 1-based. */
   attempt: number;
+  /** Identifies this attempt for an async answer (see taskIdOf). */
+  taskId: string;
   timeoutMs: number;
   signal: AbortSignal;
 }
 
-/** `completed` carries the output; `accepted` means the agent will call back (the step waits). */
-export type AgentResult = { status: "completed"; output: unknown } | { status: "accepted" };
+/**
+ * `completed` carries the output; `accepted` means the agent will call back (the step waits);
+ * `deferred` means the call was not made (circuit open, rate limit): the step goes back to the
+ * queue until `until` without using an attempt.
+ */
+export type AgentResult = { status: "completed"; output: unknown } | { status: "accepted" } | { status: "deferred"; until: Date; reason: string };
 
 export interface AgentInvoker {
   invoke(call: AgentCall): Promise<AgentResult>;
 }
 
-export type InProcessAction = (input: unknown, call: AgentCall) => Promise<unknown>;
+const KEY = Symbol.for("agent-orchestrator.agent-invoker");
+const g = globalThis as typeof globalThis & { [KEY]?: AgentInvoker };
 
-const KEY = Symbol.for("agent-orchestrator.agents");
-type Store = { invoker?: AgentInvoker; actions: Map<string, InProcessAction> };
-const g = globalThis as typeof globalThis & { [KEY]?: Store };
-const store: Store = (g[KEY] ??= { actions: new Map() });
-
-export function registerInProcessAgent(agent: string, actions: Record<string, InProcessAction>): void {
-  for (const [action, fn] of Object.entries(actions)) store.actions.set(`${agent}/${action}`, fn);
-}
-
+/** Replaces the gateway (tests that need to observe or fake the calls themselves). */
 export function setAgentInvoker(invoker: AgentInvoker | undefined): void {
-  store.invoker = invoker;
+  g[KEY] = invoker;
 }
-
-const inProcessInvoker: AgentInvoker = {
-  async invoke(call) {
-    const fn = store.actions.get(`${call.agent}/${call.action}`);
-    if (!fn) throw new NonRetryableError(`No agent action ${call.agent}/${call.action} is available.`);
-    return { status: "completed", output: await fn(call.input, call) };
-  },
-};
 
 export function agentInvoker(): AgentInvoker {
-  return store.invoker ?? inProcessInvoker;
+  return g[KEY] ?? gatewayInvoker;
 }

@@ -7,10 +7,11 @@ import { sql } from "drizzle-orm";
 import { beforeAll, expect, it } from "vitest";
 import { queryRows, type Db } from "@/db/client";
 import { completeTopLevelBatch } from "@/engine/complete";
-import { registerInProcessAgent } from "@/engine/kinds/agent";
+import { registerInProcessAgent } from "@/agents/catalog";
 import { getRun } from "@/engine/runs";
 import { claimSteps } from "@/engine/sql/claim";
 import { MAX_BULK_RUNS, startRun, startRuns } from "@/engine/start-run";
+import { NonRetryableError } from "@/engine/step-errors";
 import { sweepExpiredLeases } from "@/engine/sweep";
 import { loadRunContexts, tick } from "@/engine/tick";
 import { describeDb } from "../../helpers/db";
@@ -19,6 +20,9 @@ import { register, runUntilDone, stepOf } from "../../helpers/engine";
 beforeAll(() => {
   registerInProcessAgent("bulk", {
     echo: async (input) => input,
+    refuse: async () => {
+      throw new NonRetryableError("refused by the agent");
+    },
   });
 });
 
@@ -166,7 +170,7 @@ name: bulk_mixed
 steps:
   - name: bad
     agent: bulk
-    action: missing_action
+    action: refuse
     retry: { max_attempts: 1 }
   - name: good
     agent: bulk

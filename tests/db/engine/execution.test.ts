@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { registerInProcessAgent } from "@/engine/kinds/agent";
+import { registerInProcessAgent } from "@/agents/catalog";
 import { publishEvent } from "@/engine/events";
 import { cancelRun, getRun, retryRun } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";

@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { WRAPPED } from "@/http/wrappers";
 import { APP_DIR, exportedMethods, importRoute, routeFiles } from "../../helpers/routes";
 
-const WRAPPER_CALL = /^export const (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\s*=\s*(with(Public|ApiKey|Cron|SignedCall|Webhook)\(|\w+;)/m;
+// A wrapper call, an alias of a handler defined in the file, or a factory of wrapped handlers
+// shared by several route files (the agents' routes: src/http/agent-route.ts).
+const WRAPPER_CALL = /^export const (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\s*=\s*(with(Public|ApiKey|Cron|SignedCall|SignedCallOrApiKey|Webhook)\(|agent(Get|Post)\(|\w+;)/m;
 
 describe("every route handler goes through a wrapper", () => {
   const files = routeFiles();

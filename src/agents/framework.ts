@@ -1,0 +1,79 @@
+/**
+ * What an agent is: a named set of actions, each with a zod input schema, a zod output schema,
+ * a default timeout and a handler. The handler gets the parsed input and answers the output
+ * (validated before it leaves), or `accepted()` to say it will report back through
+ * `POST /api/orchestration/webhooks` with the call's `taskId`.
+ *
+ * Agents know nothing of the engine: they get a database handle (for actions that store
+ * something, e.g. publishing a site or an outbox message) and the call's identity.
+ */
+import type { z } from "zod";
+import type { Db } from "@/db/client";
+import { CodedError } from "@/errors";
+
+export const AGENT_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+export const ACTION_NAME = /^[a-z][a-z0-9_]{0,59}$/;
+export const DEFAULT_ACTION_TIMEOUT_MS = 30_000;
+
+export interface ActionContext {
+  db: Db;
+  agent: string;
+  action: string;
+  /** `<run id>:<step>[:<index>]` for engine calls (stable across attempts); null for manual calls. */
+  idempotencyKey: string | null;
+  /** 1-based attempt number; 1 for manual calls. */
+  attempt: number;
+  /** Identifies this attempt for an async answer (callbacks); null for manual calls. */
+  taskId: string | null;
+  signal: AbortSignal;
+}
+
+const ACCEPTED: unique symbol = Symbol.for("agent-orchestrator.accepted");
+export interface Accepted {
+  readonly [ACCEPTED]: true;
+}
+/** Returned by a handler that will answer later through the task callback. */
+export function accepted(): Accepted {
+  return { [ACCEPTED]: true };
+}
+export function isAccepted(value: unknown): value is Accepted {
+  return typeof value === "object" && value !== null && ACCEPTED in value;
+}
+
+export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  description: string;
+  input: I;
+  output: O;
+  /** Per attempt; the step's own `timeout` overrides it. Default 30 s. */
+  timeoutMs?: number;
+  handler: (input: z.output<I>, ctx: ActionContext) => Promise<z.input<O> | Accepted>;
+}
+
+export interface AgentSpec {
+  name: string;
+  description: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous map of typed actions
+  actions: Record<string, ActionSpec<any, any>>;
+}
+
+/** Types an action's handler against its schemas (an identity at run time). */
+export function defineAction<I extends z.ZodType, O extends z.ZodType>(spec: ActionSpec<I, O>): ActionSpec<I, O> {
+  return spec;
+}
+
+export function defineAgent<A extends AgentSpec>(spec: A): A {
+  if (!AGENT_NAME.test(spec.name)) throw new Error(`invalid agent name "${spec.name}"`);
+  for (const name of Object.keys(spec.actions)) if (!ACTION_NAME.test(name)) throw new Error(`invalid action name "${spec.name}/${name}"`);
+  return spec;
+}
+
+/**
+ * The action refuses its input for a reason its schema cannot express (an unknown site, an
+ * inconsistent order): 422 over HTTP, and the step fails at once (retrying cannot help).
+ * Any other error thrown by a handler is an agent failure: 500, retried by the engine.
+ */
+export class ActionRejected extends CodedError {
+  constructor(message: string, details?: unknown) {
+    super("unprocessable", message, details);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The two ways the engine reaches an agent, behind one interface:
+ * - `http`: a signed POST to the agent's own route (`<PUBLIC_BASE_URL>/api/agents/<agent>/<action>`),
+ *   so each agent runs in its own serverless function; the default on Vercel.
+ * - `inline`: the same action in this process; the default locally and in tests.
+ * Both sign the body with INTER_AGENT_SECRET and check the signature, validate the input and the
+ * output against the action's schemas, and carry the idempotency key, the attempt and the task id.
+ * (Inline skips only the replay store: a call that never crosses a network cannot be replayed.)
+ *
+ * Errors come back classified for the engine: the caller's fault (4xx: bad input, unknown action,
+ * a refused signature) fails the step at once; the agent's (5xx, network, timeout) is retried.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { getSecret, publicBaseUrl, readEnv } from "@/env";
+import { CodedError } from "@/errors";
+import { ERROR_STATUS } from "@/http/errors";
+import { SIGNATURE_HEADER, signBody, verifySignature } from "@/auth/signature";
+import type { AgentCall, AgentResult } from "@/engine/kinds/agent";
+import { NonRetryableError, RetryableError } from "@/engine/step-errors";
+import { readLimitedText } from "@/util/read-limited";
+import { AgentOutputInvalid, runAction } from "./dispatch";
+
+export type TransportName = "http" | "inline";
+
+export const HEADERS = {
+  idempotencyKey: "idempotency-key",
+  attempt: "x-orchestrator-attempt",
+  taskId: "x-orchestrator-task-id",
+} as const;
+
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+export function agentTransport(): TransportName {
+  const env = readEnv();
+  return env.AGENT_TRANSPORT ?? (env.VERCEL ? "http" : "inline");
+}
+
+/** What a failed call means for the engine and for the agent's circuit breaker. */
+export class AgentCallFailed extends Error {
+  constructor(
+    message: string,
+    /** true: the agent's fault (counts against its breaker, retried); false: the caller's (fails the step). */
+    readonly agentFault: boolean,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "AgentCallFailed";
+  }
+}
+
+/** Converts a classified failure to the engine's step errors. */
+export function toStepError(error: unknown): Error {
+  if (error instanceof AgentCallFailed) return error.agentFault ? new RetryableError(error.message, error.details) : new NonRetryableError(error.message, error.details);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * The body of a signed call: the input and the call's identity, all under the signature (so
+ * neither can be altered in transit), with a nonce that makes every call's signature unique
+ * (the receiver refuses a signature it has seen: a replay). Manual calls with an API key send
+ * the bare input instead.
+ */
+export const signedCallSchema = z.strictObject({
+  input: z.unknown(),
+  call: z.strictObject({
+    idempotencyKey: z.string().min(1).max(300).nullable(),
+    attempt: z.number().int().min(1).max(1_000),
+    taskId: z.string().min(1).max(100).nullable(),
+    nonce: z.string().min(1).max(100),
+  }),
+});
+export type SignedCall = z.infer<typeof signedCallSchema>;
+
+function body(call: AgentCall): string {
+  const envelope: SignedCall = {
+    input: call.input ?? {},
+    call: { idempotencyKey: call.idempotencyKey, attempt: call.attempt, taskId: call.taskId, nonce: randomUUID() },
+  };
+  return JSON.stringify(envelope);
+}
+
+export async function callInline(call: AgentCall): Promise<AgentResult> {
+  const raw = body(call);
+  const secret = getSecret("INTER_AGENT_SECRET");
+  const check = verifySignature(secret, signBody(secret, raw), raw);
+  if (!check.ok) throw new AgentCallFailed(`The call could not be signed (${check.reason}).`, false);
+  const envelope = signedCallSchema.parse(JSON.parse(raw));
+  try {
+    return await runAction(call.agent, call.action, envelope.input, { db: call.db, ...envelope.call, signal: call.signal });
+  } catch (error) {
+    if (error instanceof CodedError && ERROR_STATUS[error.code] < 500) throw new AgentCallFailed(error.message, false, error.details);
+    if (error instanceof AgentOutputInvalid) throw new AgentCallFailed(error.message, true, error.issues);
+    if (error instanceof NonRetryableError) throw new AgentCallFailed(error.message, false, error.details);
+    throw new AgentCallFailed(`${call.agent}/${call.action} failed: ${error instanceof Error ? error.message : String(error)}`, true);
+  }
+}
+
+export function agentUrl(agent: string, action: string): string {
+  const base = publicBaseUrl();
+  if (!base) throw new AgentCallFailed("PUBLIC_BASE_URL is not set: the http agent transport cannot reach the agents.", false);
+  return `${base}/api/agents/${encodeURIComponent(agent)}/${encodeURIComponent(action)}`;
+}
+
+export async function callHttp(call: AgentCall): Promise<AgentResult> {
+  const raw = body(call);
+  const url = agentUrl(call.agent, call.action);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        [SIGNATURE_HEADER]: signBody(getSecret("INTER_AGENT_SECRET"), raw),
+        [HEADERS.idempotencyKey]: call.idempotencyKey,
+        [HEADERS.attempt]: String(call.attempt),
+        [HEADERS.taskId]: call.taskId,
+      },
+      body: raw,
+      redirect: "manual",
+      signal: call.signal,
+    });
+  } catch (error) {
+    throw new AgentCallFailed(`${call.agent}/${call.action} did not answer: ${error instanceof Error ? error.message : String(error)}`, true);
+  }
+  const text = await readLimitedText(res, MAX_RESPONSE_BYTES);
+  if (text === null) throw new AgentCallFailed(`${call.agent}/${call.action} answered more than ${MAX_RESPONSE_BYTES} bytes.`, true);
+  let parsed: unknown = null;
+  try {
+    parsed = text ? (JSON.parse(text) as unknown) : null;
+  } catch {
+    parsed = text;
+  }
+  if (res.status === 202) return { status: "accepted" };
+  if (res.status >= 200 && res.status < 300) return { status: "completed", output: parsed };
+  const apiError = (parsed as { error?: { message?: unknown; details?: unknown } } | null)?.error;
+  const message = `${call.agent}/${call.action} answered ${res.status}${typeof apiError?.message === "string" ? `: ${apiError.message}` : ""}`;
+  const agentFault = res.status >= 500 || res.status === 408 || res.status === 429 || (res.status >= 300 && res.status < 400);
+  throw new AgentCallFailed(message, agentFault, apiError?.details);
+}

@@ -1,0 +1,42 @@
+/**
+ * Periodic chores that ride on the ticks (every driver runs ticks: the cron route, the local
+ * worker loop, `npm run worker`), each at most once per interval per process and database:
+ * - every 5 s: deliver due outbox messages (emails and Slack posts that failed before);
+ * - every minute: prune agent call records older than a day and expired replay-guard entries.
+ * A chore that fails is logged and tried again at its next turn; it never fails the tick.
+ */
+import { pruneSeenSignatures } from "@/auth/replay";
+import { pruneCalls } from "@/agents/gateway/calls";
+import type { Db } from "@/db/client";
+import { deliverPendingMessages } from "@/notifications/outbox";
+import { log } from "@/observability/log";
+
+const OUTBOX_INTERVAL_MS = 5_000;
+const OUTBOX_BATCH = 10;
+const PRUNE_INTERVAL_MS = 60_000;
+const KEEP_AGENT_CALLS_MS = 24 * 3_600_000;
+
+const last = new WeakMap<Db, { outbox: number; prune: number }>();
+
+export async function runHousekeeping(db: Db, options: { force?: boolean } = {}): Promise<void> {
+  const now = performance.now();
+  const seen = last.get(db) ?? { outbox: -Infinity, prune: -Infinity };
+  last.set(db, seen);
+  if (options.force || now - seen.outbox >= OUTBOX_INTERVAL_MS) {
+    seen.outbox = now;
+    await chore("outbox delivery", () => deliverPendingMessages(db, { limit: OUTBOX_BATCH }));
+  }
+  if (options.force || now - seen.prune >= PRUNE_INTERVAL_MS) {
+    seen.prune = now;
+    await chore("prune agent calls", () => pruneCalls(db, KEEP_AGENT_CALLS_MS));
+    await chore("prune replay guard", () => pruneSeenSignatures(db));
+  }
+}
+
+async function chore(name: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    log.warn(`housekeeping: ${name} failed`, { error });
+  }
+}
