@@ -9,11 +9,15 @@
  *  W2  50 sequential runs of a 10-step chain: latency start → run succeeded, p50/p95, per step.
  *  W3  one run of 100 parallel steps (for_each) and a join, 10 repetitions: median.
  *  W5  one 1,000-step chain: per-step overhead of steps 951–1000 over steps 1–50.
+ *  gateway: the 10-step chain with agent calls over the http transport vs inline (per-step cost).
  *  Idle: database queries per second of one idle worker.
  */
 import pg from "pg";
 import { sql } from "drizzle-orm";
-import { openDb, queryRows, type Db } from "@/db/client";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { openDb, queryRows, setDbHandle, type Db } from "@/db/client";
+import { agentPost } from "@/http/agent-route";
 import { migrate } from "@/db/migrate";
 import { parseDefinition } from "@/engine/definition";
 import { registerInProcessAgent } from "@/agents/catalog";
@@ -171,6 +175,61 @@ async function w3(db: Db): Promise<Record<string, unknown>> {
   return { workload: "W3", repetitions: 10, medianMs: round(median(times)), minMs: round(Math.min(...times)), maxMs: round(Math.max(...times)) };
 }
 
+/** Median latency of `runs` sequential runs of the 10-step chain (after one warm-up run). */
+async function chainLatency(db: Db, runs: number): Promise<number> {
+  const latencies: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const t0 = performance.now();
+    const { id } = await startRun(db, { workflow: "w2", input: { i } });
+    wakeLocalWorkers();
+    await waitForRun(db, id);
+    if (i > 0) latencies.push(performance.now() - t0);
+  }
+  return median(latencies);
+}
+
+/**
+ * Gateway overhead: the same 10-step chain with every agent call over the http transport (a
+ * signed POST to the agent route, served by the real route handler on a loopback server,
+ * replay guard included) against the inline transport. The difference is the per-step price
+ * of giving each agent its own serverless function.
+ */
+async function gateway(db: Db): Promise<Record<string, unknown>> {
+  const route = agentPost("bench");
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        const action = (req.url ?? "").split("/").pop() ?? "";
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+        const response = await route(new Request(`http://127.0.0.1${req.url ?? "/"}`, { method: "POST", headers, body: Buffer.concat(chunks) }), {
+          params: Promise.resolve({ action }),
+        });
+        res.writeHead(response.status, { "content-type": "application/json" });
+        res.end(Buffer.from(await response.arrayBuffer()));
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  process.env.PUBLIC_BASE_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const perStep: Record<string, number> = {};
+  for (const transport of ["inline", "http"] as const) {
+    process.env.AGENT_TRANSPORT = transport;
+    perStep[transport] = (await chainLatency(db, 30)) / 10;
+  }
+  delete process.env.AGENT_TRANSPORT;
+  delete process.env.PUBLIC_BASE_URL;
+  await new Promise((resolve) => server.close(resolve));
+  return {
+    workload: "gateway",
+    inlineMsPerStep: round(perStep.inline!),
+    httpMsPerStep: round(perStep.http!),
+    httpOverheadMsPerStep: round(perStep.http! - perStep.inline!),
+  };
+}
+
 async function w5(db: Db): Promise<Record<string, unknown>> {
   const { id } = await startRun(db, { workflow: "w5" });
   wakeLocalWorkers();
@@ -206,6 +265,7 @@ async function main(): Promise<void> {
   const url = await freshDatabase();
   const handle = await openDb(url, "pg", { maxConnections: WORKERS * 2 + 12 });
   const db = handle.db;
+  setDbHandle(handle); // the agent routes of the gateway workload read the process-wide handle
   await migrate(db);
   for (const text of DEFINITIONS) await registerDefinition(db, { definition: parseDefinition(text), source: "bench" });
   const listener = await listenForRunEnds(url, db);
@@ -220,6 +280,7 @@ async function main(): Promise<void> {
     ["W2", w2],
     ["W3", w3],
     ["W5", w5],
+    ["gateway", gateway],
   ];
   for (const [name, fn] of workloads) {
     if (ONLY && !ONLY.includes(name)) continue;

@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { publishEventInTx } from "./events";
 import type { RunContext, StepResult } from "./execute";
-import { settleItems, settleSinks, settleStep, settleSucceededTopLevel } from "./progress";
+import { isChainLink, settleItems, settleSinks, settleStep, settleSucceededTopLevel } from "./progress";
 import { startReadySteps, type ClaimedStep } from "./sql/claim";
 import { describeStepError } from "./step-errors";
 
@@ -85,6 +85,16 @@ export async function completeStep(
   const ref = { id: run.id, plan: run.plan, deferReady: true };
   const done = (outcome: CompletionOutcome, next: ClaimedStep[] = []): Completion => ({ outcome, next });
   const claimNext = (tx: Db, ready: string[]) => startReadySteps(tx, run.id, ready, continuation);
+  if (result.type === "succeeded" && !result.emit && step.itemIndex < 0 && isChainLink(run.plan, step.name)) {
+    // One statement, atomic by itself: no BEGIN/COMMIT round trips (see settleSucceededTopLevel).
+    const settled = await settleSucceededTopLevel(db, ref, step, { output: result.output, input: result.input, finishedAt }, continuation);
+    if (settled === null) {
+      await recordDiscarded(db, step, finishedAt);
+      return done("discarded");
+    }
+    run.outputs[step.name] = { output: result.output };
+    return done("succeeded", settled.claimed);
+  }
   try {
     return await db.transaction(async (tx): Promise<Completion> => {
       switch (result.type) {

@@ -101,8 +101,10 @@ export interface FencedAttempt {
 
 /**
  * The hot path of a successful top-level step, in one statement: the fenced write, its attempt
- * row, its dependents' counters and the run's counter (a chain step then costs BEGIN, this,
- * the successor's claim, COMMIT). Returns null when the attempt was superseded; otherwise the
+ * row, its dependents' counters and the run's counter; an all_success dependent whose last
+ * dependency this was is claimed by the same statement when its timeout fits, else queued.
+ * For a link of a chain (see isChainLink) nothing else can follow, so completeStep runs this
+ * single statement outside any explicit transaction: one round trip and one commit per step. Returns null when the attempt was superseded; otherwise the
  * steps it made ready, skips propagated and the run finished as in settleStep.
  */
 export async function settleSucceededTopLevel(
@@ -121,7 +123,8 @@ export async function settleSucceededTopLevel(
     return { name, total: def?.dependsOn.length ?? 0, simple: (def?.triggerRule ?? "all_success") === "all_success" };
   });
   const maxTimeout = claim ? Math.floor(Math.min(claim.maxTimeoutMs, 2 ** 31 - 1)) : -1;
-  const takes = sql`(m.simple and s.deps_remaining = 1 and s.deps_failed = 0 and s.deps_succeeded + 1 = m.total and s.timeout_ms <= ${maxTimeout})`;
+  const lastDep = sql`(m.simple and s.deps_remaining = 1 and s.deps_failed = 0 and s.deps_succeeded + 1 = m.total)`;
+  const takes = sql`(${lastDep} and s.timeout_ms <= ${maxTimeout})`;
   const grace = claim?.leaseGraceMs ?? 0;
   // A step nothing depends on (every one-step run) skips the dependents' update entirely.
   const dependentsUpdate =
@@ -129,7 +132,8 @@ export async function settleSucceededTopLevel(
       ? sql`select null::text as name where false`
       : sql`
           update steps s set deps_remaining = s.deps_remaining - 1, deps_succeeded = s.deps_succeeded + 1,
-            status = case when ${takes} then 'running' else s.status end,
+            status = case when ${takes} then 'running' when ${lastDep} then 'queued' else s.status end,
+            ready_at = case when ${lastDep} and not ${takes} then now() else s.ready_at end,
             attempts = case when ${takes} then s.attempts + 1 else s.attempts end,
             fence = case when ${takes} then nextval('step_fence_seq') else s.fence end,
             lease_expires_at = case when ${takes} then now() + (s.timeout_ms + ${grace}) * interval '1 millisecond' else s.lease_expires_at end,
@@ -137,9 +141,9 @@ export async function settleSucceededTopLevel(
           from jsonb_to_recordset(${JSON.stringify(meta)}::jsonb) as m(name text, total int, simple boolean)
           where s.run_id = ${run.id} and s.item_index = -1 and s.status = 'pending' and s.name = m.name
             and exists (select 1 from u)
-          returning s.name, s.deps_remaining, s.deps_succeeded, s.deps_failed, s.status = 'running' as taken,
+          returning s.name, s.deps_remaining, s.deps_succeeded, s.deps_failed, s.status = 'running' as taken, s.status,
             s.id, s.run_id, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item, s.started_at, now() as claimed_at`;
-  const [row] = await queryRows<{ fenced: unknown; steps_remaining: unknown; run_status: string; dependents: (DependentRow & ClaimRow & { taken: boolean })[] }>(
+  const [row] = await queryRows<{ fenced: unknown; steps_remaining: unknown; run_status: string; dependents: (DependentRow & ClaimRow & { taken: boolean; status: string })[] }>(
     tx,
     sql`with u as (
           update steps set status = 'succeeded', output = ${json(values.output)}, input = ${json(values.input)}, error = null,
@@ -160,9 +164,26 @@ export async function settleSucceededTopLevel(
   );
   if (!row || toNumber(row.fenced) === 0) return null;
   const claimed = row.dependents.filter((d) => d.taken).map(toClaimed);
-  const advanced = await decideDependents(tx, run, row.dependents.filter((d) => !d.taken));
+  // Dependents this statement made ready are already `running` (claimed) or `queued`.
+  const advanced = await decideDependents(tx, run, row.dependents.filter((d) => !d.taken && d.status !== "queued"));
   const ready = await propagate(tx, run, advanced.skipped, advanced, { steps_remaining: row.steps_remaining, status: row.run_status });
   return { ready, claimed };
+}
+
+/**
+ * A step every dependent of which waits on it alone, under all_success (a link of a chain):
+ * its success can only make those dependents ready, which settleSucceededTopLevel's statement
+ * does by itself. Nothing to skip, no run to end, no handler to schedule.
+ */
+export function isChainLink(plan: Plan, name: string): boolean {
+  const dependents = plan.dependents(name);
+  return (
+    dependents.length > 0 &&
+    dependents.every((d) => {
+      const def = plan.step(d);
+      return def !== undefined && def.dependsOn.length === 1 && def.triggerRule === "all_success";
+    })
+  );
 }
 
 export interface SinkSuccess {

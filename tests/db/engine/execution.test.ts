@@ -281,6 +281,31 @@ steps:
     expect((await getRun(suite.db(), second.id)).status).toBe("waiting");
   });
 
+  it("queues the next link of a chain when its timeout does not fit the tick, and runs it in a later tick", async () => {
+    await register(suite.db(), `
+name: chain_long_next
+steps:
+  - name: a
+    agent: test
+    action: double
+    input: { n: 1 }
+    timeout: 1s
+  - name: b
+    depends_on: a
+    agent: test
+    action: double
+    input: { n: "{{ steps.a.output.value }}" }
+    timeout: 45s
+`);
+    const { id } = await startRun(suite.db(), { workflow: "chain_long_next" });
+    await tick(suite.db(), { budgetMs: 2_000, alwaysSweep: true });
+    const mid = await getRun(suite.db(), id);
+    expect(stepOf(mid, "a").status).toBe("succeeded");
+    expect(stepOf(mid, "b").status).toBe("queued");
+    const run = await runUntilDone(suite.db(), id);
+    expect(stepOf(run, "b").output).toEqual({ value: 4 });
+  });
+
   it("claims higher priorities first", async () => {
     await register(suite.db(), "name: prio\nsteps:\n  - name: s\n    agent: test\n    action: double\n    input: { n: 1 }\n");
     const low = await startRun(suite.db(), { workflow: "prio", priority: "low" });
