@@ -16,7 +16,7 @@ import { createApiKey } from "@/auth/api-keys";
 import { signBody } from "@/auth/signature";
 import { queryRows, type Db } from "@/db/client";
 import { getSecret } from "@/env";
-import { getRun } from "@/engine/runs";
+import { cancelRun, getRun } from "@/engine/runs";
 import { startRun, startRuns } from "@/engine/start-run";
 import { tick } from "@/engine/tick";
 import { agentGet, agentPost } from "@/http/agent-route";
@@ -61,6 +61,8 @@ steps:
 const tasks: string[] = [];
 const flaky = { failing: false, calls: 0 };
 const limitedCalls: number[] = [];
+/** Fails two calls out of three: never three failures in a row, but a 67 % error rate. */
+const patchy = { calls: 0 };
 
 beforeAll(() => {
   registerAgent(
@@ -100,6 +102,24 @@ beforeAll(() => {
   );
   registerAgent(
     defineAgent({
+      name: "patchy",
+      description: "Fails two calls out of three.",
+      actions: {
+        go: defineAction({
+          description: "Fails unless the call count is a multiple of three.",
+          input: z.strictObject({}),
+          output: z.strictObject({ ok: z.boolean() }),
+          handler: async () => {
+            patchy.calls++;
+            if (patchy.calls % 3 !== 0) throw new Error("patchy failed");
+            return { ok: true };
+          },
+        }),
+      },
+    }),
+  );
+  registerAgent(
+    defineAgent({
       name: "limited",
       description: "Rate limited.",
       actions: {
@@ -117,7 +137,7 @@ beforeAll(() => {
   );
 });
 
-const ENV_KEYS = ["AGENT_TRANSPORT", "PUBLIC_BASE_URL", "AGENT_BREAKER_FAILURES", "AGENT_BREAKER_COOLDOWN_MS", "AGENT_RATE_LIMITS"];
+const ENV_KEYS = ["AGENT_TRANSPORT", "PUBLIC_BASE_URL", "AGENT_BREAKER_FAILURES", "AGENT_BREAKER_COOLDOWN_MS", "AGENT_BREAKER_ERROR_RATE", "AGENT_RATE_LIMITS"];
 afterEach(() => {
   for (const k of ENV_KEYS) delete process.env[k];
 });
@@ -319,6 +339,18 @@ steps:
         expect(stepOf(await getRun(db, id), "work").output).toEqual({ doubled: 42 });
       });
 
+      it("refuses (409) a callback for an attempt whose run was cancelled", async () => {
+        use();
+        const db = suite.db();
+        await register(db, "name: async_cancel\nsteps:\n  - name: work\n    agent: async-demo\n    action: start\n    input: { n: 2 }\n    timeout: 20s\n");
+        const { id } = await startRun(db, { workflow: "async_cancel" });
+        await drive(db, async () => stepOf(await getRun(db, id), "work").status === "waiting");
+        await cancelRun(db, id);
+        const late = await callback({ type: "task_completed", taskId: tasks.at(-1)!, output: { doubled: 4 } });
+        expect(late.status).toBe(409);
+        expect(stepOf(await getRun(db, id), "work")).toMatchObject({ status: "cancelled", output: null });
+      });
+
       it("fails the step when the callback reports a failure", async () => {
         use();
         const db = suite.db();
@@ -362,6 +394,23 @@ steps:
       expect(await circuit()).toBe("closed");
       const transitions = await queryRows<{ from_state: string; to_state: string }>(db, sql`select from_state, to_state from agent_circuit_transitions where agent = 'flaky' order by id`);
       expect(transitions.map((t) => `${t.from_state}>${t.to_state}`)).toEqual(["closed>open", "open>half_open", "half_open>closed"]);
+    });
+
+    it("opens a circuit on the error rate over the window even without consecutive failures", async () => {
+      process.env.AGENT_BREAKER_FAILURES = "3";
+      process.env.AGENT_BREAKER_COOLDOWN_MS = "60000";
+      const db = suite.db();
+      patchy.calls = 0;
+      await register(db, "name: patchy_flow\nsteps:\n  - name: call\n    agent: patchy\n    action: go\n    input: {}\n    retry: { max_attempts: 1 }\n");
+      const state = async () => (await queryRows<{ state: string }>(db, sql`select state from agent_circuits where agent = 'patchy'`))[0]?.state;
+      for (let i = 0; i < 15 && (await state()) !== "open"; i++) {
+        const { id } = await startRun(db, { workflow: "patchy_flow" });
+        await runUntilDone(db, id);
+      }
+      expect(await state()).toBe("open");
+      expect(patchy.calls).toBeGreaterThanOrEqual(10); // the rate needs at least 10 calls in the window
+      const [opened] = await queryRows<{ reason: string }>(db, sql`select reason from agent_circuit_transitions where agent = 'patchy' and to_state = 'open'`);
+      expect(opened?.reason).toMatch(/^error rate (6[7-9]|7\d)% over 60 s \(1\d calls\)$/);
     });
 
     it("holds an agent to its rate limit: calls beyond it wait for tokens instead of failing", async () => {
