@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { publishEventInTx } from "./events";
 import type { RunContext, StepResult } from "./execute";
-import { isChainLink, settleItems, settleSinks, settleStep, settleSucceededTopLevel } from "./progress";
+import { isChainLink, settleItems, settleSinks, settleStep, settleSucceededTopLevel, successRows } from "./progress";
 import { startReadySteps, type ClaimedStep } from "./sql/claim";
 import { describeStepError } from "./step-errors";
 
@@ -178,16 +178,7 @@ export interface ItemSuccess {
  * recorded as discarded, as in completeStep.
  */
 export async function completeItemsBatch(db: Db, run: RunContext, name: string, items: ItemSuccess[], continuation?: Continuation): Promise<Completion[]> {
-  const values = items.map((i) => ({
-    id: i.step.id,
-    fence: i.step.fence,
-    attempt: i.step.attempt,
-    output: i.output ?? null,
-    input: i.input ?? null,
-    started_at: i.step.claimedAt.toISOString(),
-    finished_at: i.finishedAt.toISOString(),
-    duration_ms: Math.max(0, i.finishedAt.getTime() - i.step.claimedAt.getTime()),
-  }));
+  const values = successRows(items);
   const { updated, next } = await db.transaction(async (tx) => {
     const rows = await queryRows<{ id: unknown }>(
       tx,

@@ -186,6 +186,20 @@ export function isChainLink(plan: Plan, name: string): boolean {
   );
 }
 
+/** Succeeded attempts as rows for `jsonb_to_recordset`: the fenced step write and its attempt row. */
+export function successRows(entries: { step: FencedAttempt; output: unknown; input: unknown; finishedAt: Date }[]) {
+  return entries.map((e) => ({
+    id: e.step.id,
+    fence: e.step.fence,
+    attempt: e.step.attempt,
+    output: e.output ?? null,
+    input: e.input ?? null,
+    started_at: e.step.claimedAt.toISOString(),
+    finished_at: e.finishedAt.toISOString(),
+    duration_ms: Math.max(0, e.finishedAt.getTime() - e.step.claimedAt.getTime()),
+  }));
+}
+
 export interface SinkSuccess {
   run: { id: string; plan: Plan };
   step: FencedAttempt;
@@ -203,16 +217,7 @@ export interface SinkSuccess {
  * steps whose attempt still owned them (the others were superseded and changed nothing).
  */
 export async function settleSinks(tx: Db, entries: SinkSuccess[]): Promise<Set<number>> {
-  const values = entries.map((e) => ({
-    id: e.step.id,
-    fence: e.step.fence,
-    attempt: e.step.attempt,
-    output: e.output ?? null,
-    input: e.input ?? null,
-    started_at: e.step.claimedAt.toISOString(),
-    finished_at: e.finishedAt.toISOString(),
-    duration_ms: Math.max(0, e.finishedAt.getTime() - e.step.claimedAt.getTime()),
-  }));
+  const values = successRows(entries);
   const [row] = await queryRows<{ fenced: unknown[]; runs: { id: string; left: number; status: string }[] }>(
     tx,
     sql`with v as (

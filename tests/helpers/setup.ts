@@ -10,3 +10,7 @@ delete process.env.DATABASE_URL;
 delete process.env.ADMIN_API_KEY;
 delete process.env.VERCEL;
 delete process.env.APP_ENV;
+// Agents write copy with a language model when a provider key is set: tests never call one.
+delete process.env.OPENAI_API_KEY;
+delete process.env.ANTHROPIC_API_KEY;
+delete process.env.LLM_MODEL;

@@ -4,12 +4,17 @@
  * follow the page's purpose; calls to action lead to the contact page or the contact address.
  * Lengths are fitted to pageContentSchema word-wise, so a 120-character name still gives a
  * title of at most 60 characters and a meta description of 50 to 160.
+ *
+ * With a language model configured (ANTHROPIC_API_KEY or OPENAI_API_KEY), the model writes the
+ * text and these templates are the fallback (see llm-content.ts).
  */
 import { z } from "zod";
+import { modelTimeoutFor } from "@/integrations/llm";
 import { defineAction } from "../framework";
 import { PAGE_KEYS, briefSchema, designSchema, pageContentSchema, type Brief, type Design, type PageContent, type PageKey } from "../schemas";
 import { COPY, type Copy, type HoursKind, type Item } from "./copy";
 import { generateDesign } from "./design";
+import { writePageContent } from "./llm-content";
 import { bare, capitalize, fill, fit, hash, pick, sentence } from "./text";
 import { asFamily, type Family } from "./vocabulary";
 
@@ -238,10 +243,14 @@ export function generateContent(brief: Brief, page: PageKey, design?: Design): P
   };
 }
 
+// Room for a language model to write the copy (see src/integrations/llm.ts); the templates need milliseconds.
+const TIMEOUT_MS = 30_000;
+
 export const generateContentAction = defineAction({
   description: "Writes the copy of one page (title, meta description, h1, intro, sections, calls to action) in the brief's language.",
   input: z.strictObject({ brief: briefSchema, page: z.enum(PAGE_KEYS), design: designSchema.optional() }),
   output: pageContentSchema,
-  timeoutMs: 10_000,
-  handler: async ({ brief, page, design }) => generateContent(brief, page, design),
+  timeoutMs: TIMEOUT_MS,
+  handler: async ({ brief, page, design }, ctx) =>
+    await writePageContent({ brief, page, base: generateContent(brief, page, design), signal: ctx.signal, timeoutMs: modelTimeoutFor(TIMEOUT_MS) }),
 });

@@ -1,7 +1,9 @@
 /**
  * design-ia: turns a client brief into what a site generator needs: a clean brief, a design
- * system and the copy of each page. Deterministic and offline: the same brief always gives the
- * same site, and variations between similar briefs are seeded from the brief's slug.
+ * system and the copy of each page. Without a language-model key it is deterministic and
+ * offline: the same brief always gives the same site, and variations between similar briefs
+ * are seeded from the brief's slug. With ANTHROPIC_API_KEY or OPENAI_API_KEY set,
+ * generate_content has a model write the copy (same schema), falling back to the templates.
  */
 import { defineAgent } from "../framework";
 import { normalizeBriefAction } from "./brief";

@@ -3,8 +3,6 @@
  * parsed, handler run with a context, output parsed), against a loopback SMTP server and a
  * loopback Slack webhook.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import type { z } from "zod";
@@ -14,30 +12,21 @@ import type { ActionSpec } from "@/agents/framework";
 import { outbox } from "@/db/schema";
 import { deliverPendingMessages } from "@/notifications/outbox";
 import { describeDb, type DbSuite } from "../../helpers/db";
+import { startSlackReceiver, type FakeSlack } from "../../helpers/slack";
 import { startSmtpServer, type FakeSmtpServer } from "../../helpers/smtp";
 
 let smtp: FakeSmtpServer;
-let slack: Server;
-let slackBase = "";
-const slackCalls: { path: string; body: { text: string; blocks: unknown[] } }[] = [];
+let slack: FakeSlack;
+const slackCalls = () => slack.calls as { path: string; body: { text: string; blocks: unknown[] } }[];
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
-  slack = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      slackCalls.push({ path: req.url ?? "/", body: JSON.parse(body) as { text: string; blocks: unknown[] } });
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
-    });
-  });
-  await new Promise<void>((resolve) => slack.listen(0, "127.0.0.1", resolve));
-  slackBase = `http://127.0.0.1:${(slack.address() as AddressInfo).port}`;
+  slack = await startSlackReceiver();
 });
 
 afterAll(async () => {
   await smtp.close();
-  await new Promise((resolve) => slack.close(resolve));
+  await slack.close();
 });
 
 afterEach(() => {
@@ -65,14 +54,14 @@ async function invoke<I extends z.ZodType, O extends z.ZodType>(
 
 function configure(env: { smtp?: boolean; slack?: boolean; alertEmail?: string }): void {
   vi.stubEnv("SMTP_URL", env.smtp ? smtp.url({ user: "mailer", pass: "notify-test-password" }) : undefined);
-  vi.stubEnv("SLACK_WEBHOOK_URL", env.slack ? `${slackBase}/services/T1/B1/notifytesttoken` : undefined);
+  vi.stubEnv("SLACK_WEBHOOK_URL", env.slack ? `${slack.base}/services/T1/B1/notifytesttoken` : undefined);
   vi.stubEnv("ALERT_EMAIL", env.alertEmail);
 }
 
 describeDb("core notify actions", (suite) => {
   beforeEach(async () => {
     smtp.reset();
-    slackCalls.length = 0;
+    slack.calls.length = 0;
     await suite.db().delete(outbox);
   });
 
@@ -162,18 +151,18 @@ describeDb("core notify actions", (suite) => {
     configure({ slack: true });
     const out = await invoke(suite, notifyAdminAction, { subject: "Queue backlog", text: "Depth 500 > 100 & rising", severity: "critical" }, "run-d:alert");
     expect(out.messages).toEqual([{ messageId: expect.any(String) as string, channel: "slack", status: "sent", created: true }]);
-    expect(slackCalls).toHaveLength(1);
-    expect(slackCalls[0]!.path).toBe("/services/T1/B1/notifytesttoken");
-    expect(slackCalls[0]!.body.blocks).toEqual([
+    expect(slackCalls()).toHaveLength(1);
+    expect(slackCalls()[0]!.path).toBe("/services/T1/B1/notifytesttoken");
+    expect(slackCalls()[0]!.body.blocks).toEqual([
       { type: "header", text: { type: "plain_text", text: "Queue backlog", emoji: true } },
       { type: "section", text: { type: "mrkdwn", text: "Depth 500 &gt; 100 &amp; rising" } },
       { type: "context", elements: [{ type: "mrkdwn", text: ":rotating_light: *Severity:* critical" }] },
     ]);
-    expect(slackCalls[0]!.body.text).toContain("Queue backlog");
+    expect(slackCalls()[0]!.body.text).toContain("Queue backlog");
 
     // Severity defaults to warning.
     await invoke(suite, notifyAdminAction, { subject: "Slow", text: "p95 high" }, "run-d:alert2");
-    expect(JSON.stringify(slackCalls[1]!.body.blocks)).toContain("*Severity:* warning");
+    expect(JSON.stringify(slackCalls()[1]!.body.blocks)).toContain("*Severity:* warning");
   });
 
   it("notify_admin alerts Slack and ALERT_EMAIL once each per idempotency key", async () => {
@@ -184,7 +173,7 @@ describeDb("core notify actions", (suite) => {
       ["slack", "sent", true],
       ["email", "sent", true],
     ]);
-    expect(slackCalls).toHaveLength(1);
+    expect(slackCalls()).toHaveLength(1);
     expect(smtp.messages).toHaveLength(1);
     expect(smtp.messages[0]).toMatchObject({ to: ["ops@example.com"], subject: "[warning] Run failed" });
     expect((await rows()).map((r) => r.dedupeKey).sort()).toEqual(["run-e:notify_admin:email", "run-e:notify_admin:slack"]);
@@ -194,7 +183,7 @@ describeDb("core notify actions", (suite) => {
       ["slack", "sent", false],
       ["email", "sent", false],
     ]);
-    expect(slackCalls).toHaveLength(1);
+    expect(slackCalls()).toHaveLength(1);
     expect(smtp.messages).toHaveLength(1);
   });
 

@@ -3,39 +3,26 @@
  * when it is sent, how failures are retried with backoff and given up after 8 attempts, and
  * that concurrent deliverers never send one message twice.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import type { Db } from "@/db/client";
 import { outbox } from "@/db/schema";
 import { deliverMessage, deliverPendingMessages, enqueueMessage, MAX_ATTEMPTS, type EnqueueMessageParams } from "@/notifications/outbox";
 import { describeDb } from "../../helpers/db";
+import { startSlackReceiver, type FakeSlack } from "../../helpers/slack";
 import { startSmtpServer, type FakeSmtpServer } from "../../helpers/smtp";
 
 let smtp: FakeSmtpServer;
-let slack: Server;
-let slackBase = "";
-let slackStatus = 200;
-const slackCalls: { path: string; body: unknown }[] = [];
+let slack: FakeSlack;
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
-  slack = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      slackCalls.push({ path: req.url ?? "/", body: JSON.parse(body) as unknown });
-      res.writeHead(slackStatus, { "content-type": "text/plain" }).end(slackStatus === 200 ? "ok" : "no_service");
-    });
-  });
-  await new Promise<void>((resolve) => slack.listen(0, "127.0.0.1", resolve));
-  slackBase = `http://127.0.0.1:${(slack.address() as AddressInfo).port}`;
+  slack = await startSlackReceiver();
 });
 
 afterAll(async () => {
   await smtp.close();
-  await new Promise((resolve) => slack.close(resolve));
+  await slack.close();
 });
 
 afterEach(() => {
@@ -64,11 +51,11 @@ async function makeDue(db: Db): Promise<void> {
 describeDb("notification outbox", (suite) => {
   beforeEach(async () => {
     smtp.reset();
-    slackStatus = 200;
-    slackCalls.length = 0;
+    slack.status = 200;
+    slack.calls.length = 0;
     await suite.db().delete(outbox);
     vi.stubEnv("SMTP_URL", smtp.url({ user: "mailer", pass: "outbox-test-password" }));
-    vi.stubEnv("SLACK_WEBHOOK_URL", `${slackBase}/services/T000/B000/outboxtesttoken`);
+    vi.stubEnv("SLACK_WEBHOOK_URL", `${slack.base}/services/T000/B000/outboxtesttoken`);
   });
 
   it("stores a message pending when its channel is configured and kept when it is not", async () => {
@@ -241,9 +228,9 @@ describeDb("notification outbox", (suite) => {
     const db = suite.db();
     const ok = await enqueueMessage(db, { channel: "slack", recipient: "slack", subject: "Deploy done", body: "All *green*" });
     expect((await deliverMessage(db, ok.id)).outcome).toBe("sent");
-    expect(slackCalls).toHaveLength(1);
-    expect(slackCalls[0]!.path).toBe("/services/T000/B000/outboxtesttoken");
-    expect(slackCalls[0]!.body).toEqual({
+    expect(slack.calls).toHaveLength(1);
+    expect(slack.calls[0]!.path).toBe("/services/T000/B000/outboxtesttoken");
+    expect(slack.calls[0]!.body).toEqual({
       text: "Deploy done\nAll *green*",
       blocks: [
         { type: "header", text: { type: "plain_text", text: "Deploy done", emoji: true } },
@@ -251,7 +238,7 @@ describeDb("notification outbox", (suite) => {
       ],
     });
 
-    slackStatus = 404;
+    slack.status = 404;
     const refused = await enqueueMessage(db, { channel: "slack", recipient: "slack", subject: "Refused", body: "text" });
     expect(await deliverMessage(db, refused.id)).toMatchObject({ outcome: "retrying", status: "pending" });
     const row = await rowOf(db, refused.id);

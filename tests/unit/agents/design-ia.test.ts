@@ -423,6 +423,6 @@ describe("design-ia generate_content", () => {
   });
 
   it("declares its timeout (10 s)", () => {
-    expect(generate_content.timeoutMs).toBe(10_000);
+    expect(generate_content.timeoutMs).toBe(30_000);
   });
 });
