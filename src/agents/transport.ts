@@ -20,6 +20,7 @@ import type { AgentCall, AgentResult } from "@/engine/kinds/agent";
 import { NonRetryableError, RetryableError } from "@/engine/step-errors";
 import { readLimitedText } from "@/util/read-limited";
 import { AgentOutputInvalid, runAction } from "./dispatch";
+import { memoOnEnv } from "./gateway/env-memo";
 
 export type TransportName = "http" | "inline";
 
@@ -31,10 +32,10 @@ export const HEADERS = {
 
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
-export function agentTransport(): TransportName {
+export const agentTransport: () => TransportName = memoOnEnv(["AGENT_TRANSPORT", "VERCEL"], () => {
   const env = readEnv();
   return env.AGENT_TRANSPORT ?? (env.VERCEL ? "http" : "inline");
-}
+});
 
 /** What a failed call means for the engine and for the agent's circuit breaker. */
 export class AgentCallFailed extends Error {

@@ -45,6 +45,8 @@ export interface TickOptions {
    * so its budget is a rhythm, not a bound. Route ticks never set this.
    */
   claimAnyTimeout?: boolean;
+  /** Write the buffered agent-call records before returning (the serverless tick route). */
+  flushCallRecords?: boolean;
 }
 
 export interface TickResult {
@@ -251,9 +253,9 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
     result.claimed += claimed.length;
     await runBatch(db, claimed, { deadline, leaseGraceMs, result });
   }
-  // The record of this tick's agent calls (latency, outcome) is written before the tick ends:
-  // a serverless invocation may be frozen right after it answers.
-  await flushCalls(db);
+  // A serverless tick writes the record of its agent calls (latency, outcome) before it ends:
+  // the invocation may be frozen right after it answers. Resident workers flush on a timer.
+  if (options.flushCallRecords) await flushCalls(db);
   result.elapsedMs = Math.round(performance.now() - started);
   return result;
 }

@@ -3,6 +3,7 @@
  * delay (50 ms up to 2 s), cut short by a wake-up (in-process signal or Postgres NOTIFY).
  * Idle cost: one sweep and one claim per wait, so at most ~3 queries every 2 s per worker.
  */
+import { flushCalls } from "@/agents/gateway/calls";
 import type { Db } from "@/db/client";
 import { log } from "@/observability/log";
 import { tick, type TickOptions } from "./tick";
@@ -36,4 +37,5 @@ export async function runWorker(db: Db, options: WorkerOptions): Promise<void> {
     await sleepUntilWoken(idle, options.signal);
     idle = Math.min(idle * 2, idleMax);
   }
+  await flushCalls(db); // the last second of agent-call records, before the process ends
 }

@@ -20,6 +20,7 @@ import type { CircuitState } from "@/db/schema";
 import { readEnv } from "@/env";
 import { log } from "@/observability/log";
 import { callStats } from "./calls";
+import { memoOnEnv } from "./env-memo";
 
 const CACHE_TTL_MS = 1_000;
 const MIN_CALLS_FOR_RATE = 10;
@@ -31,15 +32,18 @@ export interface BreakerConfig {
   cooldownMs: number;
 }
 
-export function breakerConfig(): BreakerConfig {
-  const env = readEnv();
-  return {
-    failureThreshold: env.AGENT_BREAKER_FAILURES,
-    errorRate: env.AGENT_BREAKER_ERROR_RATE,
-    windowMs: env.AGENT_BREAKER_WINDOW_MS,
-    cooldownMs: env.AGENT_BREAKER_COOLDOWN_MS,
-  };
-}
+export const breakerConfig: () => BreakerConfig = memoOnEnv(
+  ["AGENT_BREAKER_FAILURES", "AGENT_BREAKER_ERROR_RATE", "AGENT_BREAKER_WINDOW_MS", "AGENT_BREAKER_COOLDOWN_MS"],
+  () => {
+    const env = readEnv();
+    return {
+      failureThreshold: env.AGENT_BREAKER_FAILURES,
+      errorRate: env.AGENT_BREAKER_ERROR_RATE,
+      windowMs: env.AGENT_BREAKER_WINDOW_MS,
+      cooldownMs: env.AGENT_BREAKER_COOLDOWN_MS,
+    };
+  },
+);
 
 export interface Circuit {
   agent: string;

@@ -7,6 +7,7 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { readEnv } from "@/env";
+import { memoOnEnv } from "./env-memo";
 
 export interface RateLimit {
   /** Bucket size: the burst allowed. */
@@ -29,8 +30,10 @@ export function parseRateLimits(text: string | undefined): Map<string, RateLimit
   return limits;
 }
 
+const rateLimits = memoOnEnv(["AGENT_RATE_LIMITS"], () => parseRateLimits(readEnv().AGENT_RATE_LIMITS));
+
 export function rateLimitOf(agent: string): RateLimit | undefined {
-  return parseRateLimits(readEnv().AGENT_RATE_LIMITS).get(agent);
+  return rateLimits().get(agent);
 }
 
 /** Takes one token, or says when one will be there. */

@@ -22,12 +22,12 @@ function mayHaveMore(result: TickResult): boolean {
 }
 
 async function tickAndContinue(db: Db): Promise<void> {
-  if (mayHaveMore(await tick(db, { budgetMs: budgetMs() }))) await kickTick(db);
+  if (mayHaveMore(await tick(db, { budgetMs: budgetMs(), flushCallRecords: true }))) await kickTick(db);
 }
 
 // GET /api/orchestration/tick — Vercel cron: one tick within the budget, then a kick if work may remain.
 export const GET = withCron(async ({ db }) => {
-  const result = await tick(db, { budgetMs: budgetMs(), alwaysSweep: true });
+  const result = await tick(db, { budgetMs: budgetMs(), alwaysSweep: true, flushCallRecords: true });
   if (mayHaveMore(result)) afterResponse(() => kickTick(db));
   return Response.json(result);
 });

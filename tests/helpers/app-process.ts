@@ -1,0 +1,92 @@
+/**
+ * The real app, as `npm start` runs it (build if stale, `next start`, migrations, the local
+ * worker loop), in a child process on a free port with its own DATA_DIR (embedded database
+ * unless `env.DATABASE_URL` is given). For end-to-end tests: HTTP against the running app.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const MAX_OUTPUT_CHARS = 400_000;
+
+export interface RunningApp {
+  base: string;
+  dataDir: string;
+  /** The admin key `npm start` generated for this data directory. */
+  adminKey(): string;
+  /** stdout and stderr so far (bounded): the server's JSON log lines. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
+export async function startApp(options: { env?: Record<string, string>; readyTimeoutMs?: number } = {}): Promise<RunningApp> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(path.join(tmpdir(), "orchestrator-app-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, PUBLIC_BASE_URL: base, LOG_LEVEL: "info", ...options.env };
+  for (const key of ["DATABASE_URL", "ADMIN_API_KEY", "VITEST", "VITEST_POOL_ID", "VITEST_WORKER_ID", "NODE_ENV"]) if (!options.env?.[key]) delete env[key];
+  const child = spawn(process.execPath, [path.join(ROOT, "scripts", "start.mjs")], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  let output = "";
+  const append = (chunk: Buffer) => {
+    output = (output + chunk.toString("utf8")).slice(-MAX_OUTPUT_CHARS);
+  };
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      const killer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    live.delete(child);
+  };
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 8 * 60_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the app exited before it was healthy:\n${output.slice(-4_000)}`);
+    try {
+      const res = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the app did not become healthy in time:\n${output.slice(-4_000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return {
+    base,
+    dataDir,
+    adminKey: () => readFileSync(path.join(dataDir, "admin-key"), "utf8").trim(),
+    output: () => output,
+    stop,
+  };
+}
