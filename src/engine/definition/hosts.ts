@@ -1,8 +1,9 @@
 /**
  * Which hosts an `http` step may call. Loopback, private, link-local and unspecified addresses
  * are refused unless listed in HTTP_STEP_ALLOWED_HOSTS, so a definition cannot reach the
- * platform's own network (SSRF). This is a check on the URL as written: the executor must also
- * check the address a host name resolves to, since DNS can point a public name at 127.0.0.1.
+ * platform's own network (SSRF). This is a check on the URL as written; the executor also checks
+ * the addresses a host name resolves to (kinds/http.ts), since DNS can point a public name at
+ * 127.0.0.1.
  */
 import { isIP } from "node:net";
 
@@ -73,6 +74,11 @@ function canonicalEntry(entry: string): string {
   } catch {
     return normalizeHost(bare.toLowerCase());
   }
+}
+
+/** The allow-list says this host may be called whatever it is or resolves to. */
+export function isHostExplicitlyAllowed(hostname: string, env: EnvSource = process.env): boolean {
+  return allowedHosts(env).has(normalizeHost(hostname));
 }
 
 function normalizeHost(hostname: string): string {

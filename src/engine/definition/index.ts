@@ -34,7 +34,7 @@ export {
   type TemplateIssue,
   type TemplateScope,
 } from "./templates";
-export { HttpHostError, assertHttpHostAllowed, type EnvSource, type HostRefusal } from "./hosts";
+export { HttpHostError, assertHttpHostAllowed, classifyHost, isHostExplicitlyAllowed, type EnvSource, type HostRefusal } from "./hosts";
 export { defaultOutputSteps, topologicalOrder } from "./graph";
 export { canonicalJson, definitionHash, toYaml } from "./canonical";
 export { loadWorkflowFiles, type WorkflowFile } from "./load-files";

@@ -5,7 +5,9 @@
  * because a templated URL could only be checked at run time.
  */
 import { readLimitedText } from "@/util/read-limited";
-import { assertHttpHostAllowed } from "../definition";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { assertHttpHostAllowed, classifyHost, isHostExplicitlyAllowed } from "../definition";
 import { NonRetryableError, RetryableError } from "../step-errors";
 
 export interface HttpRequestSpec {
@@ -29,6 +31,31 @@ async function readBody(res: Response): Promise<unknown> {
   }
 }
 
+export type Lookup = (hostname: string) => Promise<{ address: string }[]>;
+const systemLookup: Lookup = (hostname) => lookup(hostname, { all: true, verbatim: true });
+
+/**
+ * A public name can point at a private address (DNS rebinding, or a hostile record): the name is
+ * resolved and every address checked like a literal one, unless the name itself is allowed.
+ * (A resolver that answers differently between this check and the connection is not caught;
+ * pinning the address would need a custom HTTP agent.) A name that does not resolve is left
+ * to fetch, which fails it as a network error (retried).
+ */
+export async function assertResolvesToAllowed(hostname: string, resolve: Lookup = systemLookup): Promise<void> {
+  const host = hostname.replace(/^\[(.*)\]$/, "$1");
+  if (isIP(host) || isHostExplicitlyAllowed(host)) return;
+  let addresses: { address: string }[];
+  try {
+    addresses = await resolve(host);
+  } catch {
+    return;
+  }
+  for (const { address } of addresses) {
+    const refusal = classifyHost(address);
+    if (refusal) throw new NonRetryableError(`host "${host}" resolves to ${address}, a ${refusal.replace("_", "-")} address; add it to HTTP_STEP_ALLOWED_HOSTS to allow it`);
+  }
+}
+
 export async function runHttpStep(
   spec: HttpRequestSpec,
   call: { idempotencyKey: string; attempt: number; signal: AbortSignal },
@@ -38,6 +65,7 @@ export async function runHttpStep(
   } catch (error) {
     throw new NonRetryableError(error instanceof Error ? error.message : String(error));
   }
+  await assertResolvesToAllowed(new URL(spec.url).hostname);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.headers ?? {})) headers[k] = typeof v === "string" ? v : JSON.stringify(v);
   headers["Idempotency-Key"] = call.idempotencyKey;
