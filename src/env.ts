@@ -17,6 +17,14 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** A Google Ads customer id: 10 digits, dashes allowed (`123-456-7890`), kept as digits only. */
+const googleAdsCustomerId = z
+  .string()
+  .trim()
+  .regex(/^(?:\d-?){9}\d$/, "10 digits, dashes allowed (123-456-7890)")
+  .transform((v) => v.replaceAll("-", ""))
+  .optional();
+
 const envSchema = z.object({
   NODE_ENV: optionalString,
   APP_ENV: optionalString,
@@ -43,6 +51,24 @@ const envSchema = z.object({
   SUPPLIER_API_URL: optionalString,
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
+  /** Google Ads API developer token; with the four below set, ads.launch_campaign creates campaigns (paused) instead of a dry run. */
+  GOOGLE_ADS_DEVELOPER_TOKEN: optionalString,
+  /** OAuth client id that the Google Ads refresh token was issued to. */
+  GOOGLE_ADS_CLIENT_ID: optionalString,
+  /** OAuth client secret of GOOGLE_ADS_CLIENT_ID. */
+  GOOGLE_ADS_CLIENT_SECRET: optionalString,
+  /** OAuth refresh token (scope https://www.googleapis.com/auth/adwords), exchanged for an access token at each launch. */
+  GOOGLE_ADS_REFRESH_TOKEN: optionalString,
+  /** The Google Ads account campaigns are created in: 10 digits, dashes allowed. */
+  GOOGLE_ADS_CUSTOMER_ID: googleAdsCustomerId,
+  /** The manager account the access goes through, when it does (sent as the login-customer-id header). */
+  GOOGLE_ADS_LOGIN_CUSTOMER_ID: googleAdsCustomerId,
+  /** Base URL of the Google Ads API (default https://googleads.googleapis.com; tests point it at a fake). */
+  GOOGLE_ADS_API_URL: optionalString,
+  /** Google's OAuth token endpoint (default https://oauth2.googleapis.com/token; tests point it at a fake). */
+  GOOGLE_OAUTH_TOKEN_URL: optionalString,
+  /** Vercel Blob read-write token: deploy_site also uploads each site to Blob (its CDN-served public copy). */
+  BLOB_READ_WRITE_TOKEN: optionalString,
   PUBLIC_BASE_URL: optionalString,
   /** How the engine calls agents: `http` (signed POST to the agent's route; the default on Vercel) or `inline` (in process; the default elsewhere). */
   AGENT_TRANSPORT: z.enum(["http", "inline"]).optional(),

@@ -128,11 +128,11 @@ export const deploymentSchema = z.strictObject({
   deploymentId: z.uuid(),
   /** Path of the site on this platform: `/sites/<slug>/`. */
   path: z.string(),
-  /** Absolute URL when PUBLIC_BASE_URL is known. */
+  /** Absolute URL of the site on this platform, or (storage "blob") the Blob URL of its index.html. */
   url: z.string(),
   fileCount: z.number().int(),
   bytes: z.number().int(),
-  /** "postgres" (served by /sites/<slug>/...) or "blob" (Vercel Blob, when configured). */
+  /** "postgres" (served by /sites/<slug>/...) or "blob" (also copied to Vercel Blob, when configured; still served by /sites/<slug>/...). */
   storage: z.enum(["postgres", "blob"]),
 });
 export type Deployment = z.infer<typeof deploymentSchema>;

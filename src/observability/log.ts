@@ -28,6 +28,10 @@ function secretValues(): string[] {
     env.SLACK_WEBHOOK_URL,
     env.OPENAI_API_KEY,
     env.ANTHROPIC_API_KEY,
+    env.GOOGLE_ADS_DEVELOPER_TOKEN,
+    env.GOOGLE_ADS_CLIENT_SECRET,
+    env.GOOGLE_ADS_REFRESH_TOKEN,
+    env.BLOB_READ_WRITE_TOKEN,
   ];
   for (const name of GENERATED_SECRETS) {
     try {

@@ -3,8 +3,9 @@
  * `site_files` (that deployment's files). A deployment replaces a site's files in one
  * transaction, so readers see the old site or the new one, never a mix.
  *
- * Blob storage: not implemented; files are served from Postgres by
- * `src/app/sites/[slug]/[[...path]]/route.ts`.
+ * Files are always served from Postgres by `src/app/sites/[slug]/[[...path]]/route.ts`, also
+ * when Vercel Blob is configured: the Blob copy (`blob.ts`) is the CDN-served public copy of a
+ * deployment, and this store stays the one `/sites/<slug>/…`, verification and QA read.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { and, eq, inArray, like, sql } from "drizzle-orm";
@@ -35,6 +36,8 @@ export interface StoredSiteFile {
 export interface PublishSiteParams {
   slug: string;
   files: readonly SiteFileInput[];
+  /** The new deployment's id; a random UUID by default (given when files were uploaded under it first). */
+  deploymentId?: string;
 }
 
 export interface PublishedSite {
@@ -50,7 +53,7 @@ export function etagOf(content: string): string {
 
 /** Writes a new deployment of a site: upserts its row, replaces all its files. One transaction. */
 export async function publishSite(db: Db, params: PublishSiteParams): Promise<PublishedSite> {
-  const deploymentId = randomUUID();
+  const deploymentId = params.deploymentId ?? randomUUID();
   const rows = params.files.map((f) => ({
     slug: params.slug,
     path: f.path,

@@ -14,3 +14,7 @@ delete process.env.APP_ENV;
 delete process.env.OPENAI_API_KEY;
 delete process.env.ANTHROPIC_API_KEY;
 delete process.env.LLM_MODEL;
+// ads.launch_campaign creates real campaigns when Google Ads credentials are set: tests opt in with a loopback fake.
+for (const name of Object.keys(process.env)) if (name.startsWith("GOOGLE_ADS_") || name === "GOOGLE_OAUTH_TOKEN_URL") delete process.env[name];
+// deploy_site uploads to Vercel Blob when its token is set: tests opt in with a loopback fake.
+delete process.env.BLOB_READ_WRITE_TOKEN;

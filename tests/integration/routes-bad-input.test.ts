@@ -5,12 +5,16 @@
  * fails the completeness test).
  */
 import fc from "fast-check";
-import { beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createApiKey } from "@/auth/api-keys";
 import type { Role } from "@/auth/roles";
+import { parseDefinition } from "@/engine/definition";
+import { registerDefinition } from "@/engine/registry";
 import { getSecret } from "@/env";
 import type { RouteHandler } from "@/http/wrappers";
 import { describeDb } from "../helpers/db";
+import { readFileSync } from "node:fs";
+import Stripe from "stripe";
 import { signBody } from "@/auth/signature";
 import { call, type CallOptions } from "../helpers/http";
 import { exportedMethods, importRoute, routeFiles } from "../helpers/routes";
@@ -20,8 +24,8 @@ interface RouteCase {
   method: string;
   path: string;
   params?: Record<string, string | string[]>;
-  /** Minimum role, "public", "cron" (`Bearer CRON_SECRET`), or "signed" (X-Orchestrator-Signature). */
-  auth: Role | "public" | "cron" | "signed";
+  /** Minimum role, "public", "cron" (`Bearer CRON_SECRET`), "signed" (X-Orchestrator-Signature), or "stripe" (Stripe-Signature). */
+  auth: Role | "public" | "cron" | "signed" | "stripe";
   /** A valid body, for routes that read JSON. */
   body?: unknown;
   /** The code of a JSON body that fails the schema, when not `validation_failed`. */
@@ -35,6 +39,7 @@ interface RouteCase {
 const UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
 const CONTRACT_FLOW = { name: "contract-flow", steps: [{ name: "nap", sleep: "1s" }] };
 const CATCH_ALL = "api/[...path]/route.ts";
+const STRIPE_WEBHOOK_SECRET = "whsec_contract_test_secret";
 const CONTRACT_BRIEF = {
   businessName: "Contract Café",
   slug: "contract-cafe",
@@ -119,6 +124,23 @@ const CASES: RouteCase[] = [
     body: { type: "task_progress", taskId: "1.1", progress: { percent: 5 } },
     okStatus: 409,
   },
+  {
+    file: "api/projects/route.ts",
+    method: "POST",
+    path: "/api/projects",
+    auth: "public",
+    body: { businessName: "Contract Café", industry: "restaurant", audience: "neighbours", tone: "friendly", pages: ["home"], contactEmail: "owner@contract.example", language: "en" },
+    okStatus: 201,
+  },
+  { file: "api/projects/[id]/route.ts", method: "GET", path: `/api/projects/${UNKNOWN_ID}?token=x`, params: { id: UNKNOWN_ID }, auth: "public", okStatus: 404 },
+  {
+    file: "api/webhooks/stripe/route.ts",
+    method: "POST",
+    path: "/api/webhooks/stripe",
+    auth: "stripe",
+    body: { id: "evt_contract", object: "event", type: "customer.created", data: { object: { id: "cus_1" } } },
+    okStatus: 200,
+  },
   // Each agent's route: one real action with a valid body (operator key), and the GET probe.
   ...(
     [
@@ -170,13 +192,23 @@ describeDb("bad input on every route", (suite) => {
   const keys: Partial<Record<Role, string>> = {};
   beforeAll(async () => {
     for (const role of ["viewer", "operator", "admin"] as const) keys[role] = (await createApiKey(suite.db(), { name: `contract ${role}`, role })).key;
+    process.env.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET;
+    // POST /api/projects starts a site_generation run (test mode): the workflow must exist.
+    await registerDefinition(suite.db(), { definition: parseDefinition(readFileSync("workflows/site_generation.yaml", "utf8")), source: "test" });
   });
-  const keyFor = (c: RouteCase) => (c.auth === "public" || c.auth === "signed" ? undefined : c.auth === "cron" ? getSecret("CRON_SECRET") : keys[c.auth]);
+  afterAll(() => {
+    delete process.env.STRIPE_WEBHOOK_SECRET;
+  });
+  const keyFor = (c: RouteCase) => (c.auth === "public" || c.auth === "signed" || c.auth === "stripe" ? undefined : c.auth === "cron" ? getSecret("CRON_SECRET") : keys[c.auth]);
   /** Calls a case's handler; a signed route gets a fresh signature over exactly the body sent. */
   const send = async (c: RouteCase, options: CallOptions) => {
-    if (c.auth !== "signed") return call(await handlerFor(c), c.path, options);
+    if (c.auth !== "signed" && c.auth !== "stripe") return call(await handlerFor(c), c.path, options);
     const raw = options.body === undefined ? "" : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-    const headers = { "content-type": "application/json", ...options.headers, "x-orchestrator-signature": signBody(getSecret("INTER_AGENT_SECRET"), raw) };
+    const signature: Record<string, string> =
+      c.auth === "signed"
+        ? { "x-orchestrator-signature": signBody(getSecret("INTER_AGENT_SECRET"), raw) }
+        : { "stripe-signature": Stripe.webhooks.generateTestHeaderString({ payload: raw, secret: STRIPE_WEBHOOK_SECRET }) };
+    const headers = { "content-type": "application/json", ...options.headers, ...signature };
     return call(await handlerFor(c), c.path, { ...options, body: raw, headers });
   };
 
@@ -216,7 +248,17 @@ describeDb("bad input on every route", (suite) => {
     await expectJsonError(res, 400, "validation_failed");
   });
 
-  it.each(CASES.filter((c) => c.auth !== "public"))("$method $path: no key, a malformed header or an unknown key → 401", async (c) => {
+  it("POST /api/webhooks/stripe: a missing or wrong Stripe signature → 400", async () => {
+    const c = CASES.find((x) => x.file === "api/webhooks/stripe/route.ts")!;
+    const raw = JSON.stringify(c.body);
+    const missing = await call(await handlerFor(c), c.path, { method: "POST", body: raw });
+    await expectJsonError(missing, 400);
+    const wrong = Stripe.webhooks.generateTestHeaderString({ payload: raw, secret: "whsec_someone_else" });
+    const forged = await call(await handlerFor(c), c.path, { method: "POST", body: raw, headers: { "stripe-signature": wrong, "content-type": "application/json" } });
+    await expectJsonError(forged, 400);
+  });
+
+  it.each(CASES.filter((c) => c.auth !== "public" && c.auth !== "stripe"))("$method $path: no key, a malformed header or an unknown key → 401", async (c) => {
     const handler = await handlerFor(c);
     for (const headers of [{} as Record<string, string>, { authorization: "Basic dXNlcjpwYXNz" }, { authorization: "Bearer aok_unknownunknownunknownunknownunknownunknown1" }]) {
       const res = await call(handler, c.path, { method: c.method, headers, body: c.body, params: c.params });
@@ -224,7 +266,7 @@ describeDb("bad input on every route", (suite) => {
     }
   });
 
-  it.each(CASES.filter((c) => c.auth !== "public" && c.auth !== "cron" && c.auth !== "signed" && LOWER_ROLE[c.auth] !== null))("$method $path: a key below $auth → 403", async (c) => {
+  it.each(CASES.filter((c) => c.auth !== "public" && c.auth !== "cron" && c.auth !== "signed" && c.auth !== "stripe" && LOWER_ROLE[c.auth] !== null))("$method $path: a key below $auth → 403", async (c) => {
     const lower = LOWER_ROLE[c.auth as Role]!;
     const res = await call(await handlerFor(c), c.path, { method: c.method, key: keys[lower], body: c.body, params: c.params });
     await expectJsonError(res, 403, "forbidden");

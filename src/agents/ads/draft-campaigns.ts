@@ -142,8 +142,14 @@ function finalUrlFor(theme: Theme, brief: Brief, homeUrl: string): string {
   return new URL(page, homeUrl).toString();
 }
 
+/**
+ * Unique per site and theme: the site's slug is in it, so two businesses of the same name do not
+ * share one. A live launch relies on this: the name is how it finds a campaign it already created.
+ */
 function campaignName(theme: Theme, ctx: Context): string {
-  return `${ctx.slots.fullName || ctx.brief.slug} – ${THEME_LABEL[theme]} (${ctx.brief.language})`;
+  const { fullName } = ctx.slots;
+  const { slug, language } = ctx.brief;
+  return fullName ? `${fullName} – ${THEME_LABEL[theme]} (${language}, ${slug})` : `${slug} – ${THEME_LABEL[theme]} (${language})`;
 }
 
 /**

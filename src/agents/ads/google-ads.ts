@@ -4,11 +4,20 @@
  * temporary resource names (negative ids), so the budget, campaign, language target, ad group,
  * responsive search ad and keywords are created together or not at all.
  *
- * `{apiVersion}` and `{customerId}` stay placeholders: no Google Ads account is connected to
- * this product. The campaign is created PAUSED, so a person reviews it before it spends.
+ * The dry run leaves `{apiVersion}` and `{customerId}` as placeholders; a live launch fills them
+ * in (see google-ads-api.ts). The campaign is created PAUSED, so a person reviews it before it
+ * spends.
  */
 import type { AdsApiRequest, Campaign } from "./schemas";
 import { toCents } from "./budget";
+
+/** Where the request goes: an API version (`v26`) and a customer id (digits only). */
+export interface GoogleAdsTarget {
+  apiVersion: string;
+  customerId: string;
+}
+
+const PLACEHOLDERS: GoogleAdsTarget = { apiVersion: "{apiVersion}", customerId: "{customerId}" };
 
 /** Google's criterion ids for the brief languages. */
 const LANGUAGE_CONSTANT: Record<Campaign["language"], string> = {
@@ -24,8 +33,8 @@ function eurToMicros(eur: number): string {
   return String(toCents(eur) * 10_000);
 }
 
-export function googleAdsMutateRequest(campaign: Campaign): AdsApiRequest {
-  const customer = "customers/{customerId}";
+export function googleAdsMutateRequest(campaign: Campaign, target: GoogleAdsTarget = PLACEHOLDERS): AdsApiRequest {
+  const customer = `customers/${target.customerId}`;
   const budget = `${customer}/campaignBudgets/-1`;
   const campaignName = `${customer}/campaigns/-2`;
   const adGroup = `${customer}/adGroups/-3`;
@@ -33,7 +42,7 @@ export function googleAdsMutateRequest(campaign: Campaign): AdsApiRequest {
   const matchType = campaign.theme === "brand" ? "EXACT" : "PHRASE";
   return {
     method: "POST",
-    path: `/{apiVersion}/${customer}/googleAds:mutate`,
+    path: `/${target.apiVersion}/${customer}/googleAds:mutate`,
     body: {
       mutateOperations: [
         {

@@ -73,7 +73,7 @@ export const launchCampaignInput = z.strictObject({
   network: z.enum(NETWORKS).default("google_ads"),
 });
 
-/** One HTTP request to the ad network's API, as it would be sent (placeholders in braces). */
+/** One HTTP request to the ad network's API (in a dry run, with placeholders in braces). */
 export const adsApiRequestSchema = z.strictObject({
   method: z.literal("POST"),
   path: z.string().min(1),
@@ -81,9 +81,29 @@ export const adsApiRequestSchema = z.strictObject({
 });
 export type AdsApiRequest = z.infer<typeof adsApiRequestSchema>;
 
-export const launchCampaignOutput = z.strictObject({
+/** Nothing was sent: the credentials are not configured. */
+const launchDryRun = z.strictObject({
   dryRun: z.literal(true),
   network: z.enum(NETWORKS),
   wouldSend: adsApiRequestSchema,
   reason: z.string().min(1),
 });
+
+/** The campaign exists on the ad network (created paused by this call, or found from an earlier one). */
+const launchLive = z.strictObject({
+  dryRun: z.literal(false),
+  network: z.enum(NETWORKS),
+  /** The request sent (no credentials in it); null when a campaign of the same name already existed and nothing was created. */
+  sent: adsApiRequestSchema.nullable(),
+  result: z.strictObject({
+    campaignResourceName: z.string().min(1),
+    /** Every resource the request created (budget, campaign, criteria, ad group, ad, keywords), or the campaign found. */
+    resourceNames: z.array(z.string().min(1)).min(1),
+    /** False when the campaign was found rather than created (a retried or repeated launch). */
+    created: z.boolean(),
+  }),
+  reason: z.string().min(1),
+});
+
+export const launchCampaignOutput = z.discriminatedUnion("dryRun", [launchDryRun, launchLive]);
+export type LaunchCampaignOutput = z.infer<typeof launchCampaignOutput>;

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { blobToken, uploadSiteToBlob } from "@/sites/blob";
 import { publishSite } from "@/sites/store";
 import { resolveBaseUrl, sitePath } from "@/sites/urls";
 import { ActionRejected, defineAction } from "../framework";
@@ -6,7 +8,10 @@ import { deploymentSchema, siteSchema, type SiteFile } from "../schemas";
 
 export const deploySiteInput = z.strictObject({
   site: siteSchema,
-  /** The absolute base of the returned URL; default PUBLIC_BASE_URL, else http://localhost:<PORT>. */
+  /**
+   * The absolute base of the returned URL; default PUBLIC_BASE_URL, else http://localhost:<PORT>.
+   * Unused with Blob storage, whose URL is the Blob URL of index.html.
+   */
   baseUrl: z.url().optional(),
 });
 
@@ -29,28 +34,39 @@ function inconsistencies(files: readonly SiteFile[]): string[] {
  * Publishes a site: in one transaction, the `sites` row gets a new deployment id and the
  * slug's files are replaced, so visitors see the old site or the new one, never a mix.
  *
- * Blob storage: not implemented; files are served from Postgres (`storage: "postgres"`) by
- * `/sites/<slug>/…`. Vercel Blob would need its package and a token, neither of which this
- * deployment has.
+ * With BLOB_READ_WRITE_TOKEN set, every file is first uploaded to Vercel Blob under
+ * `sites/<slug>/<deploymentId>/` (`src/sites/blob.ts`), and only then is the deployment written
+ * to Postgres as above: a failed upload throws (an agent failure, retried by the engine) before
+ * anything changed, so the previous deployment stays whole. The output then says
+ * `storage: "blob"` and its `url` is the Blob URL of index.html: the Blob copy is the
+ * CDN-served public copy, while `/sites/<slug>/…` keeps serving the same files from Postgres
+ * (and verify_deployment and QA keep reading them there). Without the token: Postgres only,
+ * `storage: "postgres"`, `url` on this platform.
  */
 export const deploySiteAction = defineAction({
-  description: "Publishes a site's files at /sites/<slug>/ (stored in Postgres), replacing the previous deployment atomically.",
+  description:
+    "Publishes a site's files at /sites/<slug>/ (stored in Postgres, and copied to Vercel Blob when configured), replacing the previous deployment atomically.",
   input: deploySiteInput,
   output: deploymentSchema,
   timeoutMs: 30_000,
   handler: async ({ site, baseUrl }, ctx) => {
     const problems = inconsistencies(site.files);
     if (problems.length > 0) throw new ActionRejected(`The site cannot be published: ${problems.join("; ")}.`, { problems });
-    const base = resolveBaseUrl(baseUrl);
-    const published = await publishSite(ctx.db, { slug: site.slug, files: site.files });
+    const token = blobToken();
+    const platformUrl = `${resolveBaseUrl(baseUrl)}${sitePath(site.slug)}`;
+    const deploymentId = randomUUID();
+    const uploaded = token ? await uploadSiteToBlob({ slug: site.slug, deploymentId, files: site.files, token, signal: ctx.signal }) : [];
+    const published = await publishSite(ctx.db, { slug: site.slug, files: site.files, deploymentId });
+    // Always there with Blob storage: a site without index.html was refused above.
+    const blobIndexUrl = uploaded.find((f) => f.path === "index.html")?.url;
     return {
       slug: site.slug,
       deploymentId: published.deploymentId,
       path: sitePath(site.slug),
-      url: `${base}${sitePath(site.slug)}`,
+      url: blobIndexUrl ?? platformUrl,
       fileCount: published.fileCount,
       bytes: published.bytes,
-      storage: "postgres" as const,
+      storage: blobIndexUrl === undefined ? ("postgres" as const) : ("blob" as const),
     };
   },
 });

@@ -105,7 +105,8 @@ export const verifyDeploymentAction = defineAction({
   description: "Fetches every page of a published site and every internal link of those pages, and reports what does not answer.",
   input: verifyDeploymentInput,
   output: verificationSchema,
-  timeoutMs: 60_000,
+  // Within the tick route's budget (50 s): a longer timeout could never be claimed on Vercel.
+  timeoutMs: 30_000,
   handler: async ({ slug, baseUrl }, ctx) => {
     const pagePaths = await listSitePages(ctx.db, slug);
     if (pagePaths === null) throw new ActionRejected(`No site is published with the slug "${slug}".`, { slug });

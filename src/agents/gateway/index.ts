@@ -8,7 +8,7 @@ import type { AgentCall, AgentInvoker, AgentResult } from "@/engine/kinds/agent"
 import { AgentCallFailed, agentTransport, callHttp, callInline, toStepError } from "../transport";
 import { admitCall, recordFailure, recordSuccess } from "./breaker";
 import { recordCall } from "./calls";
-import { rateLimitOf, takeToken } from "./rate-limit";
+import { rateLimitOf, takeAgentToken } from "./rate-limit";
 
 export const gatewayInvoker: AgentInvoker = {
   async invoke(call: AgentCall): Promise<AgentResult> {
@@ -16,7 +16,7 @@ export const gatewayInvoker: AgentInvoker = {
     if (!admission.ok) return { status: "deferred", until: admission.until, reason: admission.reason };
     const limit = rateLimitOf(call.agent);
     if (limit) {
-      const token = await takeToken(call.db, call.agent, limit);
+      const token = await takeAgentToken(call.db, call.agent, limit);
       if (!token.ok) return { status: "deferred", until: token.until, reason: `The rate limit of agent "${call.agent}" is reached.` };
     }
     const started = performance.now();

@@ -1,20 +1,15 @@
 /**
- * Rate limits per agent: a token bucket per agent in Postgres (`agent_rate_buckets`), refilled
- * lazily by the statement that takes a token, so every instance draws from the same bucket.
+ * Rate limits per agent: a token bucket per agent in Postgres (`agent_rate_buckets`, see
+ * db/token-bucket.ts), so every instance draws from the same bucket.
  * Configured with AGENT_RATE_LIMITS (`design-ia=10/s,ads=100/m`); an agent without a limit
  * costs nothing. A limited step is deferred until a token will be there, not failed.
  */
-import { sql } from "drizzle-orm";
-import { queryRows, type Db } from "@/db/client";
+import type { Db } from "@/db/client";
+import { takeToken, type BucketLimit } from "@/db/token-bucket";
 import { readEnv } from "@/env";
 import { memoOnEnv } from "./env-memo";
 
-export interface RateLimit {
-  /** Bucket size: the burst allowed. */
-  capacity: number;
-  /** Tokens added per millisecond. */
-  perMs: number;
-}
+export type RateLimit = BucketLimit;
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
@@ -36,22 +31,7 @@ export function rateLimitOf(agent: string): RateLimit | undefined {
   return rateLimits().get(agent);
 }
 
-/** Takes one token, or says when one will be there. */
-export async function takeToken(db: Db, agent: string, limit: RateLimit): Promise<{ ok: true } | { ok: false; until: Date }> {
-  const refill = (tokens: ReturnType<typeof sql>, at: ReturnType<typeof sql>) =>
-    sql`least(${limit.capacity}::float8, ${tokens} + extract(epoch from (clock_timestamp() - ${at})) * 1000 * ${limit.perMs}::float8)`;
-  const [taken] = await queryRows<{ tokens: unknown }>(
-    db,
-    sql`insert into agent_rate_buckets as b (agent, tokens, refilled_at) values (${agent}, ${limit.capacity - 1}, clock_timestamp())
-        on conflict (agent) do update set tokens = ${refill(sql`b.tokens`, sql`b.refilled_at`)} - 1, refilled_at = clock_timestamp()
-        where ${refill(sql`b.tokens`, sql`b.refilled_at`)} >= 1
-        returning tokens`,
-  );
-  if (taken) return { ok: true };
-  const [row] = await queryRows<{ missing: unknown }>(
-    db,
-    sql`select 1 - ${refill(sql`tokens`, sql`refilled_at`)} as missing from agent_rate_buckets where agent = ${agent}`,
-  );
-  const waitMs = Math.max(1, Math.ceil(Number(row?.missing ?? 1) / limit.perMs));
-  return { ok: false, until: new Date(Date.now() + waitMs) };
+/** Takes one token from the agent's bucket, or says when one will be there. */
+export function takeAgentToken(db: Db, agent: string, limit: RateLimit): Promise<{ ok: true } | { ok: false; until: Date }> {
+  return takeToken(db, "agent", agent, limit);
 }

@@ -3,3 +3,4 @@ export * from "./auth";
 export * from "./engine";
 export * from "./agents";
 export * from "./sites";
+export * from "./projects";

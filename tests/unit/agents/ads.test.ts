@@ -23,7 +23,10 @@ async function createCampaigns(raw: { brief: Brief; siteUrl?: string; dailyBudge
 
 async function launch(campaign: Campaign) {
   const action = ads.actions.launch_campaign;
-  return launchCampaignOutput.parse(await action.handler(action.input.parse({ campaign }), context("launch_campaign")));
+  const output = launchCampaignOutput.parse(await action.handler(action.input.parse({ campaign }), context("launch_campaign")));
+  // No Google Ads credentials in tests (tests/helpers/setup.ts): always the dry run.
+  if (!output.dryRun) throw new Error("expected a dry run");
+  return output;
 }
 
 const baseBrief: Brief = {

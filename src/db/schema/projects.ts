@@ -1,0 +1,33 @@
+import { doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+export const PAYMENT_STATUSES = ["test_mode", "awaiting_payment", "paid"] as const;
+
+/**
+ * A client's site order: the brief from /start, how it is paid, and the run that builds it.
+ * The client reaches its progress page with an unguessable token; only its hash is stored.
+ */
+export const projects = pgTable(
+  "projects",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tokenHash: text("token_hash").notNull(),
+    /** The order form's fields, as validated (src/projects/schema.ts). */
+    brief: jsonb("brief").notNull(),
+    paymentStatus: text("payment_status", { enum: PAYMENT_STATUSES }).notNull(),
+    /** Stripe Checkout session: its id is also the run's idempotency key. */
+    checkoutSessionId: text("checkout_session_id").unique(),
+    amountTotal: integer("amount_total"),
+    currency: text("currency"),
+    runId: uuid("run_id"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    paidAt: timestamp("paid_at", { withTimezone: true }),
+  },
+  (t) => [index("projects_created_idx").on(t.createdAt.desc())],
+);
+
+/** Token buckets for public endpoints (e.g. project creation per client IP), shared by every instance. */
+export const requestRateBuckets = pgTable("request_rate_buckets", {
+  key: text("key").primaryKey(),
+  tokens: doublePrecision("tokens").notNull(),
+  refilledAt: timestamp("refilled_at", { withTimezone: true }).notNull().defaultNow(),
+});

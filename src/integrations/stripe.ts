@@ -1,0 +1,61 @@
+/**
+ * Stripe Checkout for the 399 EUR site: one session per project (the project id as
+ * client_reference_id and metadata), and the webhook's signature check over the raw body
+ * (`Stripe-Signature`, STRIPE_WEBHOOK_SECRET, 300 s tolerance) through the official SDK.
+ */
+import Stripe from "stripe";
+import { readEnv } from "@/env";
+import { ApiError } from "@/http/errors";
+import { PRICE_CENTS, PRICE_CURRENCY } from "@/projects/schema";
+
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+export function stripeConfigured(): boolean {
+  return Boolean(readEnv().STRIPE_SECRET_KEY);
+}
+
+function client(): Stripe {
+  const key = readEnv().STRIPE_SECRET_KEY;
+  if (!key) throw new ApiError("not_configured", "Stripe is not configured.");
+  return new Stripe(key, { maxNetworkRetries: 2, timeout: 15_000 });
+}
+
+export async function createCheckoutSession(params: { projectId: string; email: string; businessName: string; successUrl: string; cancelUrl: string }): Promise<{ id: string; url: string }> {
+  const session = await client().checkout.sessions.create(
+    {
+      mode: "payment",
+      client_reference_id: params.projectId,
+      metadata: { project_id: params.projectId },
+      customer_email: params.email,
+      line_items: [
+        {
+          quantity: 1,
+          price_data: { currency: PRICE_CURRENCY, unit_amount: PRICE_CENTS, product_data: { name: `Website for ${params.businessName}`.slice(0, 250) } },
+        },
+      ],
+      success_url: params.successUrl,
+      cancel_url: params.cancelUrl,
+    },
+    { idempotencyKey: `checkout:${params.projectId}` },
+  );
+  if (!session.url) throw new Error("Stripe returned a Checkout session without a URL.");
+  return { id: session.id, url: session.url };
+}
+
+/**
+ * Verifies the `Stripe-Signature` header over the raw body (400 when missing, wrong or older
+ * than the tolerance; 503 when unconfigured). Only the signature: the caller parses the body,
+ * so malformed JSON is reported as such. `receivedAt`: the receiving time in unix seconds
+ * (tests replaying a recorded delivery); now by default.
+ */
+export function verifyStripeSignature(rawBody: string, signature: string | null, options: { receivedAt?: number } = {}): void {
+  const secret = readEnv().STRIPE_WEBHOOK_SECRET;
+  if (!secret) throw new ApiError("not_configured", "STRIPE_WEBHOOK_SECRET is not set.");
+  if (!signature) throw new ApiError("bad_request", "The Stripe-Signature header is missing.");
+  try {
+    // The SDK takes the receiving time in milliseconds.
+    Stripe.webhooks.signature!.verifyHeader(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS, undefined, options.receivedAt === undefined ? undefined : options.receivedAt * 1000);
+  } catch {
+    throw new ApiError("bad_request", "The Stripe signature does not match this body, or is too old.");
+  }
+}
