@@ -10,13 +10,16 @@
  *  W3  one run of 100 parallel steps (for_each) and a join, 10 repetitions: median.
  *  W5  one 1,000-step chain: per-step overhead of steps 951–1000 over steps 1–50.
  *  gateway: the 10-step chain with agent calls over the http transport vs inline (per-step cost).
+ *  site: the 399 EUR workflow (workflows/site_generation.yaml) with the built-in generators.
  *  Idle: database queries per second of one idle worker.
  */
 import pg from "pg";
 import { sql } from "drizzle-orm";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { openDb, queryRows, setDbHandle, type Db } from "@/db/client";
+import { GET as siteGet, HEAD as siteHead } from "@/app/sites/[slug]/[[...path]]/route";
 import { agentPost } from "@/http/agent-route";
 import { migrate } from "@/db/migrate";
 import { parseDefinition } from "@/engine/definition";
@@ -230,6 +233,67 @@ async function gateway(db: Db): Promise<Record<string, unknown>> {
   };
 }
 
+/**
+ * The 399 EUR workflow with the built-in generators (no language model): 10 sequential runs of
+ * workflows/site_generation.yaml after one warm-up, each publishing a site that
+ * verify_deployment fetches over HTTP from a loopback server running the real /sites route.
+ * Median of the whole run and of each stage (the step's first start to its end).
+ */
+async function site(db: Db): Promise<Record<string, unknown>> {
+  await registerDefinition(db, { definition: parseDefinition(readFileSync("workflows/site_generation.yaml", "utf8")), source: "bench" });
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      const m = /^\/sites\/([^/]+)(?:\/(.*?))?\/?$/.exec(url.pathname);
+      const handler = req.method === "HEAD" ? siteHead : siteGet;
+      const response = m
+        ? await handler(new Request(`http://127.0.0.1${url.pathname}`, { method: req.method }), { params: Promise.resolve({ slug: m[1]!, path: m[2] ?? "" }) })
+        : new Response("not found", { status: 404 });
+      res.writeHead(response.status, Object.fromEntries(response.headers));
+      res.end(Buffer.from(await response.arrayBuffer()));
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  process.env.PUBLIC_BASE_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const totals: number[] = [];
+  const stages = new Map<string, number[]>();
+  for (let i = 0; i <= 10; i++) {
+    const t0 = performance.now();
+    const { id } = await startRun(db, {
+      workflow: "site_generation",
+      input: {
+        brief: {
+          businessName: `Bench Bakery ${i}`,
+          industry: "bakery",
+          audience: "families nearby",
+          tone: "friendly",
+          pages: ["home", "about", "services", "contact", "faq"],
+          contactEmail: "owner@bench.example",
+          language: "en",
+        },
+      },
+    });
+    wakeLocalWorkers();
+    await waitForRun(db, id);
+    if (i === 0) continue;
+    totals.push(performance.now() - t0);
+    const rows = await queryRows<{ name: string; ms: unknown }>(
+      db,
+      sql`select name, extract(epoch from (finished_at - started_at)) * 1000 as ms from steps where run_id = ${id} and item_index = -1`,
+    );
+    for (const r of rows) stages.set(r.name, [...(stages.get(r.name) ?? []), Number(r.ms)]);
+  }
+  delete process.env.PUBLIC_BASE_URL;
+  await new Promise((resolve) => server.close(resolve));
+  return {
+    workload: "site",
+    runs: 10,
+    medianMs: round(median(totals)),
+    maxMs: round(Math.max(...totals)),
+    stagesMedianMs: Object.fromEntries([...stages].map(([name, ms]) => [name, round(median(ms))])),
+  };
+}
+
 async function w5(db: Db): Promise<Record<string, unknown>> {
   const { id } = await startRun(db, { workflow: "w5" });
   wakeLocalWorkers();
@@ -281,6 +345,7 @@ async function main(): Promise<void> {
     ["W3", w3],
     ["W5", w5],
     ["gateway", gateway],
+    ["site", site],
   ];
   for (const [name, fn] of workloads) {
     if (ONLY && !ONLY.includes(name)) continue;
