@@ -13,7 +13,8 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en">
       <body>
         {children}
-        <Analytics />
+        {/* Vercel serves the analytics script; elsewhere it would only be a 404 in the console. */}
+        {process.env.VERCEL ? <Analytics /> : null}
       </body>
     </html>
   );
