@@ -42,6 +42,8 @@ const envSchema = z.object({
   SHOPIFY_WEBHOOK_SECRET: optionalString,
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
+  /** Stripe's API origin (default https://api.stripe.com): for stripe-mock or a test double. */
+  STRIPE_API_URL: optionalString,
   SMTP_URL: optionalString,
   /** Sender of outgoing email (default no-reply@<host of PUBLIC_BASE_URL>). */
   SMTP_FROM: optionalString,

@@ -15,9 +15,14 @@ export function stripeConfigured(): boolean {
 }
 
 function client(): Stripe {
-  const key = readEnv().STRIPE_SECRET_KEY;
-  if (!key) throw new ApiError("not_configured", "Stripe is not configured.");
-  return new Stripe(key, { maxNetworkRetries: 2, timeout: 15_000 });
+  const env = readEnv();
+  if (!env.STRIPE_SECRET_KEY) throw new ApiError("not_configured", "Stripe is not configured.");
+  const api = env.STRIPE_API_URL ? new URL(env.STRIPE_API_URL) : undefined;
+  return new Stripe(env.STRIPE_SECRET_KEY, {
+    maxNetworkRetries: 2,
+    timeout: 15_000,
+    ...(api ? { host: api.hostname, port: Number(api.port || (api.protocol === "http:" ? 80 : 443)), protocol: api.protocol === "http:" ? "http" : "https" } : {}),
+  });
 }
 
 export async function createCheckoutSession(params: { projectId: string; email: string; businessName: string; successUrl: string; cancelUrl: string }): Promise<{ id: string; url: string }> {

@@ -7,6 +7,8 @@
  * session starts the run once, wrong amount refused).
  */
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
 import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -202,6 +204,48 @@ describeDb("the site order", (suite) => {
     }
     const runsOf = async (db: Db, projectId: string) =>
       queryRows<{ id: string; idempotency_key: string }>(db, sql`select id, idempotency_key from runs where workflow = 'site_generation' and input->>'projectId' = ${projectId}`);
+
+    it("sends the client to a Checkout session of 399.00 EUR carrying the project, and starts nothing before payment", async () => {
+      useServer();
+      const requests: { path: string; body: URLSearchParams; idempotencyKey: string | null }[] = [];
+      const fake = createServer((req, res) => {
+        let body = "";
+        req.on("data", (c: Buffer) => (body += c.toString()));
+        req.on("end", () => {
+          requests.push({ path: req.url ?? "", body: new URLSearchParams(body), idempotencyKey: (req.headers["idempotency-key"] as string | undefined) ?? null });
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: "cs_test_fake_1", object: "checkout.session", url: "https://checkout.stripe.test/c/pay/cs_test_fake_1" }));
+        });
+      });
+      await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
+      try {
+        vi.stubEnv("STRIPE_SECRET_KEY", "sk_test_fake_key_for_the_test");
+        vi.stubEnv("STRIPE_API_URL", `http://127.0.0.1:${(fake.address() as AddressInfo).port}`);
+        const created = await post({ ...FORM, businessName: "Paying Client" }, "203.0.113.20");
+        expect(created.status).toBe(201);
+        expect(created.body).toMatchObject({ testMode: false, nextUrl: "https://checkout.stripe.test/c/pay/cs_test_fake_1" });
+        expect(requests).toHaveLength(1);
+        const { path, body, idempotencyKey } = requests[0]!;
+        expect(path).toBe("/v1/checkout/sessions");
+        expect(idempotencyKey).toBe(`checkout:${created.body.id}`);
+        expect(Object.fromEntries(body)).toMatchObject({
+          mode: "payment",
+          client_reference_id: created.body.id,
+          "metadata[project_id]": created.body.id,
+          customer_email: FORM.contactEmail,
+          "line_items[0][quantity]": "1",
+          "line_items[0][price_data][currency]": "eur",
+          "line_items[0][price_data][unit_amount]": "39900",
+        });
+        const [project] = await queryRows<{ payment_status: string; checkout_session_id: string; run_id: string | null }>(
+          suite.db(),
+          sql`select payment_status, checkout_session_id, run_id from projects where id = ${created.body.id}`,
+        );
+        expect(project).toEqual({ payment_status: "awaiting_payment", checkout_session_id: "cs_test_fake_1", run_id: null });
+        expect((await status(created.body.id, created.body.token)).body.status).toBe("waiting_for_payment");
+      } finally {
+        await new Promise((resolve) => fake.close(resolve));
+      }
+    });
 
     it("checks the fixture's signature over the exact bytes, within the tolerance", () => {
       vi.stubEnv("STRIPE_WEBHOOK_SECRET", "whsec_TEST_FIXTURE_SECRET_not_a_real_secret");
