@@ -15,6 +15,7 @@ import { GOOGLE_ADS_API_VERSION, GOOGLE_ADS_REQUIRED, gaqlString } from "@/agent
 import { createCampaignsOutput, launchCampaignOutput, type Campaign, type LaunchCampaignOutput } from "@/agents/ads/schemas";
 import { ActionRejected, type ActionContext } from "@/agents/framework";
 import type { Brief } from "@/agents/schemas";
+import { bistroBrief } from "./ads-fixtures";
 
 const DEVELOPER_TOKEN = "dev-token-SECRET-0001";
 const CLIENT_ID = "1234-client.apps.googleusercontent.com";
@@ -115,19 +116,7 @@ async function startFakeGoogle(): Promise<FakeGoogle> {
 
 // ---- helpers ----------------------------------------------------------------------------
 
-const brief: Brief = {
-  businessName: "Le Petit Bistro",
-  slug: "le-petit-bistro",
-  industry: "bistrot lyonnais",
-  industryFamily: "restaurant",
-  audience: "familles et gourmets du quartier",
-  tone: "friendly",
-  pages: ["home", "about", "services", "contact"],
-  contactEmail: "bonjour@petit-bistro.fr",
-  language: "fr",
-  brandColor: null,
-  tagline: "Cuisine maison au cœur de Lyon",
-};
+const brief: Brief = bistroBrief;
 
 function context(action: string): ActionContext {
   return { db: {} as Db, agent: "ads", action, idempotencyKey: "run-1:launch", attempt: 1, taskId: null, signal: new AbortController().signal };

@@ -10,6 +10,7 @@ import { adTextLength } from "@/agents/ads/text";
 import { FAMILIES as DESIGN_FAMILIES } from "@/agents/design-ia/vocabulary";
 import { ActionRejected, type ActionContext } from "@/agents/framework";
 import { briefSchema, LANGUAGES, PAGE_KEYS, TONES, type Brief } from "@/agents/schemas";
+import { bistroBrief } from "./ads-fixtures";
 
 function context(action: string): ActionContext {
   // These actions never touch the database.
@@ -29,19 +30,7 @@ async function launch(campaign: Campaign) {
   return output;
 }
 
-const baseBrief: Brief = {
-  businessName: "Le Petit Bistro",
-  slug: "le-petit-bistro",
-  industry: "bistrot lyonnais",
-  industryFamily: "restaurant",
-  audience: "familles et gourmets du quartier",
-  tone: "friendly",
-  pages: ["home", "about", "services", "contact"],
-  contactEmail: "bonjour@petit-bistro.fr",
-  language: "fr",
-  brandColor: null,
-  tagline: "Cuisine maison au cœur de Lyon",
-};
+const baseBrief: Brief = bistroBrief;
 
 // ---- arbitrary briefs -------------------------------------------------------------------
 
