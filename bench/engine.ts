@@ -27,11 +27,12 @@ import { registerInProcessAgent } from "@/agents/catalog";
 import { registerDefinition } from "@/engine/registry";
 import { startRun, startRuns } from "@/engine/start-run";
 import { wakeLocalWorkers } from "@/engine/wake";
+import { DEFAULT_BATCH_SIZE } from "@/engine/tick";
 import { runWorker } from "@/engine/worker";
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
-const BATCH = Number(process.env.BENCH_BATCH ?? 25);
+const BATCH = Number(process.env.BENCH_BATCH ?? DEFAULT_BATCH_SIZE);
 const ONLY = process.env.BENCH_ONLY?.split(",");
 
 let queries = 0;

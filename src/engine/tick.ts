@@ -33,7 +33,7 @@ import { log } from "@/observability/log";
 
 export interface TickOptions {
   budgetMs: number;
-  /** Steps claimed per batch (default 20). */
+  /** Steps claimed per batch (default 100: measured best on W1 and W3 against 25 and 50, see docs/benchmarks.md). */
   batchSize?: number;
   /** Lease = timeout + this (default 5 s). */
   leaseGraceMs?: number;
@@ -74,6 +74,8 @@ function sweepIsDue(db: Db): boolean {
 
 /** Time kept back from the budget to record the last results. */
 const RECORD_MARGIN_MS = 150;
+/** Steps claimed per batch: 100 measured best on W1 and W3 against 25 and 50 (docs/benchmarks.md). */
+export const DEFAULT_BATCH_SIZE = 100;
 
 export async function loadRunContexts(db: Db, runIds: string[]): Promise<Map<string, RunContext>> {
   const ids = [...new Set(runIds)];
@@ -248,7 +250,7 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
     const leaseGraceMs = options.leaseGraceMs ?? 5_000;
     // int4 bound: the claim compares with timeout_ms.
     const maxTimeoutMs = options.claimAnyTimeout ? 2 ** 31 - 1 : left;
-    const claimed = await claimSteps(db, { limit: options.batchSize ?? 20, maxTimeoutMs, leaseGraceMs });
+    const claimed = await claimSteps(db, { limit: options.batchSize ?? DEFAULT_BATCH_SIZE, maxTimeoutMs, leaseGraceMs });
     if (claimed.length === 0) break;
     result.claimed += claimed.length;
     await runBatch(db, claimed, { deadline, leaseGraceMs, result });
