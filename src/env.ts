@@ -181,11 +181,14 @@ export function getSecret(name: GeneratedSecret, source: NodeJS.ProcessEnv = pro
 /**
  * The platform's public origin, for links we publish and calls to our own routes:
  * PUBLIC_BASE_URL, else Vercel's deployment URL, else (outside production) this process's
- * local address. Undefined only in production without either variable.
+ * local address. Undefined only in production without either variable. The three variables are
+ * read directly, not through readEnv(): an unrelated broken variable must not break links.
  */
 export function publicBaseUrl(source: NodeJS.ProcessEnv = process.env): string | undefined {
-  const env = readEnv(source);
-  if (env.PUBLIC_BASE_URL) return env.PUBLIC_BASE_URL.replace(/\/+$/, "");
+  const configured = source.PUBLIC_BASE_URL?.trim();
+  if (configured) return configured.replace(/\/+$/, "");
   if (source.VERCEL_URL?.trim()) return `https://${source.VERCEL_URL.trim()}`;
-  return isProduction(source) ? undefined : `http://localhost:${env.PORT}`;
+  if (isProduction(source)) return undefined;
+  const port = Number(source.PORT?.trim() || 3000);
+  return `http://localhost:${Number.isInteger(port) && port > 0 && port < 65536 ? port : 3000}`;
 }

@@ -1,30 +1,25 @@
 /**
  * Where published sites live: `/sites/<slug>/` on this platform, and the absolute base used in
- * sitemaps, deployment URLs and verification.
- *
- * The base is the caller's explicit `baseUrl`, else PUBLIC_BASE_URL, else
- * `http://localhost:<PORT>` (PORT defaults to 3000). Both variables are read from `process.env`
- * at call time, directly rather than through `readEnv()`: an unrelated broken variable must
- * not stop a site from being built or checked.
+ * sitemaps, deployment URLs and verification: the caller's explicit `baseUrl`, else the
+ * platform's public origin (env.ts publicBaseUrl: PUBLIC_BASE_URL, Vercel's URL, or
+ * `http://localhost:<PORT>`), validated here.
  */
+import { publicBaseUrl } from "@/env";
 
 /** Slugs as the shared schemas define them (lower case, digits, inner hyphens, ≤ 48). */
 export const SITE_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 
 export function resolveBaseUrl(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const configured = explicit ?? (env.PUBLIC_BASE_URL?.trim() || undefined);
-  if (configured !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(configured);
-    } catch {
-      throw new Error(`PUBLIC_BASE_URL is not a valid URL: ${JSON.stringify(configured)}`);
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`The base URL must be http(s): ${JSON.stringify(configured)}`);
-    return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+  // Production without any configured origin still gets a well-formed (if local) base.
+  const configured = explicit ?? publicBaseUrl(env) ?? "http://localhost:3000";
+  let url: URL;
+  try {
+    url = new URL(configured);
+  } catch {
+    throw new Error(`PUBLIC_BASE_URL is not a valid URL: ${JSON.stringify(configured)}`);
   }
-  const port = Number(env.PORT?.trim() || 3000);
-  return `http://localhost:${Number.isInteger(port) && port > 0 && port < 65536 ? port : 3000}`;
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`The base URL must be http(s): ${JSON.stringify(configured)}`);
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
 }
 
 /** `/sites/<slug>/`: the site's path on this platform. */

@@ -1,4 +1,4 @@
-import { readEnv } from "@/env";
+import { resolveBaseUrl, sitePath } from "@/sites/urls";
 import { modelTimeoutFor } from "@/integrations/llm";
 import { defineAction } from "../framework";
 import { toCents } from "./budget";
@@ -11,8 +11,7 @@ const TIMEOUT_MS = 30_000;
 
 /** The site's home page: `siteUrl`, or the site published on this platform. */
 function homeUrl(slug: string, siteUrl: string | undefined): string {
-  const base = readEnv().PUBLIC_BASE_URL ?? "http://localhost:3000";
-  const url = new URL(siteUrl ?? `${base.replace(/\/+$/, "")}/sites/${slug}/`);
+  const url = new URL(siteUrl ?? `${resolveBaseUrl()}${sitePath(slug)}`);
   if (!url.pathname.endsWith("/")) url.pathname += "/";
   return url.toString();
 }
