@@ -85,6 +85,10 @@ const envSchema = z.object({
   AGENT_RATE_LIMITS: optionalString,
   /** Largest accepted JSON body, in bytes (default 1 MiB). */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** How long raw metric points are kept, in hours (default 24); older ones live on as per-minute rollups. */
+  METRICS_RAW_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  /** How long per-minute metric rollups are kept, in days (default 30). */
+  METRICS_ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /** Budget of one tick of the tick route (default 50 s, capped below its maxDuration). */
   TICK_BUDGET_MS: z.coerce.number().int().positive().optional(),

@@ -2,7 +2,9 @@
  * Periodic chores that ride on the ticks (every driver runs ticks: the cron route, the local
  * worker loop, `npm run worker`), each at most once per interval per process and database:
  * - every 5 s: deliver due outbox messages (emails and Slack posts that failed before);
- * - every minute: prune agent call records older than a day and expired replay-guard entries.
+ * - every minute: prune agent call records older than a day and expired replay-guard entries;
+ *   write the buffered metric points, roll them up into per-minute buckets, apply the metrics
+ *   retention (src/observability/metrics/rollup.ts).
  * A chore that fails is logged and tried again at its next turn; it never fails the tick.
  */
 import { pruneSeenSignatures } from "@/auth/replay";
@@ -10,6 +12,8 @@ import { pruneCalls } from "@/agents/gateway/calls";
 import type { Db } from "@/db/client";
 import { deliverPendingMessages } from "@/notifications/outbox";
 import { log } from "@/observability/log";
+import { flushMetrics } from "@/observability/metrics/record";
+import { pruneMetrics, rollupMetrics } from "@/observability/metrics/rollup";
 
 const OUTBOX_INTERVAL_MS = 5_000;
 const OUTBOX_BATCH = 10;
@@ -30,6 +34,11 @@ export async function runHousekeeping(db: Db, options: { force?: boolean } = {})
     seen.prune = now;
     await chore("prune agent calls", () => pruneCalls(db, KEEP_AGENT_CALLS_MS));
     await chore("prune replay guard", () => pruneSeenSignatures(db));
+    await chore("metrics rollup", async () => {
+      await flushMetrics(db);
+      await rollupMetrics(db);
+      await pruneMetrics(db);
+    });
   }
 }
 

@@ -23,13 +23,14 @@ import {
 } from "./complete";
 import { startDueCronRuns } from "./cron";
 import { DEFAULT_RETRY } from "./definition";
-import { executeStep, type RunContext } from "./execute";
+import { executeStep, type RunContext, type StepResult } from "./execute";
 import { getPlan } from "./registry";
 import { claimSteps, type ClaimedStep } from "./sql/claim";
 import { toNumber } from "./sql/rows";
 import { runHousekeeping } from "./housekeeping";
 import { sweepDueWaits, sweepExpiredLeases } from "./sweep";
 import { log } from "@/observability/log";
+import { METRICS, flushMetrics, recordMetric } from "@/observability/metrics/record";
 
 export interface TickOptions {
   budgetMs: number;
@@ -45,7 +46,7 @@ export interface TickOptions {
    * so its budget is a rhythm, not a bound. Route ticks never set this.
    */
   claimAnyTimeout?: boolean;
-  /** Write the buffered agent-call records before returning (the serverless tick route). */
+  /** Write the buffered agent-call records and metric points before returning (the serverless tick route). */
   flushCallRecords?: boolean;
 }
 
@@ -136,9 +137,32 @@ async function followUp(db: Db, run: RunContext, completion: Completion, state: 
   await Promise.all(completion.next.map((next) => runOneSafely(db, run, next, state)));
 }
 
+const METRIC_STATUS: Record<StepResult["type"], string> = {
+  succeeded: "succeeded",
+  failed: "failed",
+  skipped: "skipped",
+  expand: "expanded",
+  park: "parked",
+  defer: "deferred",
+};
+
+/** Runs a claimed attempt and records `step.duration` (buffered: no query here). */
+async function executeTimed(db: Db, run: RunContext, step: ClaimedStep): Promise<StepResult> {
+  const started = performance.now();
+  const result = await executeStep(db, run, step);
+  const def = run.plan.step(step.name);
+  recordMetric(db, {
+    name: METRICS.stepDuration,
+    value: Math.round((performance.now() - started) * 10) / 10,
+    error: result.type === "failed",
+    labels: { workflow: run.workflow, step: step.name, kind: def?.kind ?? "unknown", agent: def?.kind === "agent" ? def.agent : "", status: METRIC_STATUS[result.type] },
+  });
+  return result;
+}
+
 /** Runs a step, records it, then runs at once the successors its completion claimed. */
 async function runOne(db: Db, run: RunContext, step: ClaimedStep, state: TickState): Promise<void> {
-  const result = await executeStep(db, run, step);
+  const result = await executeTimed(db, run, step);
   await followUp(db, run, await completeStep(db, run, step, result, retryOf(run, step), continuationOf(state)), state);
 }
 
@@ -212,7 +236,7 @@ async function runBatch(db: Db, claimed: ClaimedStep[], state: TickState): Promi
     claimed.map(async (step) => {
       const run = contexts.get(step.runId);
       if (!run) return void (state.result.outcomes.discarded = (state.result.outcomes.discarded ?? 0) + 1);
-      const result = await executeStep(db, run, step);
+      const result = await executeTimed(db, run, step);
       if (result.type === "succeeded" && !result.emit) {
         const success = { step, output: result.output, input: result.input, finishedAt: new Date() };
         if (step.itemIndex < 0) tops.add({ run, ...success });
@@ -257,7 +281,7 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
   }
   // A serverless tick writes the record of its agent calls (latency, outcome) before it ends:
   // the invocation may be frozen right after it answers. Resident workers flush on a timer.
-  if (options.flushCallRecords) await flushCalls(db);
+  if (options.flushCallRecords) await Promise.all([flushCalls(db), flushMetrics(db)]);
   result.elapsedMs = Math.round(performance.now() - started);
   return result;
 }

@@ -6,6 +6,7 @@
 import { flushCalls } from "@/agents/gateway/calls";
 import type { Db } from "@/db/client";
 import { log } from "@/observability/log";
+import { flushMetrics } from "@/observability/metrics/record";
 import { tick, type TickOptions } from "./tick";
 import { sleepUntilWoken } from "./wake";
 
@@ -37,5 +38,6 @@ export async function runWorker(db: Db, options: WorkerOptions): Promise<void> {
     await sleepUntilWoken(idle, options.signal);
     idle = Math.min(idle * 2, idleMax);
   }
-  await flushCalls(db); // the last second of agent-call records, before the process ends
+  // The last second of agent-call records and metric points, before the process ends.
+  await Promise.all([flushCalls(db), flushMetrics(db)]);
 }

@@ -19,6 +19,7 @@ import { safeEqual } from "@/auth/secrets";
 import { rememberSignature } from "@/auth/replay";
 import { SIGNATURE_HEADER, verifySignature } from "@/auth/signature";
 import { log } from "@/observability/log";
+import { METRICS, flushMetricsAfterResponse, recordMetric } from "@/observability/metrics/record";
 import { assertContentType, assertJsonContentType, parseJsonText, parseQuery, readRawBody } from "./body";
 import { ApiError, errorResponse, toApiError } from "./errors";
 
@@ -108,8 +109,40 @@ function unauthorized(message: string): ApiError {
   return new ApiError("unauthorized", message, undefined, { headers: { "WWW-Authenticate": 'Bearer realm="api"' } });
 }
 
-/** Runs a handler, maps whatever it throws, logs the request. */
-async function run(kind: WrapperKind, req: Request, fn: () => Promise<Response>): Promise<Response> {
+/**
+ * The route a request matched, with its dynamic segments named (`/api/orchestration/runs/[id]`),
+ * so `http.request.duration` has one series per route, not one per run id.
+ */
+export function routeTemplate(pathname: string, params: Record<string, string>): string {
+  let out = pathname;
+  // Longest values first, so a catch-all's joined path goes before a segment inside it.
+  for (const [key, value] of Object.entries(params).sort((a, b) => b[1].length - a[1].length)) {
+    if (!value) continue;
+    const encoded = value.split("/").map(encodeURIComponent).join("/");
+    out = out.replace(`/${encoded}`, `/[${key}]`);
+  }
+  return out;
+}
+
+/** Records `http.request.duration` (never throws: metrics must not break a response). */
+async function recordRequest(req: Request, route: RouteContext | undefined, status: number, ms: number): Promise<void> {
+  try {
+    const db = await getDb();
+    const params = await resolveParams(route);
+    recordMetric(db, {
+      name: METRICS.httpRequestDuration,
+      value: ms,
+      error: status >= 500,
+      labels: { route: routeTemplate(new URL(req.url).pathname, params), method: req.method, status: String(status) },
+    });
+    flushMetricsAfterResponse(db);
+  } catch {
+    // No database (it is down, or not configured): the request's log line still says it all.
+  }
+}
+
+/** Runs a handler, maps whatever it throws, logs the request and records its duration. */
+async function run(kind: WrapperKind, req: Request, fn: () => Promise<Response>, route?: RouteContext): Promise<Response> {
   const started = performance.now();
   let response: Response;
   try {
@@ -119,13 +152,9 @@ async function run(kind: WrapperKind, req: Request, fn: () => Promise<Response>)
     if (internal) log.error("request failed", { method: req.method, path: new URL(req.url).pathname, error });
     response = errorResponse(apiError);
   }
-  log.info("request", {
-    kind,
-    method: req.method,
-    path: new URL(req.url).pathname,
-    status: response.status,
-    ms: Math.round((performance.now() - started) * 10) / 10,
-  });
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  log.info("request", { kind, method: req.method, path: new URL(req.url).pathname, status: response.status, ms });
+  await recordRequest(req, route, response.status, ms);
   return response;
 }
 
@@ -135,7 +164,7 @@ function brand(kind: WrapperKind, fn: (req: Request, route?: RouteContext) => Pr
 
 export function withPublic(handler: (ctx: PublicContext) => Promise<Response>): RouteHandler {
   return brand("public", (req, route) =>
-    run("public", req, async () => handler({ ...baseContext(req, await resolveParams(route)), getDb })),
+    run("public", req, async () => handler({ ...baseContext(req, await resolveParams(route)), getDb }), route),
   );
 }
 
@@ -172,7 +201,7 @@ export function withApiKey(options: ApiKeyOptions, handler: (ctx: ApiKeyContext)
       }
       if (audited) await audit(db, req, options, ctx, response.status);
       return response;
-    }),
+    }, route),
   );
 }
 
@@ -197,7 +226,7 @@ export function withCron(handler: (ctx: CronContext) => Promise<Response>): Rout
       const token = bearerToken(req);
       if (!token || !safeEqual(token, getSecret("CRON_SECRET"))) throw unauthorized("A valid cron secret is required.");
       return handler({ ...baseContext(req, await resolveParams(route)), db: await getDb() });
-    }),
+    }, route),
   );
 }
 
@@ -220,7 +249,7 @@ export function withSignedCall(handler: (ctx: RawBodyContext) => Promise<Respons
       const rawBody = await readRawBody(req);
       const db = await verifiedSignedCall(req, rawBody, options.rejectReplays ?? true);
       return handler({ ...baseContext(req, await resolveParams(route), rawBody), db, rawBody });
-    }),
+    }, route),
   );
 }
 
@@ -266,6 +295,6 @@ export function withWebhook(verify: WebhookVerifier, handler: (ctx: RawBodyConte
       const rawBody = await readRawBody(req);
       await verify(rawBody, req.headers);
       return handler({ ...baseContext(req, await resolveParams(route), rawBody), db: await getDb(), rawBody });
-    }),
+    }, route),
   );
 }

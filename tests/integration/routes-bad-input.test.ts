@@ -154,6 +154,9 @@ const CASES: RouteCase[] = [
     { file: `api/agents/${agent}/[action]/route.ts`, method: "POST", path: `/api/agents/${agent}/${action}`, params: { action }, auth: "operator", body, okStatus },
     { file: `api/agents/${agent}/[action]/route.ts`, method: "GET", path: `/api/agents/${agent}/health`, params: { action: "health" }, auth: "viewer", okStatus: 200 },
   ]),
+  { file: "api/metrics/route.ts", method: "GET", path: "/api/metrics?name=step.duration", auth: "viewer", badQuery: "?name=x&bucket=7m", okStatus: 200 },
+  { file: "api/metrics/route.ts", method: "POST", path: "/api/metrics", auth: "operator", body: { name: "contract.metric", value: 1 }, okStatus: 202 },
+  { file: "api/system/monitoring/route.ts", method: "GET", path: "/api/system/monitoring", auth: "viewer", okStatus: 200 },
   ...["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].map(
     (method): RouteCase => ({ file: CATCH_ALL, method, path: "/api/no/such/route", params: { path: ["no", "such", "route"] }, auth: "public", okStatus: 404 }),
   ),

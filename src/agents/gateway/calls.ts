@@ -8,6 +8,7 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { log } from "@/observability/log";
+import { METRICS, recordMetric } from "@/observability/metrics/record";
 
 export type CallOutcome = "succeeded" | "accepted" | "failed" | "rejected";
 
@@ -36,6 +37,13 @@ function bufferOf(db: Db): Buffer {
 }
 
 export function recordCall(db: Db, call: { agent: string; action: string; outcome: CallOutcome; durationMs: number }): void {
+  // The metric keeps the history (rollups, percentiles, alerts); this table the breaker's recent window.
+  recordMetric(db, {
+    name: METRICS.agentCallDuration,
+    value: call.durationMs,
+    error: call.outcome === "failed",
+    labels: { agent: call.agent, action: call.action, status: call.outcome },
+  });
   const buffer = bufferOf(db);
   buffer.rows.push({ agent: call.agent, action: call.action, outcome: call.outcome, duration_ms: Math.round(call.durationMs), at: new Date().toISOString() });
   if (buffer.rows.length >= FLUSH_ROWS) void flushCalls(db);

@@ -53,6 +53,8 @@ export const runs = pgTable(
     index("runs_created_idx").on(t.createdAt.desc(), t.id.desc()),
     index("runs_status_created_idx").on(t.status, t.createdAt.desc()),
     index("runs_workflow_created_idx").on(t.workflow, t.createdAt.desc()),
+    // The failed-runs alert: runs that failed recently (a small partial index).
+    index("runs_failed_finished_idx").on(t.finishedAt).where(sql`${t.status} = 'failed'`),
     // Admission of runs waiting for a per-key concurrency slot.
     index("runs_concurrency_idx").on(t.workflow, t.concurrencyKey, t.status).where(sql`${t.concurrencyKey} is not null`),
   ],

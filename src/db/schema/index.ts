@@ -4,3 +4,4 @@ export * from "./engine";
 export * from "./agents";
 export * from "./sites";
 export * from "./projects";
+export * from "./observability";

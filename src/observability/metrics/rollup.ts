@@ -1,0 +1,111 @@
+/**
+ * Per-minute rollups and retention, run by the housekeeping of every tick driver (the cron
+ * tick route on Vercel, the local worker loop) about once a minute.
+ *
+ * Rollup. Points are picked by when they were WRITTEN (`recorded_at` past the watermark), not
+ * by when they happened: a point buffered for a second, or flushed by a slow instance, still
+ * gets rolled up. Every minute such a point falls in is then recomputed in full from the raw
+ * points (an upsert of the whole minute), so a late point makes its minute exact again rather
+ * than being merged approximately. The watermark stops 5 s short of now: an insert that took
+ * its `now()` before our read but commits after it is not skipped.
+ * Only one rollup runs at a time: the state row is locked with SKIP LOCKED, and a second
+ * caller just returns.
+ *
+ * Retention. Raw points older than METRICS_RAW_RETENTION_HOURS are deleted once rolled up
+ * (never past the watermark), in batches; minutes older than METRICS_ROLLUP_RETENTION_DAYS too.
+ */
+import { sql } from "drizzle-orm";
+import { queryRows, type Db } from "@/db/client";
+import { readEnv } from "@/env";
+import { toIso, toNumber } from "@/engine/sql/rows";
+
+/** Points written less than this long ago wait for the next rollup (commit lag of concurrent inserts). */
+const SETTLE_MS = 5_000;
+const PRUNE_BATCH = 10_000;
+/** Per call, at most this many batches per table, so one prune never holds a tick for long. */
+const PRUNE_MAX_BATCHES = 10;
+
+export interface RollupResult {
+  /** False when another rollup held the state row. */
+  ran: boolean;
+  /** Minute buckets (re)computed. */
+  minutes: number;
+  watermark: string | null;
+}
+
+export async function rollupMetrics(db: Db, options: { settleMs?: number } = {}): Promise<RollupResult> {
+  const settleMs = options.settleMs ?? SETTLE_MS;
+  await db.execute(sql`insert into metric_rollup_state (id, watermark) values (1, '-infinity') on conflict (id) do nothing`);
+  return db.transaction(async (tx) => {
+    const [state] = await queryRows<{ watermark: unknown }>(tx, sql`select watermark from metric_rollup_state where id = 1 for update skip locked`);
+    if (!state) return { ran: false, minutes: 0, watermark: null };
+    const [upTo] = await queryRows<{ at: unknown }>(tx, sql`select now() - ${settleMs} * interval '1 millisecond' as at`);
+    const upToIso = toIso(upTo!.at)!;
+    const from = state.watermark;
+    const [done] = await queryRows<{ n: unknown }>(
+      tx,
+      sql`with affected as (
+            select distinct name, date_trunc('minute', at) as m, agent, workflow
+            from metric_points
+            where recorded_at > ${from}::timestamptz and recorded_at <= ${upToIso}::timestamptz
+          ),
+          computed as (
+            select p.name, a.m as bucket, p.agent, p.workflow, count(*)::int as count, sum(p.value) as sum, min(p.value) as min, max(p.value) as max,
+                   (count(*) filter (where p.error))::int as errors,
+                   percentile_cont(0.5) within group (order by p.value) as p50,
+                   percentile_cont(0.95) within group (order by p.value) as p95,
+                   percentile_cont(0.99) within group (order by p.value) as p99
+            from affected a
+            join metric_points p on p.name = a.name and p.at >= a.m and p.at < a.m + interval '1 minute' and p.agent = a.agent and p.workflow = a.workflow
+            group by p.name, a.m, p.agent, p.workflow
+          ),
+          upserted as (
+            insert into metric_minutes (name, bucket, agent, workflow, count, sum, min, max, errors, p50, p95, p99)
+            select name, bucket, agent, workflow, count, sum, min, max, errors, p50, p95, p99 from computed
+            on conflict (name, bucket, agent, workflow) do update set
+              count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, errors = excluded.errors,
+              p50 = excluded.p50, p95 = excluded.p95, p99 = excluded.p99
+            returning 1
+          )
+          select count(*)::int as n from upserted`,
+    );
+    await tx.execute(sql`update metric_rollup_state set watermark = ${upToIso}::timestamptz where id = 1`);
+    return { ran: true, minutes: toNumber(done?.n ?? 0), watermark: upToIso };
+  });
+}
+
+export interface PruneResult {
+  points: number;
+  minutes: number;
+}
+
+/** Deletes raw points past the raw retention (only those already rolled up) and minutes past the rollup retention. */
+export async function pruneMetrics(db: Db, options: { now?: Date } = {}): Promise<PruneResult> {
+  const env = readEnv();
+  const now = (options.now ?? new Date()).toISOString();
+  const rawCutoff = sql`least(${now}::timestamptz - ${env.METRICS_RAW_RETENTION_HOURS} * interval '1 hour',
+    coalesce((select watermark from metric_rollup_state where id = 1), '-infinity'::timestamptz))`;
+  const minuteCutoff = sql`${now}::timestamptz - ${env.METRICS_ROLLUP_RETENTION_DAYS} * interval '1 day'`;
+  const result: PruneResult = { points: 0, minutes: 0 };
+  for (let i = 0; i < PRUNE_MAX_BATCHES; i++) {
+    const [row] = await queryRows<{ n: unknown }>(
+      db,
+      sql`with gone as (delete from metric_points where id in (select id from metric_points where recorded_at < ${rawCutoff} limit ${PRUNE_BATCH}) returning 1)
+          select count(*)::int as n from gone`,
+    );
+    const n = toNumber(row?.n ?? 0);
+    result.points += n;
+    if (n < PRUNE_BATCH) break;
+  }
+  for (let i = 0; i < PRUNE_MAX_BATCHES; i++) {
+    const [row] = await queryRows<{ n: unknown }>(
+      db,
+      sql`with gone as (delete from metric_minutes where ctid in (select ctid from metric_minutes where bucket < ${minuteCutoff} limit ${PRUNE_BATCH}) returning 1)
+          select count(*)::int as n from gone`,
+    );
+    const n = toNumber(row?.n ?? 0);
+    result.minutes += n;
+    if (n < PRUNE_BATCH) break;
+  }
+  return result;
+}
