@@ -82,16 +82,31 @@ CREATE TABLE "metric_rollup_state" (
 	"watermark" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+DROP INDEX "runs_created_idx";--> statement-breakpoint
+DROP INDEX "runs_status_created_idx";--> statement-breakpoint
+DROP INDEX "runs_workflow_created_idx";--> statement-breakpoint
+DROP INDEX "steps_ready_idx";--> statement-breakpoint
+DROP INDEX "outbox_created_idx";--> statement-breakpoint
+DROP INDEX "projects_created_idx";--> statement-breakpoint
 ALTER TABLE "alert_rule_state" ADD CONSTRAINT "alert_rule_state_rule_id_alert_rules_id_fk" FOREIGN KEY ("rule_id") REFERENCES "public"."alert_rules"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "alerts" ADD CONSTRAINT "alerts_rule_id_alert_rules_id_fk" FOREIGN KEY ("rule_id") REFERENCES "public"."alert_rules"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "alerts_state_fired_idx" ON "alerts" USING btree ("state","fired_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "alerts_rule_fired_idx" ON "alerts" USING btree ("rule_id","fired_at" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "alerts_fired_idx" ON "alerts" USING btree ("fired_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "alerts_state_fired_idx" ON "alerts" USING btree ("state","fired_at","id");--> statement-breakpoint
+CREATE INDEX "alerts_rule_fired_idx" ON "alerts" USING btree ("rule_id","fired_at","id");--> statement-breakpoint
+CREATE INDEX "alerts_fired_idx" ON "alerts" USING btree ("fired_at","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "alerts_open_subject_idx" ON "alerts" USING btree ("rule_id","subject") WHERE "alerts"."state" <> 'resolved';--> statement-breakpoint
 CREATE INDEX "metric_minutes_bucket_idx" ON "metric_minutes" USING btree ("bucket");--> statement-breakpoint
+CREATE INDEX "metric_minutes_agent_idx" ON "metric_minutes" USING btree ("name","agent","bucket");--> statement-breakpoint
+CREATE INDEX "metric_minutes_workflow_idx" ON "metric_minutes" USING btree ("name","workflow","bucket");--> statement-breakpoint
 CREATE INDEX "metric_points_name_at_idx" ON "metric_points" USING btree ("name","at");--> statement-breakpoint
+CREATE INDEX "metric_points_name_agent_at_idx" ON "metric_points" USING btree ("name","agent","at");--> statement-breakpoint
 CREATE INDEX "metric_points_recorded_idx" ON "metric_points" USING btree ("recorded_at");--> statement-breakpoint
 CREATE INDEX "runs_failed_finished_idx" ON "runs" USING btree ("finished_at") WHERE "runs"."status" = 'failed';--> statement-breakpoint
+CREATE INDEX "runs_created_idx" ON "runs" USING btree ("created_at","id");--> statement-breakpoint
+CREATE INDEX "runs_status_created_idx" ON "runs" USING btree ("status","created_at","id");--> statement-breakpoint
+CREATE INDEX "runs_workflow_created_idx" ON "runs" USING btree ("workflow","created_at","id");--> statement-breakpoint
+CREATE INDEX "steps_ready_idx" ON "steps" USING btree ("priority" DESC NULLS FIRST,"ready_at") WHERE "steps"."status" = 'queued';--> statement-breakpoint
+CREATE INDEX "outbox_created_idx" ON "outbox" USING btree ("created_at","id");--> statement-breakpoint
+CREATE INDEX "projects_created_idx" ON "projects" USING btree ("created_at");--> statement-breakpoint
 -- The five default alert rules (PRODUCT.md C6). Operators may change or disable them; the builtin key keeps this seed idempotent.
 INSERT INTO "alert_rules" ("name", "description", "source", "metric", "aggregate", "condition", "group_by", "comparator", "threshold", "window_seconds", "min_count", "severity", "cooldown_seconds", "escalate_after_minutes", "escalate_to", "channels", "builtin") VALUES
   ('Slow agent responses', 'An agent''s 95th percentile response time is above 10 s over 5 minutes.', 'metric', 'agent.call.duration', 'p95', NULL, 'agent', 'gt', 10000, 300, 1, 'warning', 900, 30, 'critical', '{slack,email}', 'slow_agent'),

@@ -50,9 +50,11 @@ export const runs = pgTable(
   (t) => [
     uniqueIndex("runs_idempotency_idx").on(t.workflow, t.idempotencyKey),
     // Run lists, newest first, optionally by status or workflow (keyset on created_at, id).
-    index("runs_created_idx").on(t.createdAt.desc(), t.id.desc()),
-    index("runs_status_created_idx").on(t.status, t.createdAt.desc()),
-    index("runs_workflow_created_idx").on(t.workflow, t.createdAt.desc()),
+    // Ascending on purpose: scanned backwards they give `order by created_at desc, id desc`
+    // (DESC NULLS FIRST); a `DESC` index is DESC NULLS LAST, which that order cannot use.
+    index("runs_created_idx").on(t.createdAt, t.id),
+    index("runs_status_created_idx").on(t.status, t.createdAt, t.id),
+    index("runs_workflow_created_idx").on(t.workflow, t.createdAt, t.id),
     // The failed-runs alert: runs that failed recently (a small partial index).
     index("runs_failed_finished_idx").on(t.finishedAt).where(sql`${t.status} = 'failed'`),
     // Admission of runs waiting for a per-key concurrency slot.
@@ -109,7 +111,8 @@ export const steps = pgTable(
   (t) => [
     uniqueIndex("steps_run_name_idx").on(t.runId, t.name, t.itemIndex),
     // The claim query: ready work by priority, then readiness. Partial, so it stays small.
-    index("steps_ready_idx").on(t.priority.desc(), t.readyAt).where(sql`${t.status} = 'queued'`),
+    // NULLS FIRST matches the query's `order by priority desc` exactly.
+    index("steps_ready_idx").on(t.priority.desc().nullsFirst(), t.readyAt).where(sql`${t.status} = 'queued'`),
     // Sleeps that end and waits that time out.
     index("steps_due_idx").on(t.readyAt).where(sql`${t.status} = 'waiting'`),
     // Lease expiry sweep.

@@ -24,6 +24,8 @@ export const metricPoints = pgTable(
   (t) => [
     // Series queries: one metric over a time range.
     index("metric_points_name_at_idx").on(t.name, t.at),
+    // One agent's series (the dashboard's per-agent charts and the slow-agent rule).
+    index("metric_points_name_agent_at_idx").on(t.name, t.agent, t.at),
     // The rollup's new points, and pruning.
     index("metric_points_recorded_idx").on(t.recordedAt),
   ],
@@ -54,6 +56,9 @@ export const metricMinutes = pgTable(
     primaryKey({ columns: [t.name, t.bucket, t.agent, t.workflow] }),
     // Retention: old buckets are deleted by time, whatever their metric.
     index("metric_minutes_bucket_idx").on(t.bucket),
+    // Series filtered by agent or by workflow (the dashboard's per-agent charts).
+    index("metric_minutes_agent_idx").on(t.name, t.agent, t.bucket),
+    index("metric_minutes_workflow_idx").on(t.name, t.workflow, t.bucket),
   ],
 );
 
@@ -146,9 +151,9 @@ export const alerts = pgTable(
     resolvedBy: text("resolved_by"),
   },
   (t) => [
-    index("alerts_state_fired_idx").on(t.state, t.firedAt.desc(), t.id.desc()),
-    index("alerts_rule_fired_idx").on(t.ruleId, t.firedAt.desc()),
-    index("alerts_fired_idx").on(t.firedAt.desc(), t.id.desc()),
+    index("alerts_state_fired_idx").on(t.state, t.firedAt, t.id),
+    index("alerts_rule_fired_idx").on(t.ruleId, t.firedAt, t.id),
+    index("alerts_fired_idx").on(t.firedAt, t.id),
     // At most one open alert per rule and subject: a breach that lasts updates it.
     uniqueIndex("alerts_open_subject_idx").on(t.ruleId, t.subject).where(sql`${t.state} <> 'resolved'`),
   ],

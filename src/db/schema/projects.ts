@@ -22,7 +22,7 @@ export const projects = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     paidAt: timestamp("paid_at", { withTimezone: true }),
   },
-  (t) => [index("projects_created_idx").on(t.createdAt.desc())],
+  (t) => [index("projects_created_idx").on(t.createdAt)],
 );
 
 /** Token buckets for public endpoints (e.g. project creation per client IP), shared by every instance. */
