@@ -312,7 +312,7 @@ async function w5(db: Db): Promise<Record<string, unknown>> {
 
 async function idle(db: Db): Promise<Record<string, unknown>> {
   const controller = new AbortController();
-  const worker = runWorker(db, { signal: controller.signal });
+  const worker = runWorker(db, { signal: controller.signal, alertEvaluationMs: 0 });
   await new Promise((r) => setTimeout(r, 3_000)); // reach the longest idle interval
   const q0 = queries;
   await new Promise((r) => setTimeout(r, 10_000));
@@ -338,7 +338,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ setup: info }));
   if (!ONLY || ONLY.includes("idle")) console.log(JSON.stringify(await idle(db)));
   const controller = new AbortController();
-  const workers = Array.from({ length: WORKERS }, () => runWorker(db, { signal: controller.signal, batchSize: BATCH, idleMaxMs: 50 }));
+  const workers = Array.from({ length: WORKERS }, () => runWorker(db, { signal: controller.signal, batchSize: BATCH, idleMaxMs: 50, alertEvaluationMs: 0 }));
   const workloads: [string, (db: Db) => Promise<Record<string, unknown>>][] = [
     ["W1", (d) => w1(d, "single")],
     ["W1bulk", (d) => w1(d, "bulk")],

@@ -2,7 +2,8 @@
  * One wrapper per kind of caller. Every exported route handler is built by one of them
  * (tests/unit/http/routes-are-wrapped.test.ts fails otherwise):
  * - `withPublic`    anyone (health, the client's pages' APIs);
- * - `withApiKey`    `Authorization: Bearer <api key>` with a minimum role; mutating calls are audited;
+ * - `withApiKey`    `Authorization: Bearer <api key>`, or the dashboard's session cookie, with a minimum
+ *                   role; mutating calls are audited;
  * - `withCron`      `Authorization: Bearer <CRON_SECRET>` (Vercel cron, self-continuation);
  * - `withSignedCall` `X-Orchestrator-Signature` over the raw body (agents, callbacks);
  * - `withWebhook`   a provider's own signature over the raw body (Shopify, Stripe).
@@ -14,6 +15,7 @@ import { getDb, type Db } from "@/db/client";
 import { getSecret } from "@/env";
 import { authenticateApiKey } from "@/auth/api-keys";
 import { recordAudit } from "@/auth/audit";
+import { readSessionToken, requireDashboardHeader, resolveSession } from "@/auth/session";
 import { hasRole, type Principal, type Role } from "@/auth/roles";
 import { safeEqual } from "@/auth/secrets";
 import { rememberSignature } from "@/auth/replay";
@@ -176,14 +178,47 @@ export interface ApiKeyOptions {
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+type Credential = { kind: "bearer"; key: string } | { kind: "session"; token: string };
+
+/**
+ * What the caller presented, checked before any database work: an `Authorization` header always
+ * wins (a malformed one is a 401, never a fall-back to the cookie); without one, the dashboard's
+ * session cookie (src/auth/session.ts).
+ */
+function presentedCredential(req: Request): Credential {
+  if (req.headers.has("authorization")) {
+    const key = bearerToken(req);
+    if (!key) throw unauthorized("An API key is required (Authorization: Bearer <key>).");
+    return { kind: "bearer", key };
+  }
+  const token = readSessionToken(req);
+  if (!token) throw unauthorized("An API key is required (Authorization: Bearer <key>), or a dashboard session.");
+  return { kind: "session", token };
+}
+
+/**
+ * The principal behind a credential. A session must still be valid (its key unrevoked), and a
+ * mutating call made with it must carry the dashboard's anti-CSRF header (403 otherwise): a
+ * cross-site form cannot add a header, so only the dashboard's own scripts can.
+ */
+async function authenticateCaller(db: Db, req: Request, credential: Credential): Promise<Principal> {
+  if (credential.kind === "bearer") {
+    const principal = await authenticateApiKey(db, credential.key);
+    if (!principal) throw unauthorized("The API key is unknown or revoked.");
+    return principal;
+  }
+  const principal = await resolveSession(db, credential.token);
+  if (!principal) throw unauthorized("The dashboard session has expired or its key was revoked; sign in again.");
+  if (MUTATING.has(req.method)) requireDashboardHeader(req);
+  return principal;
+}
+
 export function withApiKey(options: ApiKeyOptions, handler: (ctx: ApiKeyContext) => Promise<Response>): RouteHandler {
   return brand("api-key", (req, route) =>
     run("api-key", req, async () => {
-      const token = bearerToken(req);
-      if (!token) throw unauthorized("An API key is required (Authorization: Bearer <key>).");
+      const credential = presentedCredential(req);
       const db = await getDb();
-      const principal = await authenticateApiKey(db, token);
-      if (!principal) throw unauthorized("The API key is unknown or revoked.");
+      const principal = await authenticateCaller(db, req, credential);
       const params = await resolveParams(route);
       const ctx: ApiKeyContext = { ...baseContext(req, params), db, principal, audit: { target: params.id } };
       const audited = MUTATING.has(req.method);

@@ -163,6 +163,30 @@ const CASES: RouteCase[] = [
   ...["GET", "HEAD"].map(
     (method): RouteCase => ({ file: "sites/[slug]/[[...path]]/route.ts", method, path: "/sites/no-such-site/", params: { slug: "no-such-site" }, auth: "public", okStatus: 404 }),
   ),
+  // The dashboard's session: a well-formed login with an unknown key is a 401; no cookie, no session.
+  { file: "api/session/route.ts", method: "POST", path: "/api/session", auth: "public", body: { apiKey: "aok_unknownunknownunknownunknownunknownunknown1" }, okStatus: 401 },
+  { file: "api/session/route.ts", method: "GET", path: "/api/session", auth: "public", okStatus: 401 },
+  { file: "api/session/route.ts", method: "DELETE", path: "/api/session", auth: "public", okStatus: 200 },
+  // Alerts and the outbox (issue 6).
+  { file: "api/alerts/route.ts", method: "GET", path: "/api/alerts", auth: "viewer", badQuery: "?state=closed", okStatus: 200 },
+  ...(["ack", "resolve"] as const).map(
+    (action): RouteCase => ({ file: `api/alerts/[id]/${action}/route.ts`, method: "POST", path: `/api/alerts/${UNKNOWN_ID}/${action}`, params: { id: UNKNOWN_ID }, auth: "operator", body: {}, okStatus: 404 }),
+  ),
+  { file: "api/alerts/rules/route.ts", method: "GET", path: "/api/alerts/rules", auth: "viewer", okStatus: 200 },
+  {
+    file: "api/alerts/rules/route.ts",
+    method: "POST",
+    path: "/api/alerts/rules",
+    auth: "admin",
+    body: { name: "contract rule", source: "condition", condition: "failed_runs", comparator: "gt", threshold: 5, windowSeconds: 600, severity: "info", cooldownSeconds: 600, channels: [] },
+    okStatus: 201,
+  },
+  { file: "api/alerts/rules/[id]/route.ts", method: "GET", path: `/api/alerts/rules/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "viewer", okStatus: 404 },
+  { file: "api/alerts/rules/[id]/route.ts", method: "PUT", path: `/api/alerts/rules/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "admin", body: { threshold: 1 }, okStatus: 404 },
+  { file: "api/alerts/rules/[id]/route.ts", method: "DELETE", path: `/api/alerts/rules/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "admin", okStatus: 404 },
+  { file: "api/alerts/evaluate/route.ts", method: "GET", path: "/api/alerts/evaluate", auth: "cron", okStatus: 200 },
+  { file: "api/alerts/channels/test/route.ts", method: "POST", path: "/api/alerts/channels/test", auth: "admin", body: {}, okStatus: 200 },
+  { file: "api/outbox/route.ts", method: "GET", path: "/api/outbox", auth: "viewer", badQuery: "?status=lost", okStatus: 200 },
 ];
 
 const LOWER_ROLE: Record<Role, Role | null> = { viewer: null, operator: "viewer", admin: "operator" };
