@@ -7,7 +7,8 @@
  * (90 % succeeded, 5 % failed, 2 % cancelled, 2 % running, 1 % queued), 3 steps each, and
  * 1,000,000 step attempts; 200,000 events; 50,000 outbox messages; 10,000 alerts; raw metric
  * points for the last 24 h (100,000 step durations, 100,000 agent calls over 5 agents, 50,000
- * requests) and per-minute rollups for 30 days; 100,000 agent call records.
+ * requests) rolled up by the real rollup, and synthetic per-minute rollups for the 29 days
+ * before; 100,000 agent call records.
  *
  * Each call goes through its real route handler with an API key (authentication, validation,
  * the queries, JSON), 30 times after 3 warm-ups; prints one JSON line per call with the
@@ -22,6 +23,7 @@ import { migrate } from "@/db/migrate";
 import { parseDefinition } from "@/engine/definition";
 import { registerDefinition } from "@/engine/registry";
 import { flushMetrics } from "@/observability/metrics/record";
+import { rollupMetrics } from "@/observability/metrics/rollup";
 import type { RouteHandler } from "@/http/wrappers";
 import { GET as healthAgents } from "@/app/api/health/agents/route";
 import { GET as monitoring } from "@/app/api/system/monitoring/route";
@@ -98,16 +100,20 @@ async function seed(db: Db): Promise<Record<string, number>> {
     from generate_series(1, 50000) i`);
   await db.execute(sql`insert into metric_minutes (name, bucket, agent, workflow, count, sum, min, max, errors, p50, p95, p99)
     select 'agent.call.duration', date_trunc('minute', now()) - m * interval '1 minute', a, '', 14, 14 * 800, 50, 3000, 1, 700, 2600, 2950
-    from generate_series(1, 43200) m cross join unnest(${agents}) a
+    from generate_series(1441, 43200) m cross join unnest(${agents}) a
     union all
     select 'step.duration', date_trunc('minute', now()) - m * interval '1 minute', '', w, 14, 14 * 250, 20, 520, 0, 240, 480, 515
-    from generate_series(1, 43200) m cross join unnest(${wf}) w
+    from generate_series(1441, 43200) m cross join unnest(${wf}) w
     union all
     select 'http.request.duration', date_trunc('minute', now()) - m * interval '1 minute', '', '', 35, 35 * 40, 2, 82, 0, 40, 78, 81
-    from generate_series(1, 43200) m`);
+    from generate_series(1441, 43200) m`);
   await db.execute(sql`insert into agent_calls (agent, action, outcome, duration_ms, at)
     select ${agents}[1 + i % 5], 'noop', case when i % 30 = 0 then 'failed' else 'succeeded' end, 50 + i % 3000, now() - i * interval '864 milliseconds'
     from generate_series(1, 100000) i`);
+  // The last 24 h of minutes come from the real rollup of the raw points, as the housekeeping does it.
+  const rollupStarted = performance.now();
+  await rollupMetrics(db, { settleMs: 0 });
+  rollupMs = Math.round(performance.now() - rollupStarted);
   await db.execute(sql`analyze`);
   const [counts] = await queryRows<Record<string, unknown>>(
     db,
@@ -125,6 +131,7 @@ async function time(handler: RouteHandler, path: string, key: string, params: Re
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
+let rollupMs = 0;
 
 async function main(): Promise<void> {
   process.env.AGENT_TRANSPORT = "inline";
@@ -136,7 +143,7 @@ async function main(): Promise<void> {
   await migrate(db);
   const seeded = performance.now();
   const counts = await seed(db);
-  console.log(JSON.stringify({ setup: { ...counts, seedSeconds: round((performance.now() - seeded) / 1000) } }));
+  console.log(JSON.stringify({ setup: { ...counts, seedSeconds: round((performance.now() - seeded) / 1000), rollupOf250kPointsMs: rollupMs } }));
   const key = (await createApiKey(db, { name: "bench viewer", role: "viewer" })).key;
   const [someRun] = await queryRows<{ id: string }>(db, sql`select id from runs where status = 'failed' order by created_at desc limit 1 offset 100`);
   const [cursorRow] = await queryRows<{ c: string }>(
@@ -155,15 +162,16 @@ async function main(): Promise<void> {
     ["runs by workflow + status", listRuns, "/api/orchestration/runs?workflow=daily_report&status=cancelled&limit=50"],
     ["run detail", getRun, `/api/orchestration/runs/${someRun!.id}`, { id: someRun!.id }],
     ["agent latency 1h (1m)", metrics, `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 3_600_000)}&to=${iso(now)}&bucket=1m`],
+    ["agent latency 6h (5m)", metrics, `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 6 * 3_600_000)}&to=${iso(now)}&bucket=5m`],
+    ["all agents latency 24h (1h)", metrics, `/api/metrics?name=agent.call.duration&from=${iso(now - 86_400_000)}&to=${iso(now)}&bucket=1h`],
     ["agent latency 24h (1h)", metrics, `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 86_400_000)}&to=${iso(now)}&bucket=1h`],
     ["agent latency 30d (1h, rollups)", metrics, `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 30 * 86_400_000)}&to=${iso(now - 86_400_000)}&bucket=1h`],
-    // Not a call the dashboard makes (its charts are per agent): the unfiltered worst case, for the record.
-    ["all steps 24h (5m), not a dashboard call", metrics, `/api/metrics?name=step.duration&from=${iso(now - 86_400_000)}&to=${iso(now)}&bucket=5m`],
-    ["events, newest", events, "/api/events?limit=50"],
+    ["all steps 24h (5m)", metrics, `/api/metrics?name=step.duration&from=${iso(now - 86_400_000)}&to=${iso(now)}&bucket=5m`],
+    ["events, newest", events, "/api/events?order=desc&limit=50"],
     ["workflows", workflows, "/api/workflows"],
   ];
   const optional: [string, string, string][] = [
-    ["alerts, active", "@/app/api/alerts/route", "/api/alerts?state=active"],
+    ["alerts, active", "@/app/api/alerts/route", "/api/alerts?state=active&limit=50"],
     ["alerts, all", "@/app/api/alerts/route", "/api/alerts?limit=50"],
     ["outbox", "@/app/api/outbox/route", "/api/outbox?limit=50"],
   ];
@@ -186,7 +194,7 @@ async function main(): Promise<void> {
     }
     times.sort((a, b) => a - b);
     const p95 = times[Math.min(times.length - 1, Math.floor(0.95 * times.length))]!;
-    if (!name.includes("not a dashboard call")) worst = Math.max(worst, p95);
+    worst = Math.max(worst, p95);
     console.log(JSON.stringify({ call: name, path: path.split("?")[0], status, medianMs: round(times[Math.floor(times.length / 2)]!), p95Ms: round(p95), maxMs: round(times.at(-1)!) }));
   }
   console.log(JSON.stringify({ summary: { calls: calls.length, worstP95Ms: round(worst), targetMs: 100, met: worst < 100 } }));

@@ -142,16 +142,27 @@ export interface ListEventsParams {
   topic?: string;
   /** Events with an id above this one. */
   after?: number;
+  /** `asc` (default): publication order after `after`; `desc`: newest first, below `before`. */
+  order?: "asc" | "desc";
+  /** With `desc`: events with an id below this one. */
+  before?: number;
   limit: number;
 }
 
 export async function listEvents(db: Db, params: ListEventsParams): Promise<{ events: EventView[]; nextCursor: string | null }> {
+  const topic = params.topic ?? null;
+  // Both orders walk the primary key (or events_topic_id_idx with a topic), forwards or backwards.
   const rows = await queryRows<EventRow>(
     db,
-    sql`select id, topic, data, source, dedupe_key, created_at from events
-        where (${params.topic ?? null}::text is null or topic = ${params.topic ?? null})
-          and id > ${params.after ?? 0}
-        order by id limit ${params.limit + 1}`,
+    params.order === "desc"
+      ? sql`select id, topic, data, source, dedupe_key, created_at from events
+            where (${topic}::text is null or topic = ${topic})
+              and (${params.before ?? null}::bigint is null or id < ${params.before ?? null})
+            order by id desc limit ${params.limit + 1}`
+      : sql`select id, topic, data, source, dedupe_key, created_at from events
+            where (${topic}::text is null or topic = ${topic})
+              and id > ${params.after ?? 0}
+            order by id limit ${params.limit + 1}`,
   );
   const page = rows.slice(0, params.limit).map(toView);
   return { events: page, nextCursor: rows.length > params.limit && page.length > 0 ? String(page.at(-1)!.id) : null };

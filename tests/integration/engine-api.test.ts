@@ -468,6 +468,20 @@ describeDb("the engine over HTTP", (suite) => {
       expect(orders[0]).toMatchObject({ id: first.body.id, source: expect.stringMatching(/^api:/), dedupeKey: "order-1" });
       expect(Date.parse(orders[0]!.createdAt)).not.toBeNaN();
 
+      // Newest first (the dashboard's recent events), paged with `before`.
+      const newest: Page["events"] = [];
+      let before: string | null = null;
+      do {
+        const q: string = `?topic=${encodeURIComponent("orders/created:v1")}&order=desc&limit=3${before ? `&before=${before}` : ""}`;
+        const page = await callJson<Page>(listEvents, `/api/events${q}`, { key: keys.viewer });
+        expect(page.status).toBe(200);
+        newest.push(...page.body.events);
+        before = page.body.nextCursor;
+      } while (before);
+      expect(newest.map((e) => e.data)).toEqual([{ order: 4 }, { order: 3 }, { order: 2 }, { order: 1 }]);
+      expect((await callJson(listEvents, "/api/events?order=desc&after=3", { key: keys.viewer })).status).toBe(400);
+      expect((await callJson(listEvents, "/api/events?before=3", { key: keys.viewer })).status).toBe(400);
+
       for (const body of [{ topic: "" }, { topic: "has space" }, { topic: "x".repeat(201) }, { topic: "a", dedupeKey: "" }, { topic: "a", extra: 1 }]) {
         const res = await callJson<ErrorBody>(publishEvent, "/api/events", { method: "POST", key: keys.operator, body });
         expect(res.status, JSON.stringify(body)).toBe(400);

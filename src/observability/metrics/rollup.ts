@@ -52,16 +52,14 @@ export async function rollupMetrics(db: Db, options: { settleMs?: number } = {})
           computed as (
             select p.name, a.m as bucket, p.agent, p.workflow, count(*)::int as count, sum(p.value) as sum, min(p.value) as min, max(p.value) as max,
                    (count(*) filter (where p.error))::int as errors,
-                   percentile_cont(0.5) within group (order by p.value) as p50,
-                   percentile_cont(0.95) within group (order by p.value) as p95,
-                   percentile_cont(0.99) within group (order by p.value) as p99
+                   percentile_cont(array[0.5, 0.95, 0.99]) within group (order by p.value) as p
             from affected a
             join metric_points p on p.name = a.name and p.at >= a.m and p.at < a.m + interval '1 minute' and p.agent = a.agent and p.workflow = a.workflow
             group by p.name, a.m, p.agent, p.workflow
           ),
           upserted as (
             insert into metric_minutes (name, bucket, agent, workflow, count, sum, min, max, errors, p50, p95, p99)
-            select name, bucket, agent, workflow, count, sum, min, max, errors, p50, p95, p99 from computed
+            select name, bucket, agent, workflow, count, sum, min, max, errors, p[1], p[2], p[3] from computed
             on conflict (name, bucket, agent, workflow) do update set
               count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, errors = excluded.errors,
               p50 = excluded.p50, p95 = excluded.p95, p99 = excluded.p99

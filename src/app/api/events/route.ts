@@ -2,6 +2,7 @@ import { z } from "zod";
 import { listEvents, publishEvent } from "@/engine/events";
 import { kickTick } from "@/engine/kick";
 import { afterResponse } from "@/http/after-response";
+import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
 
 const TOPIC = /^[A-Za-z0-9_.:/-]+$/;
@@ -15,8 +16,11 @@ const publishInput = z.strictObject({
 
 const eventsQuery = z.strictObject({
   topic: topic.optional(),
-  /** The `nextCursor` of the previous page: events with a greater id. */
+  /** The `nextCursor` of the previous page: events with a greater id (`order=asc`). */
   after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** `desc`: newest first (the dashboard's recent events); `before` is then the previous page's `nextCursor`. */
+  order: z.enum(["asc", "desc"]).default("asc"),
+  before: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -30,8 +34,10 @@ export const POST = withApiKey({ role: "operator", action: "events.publish" }, a
   return Response.json({ id: published.id, topic: published.topic, duplicate: published.duplicate }, { status: 202 });
 });
 
-// GET /api/events?topic=&after=&limit= — events in publication order, in pages after an id.
+// GET /api/events?topic=&after=&limit= — events in publication order, in pages after an id; `order=desc&before=` newest first.
 export const GET = withApiKey({ role: "viewer" }, async ({ db, query }) => {
-  const { topic, after, limit } = query(eventsQuery);
-  return Response.json(await listEvents(db, { topic, after, limit }));
+  const { topic, after, order, before, limit } = query(eventsQuery);
+  if (order === "asc" && before !== undefined) throw new ApiError("bad_request", "`before` pages a newest-first list: use it with order=desc.");
+  if (order === "desc" && after !== undefined) throw new ApiError("bad_request", "`after` pages a list in publication order: use `before` with order=desc.");
+  return Response.json(await listEvents(db, { topic, after, order, before, limit }));
 });
