@@ -1,0 +1,22 @@
+/**
+ * Every table column that holds encrypted personal data, for `npm run keys:rotate`.
+ *
+ * A table that stores `encryptField` tokens or `searchHash` values MUST be listed here, or a
+ * rotation leaves its rows under the old key and removing that key makes them unreadable.
+ * Add one spec per table, with the same contexts the table's code encrypts with, e.g.:
+ *
+ *     {
+ *       table: "orders",
+ *       idColumn: "id",
+ *       columns: [
+ *         { name: "customer_email", context: "orders.customer_email" },
+ *         { name: "customer_phone", context: "orders.customer_phone" },
+ *       ],
+ *       hashColumns: [{ name: "customer_email_hash", source: "customer_email", kind: "email" }],
+ *     }
+ *
+ * Empty for now: the orders tables register here when they arrive.
+ */
+import type { EncryptedColumnSpec } from "./rotate";
+
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumnSpec[] = [];
