@@ -6,6 +6,7 @@
 // Without DATABASE_URL it works on the embedded database, which only one process may open:
 // stop `npm start` first (like `npm run db:migrate`).
 import { chooseDriver, openDb } from "@/db/client";
+import { migrate } from "@/db/migrate";
 import { assertProductionConfig, ConfigError, readEnv } from "@/env";
 import { keyVersions } from "@/privacy/crypto";
 import { ENCRYPTED_COLUMNS } from "@/privacy/registry";
@@ -25,6 +26,8 @@ async function main(): Promise<number> {
   if (driver === "pglite") console.log("Using the embedded database under DATA_DIR: make sure `npm start` is not running.");
   const handle = await openDb(env.DATABASE_URL, driver);
   try {
+    // The registered tables must exist: apply pending migrations first (idempotent, under their lock).
+    await migrate(handle.db);
     const results = await rotateKeys(handle.db, ENCRYPTED_COLUMNS, {
       onProgress: (p) => console.log(`  ${p.table}: ${p.examined} examined, ${p.updated} rewritten, ${p.failed} failed, ${p.deferred} waiting for a lock`),
     });

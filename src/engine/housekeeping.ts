@@ -1,10 +1,11 @@
 /**
  * Periodic chores that ride on the ticks (every driver runs ticks: the cron route, the local
  * worker loop, `npm run worker`), each at most once per interval per process and database:
- * - every 5 s: deliver due outbox messages (emails and Slack posts that failed before);
+ * - every 5 s: deliver due outbox messages (emails and Slack posts that failed before), and
+ *   process Shopify deliveries stored but not processed (the answering process died after its 200);
  * - every minute: prune agent call records older than a day and expired replay-guard entries;
  *   write the buffered metric points, roll them up into per-minute buckets, apply the metrics
- *   retention (src/observability/metrics/rollup.ts).
+ *   retention (src/observability/metrics/rollup.ts); drop week-old Shopify dedupe records.
  * A chore that fails is logged and tried again at its next turn; it never fails the tick.
  */
 import { pruneSeenSignatures } from "@/auth/replay";
@@ -12,11 +13,13 @@ import { pruneCalls } from "@/agents/gateway/calls";
 import type { Db } from "@/db/client";
 import { deliverPendingMessages } from "@/notifications/outbox";
 import { log } from "@/observability/log";
+import { processPendingDeliveries, pruneDeliveries } from "@/orders/deliveries";
 import { flushMetrics } from "@/observability/metrics/record";
 import { pruneMetrics, rollupMetrics } from "@/observability/metrics/rollup";
 
 const OUTBOX_INTERVAL_MS = 5_000;
 const OUTBOX_BATCH = 10;
+const DELIVERY_BATCH = 50;
 const PRUNE_INTERVAL_MS = 60_000;
 const KEEP_AGENT_CALLS_MS = 24 * 3_600_000;
 
@@ -29,11 +32,13 @@ export async function runHousekeeping(db: Db, options: { force?: boolean } = {})
   if (options.force || now - seen.outbox >= OUTBOX_INTERVAL_MS) {
     seen.outbox = now;
     await chore("outbox delivery", () => deliverPendingMessages(db, { limit: OUTBOX_BATCH }));
+    await chore("shopify deliveries", () => processPendingDeliveries(db, { limit: DELIVERY_BATCH }));
   }
   if (options.force || now - seen.prune >= PRUNE_INTERVAL_MS) {
     seen.prune = now;
     await chore("prune agent calls", () => pruneCalls(db, KEEP_AGENT_CALLS_MS));
     await chore("prune replay guard", () => pruneSeenSignatures(db));
+    await chore("prune shopify dedupe records", () => pruneDeliveries(db));
     await chore("metrics rollup", async () => {
       await flushMetrics(db);
       await rollupMetrics(db);

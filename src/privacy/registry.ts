@@ -15,8 +15,21 @@
  *       hashColumns: [{ name: "customer_email_hash", source: "customer_email", kind: "email" }],
  *     }
  *
- * Empty for now: the orders tables register here when they arrive.
+ * The contexts must match src/orders/orders.ts (CONTEXT) and src/orders/deliveries.ts (PAYLOAD_CONTEXT).
  */
 import type { EncryptedColumnSpec } from "./rotate";
 
-export const ENCRYPTED_COLUMNS: readonly EncryptedColumnSpec[] = [];
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumnSpec[] = [
+  {
+    table: "orders",
+    idColumn: "id",
+    columns: [
+      { name: "customer_name", context: "orders.customer_name" },
+      { name: "customer_email", context: "orders.customer_email" },
+      { name: "customer_phone", context: "orders.customer_phone" },
+      { name: "shipping_address", context: "orders.shipping_address" },
+    ],
+    hashColumns: [{ name: "customer_email_hash", source: "customer_email", kind: "email" }],
+  },
+  { table: "shopify_deliveries", idColumn: "id", columns: [{ name: "payload", context: "shopify_deliveries.payload" }] },
+];

@@ -15,6 +15,7 @@ import type { RouteHandler } from "@/http/wrappers";
 import { describeDb } from "../helpers/db";
 import { readFileSync } from "node:fs";
 import Stripe from "stripe";
+import { createHmac, randomUUID } from "node:crypto";
 import { signBody } from "@/auth/signature";
 import { call, type CallOptions } from "../helpers/http";
 import { exportedMethods, importRoute, routeFiles } from "../helpers/routes";
@@ -24,8 +25,10 @@ interface RouteCase {
   method: string;
   path: string;
   params?: Record<string, string | string[]>;
-  /** Minimum role, "public", "cron" (`Bearer CRON_SECRET`), "signed" (X-Orchestrator-Signature), or "stripe" (Stripe-Signature). */
-  auth: Role | "public" | "cron" | "signed" | "stripe";
+  /** Minimum role, "public", "cron" (`Bearer CRON_SECRET`), "signed" (X-Orchestrator-Signature), "stripe" (Stripe-Signature), or "shopify" (X-Shopify-Hmac-Sha256). */
+  auth: Role | "public" | "cron" | "signed" | "stripe" | "shopify";
+  /** The route stores any JSON body as it is (a provider's delivery, validated when processed). */
+  anyJson?: boolean;
   /** A valid body, for routes that read JSON. */
   body?: unknown;
   /** The code of a JSON body that fails the schema, when not `validation_failed`. */
@@ -40,6 +43,7 @@ const UNKNOWN_ID = "00000000-0000-4000-8000-000000000000";
 const CONTRACT_FLOW = { name: "contract-flow", steps: [{ name: "nap", sleep: "1s" }] };
 const CATCH_ALL = "api/[...path]/route.ts";
 const STRIPE_WEBHOOK_SECRET = "whsec_contract_test_secret";
+const SHOPIFY_WEBHOOK_SECRET = "shpss_contract_test_secret";
 const CONTRACT_BRIEF = {
   businessName: "Contract Café",
   slug: "contract-cafe",
@@ -157,6 +161,10 @@ const CASES: RouteCase[] = [
   { file: "api/metrics/route.ts", method: "GET", path: "/api/metrics?name=step.duration", auth: "viewer", badQuery: "?name=x&bucket=7m", okStatus: 200 },
   { file: "api/metrics/route.ts", method: "POST", path: "/api/metrics", auth: "operator", body: { name: "contract.metric", value: 1 }, okStatus: 202 },
   { file: "api/system/monitoring/route.ts", method: "GET", path: "/api/system/monitoring", auth: "viewer", okStatus: 200 },
+  // A delivery of a topic without a handler: verified, stored, acknowledged.
+  { file: "api/webhooks/shopify/route.ts", method: "POST", path: "/api/webhooks/shopify", auth: "shopify", anyJson: true, body: { id: 1 }, okStatus: 200 },
+  { file: "api/orders/route.ts", method: "GET", path: "/api/orders", auth: "viewer", badQuery: "?status=lost", okStatus: 200 },
+  { file: "api/orders/[id]/route.ts", method: "GET", path: `/api/orders/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "viewer", okStatus: 404 },
   ...["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].map(
     (method): RouteCase => ({ file: CATCH_ALL, method, path: "/api/no/such/route", params: { path: ["no", "such", "route"] }, auth: "public", okStatus: 404 }),
   ),
@@ -220,21 +228,30 @@ describeDb("bad input on every route", (suite) => {
   beforeAll(async () => {
     for (const role of ["viewer", "operator", "admin"] as const) keys[role] = (await createApiKey(suite.db(), { name: `contract ${role}`, role })).key;
     process.env.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET;
+    process.env.SHOPIFY_WEBHOOK_SECRET = SHOPIFY_WEBHOOK_SECRET;
     // POST /api/projects starts a site_generation run (test mode): the workflow must exist.
     await registerDefinition(suite.db(), { definition: parseDefinition(readFileSync("workflows/site_generation.yaml", "utf8")), source: "test" });
   });
   afterAll(() => {
     delete process.env.STRIPE_WEBHOOK_SECRET;
+    delete process.env.SHOPIFY_WEBHOOK_SECRET;
   });
-  const keyFor = (c: RouteCase) => (c.auth === "public" || c.auth === "signed" || c.auth === "stripe" ? undefined : c.auth === "cron" ? getSecret("CRON_SECRET") : keys[c.auth]);
+  const keyFor = (c: RouteCase) => (c.auth === "public" || c.auth === "signed" || c.auth === "stripe" || c.auth === "shopify" ? undefined : c.auth === "cron" ? getSecret("CRON_SECRET") : keys[c.auth]);
   /** Calls a case's handler; a signed route gets a fresh signature over exactly the body sent. */
   const send = async (c: RouteCase, options: CallOptions) => {
-    if (c.auth !== "signed" && c.auth !== "stripe") return call(await handlerFor(c), c.path, options);
+    if (c.auth !== "signed" && c.auth !== "stripe" && c.auth !== "shopify") return call(await handlerFor(c), c.path, options);
     const raw = options.body === undefined ? "" : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
     const signature: Record<string, string> =
       c.auth === "signed"
         ? { "x-orchestrator-signature": signBody(getSecret("INTER_AGENT_SECRET"), raw) }
-        : { "stripe-signature": Stripe.webhooks.generateTestHeaderString({ payload: raw, secret: STRIPE_WEBHOOK_SECRET }) };
+        : c.auth === "shopify"
+          ? {
+              "x-shopify-hmac-sha256": createHmac("sha256", SHOPIFY_WEBHOOK_SECRET).update(raw, "utf8").digest("base64"),
+              "x-shopify-topic": "app/uninstalled",
+              "x-shopify-shop-domain": "contract.myshopify.com",
+              "x-shopify-webhook-id": randomUUID(),
+            }
+          : { "stripe-signature": Stripe.webhooks.generateTestHeaderString({ payload: raw, secret: STRIPE_WEBHOOK_SECRET }) };
     const headers = { "content-type": "application/json", ...options.headers, ...signature };
     return call(await handlerFor(c), c.path, { ...options, body: raw, headers });
   };
@@ -265,7 +282,7 @@ describeDb("bad input on every route", (suite) => {
     await expectJsonError(res, 413, "payload_too_large");
   });
 
-  it.each(CASES.filter((c) => c.body !== undefined))("$method $path: a body that fails the schema → 400", async (c) => {
+  it.each(CASES.filter((c) => c.body !== undefined && !c.anyJson))("$method $path: a body that fails the schema → 400", async (c) => {
     const res = await send(c, { method: c.method, key: keyFor(c), body: { unexpected: true }, params: c.params });
     await expectJsonError(res, 400, c.invalidBodyCode ?? "validation_failed");
   });
@@ -293,7 +310,7 @@ describeDb("bad input on every route", (suite) => {
     }
   });
 
-  it.each(CASES.filter((c) => c.auth !== "public" && c.auth !== "cron" && c.auth !== "signed" && c.auth !== "stripe" && LOWER_ROLE[c.auth] !== null))("$method $path: a key below $auth → 403", async (c) => {
+  it.each(CASES.filter((c) => c.auth !== "public" && c.auth !== "cron" && c.auth !== "signed" && c.auth !== "stripe" && c.auth !== "shopify" && LOWER_ROLE[c.auth] !== null))("$method $path: a key below $auth → 403", async (c) => {
     const lower = LOWER_ROLE[c.auth as Role]!;
     const res = await call(await handlerFor(c), c.path, { method: c.method, key: keys[lower], body: c.body, params: c.params });
     await expectJsonError(res, 403, "forbidden");

@@ -5,3 +5,4 @@ export * from "./agents";
 export * from "./sites";
 export * from "./projects";
 export * from "./observability";
+export * from "./orders";

@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { hasRole } from "@/auth/roles";
+import { ORDER_STATUSES } from "@/db/schema";
+import { withApiKey } from "@/http/wrappers";
+import { listOrders, maskCustomer } from "@/orders/orders";
+
+const orderCursor = z
+  .string()
+  .max(200)
+  .regex(/^[^|]+\|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a nextCursor of this list")
+  .transform((s) => {
+    const [at, id] = s.split("|") as [string, string];
+    return { createdAt: at, id };
+  })
+  .refine((c) => !Number.isNaN(Date.parse(c.createdAt)), "must be a nextCursor of this list");
+
+const ordersQuery = z.strictObject({
+  status: z.enum(ORDER_STATUSES).optional(),
+  shop: z.string().min(1).max(255).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: orderCursor.optional(),
+});
+
+// GET /api/orders?status=&shop=&limit=&cursor= — orders, newest first, in keyset pages (customers masked for viewers).
+export const GET = withApiKey({ role: "viewer" }, async ({ db, query, principal }) => {
+  const { status, shop, limit, cursor } = query(ordersQuery);
+  const page = await listOrders(db, { status, shopDomain: shop, limit, cursor });
+  const clear = hasRole(principal.role, "operator");
+  return Response.json({ orders: clear ? page.orders : page.orders.map(maskCustomer), nextCursor: page.nextCursor });
+});

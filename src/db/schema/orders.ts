@@ -1,0 +1,80 @@
+import { sql } from "drizzle-orm";
+import { bigint, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+export const DELIVERY_STATUSES = ["pending", "processed", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * Shopify webhook deliveries, stored before the 200 and processed after it (or by the next tick
+ * when the process died in between). `payload` is the raw body ENCRYPTED (src/privacy: it holds
+ * customer data) and is cleared once processed; the row itself stays as the dedupe record of
+ * `(shop_domain, webhook_id)` for a week (Shopify retries for 4 h and may deliver a day late),
+ * then the housekeeping deletes it.
+ */
+export const shopifyDeliveries = pgTable(
+  "shopify_deliveries",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    shopDomain: text("shop_domain").notNull(),
+    webhookId: text("webhook_id").notNull(),
+    topic: text("topic").notNull(),
+    eventId: text("event_id"),
+    triggeredAt: timestamp("triggered_at", { withTimezone: true }),
+    apiVersion: text("api_version"),
+    payload: text("payload"),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp("processed_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("shopify_deliveries_webhook_idx").on(t.shopDomain, t.webhookId),
+    // Deliveries left to process (the tick's sweep).
+    index("shopify_deliveries_pending_idx").on(t.receivedAt).where(sql`${t.status} = 'pending'`),
+    index("shopify_deliveries_received_idx").on(t.receivedAt),
+  ],
+);
+
+export const ORDER_STATUSES = ["open", "processing", "submitted", "shipped", "cancelled", "failed"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/**
+ * Orders from Shopify. Personal data (name, email, phone, shipping address) is stored encrypted
+ * (`enc:v<n>:…` tokens, src/privacy/crypto.ts); `customer_email_hash` is a keyed hash for
+ * lookups by email. Amounts and line items stay in clear (accounting; no personal data).
+ * `source_updated_at` is Shopify's `updated_at` of the data held: an older delivery never
+ * overwrites it.
+ */
+export const orders = pgTable(
+  "orders",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    shopDomain: text("shop_domain").notNull(),
+    shopifyId: text("shopify_id").notNull(),
+    name: text("name").notNull(),
+    currency: text("currency").notNull(),
+    totalPrice: numeric("total_price", { precision: 14, scale: 2 }).notNull(),
+    financialStatus: text("financial_status"),
+    status: text("status", { enum: ORDER_STATUSES }).notNull().default("open"),
+    lineItems: jsonb("line_items").notNull(),
+    shopifyCustomerId: text("shopify_customer_id"),
+    customerName: text("customer_name"),
+    customerEmail: text("customer_email"),
+    customerPhone: text("customer_phone"),
+    shippingAddress: text("shipping_address"),
+    customerEmailHash: text("customer_email_hash"),
+    sourceUpdatedAt: timestamp("source_updated_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("orders_shopify_idx").on(t.shopDomain, t.shopifyId),
+    // Lists, newest first (ascending, scanned backwards: see runs_created_idx).
+    index("orders_created_idx").on(t.createdAt, t.id),
+    index("orders_status_created_idx").on(t.status, t.createdAt, t.id),
+    index("orders_email_hash_idx").on(t.customerEmailHash),
+    index("orders_customer_idx").on(t.shopDomain, t.shopifyCustomerId),
+  ],
+);

@@ -1,0 +1,163 @@
+/**
+ * Shopify deliveries: stored durably before the 200, processed after it.
+ *
+ * - `storeDelivery` inserts the delivery (its raw body ENCRYPTED: it holds customer data) keyed
+ *   by `(shop_domain, webhook_id)`; a repeat stores nothing and is answered as a duplicate, so a
+ *   retried delivery is never processed twice.
+ * - `processDelivery` claims one pending delivery (`for update skip locked`: two processors never
+ *   take the same one), runs its topic's handler inside a savepoint, and on success marks it
+ *   processed and DROPS the payload (the row stays as the dedupe record). A handler failure is
+ *   recorded (attempts, last error, a backoff) and retried; after MAX_ATTEMPTS it is `failed`.
+ * - `processPendingDeliveries` is the sweep the housekeeping runs every few seconds: whatever the
+ *   process that answered did not finish (it crashed after the 200) is processed by the next tick.
+ *
+ * Topics. The order topics are handled here. Topics the platform will handle but does not yet
+ * (fulfillments, products, inventory, the privacy topics: issue 7's later parts) stay `pending`
+ * with their encrypted payload, untouched by the sweep, so nothing is lost and they are processed
+ * once their handler lands. Any other topic is acknowledged and marked processed (`ignored`).
+ */
+import { sql } from "drizzle-orm";
+import { queryRows, type Db } from "@/db/client";
+import { publishEventInTx } from "@/engine/events";
+import { log } from "@/observability/log";
+import { decryptField, encryptField } from "@/privacy/crypto";
+import type { ShopifyDelivery } from "@/integrations/shopify";
+import { upsertShopifyOrder } from "./orders";
+import { orderFields, shopifyOrderSchema } from "./shopify-order";
+
+export const PAYLOAD_CONTEXT = "shopify_deliveries.payload";
+const MAX_ATTEMPTS = 5;
+/** Processed deliveries are kept (without payload) this long as the dedupe record: Shopify retries for 4 h and may deliver a day late. */
+export const DEDUPE_RETENTION_DAYS = 7;
+
+export interface DeliveryContext {
+  id: number;
+  shopDomain: string;
+  webhookId: string;
+  topic: string;
+  triggeredAt: string | null;
+}
+
+type Handler = (tx: Db, delivery: DeliveryContext, body: unknown) => Promise<string>;
+
+/** orders/create, orders/updated, orders/paid, orders/cancelled: the same upsert, newest data wins. */
+const orderHandler: Handler = async (tx, delivery, body) => {
+  const parsed = shopifyOrderSchema.safeParse(body);
+  if (!parsed.success) throw new Error(`the order payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  const fields = orderFields(parsed.data);
+  const result = await upsertShopifyOrder(tx, delivery.shopDomain, fields, fields.updatedAt ?? delivery.triggeredAt);
+  if (result.change === "stale") return "stale: newer data already stored";
+  const topic = result.change === "created" ? "order.created" : "order.updated";
+  // Ids only: events are read by workflows, subscribers and operators, never personal data.
+  await publishEventInTx(tx, {
+    topic,
+    data: { orderId: result.id, shopifyId: fields.shopifyId, shopDomain: delivery.shopDomain, name: fields.name, cancelled: fields.cancelled },
+    source: "shopify",
+    dedupeKey: `shopify:${delivery.shopDomain}:${delivery.webhookId}`,
+  });
+  return topic;
+};
+
+export const HANDLERS: Record<string, Handler> = {
+  "orders/create": orderHandler,
+  "orders/updated": orderHandler,
+  "orders/paid": orderHandler,
+  "orders/cancelled": orderHandler,
+};
+
+/** Topics listed by the product whose handlers are still to come: kept pending, never dropped. */
+export const AWAITING_HANDLER = new Set([
+  "fulfillments/create",
+  "products/update",
+  "inventory_levels/update",
+  "customers/data_request",
+  "customers/redact",
+  "shop/redact",
+]);
+
+export async function storeDelivery(db: Db, delivery: ShopifyDelivery, rawBody: string): Promise<{ id: number; duplicate: boolean }> {
+  const inserted = await queryRows<{ id: unknown }>(
+    db,
+    sql`insert into shopify_deliveries (shop_domain, webhook_id, topic, event_id, triggered_at, api_version, payload)
+        values (${delivery.shopDomain}, ${delivery.webhookId}, ${delivery.topic}, ${delivery.eventId}, ${delivery.triggeredAt}::timestamptz,
+                ${delivery.apiVersion}, ${encryptField(rawBody, PAYLOAD_CONTEXT)})
+        on conflict (shop_domain, webhook_id) do nothing returning id`,
+  );
+  if (inserted[0]) return { id: Number(inserted[0].id), duplicate: false };
+  const [existing] = await queryRows<{ id: unknown }>(
+    db,
+    sql`select id from shopify_deliveries where shop_domain = ${delivery.shopDomain} and webhook_id = ${delivery.webhookId}`,
+  );
+  return { id: Number(existing!.id), duplicate: true };
+}
+
+export type ProcessOutcome = "processed" | "ignored" | "awaiting_handler" | "retrying" | "failed" | "skipped";
+
+type Row = { id: unknown; shop_domain: string; webhook_id: string; topic: string; triggered_at: unknown; payload: string | null; attempts: unknown };
+
+export async function processDelivery(db: Db, id: number): Promise<ProcessOutcome> {
+  return db.transaction(async (tx) => {
+    const [row] = await queryRows<Row>(
+      tx,
+      sql`select id, shop_domain, webhook_id, topic, triggered_at, payload, attempts from shopify_deliveries
+          where id = ${id} and status = 'pending' and (next_attempt_at is null or next_attempt_at <= now())
+          for update skip locked`,
+    );
+    if (!row) return "skipped";
+    const handler = HANDLERS[row.topic];
+    if (!handler) {
+      if (AWAITING_HANDLER.has(row.topic)) return "awaiting_handler";
+      await tx.execute(sql`update shopify_deliveries set status = 'processed', processed_at = now(), payload = null,
+        last_error = 'ignored: no handler for this topic' where id = ${id}`);
+      log.info("shopify delivery ignored: unknown topic", { id, topic: row.topic });
+      return "ignored";
+    }
+    const delivery: DeliveryContext = {
+      id,
+      shopDomain: row.shop_domain,
+      webhookId: row.webhook_id,
+      topic: row.topic,
+      triggeredAt: row.triggered_at ? new Date(String(row.triggered_at)).toISOString() : null,
+    };
+    try {
+      const body: unknown = JSON.parse(decryptField(row.payload ?? "", PAYLOAD_CONTEXT));
+      // A savepoint: a handler that fails leaves nothing behind, and the failure is still recorded.
+      const note = await tx.transaction((sp) => handler(sp, delivery, body));
+      await tx.execute(sql`update shopify_deliveries set status = 'processed', processed_at = now(), payload = null,
+        attempts = attempts + 1, last_error = ${note.startsWith("stale") ? note : null} where id = ${id}`);
+      return "processed";
+    } catch (error) {
+      // Messages name fields, never their values (the payload holds personal data).
+      const message = error instanceof SyntaxError ? "the payload is not JSON" : error instanceof Error ? error.message.slice(0, 500) : "unknown error";
+      const attempts = Number(row.attempts) + 1;
+      const final = attempts >= MAX_ATTEMPTS;
+      await tx.execute(sql`update shopify_deliveries set attempts = ${attempts}, last_error = ${message},
+        status = ${final ? "failed" : "pending"},
+        next_attempt_at = ${final ? null : sql`now() + ${30 * 2 ** (attempts - 1)} * interval '1 second'`} where id = ${id}`);
+      log.warn(final ? "shopify delivery failed for good" : "shopify delivery failed, will retry", { id, topic: row.topic, attempts, error: message });
+      return final ? "failed" : "retrying";
+    }
+  });
+}
+
+/** The sweep: pending deliveries of handled topics, oldest first (the ones the answering process did not finish). */
+export async function processPendingDeliveries(db: Db, params: { limit: number }): Promise<Partial<Record<ProcessOutcome, number>>> {
+  const due = await queryRows<{ id: unknown }>(
+    db,
+    sql`select id from shopify_deliveries
+        where status = 'pending' and topic = any(${sql.param(Object.keys(HANDLERS))}::text[])
+          and (next_attempt_at is null or next_attempt_at <= now())
+        order by received_at, id limit ${params.limit}`,
+  );
+  const counts: Partial<Record<ProcessOutcome, number>> = {};
+  for (const { id } of due) {
+    const outcome = await processDelivery(db, Number(id));
+    counts[outcome] = (counts[outcome] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Drops the dedupe records of deliveries processed more than DEDUPE_RETENTION_DAYS ago. */
+export async function pruneDeliveries(db: Db): Promise<void> {
+  await db.execute(sql`delete from shopify_deliveries where status = 'processed' and received_at < now() - ${DEDUPE_RETENTION_DAYS} * interval '1 day'`);
+}

@@ -1,0 +1,152 @@
+/**
+ * Orders: written from Shopify deliveries, read by the API. Personal data is encrypted before it
+ * reaches SQL (src/privacy/crypto.ts; the contexts below bind each token to its column) and
+ * decrypted only in `toOrder`; events and logs carry order ids, never personal data.
+ *
+ * Out-of-order deliveries: every write carries the source time of its data (Shopify's
+ * `updated_at`, else the delivery's `X-Shopify-Triggered-At`), and the upsert applies only data
+ * strictly newer than what is stored (`where excluded.source_updated_at > orders.source_updated_at`),
+ * so a late retry of an older payload never overwrites newer data.
+ */
+import { sql } from "drizzle-orm";
+import { queryRows, type Db } from "@/db/client";
+import type { OrderStatus } from "@/db/schema";
+import { toIso } from "@/engine/sql/rows";
+import { decryptOptional, encryptOptional, searchHashOptional } from "@/privacy/crypto";
+import { NotFoundError } from "@/errors";
+import type { OrderFields } from "./shopify-order";
+
+export const CONTEXT = {
+  name: "orders.customer_name",
+  email: "orders.customer_email",
+  phone: "orders.customer_phone",
+  address: "orders.shipping_address",
+} as const;
+
+export interface Order {
+  id: string;
+  shopifyId: string;
+  shopDomain: string;
+  name: string;
+  currency: string;
+  totalPrice: string;
+  financialStatus: string | null;
+  status: OrderStatus;
+  lineItems: { sku: string | null; title: string; quantity: number; price: string }[];
+  customer: { name: string | null; email: string | null; phone: string | null } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type OrderChange = "created" | "updated" | "stale";
+
+export interface UpsertResult {
+  id: string | null;
+  change: OrderChange;
+}
+
+/** Stores an order's latest data; `stale` when what is stored is as new or newer (nothing written). */
+export async function upsertShopifyOrder(db: Db, shopDomain: string, fields: OrderFields, sourceAt: string | null): Promise<UpsertResult> {
+  const status: OrderStatus = fields.cancelled ? "cancelled" : "open";
+  const rows = await queryRows<{ id: string; inserted: boolean }>(
+    db,
+    sql`insert into orders (shop_domain, shopify_id, name, currency, total_price, financial_status, status, line_items, shopify_customer_id,
+          customer_name, customer_email, customer_phone, shipping_address, customer_email_hash, source_updated_at, created_at)
+        values (${shopDomain}, ${fields.shopifyId}, ${fields.name}, ${fields.currency}, ${fields.totalPrice}, ${fields.financialStatus}, ${status},
+          ${JSON.stringify(fields.lineItems)}::jsonb, ${fields.shopifyCustomerId},
+          ${encryptOptional(fields.customer.name, CONTEXT.name)}, ${encryptOptional(fields.customer.email, CONTEXT.email)},
+          ${encryptOptional(fields.customer.phone, CONTEXT.phone)}, ${encryptOptional(fields.shippingAddress, CONTEXT.address)},
+          ${searchHashOptional(fields.customer.email, "email")}, ${sourceAt}::timestamptz, coalesce(${fields.createdAt}::timestamptz, now()))
+        on conflict (shop_domain, shopify_id) do update set
+          name = excluded.name, currency = excluded.currency, total_price = excluded.total_price,
+          financial_status = excluded.financial_status, line_items = excluded.line_items,
+          shopify_customer_id = excluded.shopify_customer_id, customer_name = excluded.customer_name,
+          customer_email = excluded.customer_email, customer_phone = excluded.customer_phone,
+          shipping_address = excluded.shipping_address, customer_email_hash = excluded.customer_email_hash,
+          -- Cancelling wins over any state; otherwise the order keeps its own progress (processing, shipped…).
+          status = case when excluded.status = 'cancelled' then 'cancelled' else orders.status end,
+          source_updated_at = excluded.source_updated_at, updated_at = now()
+        where orders.source_updated_at is null or excluded.source_updated_at > orders.source_updated_at
+        returning id, (xmax = 0) as inserted`,
+  );
+  const row = rows[0];
+  if (!row) return { id: null, change: "stale" };
+  return { id: row.id, change: row.inserted ? "created" : "updated" };
+}
+
+type OrderRow = {
+  id: string; shopify_id: string; shop_domain: string; name: string; currency: string; total_price: unknown; financial_status: string | null;
+  status: OrderStatus; line_items: Order["lineItems"]; customer_name: string | null; customer_email: string | null; customer_phone: string | null;
+  created_at: unknown; updated_at: unknown; cursor_at: string;
+};
+
+const COLUMNS = sql`id, shopify_id, shop_domain, name, currency, total_price::text as total_price, financial_status, status, line_items,
+  customer_name, customer_email, customer_phone, created_at, updated_at,
+  to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`;
+
+function toOrder(r: OrderRow): Order {
+  const name = decryptOptional(r.customer_name, CONTEXT.name) ?? null;
+  const email = decryptOptional(r.customer_email, CONTEXT.email) ?? null;
+  const phone = decryptOptional(r.customer_phone, CONTEXT.phone) ?? null;
+  return {
+    id: r.id,
+    shopifyId: r.shopify_id,
+    shopDomain: r.shop_domain,
+    name: r.name,
+    currency: r.currency,
+    totalPrice: String(r.total_price),
+    financialStatus: r.financial_status,
+    status: r.status,
+    lineItems: r.line_items,
+    customer: name || email || phone ? { name, email, phone } : null,
+    createdAt: toIso(r.created_at)!,
+    updatedAt: toIso(r.updated_at)!,
+  };
+}
+
+export async function getOrder(db: Db, id: string): Promise<Order> {
+  const [row] = await queryRows<OrderRow>(db, sql`select ${COLUMNS} from orders where id = ${id}`);
+  if (!row) throw new NotFoundError(`No order has the id ${id}.`);
+  return toOrder(row);
+}
+
+export interface ListOrdersParams {
+  status?: OrderStatus;
+  shopDomain?: string;
+  limit: number;
+  /** `createdAt|id` of the previous page's last order (microsecond time). */
+  cursor?: { createdAt: string; id: string };
+}
+
+/** Newest first, in keyset pages (orders_created_idx / orders_status_created_idx scanned backwards). */
+export async function listOrders(db: Db, params: ListOrdersParams): Promise<{ orders: Order[]; nextCursor: string | null }> {
+  const c = params.cursor;
+  const rows = await queryRows<OrderRow>(
+    db,
+    sql`select ${COLUMNS} from orders
+        where (${params.status ?? null}::text is null or status = ${params.status ?? null})
+          and (${params.shopDomain ?? null}::text is null or shop_domain = ${params.shopDomain ?? null})
+          and (${c?.createdAt ?? null}::timestamptz is null or (created_at, id) < (${c?.createdAt ?? null}::timestamptz, ${c?.id ?? null}::uuid))
+        order by created_at desc, id desc limit ${params.limit + 1}`,
+  );
+  const page = rows.slice(0, params.limit);
+  const last = page.at(-1);
+  return { orders: page.map(toOrder), nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null };
+}
+
+/**
+ * What a viewer sees of the customer: initials and masked contacts. Operators, who act on
+ * orders (and answer customers), see them in clear; every read stays inside the API.
+ */
+export function maskCustomer(order: Order): Order {
+  if (!order.customer) return order;
+  const { name, email, phone } = order.customer;
+  return {
+    ...order,
+    customer: {
+      name: name ? name.split(/\s+/).map((part) => `${part.slice(0, 1)}.`).join(" ") : null,
+      email: email ? email.replace(/^([^@]?)[^@]*@/, "$1***@") : null,
+      phone: phone ? `${"*".repeat(Math.max(0, phone.length - 2))}${phone.slice(-2)}` : null,
+    },
+  };
+}

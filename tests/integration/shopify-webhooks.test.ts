@@ -1,0 +1,200 @@
+/**
+ * Shopify deliveries end to end through the route: verified before anything is stored, stored
+ * encrypted, answered 200, processed after the answer (or by the sweep after a crash), once per
+ * webhook id, newest data winning; orders keep personal data encrypted at rest.
+ */
+import { createHmac, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createApiKey } from "@/auth/api-keys";
+import { queryRows } from "@/db/client";
+import { POST as shopifyWebhook } from "@/app/api/webhooks/shopify/route";
+import { GET as listOrdersRoute } from "@/app/api/orders/route";
+import { GET as getOrderRoute } from "@/app/api/orders/[id]/route";
+import { processPendingDeliveries, storeDelivery } from "@/orders/deliveries";
+import type { Order } from "@/orders/orders";
+import { describeDb } from "../helpers/db";
+import { call, callJson } from "../helpers/http";
+
+const FIXTURES = path.join(import.meta.dirname, "../fixtures/shopify");
+const SECRET = "shpss_TEST_FIXTURE_SECRET_not_a_real_secret";
+const HEADERS = JSON.parse(readFileSync(path.join(FIXTURES, "headers.json"), "utf8")) as Record<string, Record<string, string>>;
+// The call helper sets the content type of a JSON body itself; a second one would be joined to it.
+for (const headers of Object.values(HEADERS)) if (typeof headers === "object") delete headers["Content-Type"];
+const ORDER_RAW = readFileSync(path.join(FIXTURES, "orders-create.json"), "utf8");
+const ORDER = JSON.parse(ORDER_RAW) as Record<string, unknown>;
+/** What must never be readable in the database. */
+const PERSONAL = ["lena.hoffmann@example.com", "Hoffmann", "Lindenstra", "+493012345678", "+49 30 12345678", "10969"];
+
+function sign(body: string, secret = SECRET): string {
+  return createHmac("sha256", secret).update(body, "utf8").digest("base64");
+}
+
+/** A delivery of `body` under `topic`, signed, with a fresh webhook id unless one is given. */
+function deliver(body: string, topic: string, extra: Record<string, string> = {}) {
+  return call(shopifyWebhook, "/api/webhooks/shopify", {
+    method: "POST",
+    body,
+    headers: {
+      "content-type": "application/json",
+      "x-shopify-hmac-sha256": sign(body),
+      "x-shopify-topic": topic,
+      "x-shopify-shop-domain": "atelier-lindgren.myshopify.com",
+      "x-shopify-webhook-id": randomUUID(),
+      "x-shopify-triggered-at": new Date().toISOString(),
+      ...extra,
+    },
+  });
+}
+
+beforeAll(() => {
+  process.env.SHOPIFY_WEBHOOK_SECRET = SECRET;
+});
+afterAll(() => {
+  delete process.env.SHOPIFY_WEBHOOK_SECRET;
+});
+
+describeDb("Shopify webhooks", (suite) => {
+  const db = () => suite.db();
+  const keys = { viewer: "", operator: "" };
+  beforeAll(async () => {
+    keys.viewer = (await createApiKey(db(), { name: "orders viewer", role: "viewer" })).key;
+    keys.operator = (await createApiKey(db(), { name: "orders operator", role: "operator" })).key;
+  });
+
+  const orderRow = async (shopifyId: string) =>
+    (await queryRows<Record<string, unknown>>(db(), sql`select * from orders where shopify_id = ${shopifyId}`))[0];
+  const eventsOf = async (shopifyId: string) =>
+    queryRows<{ topic: string; data: Record<string, unknown> }>(db(), sql`select topic, data from events where data->>'shopifyId' = ${shopifyId} order by id`);
+
+  describe("the fixture order", () => {
+    it("is verified, stored encrypted, answered 200 and processed after the answer into an order and order.created", async () => {
+      const res = await call(shopifyWebhook, "/api/webhooks/shopify", { method: "POST", body: ORDER_RAW, headers: HEADERS["orders-create.json"] });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ received: true, duplicate: false });
+      // Processing runs after the response (detached here, after() on Vercel).
+      await vi.waitFor(async () => expect(await orderRow("5981234567890")).toBeDefined(), { timeout: 5_000, interval: 20 });
+      const row = (await orderRow("5981234567890"))!;
+      expect(row).toMatchObject({ name: "#1042", currency: "EUR", status: "open", financial_status: "paid" });
+      for (const column of ["customer_name", "customer_email", "customer_phone", "shipping_address"]) expect(String(row[column])).toMatch(/^enc:v\d+:/);
+      expect(String(row.customer_email_hash)).toMatch(/^h1:/);
+      const [delivery] = await queryRows<{ status: string; payload: string | null }>(
+        db(),
+        sql`select status, payload from shopify_deliveries where webhook_id = ${HEADERS["orders-create.json"]!["X-Shopify-Webhook-Id"]!}`,
+      );
+      expect(delivery).toEqual({ status: "processed", payload: null }); // the raw body is gone once processed
+      const events = await eventsOf("5981234567890");
+      expect(events.map((e) => e.topic)).toEqual(["order.created"]);
+      expect(events[0]!.data).toEqual({ orderId: row.id, shopifyId: "5981234567890", shopDomain: "atelier-lindgren.myshopify.com", name: "#1042", cancelled: false });
+    });
+
+    it("reads back as the Order object: in clear for operators, masked for viewers", async () => {
+      const list = await callJson<{ orders: Order[]; nextCursor: string | null }>(listOrdersRoute, "/api/orders", { key: keys.operator });
+      expect(list.status).toBe(200);
+      const order = list.body.orders.find((o) => o.shopifyId === "5981234567890")!;
+      expect(order).toMatchObject({
+        shopDomain: "atelier-lindgren.myshopify.com",
+        name: "#1042",
+        currency: "EUR",
+        totalPrice: "87.20",
+        financialStatus: "paid",
+        status: "open",
+        customer: { name: "Lena Hoffmann", email: "lena.hoffmann@example.com" },
+      });
+      expect(order.lineItems[0]).toEqual({ sku: "CPO-SET-SAND", title: "Ceramic Pour-Over Coffee Set", quantity: 2, price: "34.90" });
+      const asViewer = await callJson<Order>(getOrderRoute, `/api/orders/${order.id}`, { key: keys.viewer, params: { id: order.id } });
+      expect(asViewer.status).toBe(200);
+      expect(asViewer.body.customer).toEqual({ name: "L. H.", email: "l***@example.com", phone: expect.stringMatching(/^\*+\d\d$/) });
+      expect(JSON.stringify(asViewer.body)).not.toContain("hoffmann");
+    });
+
+    it("is processed once: a repeated webhook id answers 200 duplicate and publishes nothing", async () => {
+      const again = await call(shopifyWebhook, "/api/webhooks/shopify", { method: "POST", body: ORDER_RAW, headers: HEADERS["orders-create.json"] });
+      expect(await again.json()).toEqual({ received: true, duplicate: true });
+      await processPendingDeliveries(db(), { limit: 10 });
+      expect((await eventsOf("5981234567890")).length).toBe(1);
+    });
+  });
+
+  it("refuses a missing or wrong signature with 401 and stores nothing", async () => {
+    const before = await queryRows<{ n: unknown }>(db(), sql`select count(*)::int as n from shopify_deliveries`);
+    const headers: Record<string, string> = { ...HEADERS["orders-create.json"]!, "X-Shopify-Webhook-Id": randomUUID() };
+    const tampered = await call(shopifyWebhook, "/api/webhooks/shopify", { method: "POST", body: ORDER_RAW.replace("87.20", "0.01"), headers });
+    expect(tampered.status).toBe(401);
+    const unsigned = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== "X-Shopify-Hmac-Sha256"));
+    expect((await call(shopifyWebhook, "/api/webhooks/shopify", { method: "POST", body: ORDER_RAW, headers: unsigned })).status).toBe(401);
+    const other = await call(shopifyWebhook, "/api/webhooks/shopify", { method: "POST", body: ORDER_RAW, headers: { ...headers, "X-Shopify-Hmac-Sha256": sign(ORDER_RAW, "shpss_someone_else") } });
+    expect(other.status).toBe(401);
+    const after = await queryRows<{ n: unknown }>(db(), sql`select count(*)::int as n from shopify_deliveries`);
+    expect(after).toEqual(before);
+  });
+
+  it("never lets an older delivery overwrite newer order data (out of order)", async () => {
+    const id = "7000000000001";
+    const version = (total: string, updatedAt: string) => JSON.stringify({ ...ORDER, id: Number(id), total_price: total, updated_at: updatedAt });
+    expect((await deliver(version("10.00", "2026-03-14T10:00:00Z"), "orders/create")).status).toBe(200);
+    expect((await deliver(version("30.00", "2026-03-14T12:00:00Z"), "orders/updated")).status).toBe(200);
+    expect((await deliver(version("20.00", "2026-03-14T11:00:00Z"), "orders/updated")).status).toBe(200); // late retry of an older change
+    await processPendingDeliveries(db(), { limit: 50 });
+    await vi.waitFor(async () => expect(String((await orderRow(id))?.total_price)).toBe("30.00"), { timeout: 5_000, interval: 20 });
+    await processPendingDeliveries(db(), { limit: 50 });
+    expect(String((await orderRow(id))?.total_price)).toBe("30.00");
+    const topics = (await eventsOf(id)).map((e) => e.topic);
+    expect(topics[0]).toBe("order.created");
+    // However the three were ordered by the processor, only changes that won were published.
+    expect(topics.filter((t) => t === "order.updated").length).toBeLessThanOrEqual(1);
+    // A cancellation wins over the order's progress.
+    expect((await deliver(JSON.stringify({ ...ORDER, id: Number(id), total_price: "30.00", cancelled_at: "2026-03-14T13:00:00Z", updated_at: "2026-03-14T13:00:00Z" }), "orders/cancelled")).status).toBe(200);
+    await vi.waitFor(async () => expect((await orderRow(id))?.status).toBe("cancelled"), { timeout: 5_000, interval: 20 });
+  });
+
+  it("processes a delivery stored by a process that died after its 200, at the next sweep", async () => {
+    const body = JSON.stringify({ ...ORDER, id: 7000000000002 });
+    // What the route does before answering, and nothing after (the crash).
+    await storeDelivery(db(), { topic: "orders/create", shopDomain: "atelier-lindgren.myshopify.com", webhookId: randomUUID(), eventId: null, triggeredAt: null, apiVersion: null }, body);
+    expect(await orderRow("7000000000002")).toBeUndefined();
+    expect(await processPendingDeliveries(db(), { limit: 50 })).toMatchObject({ processed: 1 });
+    expect(await orderRow("7000000000002")).toMatchObject({ name: "#1042" });
+  });
+
+  it("acknowledges unknown topics, keeps the topics still to be handled, and retries invalid payloads without quoting them", async () => {
+    expect((await deliver(JSON.stringify({ id: 1 }), "app/uninstalled")).status).toBe(200);
+    const redact = readFileSync(path.join(FIXTURES, "customers-redact.json"), "utf8");
+    expect((await deliver(redact, "customers/redact")).status).toBe(200);
+    const invalid = JSON.stringify({ ...ORDER, id: 7000000000003, currency: "euro" });
+    expect((await deliver(invalid, "orders/create")).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    await processPendingDeliveries(db(), { limit: 50 });
+    const rows = await queryRows<{ topic: string; status: string; payload: string | null; last_error: string | null; attempts: unknown }>(
+      db(),
+      sql`select topic, status, payload, last_error, attempts from shopify_deliveries where topic in ('app/uninstalled', 'customers/redact') or (topic = 'orders/create' and last_error is not null)`,
+    );
+    expect(rows.find((r) => r.topic === "app/uninstalled")).toMatchObject({ status: "processed", payload: null, last_error: expect.stringContaining("ignored") });
+    // Kept whole (encrypted) until its handler lands: nothing is lost, nothing is readable.
+    expect(rows.find((r) => r.topic === "customers/redact")).toMatchObject({ status: "pending", payload: expect.stringMatching(/^enc:v\d+:/) });
+    const failing = rows.find((r) => r.topic === "orders/create")!;
+    expect(failing).toMatchObject({ status: "pending", last_error: expect.stringContaining("currency") });
+    expect(failing.last_error).not.toContain("euro");
+    expect(await orderRow("7000000000003")).toBeUndefined();
+  });
+
+  it("leaves no customer email, phone, name or street readable anywhere in the database", async () => {
+    const tables = await queryRows<{ table_name: string }>(db(), sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`);
+    const found: string[] = [];
+    for (const { table_name } of tables) {
+      const [row] = await queryRows<{ dump: string | null }>(db(), sql`select string_agg(t::text, ' ') as dump from ${sql.identifier(table_name)} t`);
+      for (const needle of PERSONAL) if (row?.dump?.toLowerCase().includes(needle.toLowerCase())) found.push(`${table_name}: ${needle}`);
+    }
+    expect(found).toEqual([]);
+  });
+
+  it("refuses a signed body that is not JSON (400) and malformed headers naming them (400)", async () => {
+    const notJson = "not json";
+    expect((await deliver(notJson, "orders/create")).status).toBe(400);
+    const res = await deliver(JSON.stringify({ id: 1 }), "orders/create", { "x-shopify-shop-domain": "evil.example.com" });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("X-Shopify-Shop-Domain");
+  });
+});
