@@ -11,8 +11,8 @@
  * - `processPendingDeliveries` is the sweep the housekeeping runs every few seconds: whatever the
  *   process that answered did not finish (it crashed after the 200) is processed by the next tick.
  *
- * Topics. The order topics are handled here. Topics the platform will handle but does not yet
- * (fulfillments, products, inventory, the privacy topics: issue 7's later parts) stay `pending`
+ * Topics. The order topics and the redaction topics are handled here. Topics the platform will
+ * handle but does not yet (fulfillments, products, inventory, data requests) stay `pending`
  * with their encrypted payload, untouched by the sweep, so nothing is lost and they are processed
  * once their handler lands. Any other topic is acknowledged and marked processed (`ignored`).
  */
@@ -20,9 +20,10 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { publishEventInTx } from "@/engine/events";
 import { log } from "@/observability/log";
-import { decryptField, encryptField } from "@/privacy/crypto";
+import { z } from "zod";
+import { decryptField, encryptField, searchHashes } from "@/privacy/crypto";
 import type { ShopifyDelivery } from "@/integrations/shopify";
-import { upsertShopifyOrder } from "./orders";
+import { redactOrders, upsertShopifyOrder } from "./orders";
 import { orderFields, shopifyOrderSchema } from "./shopify-order";
 
 export const PAYLOAD_CONTEXT = "shopify_deliveries.payload";
@@ -58,22 +59,77 @@ const orderHandler: Handler = async (tx, delivery, body) => {
   return topic;
 };
 
+const customerRedactSchema = z.object({
+  shop_domain: z.string().min(1),
+  customer: z.object({ id: z.union([z.number(), z.string()]).transform(String).nullish(), email: z.string().nullish(), phone: z.string().nullish() }),
+  orders_to_redact: z.array(z.union([z.number(), z.string()]).transform(String)).max(100_000).default([]),
+});
+const shopRedactSchema = z.object({ shop_domain: z.string().min(1) });
+
+function invalid(what: string, error: z.ZodError): Error {
+  return new Error(`the ${what} payload is invalid: ${error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+}
+
+/** customers/redact: the customer's personal data goes from their orders; lines and amounts stay (accounting). */
+const customerRedactHandler: Handler = async (tx, delivery, body) => {
+  const parsed = customerRedactSchema.safeParse(body);
+  if (!parsed.success) throw invalid("customers/redact", parsed.error);
+  const { customer, orders_to_redact: orderIds } = parsed.data;
+  const hashes = customer.email ? searchHashes(customer.email, "email") : [];
+  const redacted = await redactOrders(tx, delivery.shopDomain, { customerId: customer.id ?? null, orderIds, emailHashes: hashes });
+  const dropped = await dropPendingPayloads(tx, delivery, (payload) => {
+    const order = payload as { id?: unknown; customer?: { id?: unknown } | null };
+    return orderIds.includes(String(order.id)) || (customer.id != null && String(order.customer?.id) === customer.id);
+  });
+  return `redacted ${redacted} order(s), dropped ${dropped} pending delivery payload(s)`;
+};
+
+/** shop/redact (48 h after an uninstall): every customer's personal data of that shop goes. */
+const shopRedactHandler: Handler = async (tx, delivery, body) => {
+  const parsed = shopRedactSchema.safeParse(body);
+  if (!parsed.success) throw invalid("shop/redact", parsed.error);
+  const redacted = await redactOrders(tx, delivery.shopDomain, null);
+  const dropped = await dropPendingPayloads(tx, delivery, () => true);
+  return `redacted ${redacted} order(s), dropped ${dropped} pending delivery payload(s)`;
+};
+
 export const HANDLERS: Record<string, Handler> = {
   "orders/create": orderHandler,
   "orders/updated": orderHandler,
   "orders/paid": orderHandler,
   "orders/cancelled": orderHandler,
+  "customers/redact": customerRedactHandler,
+  "shop/redact": shopRedactHandler,
 };
 
+/**
+ * Other deliveries of the shop still holding a payload (pending or failed) that concern the
+ * redacted data lose it: they are closed as processed, so a retry can never write it back.
+ */
+async function dropPendingPayloads(tx: Db, delivery: DeliveryContext, concerns: (payload: unknown) => boolean): Promise<number> {
+  const rows = await queryRows<{ id: unknown; payload: string }>(
+    tx,
+    sql`select id, payload from shopify_deliveries where shop_domain = ${delivery.shopDomain} and id <> ${delivery.id}
+          and status in ('pending', 'failed') and payload is not null for update`,
+  );
+  let dropped = 0;
+  for (const row of rows) {
+    let payload: unknown = null;
+    try {
+      payload = JSON.parse(decryptField(row.payload, PAYLOAD_CONTEXT));
+    } catch {
+      payload = null; // unreadable: it may concern the redacted data, and could never be processed anyway
+    }
+    if (payload !== null && !concerns(payload)) continue;
+    await tx.execute(sql`update shopify_deliveries set status = 'processed', processed_at = now(), payload = null,
+      last_error = 'dropped: its data was redacted' where id = ${Number(row.id)}`);
+    dropped += 1;
+  }
+  return dropped;
+}
+
 /** Topics listed by the product whose handlers are still to come: kept pending, never dropped. */
-export const AWAITING_HANDLER = new Set([
-  "fulfillments/create",
-  "products/update",
-  "inventory_levels/update",
-  "customers/data_request",
-  "customers/redact",
-  "shop/redact",
-]);
+export const AWAITING_HANDLER = new Set(["fulfillments/create", "products/update", "inventory_levels/update", "customers/data_request"]);
 
 export async function storeDelivery(db: Db, delivery: ShopifyDelivery, rawBody: string): Promise<{ id: number; duplicate: boolean }> {
   const inserted = await queryRows<{ id: unknown }>(

@@ -150,3 +150,28 @@ export function maskCustomer(order: Order): Order {
     },
   };
 }
+
+/**
+ * Anonymises orders of a shop: every personal field (and the email's search hash and the
+ * Shopify customer id) set to null; names, lines, amounts and statuses stay for accounting.
+ * `who` null: every order of the shop (shop/redact); else the customer's orders, found by
+ * customer id, by the order ids Shopify lists, or by email (search hashes of every key version).
+ */
+export async function redactOrders(
+  db: Db,
+  shopDomain: string,
+  who: { customerId: string | null; orderIds: string[]; emailHashes: string[] } | null,
+): Promise<number> {
+  const match = who
+    ? sql`and ((${who.customerId}::text is not null and shopify_customer_id = ${who.customerId})
+             or shopify_id = any(${sql.param(who.orderIds)}::text[])
+             or customer_email_hash = any(${sql.param(who.emailHashes)}::text[]))`
+    : sql``;
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`update orders set customer_name = null, customer_email = null, customer_phone = null, shipping_address = null,
+          customer_email_hash = null, shopify_customer_id = null, updated_at = now()
+        where shop_domain = ${shopDomain} ${match} returning id`,
+  );
+  return rows.length;
+}
