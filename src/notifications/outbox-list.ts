@@ -9,6 +9,7 @@
  */
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import { keysetCursor } from "@/http/keyset";
 import { queryRows, type Db } from "@/db/client";
 import { OUTBOX_CHANNELS, OUTBOX_STATUSES } from "@/db/schema";
 import { toIso, toNumber } from "@/engine/sql/rows";
@@ -35,16 +36,7 @@ export interface ListOutboxParams {
   cursor?: { createdAt: string; id: string };
 }
 
-/** `<created_at with microseconds>|<id>`, as listOutbox returns it in `nextCursor`. */
-const outboxCursor = z
-  .string()
-  .max(200)
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z\|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a nextCursor of this list")
-  .transform((s) => {
-    const [createdAt, id] = s.split("|") as [string, string];
-    return { createdAt, id };
-  })
-  .refine((c) => !Number.isNaN(Date.parse(c.createdAt)), "must be a nextCursor of this list");
+const outboxCursor = keysetCursor.transform((c) => ({ createdAt: c.at, id: c.id }));
 
 /** The query of `GET /api/outbox`. */
 export const outboxQuery = z.strictObject({

@@ -2,17 +2,10 @@
 import { z } from "zod";
 import { ALERT_STATES } from "@/db/schema";
 import { ApiError } from "@/http/errors";
+import { keysetCursor } from "@/http/keyset";
 
-/** `<time with microseconds>|<uuid>`, as the keyset lists return it in `nextCursor`. */
-export const timeIdCursor = z
-  .string()
-  .max(200)
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z\|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a nextCursor of this list")
-  .transform((s) => {
-    const [at, id] = s.split("|") as [string, string];
-    return { at, id };
-  })
-  .refine((c) => !Number.isNaN(Date.parse(c.at)), "must be a nextCursor of this list");
+/** The alerts list's cursor (src/http/keyset.ts). */
+export const timeIdCursor = keysetCursor;
 
 export const alertsQuery = z.strictObject({
   state: z.enum(ALERT_STATES).optional(),

@@ -144,17 +144,9 @@ export async function metricSeries(db: Db, params: SeriesParams): Promise<Series
   }));
 }
 
-export interface WindowAggregate {
+export interface WindowAggregate extends Omit<SeriesPoint, "bucket"> {
   /** The agent or workflow grouped by; "" when not grouped. */
   group: string;
-  count: number;
-  avg: number | null;
-  min: number | null;
-  max: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  errorRate: number | null;
 }
 
 export interface WindowParams {

@@ -1,18 +1,11 @@
 import { z } from "zod";
 import { hasRole } from "@/auth/roles";
 import { ORDER_STATUSES } from "@/db/schema";
+import { keysetCursor } from "@/http/keyset";
 import { withApiKey } from "@/http/wrappers";
 import { listOrders, maskCustomer } from "@/orders/orders";
 
-const orderCursor = z
-  .string()
-  .max(200)
-  .regex(/^[^|]+\|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a nextCursor of this list")
-  .transform((s) => {
-    const [at, id] = s.split("|") as [string, string];
-    return { createdAt: at, id };
-  })
-  .refine((c) => !Number.isNaN(Date.parse(c.createdAt)), "must be a nextCursor of this list");
+const orderCursor = keysetCursor.transform((c) => ({ createdAt: c.at, id: c.id }));
 
 const ordersQuery = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),

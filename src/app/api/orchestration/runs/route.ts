@@ -1,18 +1,10 @@
 import { z } from "zod";
 import { RUN_STATUSES } from "@/db/schema";
 import { listRuns } from "@/engine/runs";
+import { keysetCursor } from "@/http/keyset";
 import { withApiKey } from "@/http/wrappers";
 
-/** `<created_at ISO>|<run id>`, as listRuns returns it in `nextCursor`. */
-const runCursor = z
-  .string()
-  .max(200)
-  .regex(/^[^|]+\|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a nextCursor of this list")
-  .transform((s) => {
-    const [at, id] = s.split("|") as [string, string];
-    return { createdAt: at, id };
-  })
-  .refine((c) => !Number.isNaN(Date.parse(c.createdAt)), "must be a nextCursor of this list");
+const runCursor = keysetCursor.transform((c) => ({ createdAt: c.at, id: c.id }));
 
 const runsQuery = z.strictObject({
   workflow: z.string().min(1).max(200).optional(),
