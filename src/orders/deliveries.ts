@@ -11,8 +11,8 @@
  * - `processPendingDeliveries` is the sweep the housekeeping runs every few seconds: whatever the
  *   process that answered did not finish (it crashed after the 200) is processed by the next tick.
  *
- * Topics. The order topics and the redaction topics are handled here. Topics the platform will
- * handle but does not yet (fulfillments, products, inventory, data requests) stay `pending`
+ * Topics. The order, product, inventory and redaction topics are handled here. Topics the
+ * platform will handle but does not yet (fulfillments, data requests) stay `pending`
  * with their encrypted payload, untouched by the sweep, so nothing is lost and they are processed
  * once their handler lands. Any other topic is acknowledged and marked processed (`ignored`).
  */
@@ -24,6 +24,7 @@ import { z } from "zod";
 import { decryptField, encryptField, searchHashes } from "@/privacy/crypto";
 import type { ShopifyDelivery } from "@/integrations/shopify";
 import { redactOrders, upsertShopifyOrder } from "./orders";
+import { applyInventoryLevel, applyProductUpdate } from "./products";
 import { orderFields, shopifyOrderSchema } from "./shopify-order";
 
 export const PAYLOAD_CONTEXT = "shopify_deliveries.payload";
@@ -93,7 +94,14 @@ const shopRedactHandler: Handler = async (tx, delivery, body) => {
   return `redacted ${redacted} order(s), dropped ${dropped} pending delivery payload(s)`;
 };
 
+const productHandler: Handler = (tx, delivery, body) =>
+  applyProductUpdate(tx, delivery.shopDomain, body, `shopify:${delivery.shopDomain}:${delivery.webhookId}`, delivery.triggeredAt);
+const inventoryHandler: Handler = (tx, delivery, body) =>
+  applyInventoryLevel(tx, delivery.shopDomain, body, `shopify:${delivery.shopDomain}:${delivery.webhookId}`, delivery.triggeredAt);
+
 export const HANDLERS: Record<string, Handler> = {
+  "products/update": productHandler,
+  "inventory_levels/update": inventoryHandler,
   "orders/create": orderHandler,
   "orders/updated": orderHandler,
   "orders/paid": orderHandler,
@@ -129,7 +137,7 @@ async function dropPendingPayloads(tx: Db, delivery: DeliveryContext, concerns: 
 }
 
 /** Topics listed by the product whose handlers are still to come: kept pending, never dropped. */
-export const AWAITING_HANDLER = new Set(["fulfillments/create", "products/update", "inventory_levels/update", "customers/data_request"]);
+export const AWAITING_HANDLER = new Set(["fulfillments/create", "customers/data_request"]);
 
 export async function storeDelivery(db: Db, delivery: ShopifyDelivery, rawBody: string): Promise<{ id: number; duplicate: boolean }> {
   const inserted = await queryRows<{ id: unknown }>(

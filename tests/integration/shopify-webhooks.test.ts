@@ -215,6 +215,45 @@ describeDb("Shopify webhooks", (suite) => {
     expect(viaApi.body.customer).toBeNull();
   });
 
+  describe("products and stock", () => {
+    const product = async (sku: string) =>
+      (await queryRows<{ available: number; stock_alerted: boolean; title: string; levels: Record<string, unknown> }>(db(), sql`select available, stock_alerted, title, levels from products where sku = ${sku}`))[0];
+    const alerts = async (sku: string) =>
+      (await queryRows<{ data: Record<string, unknown> }>(db(), sql`select data from events where topic = 'product.stock_alert' and data->>'sku' = ${sku} order by id`)).map((e) => e.data);
+    const level = (available: number, location: number, updatedAt: string) =>
+      deliver(JSON.stringify({ inventory_item_id: 46123456789012, location_id: location, available, updated_at: updatedAt }), "inventory_levels/update");
+
+    it("stores every variant of products/update and alerts once for the one under its threshold", async () => {
+      const raw = readFileSync(path.join(FIXTURES, "products-update.json"), "utf8");
+      const res = await call(shopifyWebhook, "/api/webhooks/shopify", { method: "POST", body: raw, headers: HEADERS["products-update.json"] });
+      expect(res.status).toBe(200);
+      await vi.waitFor(async () => expect(await product("CPO-SET-SAND")).toBeDefined(), { timeout: 5_000, interval: 20 });
+      expect(await product("CPO-SET-SAND")).toMatchObject({ available: 16, stock_alerted: false, title: "Ceramic Pour-Over Coffee Set - Sand" });
+      expect(await product("CPO-SET-CHAR")).toMatchObject({ available: 0, stock_alerted: true });
+      expect(await alerts("CPO-SET-CHAR")).toEqual([expect.objectContaining({ sku: "CPO-SET-CHAR", available: 0, threshold: 5, shopDomain: "atelier-lindgren.myshopify.com" })]);
+      // The same data again (a retry under a new webhook id): nothing newer, no second alert.
+      expect((await deliver(raw, "products/update")).status).toBe(200);
+      await processPendingDeliveries(db(), { limit: 50 });
+      expect(await alerts("CPO-SET-CHAR")).toHaveLength(1);
+      expect(await alerts("CPO-SET-SAND")).toHaveLength(0);
+    });
+
+    it("sums the stock of every location, ignores an older level, and alerts again only after the stock recovered", async () => {
+      await level(3, 1, "2026-03-15T10:00:00Z");
+      await processPendingDeliveries(db(), { limit: 50 });
+      await vi.waitFor(async () => expect((await product("CPO-SET-SAND"))?.available).toBe(3), { timeout: 5_000, interval: 20 });
+      expect(await alerts("CPO-SET-SAND")).toHaveLength(1);
+      await level(10, 2, "2026-03-15T10:05:00Z"); // a second location: 3 + 10
+      await level(50, 1, "2026-03-15T09:00:00Z"); // older than the level held for location 1: ignored
+      await processPendingDeliveries(db(), { limit: 50 });
+      await vi.waitFor(async () => expect(await product("CPO-SET-SAND")).toMatchObject({ available: 13, stock_alerted: false }), { timeout: 5_000, interval: 20 });
+      await level(0, 2, "2026-03-15T11:00:00Z"); // 3 + 0: under the threshold again
+      await processPendingDeliveries(db(), { limit: 50 });
+      await vi.waitFor(async () => expect(await alerts("CPO-SET-SAND")).toHaveLength(2), { timeout: 5_000, interval: 20 });
+      expect((await product("CPO-SET-SAND"))?.available).toBe(3);
+    });
+  });
+
   it("leaves no customer email, phone, name or street readable anywhere in the database", async () => {
     const tables = await queryRows<{ table_name: string }>(db(), sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`);
     const found: string[] = [];

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 export const DELIVERY_STATUSES = ["pending", "processed", "failed"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -76,5 +76,36 @@ export const orders = pgTable(
     index("orders_status_created_idx").on(t.status, t.createdAt, t.id),
     index("orders_email_hash_idx").on(t.customerEmailHash),
     index("orders_customer_idx").on(t.shopDomain, t.shopifyCustomerId),
+  ],
+);
+
+/**
+ * The shop's products, one row per variant (what an order line's SKU names). `levels` holds the
+ * stock per Shopify location (`{"<location id>": available}`) and `available` their sum. Below
+ * `stock_threshold` the product gets ONE `product.stock_alert` (`stock_alerted` remembers it)
+ * until its stock is back at or above the threshold.
+ */
+export const products = pgTable(
+  "products",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    shopDomain: text("shop_domain").notNull(),
+    shopifyProductId: text("shopify_product_id").notNull(),
+    shopifyVariantId: text("shopify_variant_id").notNull(),
+    inventoryItemId: text("inventory_item_id"),
+    sku: text("sku"),
+    title: text("title").notNull(),
+    price: numeric("price", { precision: 14, scale: 2 }),
+    levels: jsonb("levels").notNull().default({}),
+    available: integer("available").notNull().default(0),
+    stockThreshold: integer("stock_threshold").notNull().default(5),
+    stockAlerted: boolean("stock_alerted").notNull().default(false),
+    sourceUpdatedAt: timestamp("source_updated_at", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("products_variant_idx").on(t.shopDomain, t.shopifyVariantId),
+    index("products_inventory_item_idx").on(t.shopDomain, t.inventoryItemId),
+    index("products_sku_idx").on(t.shopDomain, t.sku),
   ],
 );
