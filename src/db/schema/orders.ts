@@ -109,3 +109,51 @@ export const products = pgTable(
     index("products_sku_idx").on(t.shopDomain, t.sku),
   ],
 );
+
+export const SUPPLIER_KINDS = ["aliexpress"] as const;
+
+/**
+ * Suppliers orders are sent to. `api_url` null means the configured SUPPLIER_API_URL (or, in
+ * local mode, the simulated supplier). Credentials are never stored here: they come from the
+ * environment (SUPPLIER_APP_KEY / SUPPLIER_APP_SECRET).
+ */
+export const suppliers = pgTable("suppliers", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull().unique(),
+  kind: text("kind", { enum: SUPPLIER_KINDS }).notNull().default("aliexpress"),
+  apiUrl: text("api_url"),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const SHIPMENT_STATUSES = ["submitted", "shipped", "delivered", "failed"] as const;
+export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
+
+/**
+ * What was ordered from a supplier for an order, and its tracking. One per order and supplier:
+ * the unique index is the local half of "a retried submission cannot order twice" (the
+ * supplier's half is our order id sent as its dedupe key).
+ */
+export const shipments = pgTable(
+  "shipments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orderId: uuid("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "cascade" }),
+    supplierId: uuid("supplier_id")
+      .notNull()
+      .references(() => suppliers.id),
+    supplierOrderId: text("supplier_order_id").notNull(),
+    status: text("status", { enum: SHIPMENT_STATUSES }).notNull().default("submitted"),
+    trackingNumber: text("tracking_number"),
+    carrier: text("carrier"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    shippedAt: timestamp("shipped_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("shipments_order_supplier_idx").on(t.orderId, t.supplierId),
+    index("shipments_created_idx").on(t.createdAt, t.id),
+    index("shipments_status_created_idx").on(t.status, t.createdAt, t.id),
+  ],
+);
