@@ -79,6 +79,20 @@ async function analytic<T>(db: Db, query: (tx: Db) => Promise<T>): Promise<T> {
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : toNumber(v));
 
+/** The aggregate columns every metrics query selects (n, avg, min, max, p50, p95, p99, error_rate). */
+function aggregatesOf(r: Record<string, unknown>): Omit<SeriesPoint, "bucket"> {
+  return {
+    count: toNumber(r.n),
+    avg: num(r.avg),
+    min: num(r.min),
+    max: num(r.max),
+    p50: num(r.p50),
+    p95: num(r.p95),
+    p99: num(r.p99),
+    errorRate: num(r.error_rate),
+  };
+}
+
 /** Every bucket of [from, to), oldest first; a bucket without points has count 0 and null aggregates. */
 export async function metricSeries(db: Db, params: SeriesParams): Promise<SeriesPoint[]> {
   const size = BUCKETS[params.bucket];
@@ -131,17 +145,7 @@ export async function metricSeries(db: Db, params: SeriesParams): Promise<Series
         order by buckets.b`,
     ),
   );
-  return rows.map((r) => ({
-    bucket: toIso(r.bucket)!,
-    count: toNumber(r.n),
-    avg: num(r.avg),
-    min: num(r.min),
-    max: num(r.max),
-    p50: num(r.p50),
-    p95: num(r.p95),
-    p99: num(r.p99),
-    errorRate: num(r.error_rate),
-  }));
+  return rows.map((r) => ({ bucket: toIso(r.bucket)!, ...aggregatesOf(r) }));
 }
 
 export interface WindowAggregate extends Omit<SeriesPoint, "bucket"> {
@@ -177,15 +181,5 @@ export async function windowAggregate(db: Db, params: WindowParams): Promise<Win
           and (${agent}::text is null or agent = ${agent}) and (${workflow}::text is null or workflow = ${workflow})
         group by 1) g order by 1`,
   );
-  return rows.map((r) => ({
-    group: String(r.grp ?? ""),
-    count: toNumber(r.n),
-    avg: num(r.avg),
-    min: num(r.min),
-    max: num(r.max),
-    p50: num(r.p50),
-    p95: num(r.p95),
-    p99: num(r.p99),
-    errorRate: num(r.error_rate),
-  }));
+  return rows.map((r) => ({ group: String(r.grp ?? ""), ...aggregatesOf(r) }));
 }

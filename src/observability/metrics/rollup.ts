@@ -14,7 +14,7 @@
  * Retention. Raw points older than METRICS_RAW_RETENTION_HOURS are deleted once rolled up
  * (never past the watermark), in batches; minutes older than METRICS_ROLLUP_RETENTION_DAYS too.
  */
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { readEnv } from "@/env";
 import { toIso, toNumber } from "@/engine/sql/rows";
@@ -84,26 +84,20 @@ export async function pruneMetrics(db: Db, options: { now?: Date } = {}): Promis
   const rawCutoff = sql`least(${now}::timestamptz - ${env.METRICS_RAW_RETENTION_HOURS} * interval '1 hour',
     coalesce((select watermark from metric_rollup_state where id = 1), '-infinity'::timestamptz))`;
   const minuteCutoff = sql`${now}::timestamptz - ${env.METRICS_ROLLUP_RETENTION_DAYS} * interval '1 day'`;
-  const result: PruneResult = { points: 0, minutes: 0 };
+  return {
+    points: await deleteInBatches(db, (limit) => sql`delete from metric_points where id in (select id from metric_points where recorded_at < ${rawCutoff} limit ${limit})`),
+    minutes: await deleteInBatches(db, (limit) => sql`delete from metric_minutes where ctid in (select ctid from metric_minutes where bucket < ${minuteCutoff} limit ${limit})`),
+  };
+}
+
+/** Runs a `delete … limit` until it deletes less than a batch (at most PRUNE_MAX_BATCHES times); answers the rows deleted. */
+async function deleteInBatches(db: Db, statement: (limit: number) => SQL): Promise<number> {
+  let total = 0;
   for (let i = 0; i < PRUNE_MAX_BATCHES; i++) {
-    const [row] = await queryRows<{ n: unknown }>(
-      db,
-      sql`with gone as (delete from metric_points where id in (select id from metric_points where recorded_at < ${rawCutoff} limit ${PRUNE_BATCH}) returning 1)
-          select count(*)::int as n from gone`,
-    );
+    const [row] = await queryRows<{ n: unknown }>(db, sql`with gone as (${statement(PRUNE_BATCH)} returning 1) select count(*)::int as n from gone`);
     const n = toNumber(row?.n ?? 0);
-    result.points += n;
+    total += n;
     if (n < PRUNE_BATCH) break;
   }
-  for (let i = 0; i < PRUNE_MAX_BATCHES; i++) {
-    const [row] = await queryRows<{ n: unknown }>(
-      db,
-      sql`with gone as (delete from metric_minutes where ctid in (select ctid from metric_minutes where bucket < ${minuteCutoff} limit ${PRUNE_BATCH}) returning 1)
-          select count(*)::int as n from gone`,
-    );
-    const n = toNumber(row?.n ?? 0);
-    result.minutes += n;
-    if (n < PRUNE_BATCH) break;
-  }
-  return result;
+  return total;
 }
