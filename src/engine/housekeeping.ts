@@ -5,7 +5,8 @@
  *   process Shopify deliveries stored but not processed (the answering process died after its 200);
  * - every minute: prune agent call records older than a day and expired replay-guard entries;
  *   write the buffered metric points, roll them up into per-minute buckets, apply the metrics
- *   retention (src/observability/metrics/rollup.ts); drop week-old Shopify dedupe records.
+ *   retention (src/observability/metrics/rollup.ts); drop week-old Shopify dedupe records and
+ *   month-old customer data exports.
  * A chore that fails is logged and tried again at its next turn; it never fails the tick.
  */
 import { pruneSeenSignatures } from "@/auth/replay";
@@ -13,6 +14,7 @@ import { pruneCalls } from "@/agents/gateway/calls";
 import type { Db } from "@/db/client";
 import { deliverPendingMessages } from "@/notifications/outbox";
 import { log } from "@/observability/log";
+import { pruneDataExports } from "@/orders/data-requests";
 import { processPendingDeliveries, pruneDeliveries } from "@/orders/deliveries";
 import { flushMetrics } from "@/observability/metrics/record";
 import { pruneMetrics, rollupMetrics } from "@/observability/metrics/rollup";
@@ -39,6 +41,7 @@ export async function runHousekeeping(db: Db, options: { force?: boolean } = {})
     await chore("prune agent calls", () => pruneCalls(db, KEEP_AGENT_CALLS_MS));
     await chore("prune replay guard", () => pruneSeenSignatures(db));
     await chore("prune shopify dedupe records", () => pruneDeliveries(db));
+    await chore("prune data exports", () => pruneDataExports(db));
     await chore("metrics rollup", async () => {
       await flushMetrics(db);
       await rollupMetrics(db);

@@ -11,8 +11,8 @@
  * - `processPendingDeliveries` is the sweep the housekeeping runs every few seconds: whatever the
  *   process that answered did not finish (it crashed after the 200) is processed by the next tick.
  *
- * Topics. The order, product, inventory and redaction topics are handled here. Topics the
- * platform will handle but does not yet (fulfillments, data requests) stay `pending`
+ * Topics. The order, product, inventory and privacy topics are handled here. A topic the
+ * platform will handle but does not yet (fulfillments) stays `pending`
  * with their encrypted payload, untouched by the sweep, so nothing is lost and they are processed
  * once their handler lands. Any other topic is acknowledged and marked processed (`ignored`).
  */
@@ -23,6 +23,7 @@ import { log } from "@/observability/log";
 import { z } from "zod";
 import { decryptField, encryptField, searchHashes } from "@/privacy/crypto";
 import type { ShopifyDelivery } from "@/integrations/shopify";
+import { answerDataRequest } from "./data-requests";
 import { redactOrders, upsertShopifyOrder } from "./orders";
 import { applyInventoryLevel, applyProductUpdate } from "./products";
 import { orderFields, shopifyOrderSchema } from "./shopify-order";
@@ -99,7 +100,10 @@ const productHandler: Handler = (tx, delivery, body) =>
 const inventoryHandler: Handler = (tx, delivery, body) =>
   applyInventoryLevel(tx, delivery.shopDomain, body, `shopify:${delivery.shopDomain}:${delivery.webhookId}`, delivery.triggeredAt);
 
+const dataRequestHandler: Handler = async (tx, delivery, body) => `export ${await answerDataRequest(tx, delivery.shopDomain, body)} stored, admin notified`;
+
 export const HANDLERS: Record<string, Handler> = {
+  "customers/data_request": dataRequestHandler,
   "products/update": productHandler,
   "inventory_levels/update": inventoryHandler,
   "orders/create": orderHandler,
@@ -137,7 +141,7 @@ async function dropPendingPayloads(tx: Db, delivery: DeliveryContext, concerns: 
 }
 
 /** Topics listed by the product whose handlers are still to come: kept pending, never dropped. */
-export const AWAITING_HANDLER = new Set(["fulfillments/create", "customers/data_request"]);
+export const AWAITING_HANDLER = new Set(["fulfillments/create"]);
 
 export async function storeDelivery(db: Db, delivery: ShopifyDelivery, rawBody: string): Promise<{ id: number; duplicate: boolean }> {
   const inserted = await queryRows<{ id: unknown }>(

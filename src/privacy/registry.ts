@@ -32,4 +32,5 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumnSpec[] = [
     hashColumns: [{ name: "customer_email_hash", source: "customer_email", kind: "email" }],
   },
   { table: "shopify_deliveries", idColumn: "id", columns: [{ name: "payload", context: "shopify_deliveries.payload" }] },
+  { table: "data_exports", idColumn: "id", columns: [{ name: "payload", context: "data_exports.payload" }] },
 ];

@@ -165,6 +165,7 @@ const CASES: RouteCase[] = [
   { file: "api/webhooks/shopify/route.ts", method: "POST", path: "/api/webhooks/shopify", auth: "shopify", anyJson: true, body: { id: 1 }, okStatus: 200 },
   { file: "api/orders/route.ts", method: "GET", path: "/api/orders", auth: "viewer", badQuery: "?status=lost", okStatus: 200 },
   { file: "api/orders/[id]/route.ts", method: "GET", path: `/api/orders/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "viewer", okStatus: 404 },
+  { file: "api/privacy/exports/[id]/route.ts", method: "GET", path: `/api/privacy/exports/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "admin", okStatus: 404 },
   { file: "api/suppliers/route.ts", method: "GET", path: "/api/suppliers", auth: "viewer", okStatus: 200 },
   { file: "api/suppliers/route.ts", method: "POST", path: "/api/suppliers", auth: "admin", body: { name: "Contract supplier" }, okStatus: 201 },
   { file: "api/shipments/route.ts", method: "GET", path: "/api/shipments", auth: "viewer", badQuery: "?status=lost", okStatus: 200 },

@@ -13,6 +13,7 @@ import { queryRows } from "@/db/client";
 import { POST as shopifyWebhook } from "@/app/api/webhooks/shopify/route";
 import { GET as listOrdersRoute } from "@/app/api/orders/route";
 import { GET as getOrderRoute } from "@/app/api/orders/[id]/route";
+import { GET as exportRoute } from "@/app/api/privacy/exports/[id]/route";
 import { processPendingDeliveries, storeDelivery } from "@/orders/deliveries";
 import type { Order } from "@/orders/orders";
 import { describeDb } from "../helpers/db";
@@ -167,23 +168,49 @@ describeDb("Shopify webhooks", (suite) => {
 
   it("acknowledges unknown topics, keeps the topics still to be handled, and retries invalid payloads without quoting them", async () => {
     expect((await deliver(JSON.stringify({ id: 1 }), "app/uninstalled")).status).toBe(200);
-    const dataRequest = JSON.stringify({ shop_domain: "atelier-lindgren.myshopify.com", customer: { id: 1, email: "someone@example.com" }, data_request: { id: 9 } });
-    expect((await deliver(dataRequest, "customers/data_request")).status).toBe(200);
+    const fulfillment = JSON.stringify({ id: 1, order_id: 5981234567890, tracking_number: "TRK1", status: "success" });
+    expect((await deliver(fulfillment, "fulfillments/create")).status).toBe(200);
     const invalid = JSON.stringify({ ...ORDER, id: 7000000000003, currency: "euro" });
     expect((await deliver(invalid, "orders/create")).status).toBe(200);
     await new Promise((r) => setTimeout(r, 200));
     await processPendingDeliveries(db(), { limit: 50 });
     const rows = await queryRows<{ topic: string; status: string; payload: string | null; last_error: string | null; attempts: unknown }>(
       db(),
-      sql`select topic, status, payload, last_error, attempts from shopify_deliveries where topic in ('app/uninstalled', 'customers/data_request') or (topic = 'orders/create' and last_error is not null)`,
+      sql`select topic, status, payload, last_error, attempts from shopify_deliveries where topic in ('app/uninstalled', 'fulfillments/create') or (topic = 'orders/create' and last_error is not null)`,
     );
     expect(rows.find((r) => r.topic === "app/uninstalled")).toMatchObject({ status: "processed", payload: null, last_error: expect.stringContaining("ignored") });
     // Kept whole (encrypted) until its handler lands: nothing is lost, nothing is readable.
-    expect(rows.find((r) => r.topic === "customers/data_request")).toMatchObject({ status: "pending", payload: expect.stringMatching(/^enc:v\d+:/) });
+    expect(rows.find((r) => r.topic === "fulfillments/create")).toMatchObject({ status: "pending", payload: expect.stringMatching(/^enc:v\d+:/) });
     const failing = rows.find((r) => r.topic === "orders/create")!;
     expect(failing).toMatchObject({ status: "pending", last_error: expect.stringContaining("currency") });
     expect(failing.last_error).not.toContain("euro");
     expect(await orderRow("7000000000003")).toBeUndefined();
+  });
+
+  it("customers/data_request stores an encrypted export of the customer's orders for an admin, and tells the admin without naming the customer", async () => {
+    const admin = (await createApiKey(db(), { name: "privacy admin", role: "admin" })).key;
+    const request = JSON.stringify({ shop_id: 1, shop_domain: "atelier-lindgren.myshopify.com", customer: { id: 7234567890123, email: "lena.hoffmann@example.com" }, orders_requested: [5981234567890], data_request: { id: 4242 } });
+    expect((await deliver(request, "customers/data_request")).status).toBe(200);
+    await processPendingDeliveries(db(), { limit: 50 });
+    let exportId = "";
+    await vi.waitFor(async () => {
+      const [row] = await queryRows<{ id: string; payload: string }>(db(), sql`select id, payload from data_exports where request_id = '4242'`);
+      expect(row?.payload).toMatch(/^enc:v\d+:/);
+      exportId = row!.id;
+    }, { timeout: 5_000, interval: 20 });
+    const notice = await queryRows<{ recipient: string; subject: string; body: string }>(db(), sql`select recipient, subject, body from outbox where dedupe_key = 'data-request:atelier-lindgren.myshopify.com:4242'`);
+    expect(notice).toHaveLength(1);
+    expect(notice[0]!.body).toContain(`/api/privacy/exports/${exportId}`);
+    expect(JSON.stringify(notice[0]).toLowerCase()).not.toContain("hoffmann");
+    const viaOperator = await callJson(exportRoute, `/api/privacy/exports/${exportId}`, { key: keys.operator, params: { id: exportId } });
+    expect(viaOperator.status).toBe(403);
+    const download = await callJson<{ customer: { shopifyId: string }; orders: Order[] }>(exportRoute, `/api/privacy/exports/${exportId}`, { key: admin, params: { id: exportId } });
+    expect(download.status).toBe(200);
+    expect(download.body.customer).toEqual({ shopifyId: "7234567890123" });
+    expect(download.body.orders.map((o) => o.shopifyId)).toContain("5981234567890");
+    expect(download.body.orders.find((o) => o.shopifyId === "5981234567890")?.customer?.email).toBe("lena.hoffmann@example.com");
+    const audited = await queryRows<{ action: string }>(db(), sql`select action from audit_log where target = ${exportId}`);
+    expect(audited.map((a) => a.action)).toContain("privacy.export.download");
   });
 
   it("customers/redact anonymises the customer's orders (lines and amounts stay) and drops pending payloads about them", async () => {

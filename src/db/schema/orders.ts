@@ -157,3 +157,22 @@ export const shipments = pgTable(
     index("shipments_status_created_idx").on(t.status, t.createdAt, t.id),
   ],
 );
+
+/**
+ * Answers to `customers/data_request`: what we hold about one customer, as one ENCRYPTED JSON
+ * document, for an admin to download (GET /api/privacy/exports/<id>) and send to the merchant.
+ * Deleted after 30 days.
+ */
+export const dataExports = pgTable(
+  "data_exports",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    shopDomain: text("shop_domain").notNull(),
+    shopifyCustomerId: text("shopify_customer_id"),
+    requestId: text("request_id"),
+    payload: text("payload").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    downloadedAt: timestamp("downloaded_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("data_exports_request_idx").on(t.shopDomain, t.requestId), index("data_exports_created_idx").on(t.createdAt)],
+);
