@@ -11,8 +11,8 @@
  * - `processPendingDeliveries` is the sweep the housekeeping runs every few seconds: whatever the
  *   process that answered did not finish (it crashed after the 200) is processed by the next tick.
  *
- * Topics. The order, product, inventory and privacy topics are handled here. A topic the
- * platform will handle but does not yet (fulfillments) stays `pending`
+ * Topics. Every topic the product lists is handled here. A topic the platform would handle
+ * later (none now: AWAITING_HANDLER) stays `pending`
  * with their encrypted payload, untouched by the sweep, so nothing is lost and they are processed
  * once their handler lands. Any other topic is acknowledged and marked processed (`ignored`).
  */
@@ -24,7 +24,7 @@ import { z } from "zod";
 import { decryptField, encryptField, searchHashes } from "@/privacy/crypto";
 import type { ShopifyDelivery } from "@/integrations/shopify";
 import { answerDataRequest } from "./data-requests";
-import { redactOrders, upsertShopifyOrder } from "./orders";
+import { markOrderShipped, redactOrders, upsertShopifyOrder } from "./orders";
 import { applyInventoryLevel, applyProductUpdate } from "./products";
 import { orderFields, shopifyOrderSchema } from "./shopify-order";
 
@@ -102,7 +102,33 @@ const inventoryHandler: Handler = (tx, delivery, body) =>
 
 const dataRequestHandler: Handler = async (tx, delivery, body) => `export ${await answerDataRequest(tx, delivery.shopDomain, body)} stored, admin notified`;
 
+const fulfillmentSchema = z.object({
+  order_id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,30}$/)]).transform(String),
+  status: z.string().max(40).nullish(),
+  tracking_number: z.string().max(200).nullish(),
+  tracking_company: z.string().max(200).nullish(),
+});
+
+/** fulfillments/create: the order left the warehouse (Shopify's side of "shipped"). */
+const fulfillmentHandler: Handler = async (tx, delivery, body) => {
+  const parsed = fulfillmentSchema.safeParse(body);
+  if (!parsed.success) throw invalid("fulfillments/create", parsed.error);
+  const f = parsed.data;
+  if (f.status && !["success", "open", "pending"].includes(f.status)) return `fulfillment ${f.status}: nothing to do`;
+  const shipped = await markOrderShipped(tx, {
+    shopDomain: delivery.shopDomain,
+    shopifyOrderId: f.order_id,
+    trackingNumber: f.tracking_number ?? null,
+    carrier: f.tracking_company ?? null,
+    source: "shopify",
+  });
+  // An unknown order is retried (its orders/create may still be on its way), then fails visibly.
+  if (!shipped) throw new Error("the fulfilled order is not known (yet)");
+  return shipped.published ? "order.shipped" : "already shipped";
+};
+
 export const HANDLERS: Record<string, Handler> = {
+  "fulfillments/create": fulfillmentHandler,
   "customers/data_request": dataRequestHandler,
   "products/update": productHandler,
   "inventory_levels/update": inventoryHandler,
@@ -141,7 +167,7 @@ async function dropPendingPayloads(tx: Db, delivery: DeliveryContext, concerns: 
 }
 
 /** Topics listed by the product whose handlers are still to come: kept pending, never dropped. */
-export const AWAITING_HANDLER = new Set(["fulfillments/create"]);
+export const AWAITING_HANDLER = new Set<string>();
 
 export async function storeDelivery(db: Db, delivery: ShopifyDelivery, rawBody: string): Promise<{ id: number; duplicate: boolean }> {
   const inserted = await queryRows<{ id: unknown }>(

@@ -11,6 +11,7 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import type { OrderStatus } from "@/db/schema";
+import { publishEventInTx } from "@/engine/events";
 import { toIso } from "@/engine/sql/rows";
 import { decryptOptional, encryptOptional, searchHashOptional } from "@/privacy/crypto";
 import { NotFoundError } from "@/errors";
@@ -174,4 +175,28 @@ export async function redactOrders(
         where shop_domain = ${shopDomain} ${match} returning id`,
   );
   return rows.length;
+}
+
+/**
+ * Marks an order shipped and publishes `order.shipped` ONCE per order, whoever notices first
+ * (a Shopify fulfillment, or the supplier's tracking): the event's dedupe key is the order's.
+ * Answers false when the order is unknown.
+ */
+export async function markOrderShipped(
+  db: Db,
+  params: { shopDomain: string; shopifyOrderId: string; trackingNumber: string | null; carrier: string | null; source: string },
+): Promise<{ orderId: string; published: boolean } | null> {
+  const [order] = await queryRows<{ id: string }>(
+    db,
+    sql`update orders set status = case when status = 'cancelled' then status else 'shipped' end, updated_at = now()
+        where shop_domain = ${params.shopDomain} and shopify_id = ${params.shopifyOrderId} returning id`,
+  );
+  if (!order) return null;
+  const published = await publishEventInTx(db, {
+    topic: "order.shipped",
+    data: { orderId: order.id, shopDomain: params.shopDomain, trackingNumber: params.trackingNumber, carrier: params.carrier },
+    source: params.source,
+    dedupeKey: `order.shipped:${order.id}`,
+  });
+  return { orderId: order.id, published: !published.duplicate };
 }

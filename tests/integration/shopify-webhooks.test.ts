@@ -166,21 +166,33 @@ describeDb("Shopify webhooks", (suite) => {
     expect(await orderRow("7000000000002")).toMatchObject({ name: "#1042" });
   });
 
-  it("acknowledges unknown topics, keeps the topics still to be handled, and retries invalid payloads without quoting them", async () => {
+  it("marks an order shipped on fulfillments/create and publishes order.shipped once; retries a fulfillment of an unknown order", async () => {
+    const fulfillment = (id: number) => JSON.stringify({ id, order_id: 5981234567890, tracking_number: "TRK1", tracking_company: "DHL", status: "success" });
+    expect((await deliver(fulfillment(1), "fulfillments/create")).status).toBe(200);
+    expect((await deliver(fulfillment(2), "fulfillments/create")).status).toBe(200);
+    await processPendingDeliveries(db(), { limit: 50 });
+    await vi.waitFor(async () => expect((await orderRow("5981234567890"))?.status).toBe("shipped"), { timeout: 5_000, interval: 20 });
+    const shipped = await queryRows<{ data: Record<string, unknown> }>(db(), sql`select data from events where topic = 'order.shipped' and data->>'trackingNumber' = 'TRK1'`);
+    expect(shipped).toEqual([{ data: expect.objectContaining({ trackingNumber: "TRK1", carrier: "DHL", shopDomain: "atelier-lindgren.myshopify.com" }) }]);
+    const unknown = JSON.stringify({ id: 3, order_id: 123, tracking_number: "TRK2", status: "success" });
+    expect((await deliver(unknown, "fulfillments/create")).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    await processPendingDeliveries(db(), { limit: 50 });
+    const [pending] = await queryRows<{ status: string; last_error: string }>(db(), sql`select status, last_error from shopify_deliveries where topic = 'fulfillments/create' and last_error like '%not known%'`);
+    expect(pending).toEqual({ status: "pending", last_error: "the fulfilled order is not known (yet)" });
+  });
+
+  it("acknowledges unknown topics and retries invalid payloads without quoting them", async () => {
     expect((await deliver(JSON.stringify({ id: 1 }), "app/uninstalled")).status).toBe(200);
-    const fulfillment = JSON.stringify({ id: 1, order_id: 5981234567890, tracking_number: "TRK1", status: "success" });
-    expect((await deliver(fulfillment, "fulfillments/create")).status).toBe(200);
     const invalid = JSON.stringify({ ...ORDER, id: 7000000000003, currency: "euro" });
     expect((await deliver(invalid, "orders/create")).status).toBe(200);
     await new Promise((r) => setTimeout(r, 200));
     await processPendingDeliveries(db(), { limit: 50 });
     const rows = await queryRows<{ topic: string; status: string; payload: string | null; last_error: string | null; attempts: unknown }>(
       db(),
-      sql`select topic, status, payload, last_error, attempts from shopify_deliveries where topic in ('app/uninstalled', 'fulfillments/create') or (topic = 'orders/create' and last_error is not null)`,
+      sql`select topic, status, payload, last_error, attempts from shopify_deliveries where topic = 'app/uninstalled' or (topic = 'orders/create' and last_error is not null)`,
     );
     expect(rows.find((r) => r.topic === "app/uninstalled")).toMatchObject({ status: "processed", payload: null, last_error: expect.stringContaining("ignored") });
-    // Kept whole (encrypted) until its handler lands: nothing is lost, nothing is readable.
-    expect(rows.find((r) => r.topic === "fulfillments/create")).toMatchObject({ status: "pending", payload: expect.stringMatching(/^enc:v\d+:/) });
     const failing = rows.find((r) => r.topic === "orders/create")!;
     expect(failing).toMatchObject({ status: "pending", last_error: expect.stringContaining("currency") });
     expect(failing.last_error).not.toContain("euro");
