@@ -6,6 +6,7 @@
  *   idempotency key `event:<id>`, so a replay never starts a second run.
  * A `dedupe_key` makes publication idempotent: the second publication returns the first event.
  */
+import { fanOutEvent } from "@/events/subscriptions";
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { renderTemplates } from "./definition";
@@ -68,6 +69,8 @@ export async function publishEventInTx(tx: Db, params: PublishParams): Promise<P
   }
   const event = toView(inserted[0]!);
   await wakeWaitingSteps(tx, event);
+  // Outgoing webhooks: their delivery rows commit with the event (src/events/subscriptions.ts).
+  await fanOutEvent(tx, event);
   const runIds = await startTriggeredRuns(tx, event);
   return { id: event.id, topic: event.topic, duplicate: false, runIds };
 }

@@ -2,7 +2,8 @@
  * Periodic chores that ride on the ticks (every driver runs ticks: the cron route, the local
  * worker loop, `npm run worker`), each at most once per interval per process and database:
  * - every 5 s: deliver due outbox messages (emails and Slack posts that failed before), and
- *   process Shopify deliveries stored but not processed (the answering process died after its 200);
+ *   process Shopify deliveries stored but not processed (the answering process died after its 200),
+ *   and deliver due outgoing webhooks (event subscriptions);
  * - every minute: prune agent call records older than a day and expired replay-guard entries;
  *   write the buffered metric points, roll them up into per-minute buckets, apply the metrics
  *   retention (src/observability/metrics/rollup.ts); drop week-old Shopify dedupe records and
@@ -13,6 +14,7 @@ import { pruneSeenSignatures } from "@/auth/replay";
 import { pruneCalls } from "@/agents/gateway/calls";
 import type { Db } from "@/db/client";
 import { deliverPendingMessages } from "@/notifications/outbox";
+import { deliverDueEvents } from "@/events/subscriptions";
 import { log } from "@/observability/log";
 import { pruneDataExports } from "@/orders/data-requests";
 import { processPendingDeliveries, pruneDeliveries } from "@/orders/deliveries";
@@ -35,6 +37,7 @@ export async function runHousekeeping(db: Db, options: { force?: boolean } = {})
     seen.outbox = now;
     await chore("outbox delivery", () => deliverPendingMessages(db, { limit: OUTBOX_BATCH }));
     await chore("shopify deliveries", () => processPendingDeliveries(db, { limit: DELIVERY_BATCH }));
+    await chore("event deliveries", () => deliverDueEvents(db, { limit: DELIVERY_BATCH }));
   }
   if (options.force || now - seen.prune >= PRUNE_INTERVAL_MS) {
     seen.prune = now;

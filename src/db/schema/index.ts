@@ -6,3 +6,4 @@ export * from "./sites";
 export * from "./projects";
 export * from "./observability";
 export * from "./orders";
+export * from "./event-bus";
