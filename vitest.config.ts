@@ -9,5 +9,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     setupFiles: ["tests/helpers/setup.ts"],
+    // Two files at a time on the 2-core CI machine (vitest's default there is one): the suite
+    // is mostly waiting on databases and loopback servers, and two workers take it from about
+    // 10 minutes to about 7. Tests assert correctness bounds, never how much fits in a time.
+    maxWorkers: 2,
   },
 });

