@@ -4,7 +4,9 @@
  *
  * Recipients are personal data: every email address, in `recipient`, `subject` and `lastError`
  * (SMTP servers quote addresses in their refusals), is masked to its first letter and its domain
- * (`j***@example.com`). Bodies are not listed at all. Channel secrets never reach the table
+ * (`j***@example.com`). A personal message's recipient is stored encrypted: it is decrypted,
+ * then masked the same way (never shown as a token, nor in clear: `[hidden]` when it holds no
+ * address, `[unreadable]` when its key is gone). Bodies are not listed at all. Channel secrets never reach the table
  * (the outbox scrubs them from errors before storing).
  */
 import { sql } from "drizzle-orm";
@@ -13,7 +15,11 @@ import { keysetCursor } from "@/http/keyset";
 import { queryRows, type Db } from "@/db/client";
 import { OUTBOX_CHANNELS, OUTBOX_STATUSES } from "@/db/schema";
 import { toIso, toNumber } from "@/engine/sql/rows";
+import { DecryptionError, isEncrypted } from "@/privacy/crypto";
 import type { OutboxStatus } from "./outbox";
+import { maskEmails, openField, OUTBOX_CONTEXT } from "./personal";
+
+export { maskEmails } from "./personal";
 
 export interface OutboxMessageView {
   id: string;
@@ -46,11 +52,20 @@ export const outboxQuery = z.strictObject({
   cursor: outboxCursor.optional(),
 });
 
-const EMAIL = /([^\s@<>"',;:()]+)@([^\s@<>"',;:()]+\.[^\s@<>"',;:()]+)/g;
-
-/** `jane.doe@example.com` → `j***@example.com`, wherever an address appears in the text. */
-export function maskEmails(text: string): string {
-  return text.replace(EMAIL, (_, local: string, domain: string) => `${local.slice(0, 1)}***@${domain}`);
+/**
+ * The recipient as operators see it: masked; a personal message's (a token) is decrypted
+ * first, and hidden whole if it holds no address to mask.
+ */
+function shownRecipient(stored: string): string {
+  if (!isEncrypted(stored)) return maskEmails(stored);
+  try {
+    const plaintext = openField(stored, OUTBOX_CONTEXT.recipient);
+    const masked = maskEmails(plaintext);
+    return masked === plaintext ? "[hidden]" : masked;
+  } catch (error) {
+    if (error instanceof DecryptionError) return "[unreadable]";
+    throw error;
+  }
 }
 
 interface OutboxRow {
@@ -85,7 +100,7 @@ export async function listOutbox(db: Db, params: ListOutboxParams): Promise<{ me
     messages: page.map((r) => ({
       id: r.id,
       channel: r.channel,
-      recipient: maskEmails(r.recipient),
+      recipient: shownRecipient(r.recipient),
       subject: maskEmails(r.subject),
       status: r.status,
       attempts: toNumber(r.attempts),

@@ -21,15 +21,27 @@
  * before the commit, the transaction rolls back and the message is sent again later.
  *
  * Claims are served by `outbox_status_idx (status, next_attempt_at)`.
+ *
+ * Personal messages (`personal: true`, e.g. an email to a customer) store `recipient`, `body`
+ * and `rich` as `encryptField` tokens (contexts in OUTBOX_CONTEXT, registered for
+ * `npm run keys:rotate`), so a database dump shows neither the address nor the text. The
+ * subject stays in clear (operators list and search it): it must not contain personal data.
+ * Other messages (operator alerts, Slack) stay in clear. Delivery decrypts in one place
+ * (`readable`), so channels always receive plaintext. Stored errors (`last_error`, and the
+ * log) have channel secrets scrubbed and every email address masked (`j***@example.com`), and
+ * a personal message's recipient is removed from them even when it is not an address.
  */
 import { and, asc, eq, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { outbox, type OUTBOX_STATUSES } from "@/db/schema";
 import { readEnv, type Env } from "@/env";
 import { log } from "@/observability/log";
-import { CHANNELS, channelSecrets, describeFailure, type OutboxChannel } from "./channels";
+import { encryptField, isEncrypted } from "@/privacy/crypto";
+import { CHANNELS, channelSecrets, describeFailure, scrubSecrets, type OutboxChannel, type OutgoingMessage } from "./channels";
+import { maskEmails, openField, OUTBOX_CONTEXT } from "./personal";
 
 export type { OutboxChannel } from "./channels";
+export { OUTBOX_CONTEXT } from "./personal";
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 /** The longest a send may hold its row lock. */
@@ -56,6 +68,14 @@ export interface EnqueueMessageParams {
   dedupeKey?: string | null;
   /** Store as `kept` even when the channel is configured (no usable recipient). */
   keep?: boolean;
+  /**
+   * A message to or about a person (a customer's email): `recipient`, `body` and `rich` are
+   * stored encrypted (`encryptField`, contexts OUTBOX_CONTEXT) and decrypted only to send.
+   * The `subject` is stored and listed in clear, so it MUST NOT contain personal data (no
+   * name, address or email): put only e.g. the order name there. Default false: operator
+   * alerts and Slack messages stay in clear.
+   */
+  personal?: boolean;
 }
 
 export interface EnqueuedMessage {
@@ -68,6 +88,7 @@ export interface EnqueuedMessage {
 /**
  * Stores a message: `pending` when its channel is configured (email: SMTP_URL, Slack:
  * SLACK_WEBHOOK_URL), else `kept`. Runs in the caller's transaction when given one.
+ * With `personal: true`, the recipient, body and rich text are stored encrypted.
  *
  * @example
  *   const message = await enqueueMessage(db, { channel: "email", recipient: "a@b.c", subject: "Hi", body: "…", dedupeKey: key });
@@ -76,12 +97,13 @@ export interface EnqueuedMessage {
 export async function enqueueMessage(db: Db, params: EnqueueMessageParams): Promise<EnqueuedMessage> {
   const env = readEnv();
   const status: OutboxStatus = !params.keep && CHANNELS[params.channel].isConfigured(env) ? "pending" : "kept";
+  const seal = (text: string, context: string) => (params.personal ? encryptField(text, context) : text);
   const values = {
     channel: params.channel,
-    recipient: params.recipient,
+    recipient: seal(params.recipient, OUTBOX_CONTEXT.recipient),
     subject: params.subject,
-    body: params.body,
-    rich: params.rich ?? null,
+    body: seal(params.body, OUTBOX_CONTEXT.body),
+    rich: params.rich == null ? null : seal(params.rich, OUTBOX_CONTEXT.rich),
     dedupeKey: params.dedupeKey ?? null,
     status,
   };
@@ -126,11 +148,34 @@ function isDue(): SQL | undefined {
   return and(eq(outbox.status, "pending"), or(isNull(outbox.nextAttemptAt), lte(outbox.nextAttemptAt, sql`now()`)));
 }
 
+/**
+ * What the channel sends: the row with every encrypted field (a personal message's) decrypted.
+ * Throws DecryptionError (whose message quotes no value) when a token cannot be read, e.g.
+ * its key version was removed from ENCRYPTION_KEYS.
+ */
+function readable(row: OutboxRow): OutgoingMessage {
+  return {
+    recipient: openField(row.recipient, OUTBOX_CONTEXT.recipient),
+    subject: row.subject,
+    body: openField(row.body, OUTBOX_CONTEXT.body),
+    rich: row.rich === null ? null : openField(row.rich, OUTBOX_CONTEXT.rich),
+  };
+}
+
+/**
+ * The failure as stored in `last_error` and logged: channel secrets scrubbed, email addresses
+ * masked, and a personal message's recipient (plaintext, when it could be decrypted) removed.
+ */
+function storedError(error: unknown, env: Env, recipient: string | null): string {
+  const masked = maskEmails(describeFailure(error, channelSecrets(env)));
+  return recipient ? scrubSecrets(masked, [recipient]) : masked;
+}
+
 /** Runs the channel's send, bounded by SEND_TIMEOUT_MS even if the channel ignores its signal. */
-async function sendBounded(row: OutboxRow, env: Env, outer?: AbortSignal): Promise<void> {
+async function sendBounded(channel: OutboxChannel, message: OutgoingMessage, env: Env, outer?: AbortSignal): Promise<void> {
   const timeout = AbortSignal.timeout(SEND_TIMEOUT_MS);
   const signal = outer ? AbortSignal.any([timeout, outer]) : timeout;
-  const sending = CHANNELS[row.channel].send(row, env, signal);
+  const sending = CHANNELS[channel].send(message, env, signal);
   let stop: () => void = () => undefined;
   const stopped = new Promise<never>((_, reject) => {
     stop = () => reject(timeout.aborted ? new Error(`the send timed out after ${SEND_TIMEOUT_MS} ms`) : new Error("the send was aborted"));
@@ -156,10 +201,16 @@ async function deliverClaimed(tx: Db, row: OutboxRow, signal?: AbortSignal): Pro
     log.warn("outbox message kept: its channel is not configured", fields);
     return "kept";
   }
+  // Only a personal message's recipient needs removing from errors: the others are stored in clear.
+  let personalRecipient: string | null = null;
   try {
-    await sendBounded(row, env, signal);
+    // Inside the try: an unreadable token is a failed attempt, not an error that would roll
+    // back and leave the row due (and first in line) for every sweep.
+    const message = readable(row);
+    if (isEncrypted(row.recipient)) personalRecipient = message.recipient;
+    await sendBounded(row.channel, message, env, signal);
   } catch (error) {
-    const lastError = describeFailure(error, channelSecrets(env));
+    const lastError = storedError(error, env, personalRecipient);
     const final = sql`${outbox.attempts} + 1 >= ${MAX_ATTEMPTS}`;
     const [updated] = await tx
       .update(outbox)

@@ -15,7 +15,12 @@
  *       hashColumns: [{ name: "customer_email_hash", source: "customer_email", kind: "email" }],
  *     }
  *
- * The contexts must match src/orders/orders.ts (CONTEXT) and src/orders/deliveries.ts (PAYLOAD_CONTEXT).
+ * The contexts must match src/orders/orders.ts (CONTEXT), src/orders/deliveries.ts (PAYLOAD_CONTEXT),
+ * src/notifications/personal.ts (OUTBOX_CONTEXT) and src/events/subscriptions.ts (SECRET_CONTEXT).
+ *
+ * A column that holds tokens only for some rows (the outbox: personal messages are encrypted,
+ * operator alerts are not) sets `plaintextAllowed`, so its plaintext rows are neither rotated
+ * nor reported as failures.
  */
 import type { EncryptedColumnSpec } from "./rotate";
 
@@ -33,4 +38,14 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumnSpec[] = [
   },
   { table: "shopify_deliveries", idColumn: "id", columns: [{ name: "payload", context: "shopify_deliveries.payload" }] },
   { table: "data_exports", idColumn: "id", columns: [{ name: "payload", context: "data_exports.payload" }] },
+  {
+    table: "outbox",
+    idColumn: "id",
+    columns: [
+      { name: "recipient", context: "outbox.recipient", plaintextAllowed: true },
+      { name: "body", context: "outbox.body", plaintextAllowed: true },
+      { name: "rich", context: "outbox.rich", plaintextAllowed: true },
+    ],
+  },
+  { table: "event_subscriptions", idColumn: "id", columns: [{ name: "secret", context: "event_subscriptions.secret" }] },
 ];

@@ -44,8 +44,14 @@ export interface EncryptedColumnSpec {
    * back to it (int, bigint, uuid, text): ids travel as text between the batches.
    */
   idColumn: string;
-  /** Text columns holding `encryptField` tokens, each with the context it was encrypted under. */
-  columns: { name: string; context: string }[];
+  /**
+   * Text columns holding `encryptField` tokens, each with the context it was encrypted under.
+   * `plaintextAllowed`: the column may also hold plaintext on purpose (e.g. the outbox, where
+   * only personal messages are encrypted). Then only values starting with `enc:v` are
+   * candidates (rotated, or reported if unreadable); any other value is neither rotated nor a
+   * failure. Without it, a non-null value that is not a token is a failure ("malformed").
+   */
+  columns: { name: string; context: string; plaintextAllowed?: boolean }[];
   /** Text columns holding `searchHash` values of one of `columns` (`source`), with the kind hashed. */
   hashColumns?: { name: string; source: string; kind: SearchHashKind }[];
 }
@@ -98,6 +104,8 @@ export interface RotationResult {
 }
 
 const MAX_REPORTED_FAILURES = 100;
+/** How every token starts (`enc:v<version>:…`); what a `plaintextAllowed` column's candidates start with. */
+const TOKEN_PREFIX = "enc:v";
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Alias of the row id in our selects; cannot clash with a registered column (they are checked). */
 const ROW_ID = "__rotation_row_id";
@@ -124,9 +132,11 @@ export function validateSpecs(specs: readonly EncryptedColumnSpec[]): void {
       contexts.add(column.context);
     }
     for (const hash of spec.hashColumns ?? []) {
-      if (!spec.columns.some((c) => c.name === hash.source)) {
+      const source = spec.columns.find((c) => c.name === hash.source);
+      if (!source) {
         throw new Error(`${label}: hash column ${hash.name} has source ${hash.source}, which is not one of its encrypted columns`);
       }
+      if (source.plaintextAllowed) throw new Error(`${label}: hash column ${hash.name} has source ${hash.source}, which allows plaintext`);
       if (hash.kind !== "email" && hash.kind !== "phone") throw new Error(`${label}: hash column ${hash.name} has an unknown kind`);
     }
   }
@@ -143,7 +153,9 @@ function tableRef(table: string): SQL {
 function candidatePredicate(spec: EncryptedColumnSpec, current: number): SQL {
   const conditions: SQL[] = spec.columns.map((column) => {
     const c = sql.identifier(column.name);
-    return sql`(${c} is not null and coalesce(substring(${c} from '^enc:v([0-9]{1,9}):')::int, 0) < ${current})`;
+    // Plaintext counts as version 0 (a candidate, reported as malformed) unless the column allows it.
+    const tokenOnly = column.plaintextAllowed ? sql` and left(${c}, ${TOKEN_PREFIX.length}) = ${TOKEN_PREFIX}` : sql``;
+    return sql`(${c} is not null${tokenOnly} and coalesce(substring(${c} from '^enc:v([0-9]{1,9}):')::int, 0) < ${current})`;
   });
   for (const hash of spec.hashColumns ?? []) {
     const h = sql.identifier(hash.name);
@@ -192,6 +204,8 @@ function planRow(spec: EncryptedColumnSpec, keyring: Keyring, row: Row, id: stri
   for (const column of spec.columns) {
     const value = row[column.name];
     if (value == null) continue;
+    // Mirrors candidatePredicate: plaintext where it is allowed is left alone, not a failure.
+    if (column.plaintextAllowed && !value.startsWith(TOKEN_PREFIX)) continue;
     let version: number;
     try {
       version = keyVersionOf(value);

@@ -22,6 +22,8 @@ import { registerDefinition } from "@/engine/registry";
 import { parseDefinition } from "@/engine/definition";
 import { getRun, retryRun } from "@/engine/runs";
 import { verifyStripeSignature } from "@/integrations/stripe";
+import { OUTBOX_CONTEXT } from "@/notifications/personal";
+import { decryptField } from "@/privacy/crypto";
 import type { ProjectStatus } from "@/projects/service";
 import { startAppServer, type AppServer } from "../helpers/app-server";
 import { describeDb } from "../helpers/db";
@@ -125,9 +127,14 @@ describeDb("the site order", (suite) => {
       expect(html).toContain("Boulangerie Lune");
       expect(html).toContain('lang="fr"');
 
-      const [mail] = await queryRows<{ recipient: string; subject: string; status: string; body: string }>(db, sql`select recipient, subject, status, body from outbox where channel = 'email' and recipient = ${FORM.contactEmail}`);
+      const [mail] = await queryRows<{ recipient: string; subject: string; status: string; body: string }>(
+        db,
+        sql`select recipient, subject, status, body from outbox where channel = 'email' and dedupe_key = ${`${run.id}:notify`}`,
+      );
       expect(mail).toMatchObject({ status: "kept", subject: "Your website for Boulangerie Lune is live" });
-      expect(mail!.body).toContain(output.siteUrl);
+      // Stored encrypted: the client's address and the body are personal data.
+      expect(decryptField(mail!.recipient, OUTBOX_CONTEXT.recipient)).toBe(FORM.contactEmail);
+      expect(decryptField(mail!.body, OUTBOX_CONTEXT.body)).toContain(output.siteUrl);
 
       const after = await status(created.body.id, created.body.token);
       expect(after.body).toMatchObject({ status: "done", site: { path: output.sitePath }, qa: { passed: true, score: 100 } });

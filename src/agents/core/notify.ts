@@ -38,7 +38,7 @@ async function deliverNow(ctx: ActionContext, channel: OutboxChannel, message: E
 
 export const notifyClientAction = defineAction({
   description:
-    "Emails a client (text, optional HTML). Sent through SMTP when SMTP_URL is set, otherwise kept in the outbox; " +
+    "Emails a client (text, optional HTML; stored encrypted, the subject in clear). Sent through SMTP when SMTP_URL is set, otherwise kept in the outbox; " +
     "a failed send is retried later by the outbox. A retried step never sends twice.",
   input: z.strictObject({
     to: z.email(),
@@ -55,6 +55,8 @@ export const notifyClientAction = defineAction({
       subject: input.subject,
       body: input.text,
       rich: input.html || null,
+      // A client's address and the message about their order are personal data: encrypted at rest.
+      personal: true,
       dedupeKey: ctx.idempotencyKey,
     });
     return { ...(await deliverNow(ctx, "email", message)), channel: "email" as const };

@@ -3,6 +3,8 @@
  * parsed, handler run with a context, output parsed), against a loopback SMTP server and a
  * loopback Slack webhook.
  */
+import { OUTBOX_CONTEXT } from "@/notifications/personal";
+import { decryptField } from "@/privacy/crypto";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import type { z } from "zod";
@@ -97,7 +99,12 @@ describeDb("core notify actions", (suite) => {
     const out = await invoke(suite, notifyClientAction, { to: "client@example.com", subject: "Kept", text: "Stored" }, "run-b:email");
     expect(out).toMatchObject({ channel: "email", status: "kept", created: true });
     expect(smtp.mailFromCount).toBe(0);
-    expect(await rows()).toMatchObject([{ id: out.messageId, status: "kept", recipient: "client@example.com", subject: "Kept", body: "Stored" }]);
+    const [row] = await rows();
+    expect(row).toMatchObject({ id: out.messageId, status: "kept", subject: "Kept" });
+    // The client's address and the body are stored encrypted (personal data).
+    expect(row!.recipient).toMatch(/^enc:v\d+:/);
+    expect(decryptField(row!.recipient, OUTBOX_CONTEXT.recipient)).toBe("client@example.com");
+    expect(decryptField(row!.body, OUTBOX_CONTEXT.body)).toBe("Stored");
   });
 
   it("notify_client leaves a failed send pending without failing the step, and the sweep sends it later, once", async () => {

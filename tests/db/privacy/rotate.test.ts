@@ -9,7 +9,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeAll, expect, it, vi } from "vitest";
 import { queryRows, type Db } from "@/db/client";
-import { decryptField, encryptField, keyVersionOf, searchHash, searchHashes, searchHashVersionOf } from "@/privacy/crypto";
+import { createSubscription } from "@/events/subscriptions";
+import { enqueueMessage, OUTBOX_CONTEXT } from "@/notifications/outbox";
+import { decryptField, encryptField, isEncrypted, keyVersionOf, searchHash, searchHashes, searchHashVersionOf } from "@/privacy/crypto";
 import { ENCRYPTED_COLUMNS } from "@/privacy/registry";
 import { rotateKeys, type EncryptedColumnSpec, type RotationProgress } from "@/privacy/rotate";
 import { describeDb } from "../../helpers/db";
@@ -219,11 +221,98 @@ describeDb("rotateKeys", (suite) => {
       { table: "rot_customers", idColumn: "id", columns: [{ name: "email", context: "a" }], hashColumns: [{ name: "email_hash", source: "phone", kind: "email" }] },
       { table: "rot_customers", idColumn: "email", columns: [{ name: "email", context: "a" }] },
       { table: "rot_customers", idColumn: "id", columns: [{ name: "email", context: " " }] },
+      {
+        table: "rot_customers",
+        idColumn: "id",
+        columns: [{ name: "email", context: "a", plaintextAllowed: true }],
+        hashColumns: [{ name: "email_hash", source: "email", kind: "email" }],
+      },
     ];
     for (const spec of bad) await expect(rotateKeys(suite.db(), [spec])).rejects.toThrow(/EncryptedColumnSpec/);
     await expect(rotateKeys(suite.db(), [CUSTOMERS, CUSTOMERS])).rejects.toThrow(/listed twice/);
     await expect(rotateKeys(suite.db(), [CUSTOMERS], { batchSize: 0 })).rejects.toThrow(RangeError);
     expect(await queryRows(suite.db(), sql`select 1 from rot_notes limit 1`)).toHaveLength(1);
+  });
+
+  it("rotates the tokens of a plaintextAllowed column, leaves its plaintext alone without failures, and still reports a broken token", async () => {
+    vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1);
+    const db = suite.db();
+    await db.execute(sql`create table rot_mixed (id int primary key, note text)`);
+    const spec: EncryptedColumnSpec = { table: "rot_mixed", idColumn: "id", columns: [{ name: "note", context: "rot_mixed.note", plaintextAllowed: true }] };
+    await db.execute(sql`insert into rot_mixed (id, note) values
+      (1, ${encryptField("secret one", "rot_mixed.note")}), (2, ${"plain alert text"}), (3, null),
+      (4, ${"enc:v1:not-a-token"}), (5, ${"enc:"})`);
+
+    vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1_V2);
+    const [result] = await rotateKeys(db, [spec], { batchSize: 1 });
+    expect(result).toEqual({ table: "rot_mixed", rows: 1, failed: 1, failures: [{ id: "4", column: "note", reason: "malformed" }], skipped: 0, remaining: 1 });
+    const rows = await queryRows<{ note: string | null }>(db, sql`select note from rot_mixed order by id`);
+    expect(keyVersionOf(rows[0]!.note!)).toBe(2);
+    expect(decryptField(rows[0]!.note!, "rot_mixed.note")).toBe("secret one");
+    expect(rows.slice(1).map((r) => r.note)).toEqual(["plain alert text", null, "enc:v1:not-a-token", "enc:"]);
+  });
+
+  it("rotates personal outbox messages to the newest key and leaves plaintext outbox messages alone, without failures", async () => {
+    vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1);
+    vi.stubEnv("SMTP_URL", undefined);
+    vi.stubEnv("SLACK_WEBHOOK_URL", undefined);
+    const db = suite.db();
+    const outboxSpec = ENCRYPTED_COLUMNS.find((s) => s.table === "outbox")!;
+    const personal = await enqueueMessage(db, {
+      channel: "email",
+      recipient: "jane.doe@client.example",
+      subject: "Order #1042 shipped",
+      body: "Hello Jane Doe",
+      rich: "<p>Hello Jane Doe</p>",
+      personal: true,
+    });
+    const personalNoRich = await enqueueMessage(db, { channel: "email", recipient: "john.roe@client.example", subject: "Order #1043", body: "Hello John", personal: true });
+    const alert = await enqueueMessage(db, { channel: "slack", recipient: "slack", subject: "Deploy done", body: "All green", rich: '[{"type":"divider"}]' });
+    type Raw = { id: string; recipient: string; body: string; rich: string | null };
+    const raw = async () => queryRows<Raw>(db, sql`select id::text as id, recipient, body, rich from outbox order by id`);
+    const byId = (rows: Raw[], id: string) => rows.find((r) => r.id === id)!;
+    const before = await raw();
+
+    vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1_V2);
+    const [result] = await rotateKeys(db, [outboxSpec]);
+    expect(result).toEqual({ table: "outbox", rows: 2, failed: 0, failures: [], skipped: 0, remaining: 0 });
+
+    const after = await raw();
+    const rotated = byId(after, personal.id);
+    for (const value of [rotated.recipient, rotated.body, rotated.rich!]) expect(keyVersionOf(value)).toBe(2);
+    expect(decryptField(rotated.recipient, OUTBOX_CONTEXT.recipient)).toBe("jane.doe@client.example");
+    expect(decryptField(rotated.body, OUTBOX_CONTEXT.body)).toBe("Hello Jane Doe");
+    expect(decryptField(rotated.rich!, OUTBOX_CONTEXT.rich)).toBe("<p>Hello Jane Doe</p>");
+    const noRich = byId(after, personalNoRich.id);
+    expect([keyVersionOf(noRich.recipient), keyVersionOf(noRich.body), noRich.rich]).toEqual([2, 2, null]);
+    expect(byId(after, alert.id)).toEqual(byId(before, alert.id));
+    expect(isEncrypted(byId(after, alert.id).body)).toBe(false);
+
+    // Nothing left for a second run; the old key can go.
+    expect((await rotateKeys(db, [outboxSpec]))[0]).toMatchObject({ rows: 0, failed: 0, remaining: 0 });
+    vi.stubEnv("ENCRYPTION_KEYS", `2:${K2}`);
+    expect(decryptField(byId(await raw(), personal.id).recipient, OUTBOX_CONTEXT.recipient)).toBe("jane.doe@client.example");
+  });
+
+  it("rotates event subscription secrets, which the registry lists", async () => {
+    vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1);
+    const db = suite.db();
+    const spec = ENCRYPTED_COLUMNS.find((s) => s.table === "event_subscriptions");
+    expect(spec).toEqual({ table: "event_subscriptions", idColumn: "id", columns: [{ name: "secret", context: "event_subscriptions.secret" }] });
+    const secrets = ["whsec_rotation_test_secret_one", "whsec_rotation_test_secret_two"];
+    const ids: string[] = [];
+    for (const secret of secrets) ids.push((await createSubscription(db, { topic: "order.*", url: "https://hooks.example.com/in", secret })).subscription.id);
+    const stored = async () =>
+      Promise.all(ids.map(async (id) => (await queryRows<{ secret: string }>(db, sql`select secret from event_subscriptions where id = ${id}`))[0]!.secret));
+    expect((await stored()).map(keyVersionOf)).toEqual([1, 1]);
+
+    vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1_V2);
+    const [result] = await rotateKeys(db, [spec!]);
+    expect(result).toMatchObject({ table: "event_subscriptions", rows: 2, failed: 0, skipped: 0, remaining: 0 });
+    vi.stubEnv("ENCRYPTION_KEYS", `2:${K2}`);
+    const after = await stored();
+    expect(after.map(keyVersionOf)).toEqual([2, 2]);
+    expect(after.map((t) => decryptField(t, "event_subscriptions.secret"))).toEqual(secrets);
   });
 
   it.skipIf(suite.target === "pglite")("skips a row the application holds locked without waiting for it, and reports it", async () => {
