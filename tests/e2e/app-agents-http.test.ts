@@ -4,30 +4,34 @@
  * own agent routes, each its own route bundle, and /api/health/agents probes them over HTTP.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { SupplierSimulator, type RunningSimulator } from "@/integrations/supplier/simulator";
 import { startApp, type RunningApp } from "../helpers/app-process";
 
 let app: RunningApp;
+// The supplier the app orders from: a simulator in this process, so the test can ship orders.
+const supplier = new SupplierSimulator();
+let supplierServer: RunningSimulator;
 beforeAll(async () => {
-  app = await startApp({ env: { AGENT_TRANSPORT: "http" } });
+  supplierServer = await supplier.start();
+  app = await startApp({
+    env: { AGENT_TRANSPORT: "http", SUPPLIER_API_URL: supplierServer.url, SUPPLIER_APP_KEY: supplier.appKey, SUPPLIER_APP_SECRET: supplier.appSecret },
+  });
 }, 9 * 60_000);
 afterAll(async () => {
   await app?.stop();
+  await supplierServer?.close();
 });
 
 const ORDER = {
-  id: "ord-e2e",
-  shopifyId: "1001",
-  shopDomain: "shop.example",
-  name: "#1001",
+  name: "#E2E-1",
   currency: "EUR",
   totalPrice: "29.70",
-  financialStatus: "paid",
-  status: "open",
   lineItems: [{ sku: "MUG-1", title: "Mug", quantity: 3, price: "9.90" }],
-  customer: { name: "Ada", email: "ada@example.com", phone: null },
-  createdAt: "2026-11-30T10:00:00Z",
-  updatedAt: "2026-11-30T10:00:00Z",
+  customer: { name: "Ada Lovelace", email: "ada@example.com" },
+  shippingAddress: { name: "Ada Lovelace", address1: "12 St James's Square", city: "London", zip: "SW1Y 4JH", country_code: "GB", phone: "+44 20 7946 0000" },
 };
+
+type RunBody = { id: string; status: string; output: unknown; steps: { name: string; status: string; attempts: number }[] };
 
 async function api<T>(method: string, path: string, body?: unknown, type = "application/json"): Promise<{ status: number; body: T }> {
   const res = await fetch(app.base + path, {
@@ -55,37 +59,52 @@ function requestLines(): LogLine[] {
     .filter((l) => l.msg === "request");
 }
 
-it("runs a workflow whose agent steps go over signed HTTP to the app's agent routes", async () => {
-  const yaml = `name: e2e_orders
-steps:
-  - name: validate
-    agent: orders
-    action: validate_order
-    input: { order: "{{ input.order }}" }
-  - name: prepare
-    depends_on: validate
-    agent: orders
-    action: prepare_supplier_order
-    input: { order: "{{ input.order }}" }
-`;
-  expect((await api("PUT", "/api/workflows/e2e_orders", yaml, "application/yaml")).status).toBe(201);
-  const started = await api<{ id: string }>("POST", "/api/workflows/e2e_orders", { input: { order: ORDER } });
-  expect(started.status).toBe(202);
-  let run: { status: string; output: unknown; steps: { name: string; status: string; attempts: number }[] } | undefined;
+/** Polls until a run of `workflow` whose input names the order has ended (the worker runs it). */
+async function finishedRun(workflow: string, orderId: string | null): Promise<RunBody> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    run = (await api<NonNullable<typeof run>>("GET", `/api/orchestration/runs/${started.body.id}`)).body;
-    if (["succeeded", "failed", "cancelled"].includes(run.status)) break;
+    const list = await api<{ runs: { id: string; status: string; input: { orderId?: string } | null }[] }>("GET", `/api/orchestration/runs?workflow=${workflow}&limit=20`);
+    const run = list.body.runs.find((r) => orderId === null || r.input?.orderId === orderId);
+    if (run && ["succeeded", "failed", "cancelled"].includes(run.status)) return (await api<RunBody>("GET", `/api/orchestration/runs/${run.id}`)).body;
     await new Promise((r) => setTimeout(r, 200));
   }
-  expect(run?.status).toBe("succeeded");
-  expect(run?.output).toEqual({ prepare: { outOrderId: "ord-e2e", currency: "EUR", lines: [{ sku: "MUG-1", quantity: 3 }], shipTo: { name: "Ada", email: "ada@example.com", phone: null } } });
+  throw new Error(`no finished ${workflow} run for ${orderId}`);
+}
+
+it("processes an order over signed HTTP agent calls: created by the API, submitted to the supplier, shipped, customer emailed", async () => {
+  const created = await api<{ id: string }>("POST", "/api/orders", ORDER);
+  expect(created.status).toBe(201);
+  const orderId = created.body.id;
+
+  // order.created started workflows/order_processing.yaml; the worker calls the agents over HTTP.
+  const run = await finishedRun("order_processing", orderId);
+  expect(run.status).toBe("succeeded");
+  expect(supplier.orders.map((o) => o.outOrderId)).toEqual([orderId]);
   const agentCalls = requestLines().filter((l) => l.path?.startsWith("/api/agents/orders/") && l.method === "POST");
-  expect(agentCalls.map((l) => [l.path, l.kind, l.status])).toEqual([
-    ["/api/agents/orders/validate_order", "signed", 200],
-    ["/api/agents/orders/prepare_supplier_order", "signed", 200],
+  expect(agentCalls.map((l) => [l.path, l.kind, l.status]).sort()).toEqual(
+    [
+      ["/api/agents/orders/check_inventory", "signed", 200],
+      ["/api/agents/orders/notify_customer", "signed", 200],
+      ["/api/agents/orders/prepare_supplier_order", "signed", 200],
+      ["/api/agents/orders/submit_to_supplier", "signed", 200],
+      ["/api/agents/orders/validate_order", "signed", 200],
+    ].sort(),
+  );
+
+  // The supplier ships; the tracking workflow (cron, started here) publishes order.shipped,
+  // which emails the customer.
+  supplier.ship(supplier.orders[0]!.supplierOrderId);
+  expect((await api("POST", "/api/workflows/order_tracking", {})).status).toBe(202);
+  expect((await finishedRun("order_tracking", null)).status).toBe("succeeded");
+  expect((await finishedRun("order_shipped", orderId)).status).toBe("succeeded");
+  const order = await api<{ status: string }>("GET", `/api/orders/${orderId}`);
+  expect(order.body.status).toBe("shipped");
+  const outbox = await api<{ messages: { recipient: string; subject: string }[] }>("GET", "/api/outbox?channel=email");
+  expect(outbox.body.messages.map((m) => [m.recipient, m.subject]).sort()).toEqual([
+    ["a***@example.com", "Your order #E2E-1 has shipped"],
+    ["a***@example.com", "Your order #E2E-1 is confirmed"],
   ]);
-}, 90_000);
+}, 120_000);
 
 it("probes every agent's route over HTTP for /api/health/agents", async () => {
   const health = await api<{ agents: { name: string; status: string; circuit: string; probe: { ok: boolean } }[] }>("GET", "/api/health/agents");

@@ -4,7 +4,7 @@
  * unless `env.DATABASE_URL` is given). For end-to-end tests: HTTP against the running app.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,6 +21,8 @@ export interface RunningApp {
   /** stdout and stderr so far (bounded): the server's JSON log lines. */
   output(): string;
   stop(): Promise<void>;
+  /** SIGKILL of the whole process group: a crash, nothing gets to finish. */
+  kill(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -34,15 +36,58 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Starts are serialised across test workers (a directory lock beside .next): the first start
+ * builds the app when it is stale, and two `next build` in one directory at once would break
+ * each other. A lock whose owner process is gone is taken over.
+ */
+const START_LOCK = path.join(ROOT, ".next-start.lock");
+async function withStartLock<T>(fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      mkdirSync(START_LOCK);
+      writeFileSync(path.join(START_LOCK, "pid"), String(process.pid));
+      break;
+    } catch {
+      let owner = 0;
+      try {
+        owner = Number(readFileSync(path.join(START_LOCK, "pid"), "utf8"));
+      } catch {
+        // being created or removed: look again
+      }
+      let alive = true;
+      if (owner > 0) {
+        try {
+          process.kill(owner, 0);
+        } catch {
+          alive = false;
+        }
+      }
+      if (!alive) rmSync(START_LOCK, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(START_LOCK, { recursive: true, force: true });
+  }
+}
+
 const live = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
 
-export async function startApp(options: { env?: Record<string, string>; readyTimeoutMs?: number } = {}): Promise<RunningApp> {
+export async function startApp(options: { env?: Record<string, string>; readyTimeoutMs?: number; dataDir?: string } = {}): Promise<RunningApp> {
+  return withStartLock(() => startUnlocked(options));
+}
+
+async function startUnlocked(options: { env?: Record<string, string>; readyTimeoutMs?: number; dataDir?: string }): Promise<RunningApp> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(path.join(tmpdir(), "orchestrator-app-"));
+  // A restart passes the previous app's dataDir (its admin key, its embedded database).
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "orchestrator-app-"));
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, PUBLIC_BASE_URL: base, LOG_LEVEL: "info", ...options.env };
   for (const key of ["DATABASE_URL", "ADMIN_API_KEY", "VITEST", "VITEST_POOL_ID", "VITEST_WORKER_ID", "NODE_ENV"]) if (!options.env?.[key]) delete env[key];
   const child = spawn(process.execPath, [path.join(ROOT, "scripts", "start.mjs")], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -88,5 +133,16 @@ export async function startApp(options: { env?: Record<string, string>; readyTim
     adminKey: () => readFileSync(path.join(dataDir, "admin-key"), "utf8").trim(),
     output: () => output,
     stop,
+    kill: async () => {
+      if (child.exitCode === null && child.pid) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+        await exited;
+      }
+      live.delete(child);
+    },
   };
 }

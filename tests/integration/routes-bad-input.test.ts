@@ -57,20 +57,6 @@ const CONTRACT_BRIEF = {
   brandColor: null,
   tagline: "Good food, close by",
 };
-const CONTRACT_ORDER = {
-  id: "ord-contract",
-  shopifyId: "1",
-  shopDomain: "shop.example",
-  name: "#1",
-  currency: "EUR",
-  totalPrice: "10.00",
-  financialStatus: "paid",
-  status: "open",
-  lineItems: [{ sku: "A", title: "A", quantity: 1, price: "10.00" }],
-  customer: null,
-  createdAt: "2026-11-30T10:00:00Z",
-  updatedAt: "2026-11-30T10:00:00Z",
-};
 
 const CASES: RouteCase[] = [
   { file: "api/health/route.ts", method: "GET", path: "/api/health", auth: "public", okStatus: 200 },
@@ -152,7 +138,7 @@ const CASES: RouteCase[] = [
       ["automation", "verify_deployment", { slug: "no-such-site" }, 422],
       ["ads", "create_campaigns", { brief: CONTRACT_BRIEF }, 200],
       ["core", "health", {}, 200],
-      ["orders", "prepare_supplier_order", { order: CONTRACT_ORDER }, 200],
+      ["orders", "prepare_supplier_order", { orderId: UNKNOWN_ID }, 404],
     ] as const
   ).flatMap(([agent, action, body, okStatus]): RouteCase[] => [
     { file: `api/agents/${agent}/[action]/route.ts`, method: "POST", path: `/api/agents/${agent}/${action}`, params: { action }, auth: "operator", body, okStatus },
@@ -165,6 +151,16 @@ const CASES: RouteCase[] = [
   { file: "api/webhooks/shopify/route.ts", method: "POST", path: "/api/webhooks/shopify", auth: "shopify", anyJson: true, body: { id: 1 }, okStatus: 200 },
   { file: "api/orders/route.ts", method: "GET", path: "/api/orders", auth: "viewer", badQuery: "?status=lost", okStatus: 200 },
   { file: "api/orders/[id]/route.ts", method: "GET", path: `/api/orders/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "viewer", okStatus: 404 },
+  {
+    file: "api/orders/route.ts",
+    method: "POST",
+    path: "/api/orders",
+    auth: "operator",
+    body: { name: "#C1", currency: "EUR", totalPrice: "10.00", lineItems: [{ sku: "A", title: "A", quantity: 1, price: "10.00" }] },
+    okStatus: 201,
+  },
+  { file: "api/orders/[id]/route.ts", method: "PUT", path: `/api/orders/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "operator", body: { status: "cancelled" }, okStatus: 404 },
+  { file: "api/orders/[id]/process/route.ts", method: "POST", path: `/api/orders/${UNKNOWN_ID}/process`, params: { id: UNKNOWN_ID }, auth: "operator", okStatus: 404 },
   { file: "api/privacy/exports/[id]/route.ts", method: "GET", path: `/api/privacy/exports/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "admin", okStatus: 404 },
   { file: "api/events/subscriptions/route.ts", method: "GET", path: "/api/events/subscriptions", auth: "admin", okStatus: 200 },
   { file: "api/events/subscriptions/route.ts", method: "POST", path: "/api/events/subscriptions", auth: "admin", body: { topic: "order.*", url: "https://hooks.example.com/orders" }, okStatus: 201 },

@@ -1,92 +1,83 @@
 /**
- * The order workflow's actions. `validate_order` and `prepare_supplier_order` are pure and
- * complete; the others need the Order Manager's products, suppliers and shipments (issue 7):
- * until it lands they refuse with a clear 422 instead of pretending to work.
+ * The order workflow's actions (workflows/order_processing.yaml, workflows/order_tracking.yaml,
+ * workflows/order_shipped.yaml). Each takes an order id; the work itself is in
+ * src/orders/fulfilment.ts. An order that cannot go on (invalid, short of stock, cancelled, no
+ * address) is refused with 422 and its problems, so the step fails at once and the workflow's
+ * error handlers mark the order failed and alert the operators.
  */
 import { z } from "zod";
-import { ActionRejected, defineAction, defineAgent } from "../framework";
-import { orderSchema, problemSchema, supplierOrderSchema } from "./schemas";
-
-const cents = (amount: string) => Math.round(Number(amount) * 100);
-
-const pendingOrderManager = (action: string) => () =>
-  Promise.reject(new ActionRejected(`orders.${action} needs the Order Manager (products, suppliers, shipments), which is not available yet.`));
+import {
+  checkInventory,
+  markOrderFailed,
+  notifyCustomer,
+  prepareSupplierOrder,
+  submitToSupplier,
+  syncTracking,
+  validateOrder,
+} from "@/orders/fulfilment";
+import { defineAction, defineAgent } from "../framework";
+import { orderRef, supplierOrderSchema } from "./schemas";
 
 export const orders = defineAgent({
   name: "orders",
   description: "Order processing for the Shopify dropshipping store.",
   actions: {
     validate_order: defineAction({
-      description: "Checks an order before it goes to a supplier: lines, amounts, currency, payment, customer.",
-      input: z.strictObject({ order: orderSchema }),
-      output: z.strictObject({ valid: z.boolean(), problems: z.array(problemSchema), itemCount: z.number().int(), computedTotal: z.string() }),
+      description: "Checks a stored order before it goes to a supplier: lines, amounts, payment, status, a way to reach the customer. Refuses (422) an order that cannot be fulfilled.",
+      input: orderRef,
+      output: z.strictObject({ valid: z.literal(true), itemCount: z.number().int(), computedTotal: z.string() }),
       timeoutMs: 5_000,
-      handler: async ({ order }) => {
-        const problems: z.infer<typeof problemSchema>[] = [];
-        if (order.lineItems.length === 0) problems.push({ field: "lineItems", message: "the order has no lines" });
-        const skus = new Set<string>();
-        order.lineItems.forEach((line, i) => {
-          if (skus.has(line.sku)) problems.push({ field: `lineItems[${i}].sku`, message: `duplicate sku ${line.sku}` });
-          skus.add(line.sku);
-        });
-        const total = order.lineItems.reduce((sum, l) => sum + cents(l.price) * l.quantity, 0);
-        // Shipping and taxes may add to the lines' sum; a total below it is inconsistent.
-        if (cents(order.totalPrice) < total) problems.push({ field: "totalPrice", message: `${order.totalPrice} is less than the lines' sum ${(total / 100).toFixed(2)}` });
-        if (!["paid", "partially_paid"].includes(order.financialStatus)) problems.push({ field: "financialStatus", message: `not paid (${order.financialStatus})` });
-        if (order.status === "cancelled") problems.push({ field: "status", message: "the order is cancelled" });
-        if (!order.customer?.email && !order.customer?.phone) problems.push({ field: "customer", message: "no way to reach the customer" });
-        return {
-          valid: problems.length === 0,
-          problems,
-          itemCount: order.lineItems.reduce((n, l) => n + l.quantity, 0),
-          computedTotal: (total / 100).toFixed(2),
-        };
-      },
+      handler: ({ orderId }, ctx) => validateOrder(ctx.db, orderId),
     }),
     check_inventory: defineAction({
-      description: "Checks stock for every line of an order.",
-      input: z.strictObject({ order: orderSchema }),
-      output: z.strictObject({ available: z.boolean(), lines: z.array(z.strictObject({ sku: z.string(), requested: z.number().int(), inStock: z.number().int() })) }),
+      description: "Checks the shop's stock for every line of a stored order (untracked SKUs do not block). Refuses (422) an order short of stock.",
+      input: orderRef,
+      output: z.strictObject({
+        available: z.literal(true),
+        lines: z.array(z.strictObject({ sku: z.string(), requested: z.number().int(), inStock: z.number().int().nullable() })),
+      }),
       timeoutMs: 10_000,
-      handler: pendingOrderManager("check_inventory"),
+      handler: ({ orderId }, ctx) => checkInventory(ctx.db, orderId),
     }),
     prepare_supplier_order: defineAction({
-      description: "Turns a validated order into the supplier's order, keyed by our order id.",
-      input: z.strictObject({ order: orderSchema }),
+      description: "Turns a stored order into the supplier's order (SKUs and quantities, keyed by our order id) and marks the order processing.",
+      input: orderRef,
       output: supplierOrderSchema,
       timeoutMs: 5_000,
-      handler: async ({ order }) => {
-        if (order.lineItems.length === 0) throw new ActionRejected("The order has no lines to send to a supplier.");
-        const quantities = new Map<string, number>();
-        for (const line of order.lineItems) quantities.set(line.sku, (quantities.get(line.sku) ?? 0) + line.quantity);
-        return {
-          outOrderId: order.id,
-          currency: order.currency,
-          lines: [...quantities].map(([sku, quantity]) => ({ sku, quantity })),
-          shipTo: order.customer ? { name: order.customer.name, email: order.customer.email, phone: order.customer.phone } : null,
-        };
-      },
+      handler: ({ orderId }, ctx) => prepareSupplierOrder(ctx.db, orderId),
     }),
     submit_to_supplier: defineAction({
-      description: "Submits the supplier order (deduplicated on our order id).",
+      description: "Submits the supplier order (deduplicated on our order id, here and at the supplier) and records the shipment.",
       input: z.strictObject({ supplierOrder: supplierOrderSchema }),
-      output: z.strictObject({ supplierOrderId: z.string(), status: z.string() }),
+      output: z.strictObject({ shipmentId: z.guid(), supplierOrderId: z.string(), created: z.boolean() }),
       timeoutMs: 30_000,
-      handler: pendingOrderManager("submit_to_supplier"),
+      handler: ({ supplierOrder }, ctx) => submitToSupplier(ctx.db, supplierOrder, ctx.signal),
     }),
     sync_tracking: defineAction({
-      description: "Asks suppliers for tracking numbers of open shipments.",
-      input: z.strictObject({}),
-      output: z.strictObject({ updated: z.number().int(), shipped: z.array(z.string()) }),
-      timeoutMs: 30_000,
-      handler: pendingOrderManager("sync_tracking"),
+      description: "Asks the suppliers for tracking numbers of submitted shipments; publishes order.shipped once per order that shipped.",
+      input: z.strictObject({ limit: z.number().int().min(1).max(500).default(50) }),
+      output: z.strictObject({ checked: z.number().int(), shipped: z.array(z.string()), errors: z.number().int() }),
+      timeoutMs: 50_000,
+      handler: ({ limit }, ctx) => syncTracking(ctx.db, { limit, signal: ctx.signal }),
     }),
     notify_customer: defineAction({
-      description: "Tells the customer about their order (confirmation, shipment).",
-      input: z.strictObject({ order: orderSchema, kind: z.enum(["confirmed", "shipped"]), trackingUrl: z.url().optional() }),
-      output: z.strictObject({ messageId: z.string(), status: z.string() }),
+      description: "Emails the customer about their order (confirmed, shipped), at most once per order and kind; skipped when we hold no email.",
+      input: z.strictObject({
+        orderId: z.guid(),
+        kind: z.enum(["confirmed", "shipped"]),
+        trackingNumber: z.string().max(100).nullish(),
+        carrier: z.string().max(100).nullish(),
+      }),
+      output: z.strictObject({ messageId: z.guid().nullable(), status: z.string() }),
       timeoutMs: 30_000,
-      handler: pendingOrderManager("notify_customer"),
+      handler: (input, ctx) => notifyCustomer(ctx.db, { ...input, signal: ctx.signal }),
+    }),
+    mark_failed: defineAction({
+      description: "Marks an order failed (the order workflow's error handler); a cancelled, submitted or shipped order keeps its status.",
+      input: orderRef,
+      output: z.strictObject({ status: z.string() }),
+      timeoutMs: 5_000,
+      handler: ({ orderId }, ctx) => markOrderFailed(ctx.db, orderId),
     }),
   },
 });

@@ -3,6 +3,7 @@ import { hasRole } from "@/auth/roles";
 import { ORDER_STATUSES } from "@/db/schema";
 import { keysetCursor } from "@/http/keyset";
 import { withApiKey } from "@/http/wrappers";
+import { createOrder, createOrderInput } from "@/orders/manage";
 import { listOrders, maskCustomer } from "@/orders/orders";
 
 const orderCursor = keysetCursor.transform((c) => ({ createdAt: c.at, id: c.id }));
@@ -20,4 +21,13 @@ export const GET = withApiKey({ role: "viewer" }, async ({ db, query, principal 
   const page = await listOrders(db, { status, shopDomain: shop, limit, cursor });
   const clear = hasRole(principal.role, "operator");
   return Response.json({ orders: clear ? page.orders : page.orders.map(maskCustomer), nextCursor: page.nextCursor });
+});
+
+// POST /api/orders {name, currency, totalPrice, lineItems, customer?, shippingAddress?, ...} — a manual
+// order: 201 with the order; it publishes order.created, which starts the order workflow. A repeated
+// (shopDomain, shopifyId) → 409.
+export const POST = withApiKey({ role: "operator", action: "orders.create" }, async ({ db, json, audit }) => {
+  const order = await createOrder(db, await json(createOrderInput));
+  audit.target = order.id;
+  return Response.json(order, { status: 201 });
 });
