@@ -2,10 +2,13 @@
 // `npm start`: builds the app when the build is missing or older than the sources, then serves
 // it on PORT (default 3000). The server itself applies migrations and prepares the admin key
 // at start (src/instrumentation.ts), with the embedded database unless DATABASE_URL is set.
+// In local mode it also runs the simulated supplier (scripts/supplier-simulator.ts) on
+// 127.0.0.1:4010, where the supplier client then sends its calls.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import nextEnv from "@next/env";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
@@ -35,6 +38,38 @@ if (built !== current) {
   writeFileSync(stampFile, current + "\n");
 }
 
+// The same .env files `next start` reads, so a SUPPLIER_API_URL set in .env.local counts below.
+nextEnv.loadEnvConfig(root, false, { info() {}, error() {} });
+
+/**
+ * Local mode, the same rule as supplierConfig (src/integrations/supplier/aliexpress.ts): no
+ * SUPPLIER_API_URL and not production (`VERCEL` set or `APP_ENV=production`, src/env.ts). Then
+ * the client calls http://127.0.0.1:4010 with the development credentials, so the simulator
+ * runs there, as a child (with tsx, which loads the .ts sources). It reports a busy port itself
+ * in one line and exits; the platform starts either way.
+ */
+function startSupplierSimulator() {
+  const env = process.env;
+  const blank = (name) => !env[name]?.trim();
+  if (!blank("SUPPLIER_API_URL") || !blank("VERCEL") || env.APP_ENV?.trim() === "production") return null;
+  if (!existsSync(path.join(root, "node_modules", "tsx"))) {
+    console.log("tsx is not installed (dev dependency): not starting the simulated supplier on 127.0.0.1:4010.");
+    return null;
+  }
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", "supplier-simulator.ts")], {
+    cwd: root,
+    // The IPC channel lets the simulator notice when this process goes away, however it ends.
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  child.on("error", (error) => console.log(`The simulated supplier did not start: ${error.message}`));
+  return child;
+}
+
+const simulator = startSupplierSimulator();
+const stopSimulator = (signal = "SIGTERM") => {
+  if (simulator && simulator.exitCode === null && simulator.signalCode === null) simulator.kill(signal);
+};
+
 const port = process.env.PORT || "3000";
 console.log(`Serving on http://localhost:${port} (health: http://localhost:${port}/api/health)`);
 const server = spawn(process.execPath, [nextBin, "start", "-p", port], {
@@ -42,5 +77,13 @@ const server = spawn(process.execPath, [nextBin, "start", "-p", port], {
   stdio: "inherit",
   env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
 });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill(signal));
-server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    stopSimulator(signal);
+    server.kill(signal);
+  });
+}
+server.on("exit", (code, signal) => {
+  stopSimulator();
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -72,26 +72,39 @@ function invalid(what: string, error: z.ZodError): Error {
   return new Error(`the ${what} payload is invalid: ${error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
 }
 
-/** customers/redact: the customer's personal data goes from their orders; lines and amounts stay (accounting). */
+/**
+ * customers/redact: the customer's personal data goes from their orders; lines and amounts stay
+ * (accounting). redactOrders also records the redaction, so a later delivery of these orders
+ * (a late retry, or an orders/updated with a newer updated_at) stores no personal data.
+ *
+ * Pending payloads are dropped FIRST: that waits for the deliveries being processed right now
+ * (their rows are locked), and only then redactOrders takes the shop's redaction lock, which
+ * order upserts take shared while holding their delivery's row lock. The other order would
+ * deadlock with an order delivery in flight.
+ */
 const customerRedactHandler: Handler = async (tx, delivery, body) => {
   const parsed = customerRedactSchema.safeParse(body);
   if (!parsed.success) throw invalid("customers/redact", parsed.error);
   const { customer, orders_to_redact: orderIds } = parsed.data;
   const hashes = customer.email ? searchHashes(customer.email, "email") : [];
-  const redacted = await redactOrders(tx, delivery.shopDomain, { customerId: customer.id ?? null, orderIds, emailHashes: hashes });
   const dropped = await dropPendingPayloads(tx, delivery, (payload) => {
     const order = payload as { id?: unknown; customer?: { id?: unknown } | null };
     return orderIds.includes(String(order.id)) || (customer.id != null && String(order.customer?.id) === customer.id);
   });
+  const redacted = await redactOrders(tx, delivery.shopDomain, { customerId: customer.id ?? null, orderIds, emailHashes: hashes });
   return `redacted ${redacted} order(s), dropped ${dropped} pending delivery payload(s)`;
 };
 
-/** shop/redact (48 h after an uninstall): every customer's personal data of that shop goes. */
+/**
+ * shop/redact (48 h after an uninstall): every customer's personal data of that shop goes, and a
+ * shop-wide redaction is recorded (orders created before it never get personal data again).
+ * Payloads first, as above.
+ */
 const shopRedactHandler: Handler = async (tx, delivery, body) => {
   const parsed = shopRedactSchema.safeParse(body);
   if (!parsed.success) throw invalid("shop/redact", parsed.error);
-  const redacted = await redactOrders(tx, delivery.shopDomain, null);
   const dropped = await dropPendingPayloads(tx, delivery, () => true);
+  const redacted = await redactOrders(tx, delivery.shopDomain, null);
   return `redacted ${redacted} order(s), dropped ${dropped} pending delivery payload(s)`;
 };
 

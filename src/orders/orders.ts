@@ -8,7 +8,8 @@
  * strictly newer than what is stored (`where excluded.source_updated_at > orders.source_updated_at`),
  * so a late retry of an older payload never overwrites newer data.
  */
-import { sql } from "drizzle-orm";
+import { is, sql } from "drizzle-orm";
+import { PgTransaction } from "drizzle-orm/pg-core";
 import { queryRows, type Db } from "@/db/client";
 import type { OrderStatus } from "@/db/schema";
 import { publishEventInTx } from "@/engine/events";
@@ -46,33 +47,83 @@ export interface UpsertResult {
   change: OrderChange;
 }
 
-/** Stores an order's latest data; `stale` when what is stored is as new or newer (nothing written). */
+/**
+ * Redactions and order writes of a shop are serialised by this transaction-scoped advisory lock:
+ * a redaction takes it exclusively before it anonymises and records (redactOrders), an order
+ * write takes it shared before its upsert statement. In READ COMMITTED every statement reads a
+ * fresh snapshot, so the upsert, run once the lock is held, sees every committed redaction, and a
+ * redaction, run once the writes in flight have committed, anonymises what they wrote. Without it
+ * an upsert whose snapshot predates a concurrent redaction could write the data back.
+ */
+const redactionLock = (shopDomain: string) => sql`hashtext(${`privacy_redactions:${shopDomain}`})`;
+
+/** `work` in the caller's transaction, else in its own: the lock must outlive the statement. */
+function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  return is(db, PgTransaction) ? work(db) : db.transaction(work);
+}
+
+/**
+ * Stores an order's latest data; `stale` when what is stored is as new or newer (nothing written).
+ *
+ * An order a redaction covers (privacy_redactions) is stored with NO personal data (customer id,
+ * name, email, phone, address, email hash all null), whatever the delivery carries: a late retry,
+ * or an out-of-order delivery with a newer `updated_at`, must not bring back what was redacted.
+ * Its other data (amounts, lines, status) is still applied. An order is covered when:
+ * - Shopify listed its id in the redaction, or the redaction anonymised it (e.g. found by email);
+ * - the redaction was of its customer (by Shopify customer id) and the order was created AT OR
+ *   BEFORE the redaction. An order the same customer places AFTER the redaction is kept: it is
+ *   new data the customer gave the shop after asking for the old to be erased (a new erasure
+ *   request brings a new customers/redact), and blanking it would leave an order we cannot
+ *   fulfil or tell the customer about. "Before" compares Shopify's created_at with our clock at
+ *   the redaction (not Shopify's request time): the orders the redaction anonymised are listed
+ *   by id anyway;
+ * - the shop was redacted (shop/redact) after the order was created.
+ * An order without `created_at` counts as created before any redaction (the safe side).
+ * The check is part of the upsert statement, run under the shop's redaction lock (see above).
+ */
 export async function upsertShopifyOrder(db: Db, shopDomain: string, fields: OrderFields, sourceAt: string | null): Promise<UpsertResult> {
   const status: OrderStatus = fields.cancelled ? "cancelled" : "open";
-  const rows = await queryRows<{ id: string; inserted: boolean }>(
-    db,
-    sql`insert into orders (shop_domain, shopify_id, name, currency, total_price, financial_status, status, line_items, shopify_customer_id,
-          customer_name, customer_email, customer_phone, shipping_address, customer_email_hash, source_updated_at, created_at)
-        values (${shopDomain}, ${fields.shopifyId}, ${fields.name}, ${fields.currency}, ${fields.totalPrice}, ${fields.financialStatus}, ${status},
-          ${JSON.stringify(fields.lineItems)}::jsonb, ${fields.shopifyCustomerId},
-          ${encryptOptional(fields.customer.name, CONTEXT.name)}, ${encryptOptional(fields.customer.email, CONTEXT.email)},
-          ${encryptOptional(fields.customer.phone, CONTEXT.phone)}, ${encryptOptional(fields.shippingAddress, CONTEXT.address)},
-          ${searchHashOptional(fields.customer.email, "email")}, ${sourceAt}::timestamptz, coalesce(${fields.createdAt}::timestamptz, now()))
-        on conflict (shop_domain, shopify_id) do update set
-          name = excluded.name, currency = excluded.currency, total_price = excluded.total_price,
-          financial_status = excluded.financial_status, line_items = excluded.line_items,
-          shopify_customer_id = excluded.shopify_customer_id, customer_name = excluded.customer_name,
-          customer_email = excluded.customer_email, customer_phone = excluded.customer_phone,
-          shipping_address = excluded.shipping_address, customer_email_hash = excluded.customer_email_hash,
-          -- Cancelling wins over any state; otherwise the order keeps its own progress (processing, shipped…).
-          status = case when excluded.status = 'cancelled' then 'cancelled' else orders.status end,
-          source_updated_at = excluded.source_updated_at, updated_at = now()
-        where orders.source_updated_at is null or excluded.source_updated_at > orders.source_updated_at
-        returning id, (xmax = 0) as inserted`,
-  );
-  const row = rows[0];
-  if (!row) return { id: null, change: "stale" };
-  return { id: row.id, change: row.inserted ? "created" : "updated" };
+  const createdAt = sql`coalesce(${fields.createdAt}::timestamptz, '-infinity'::timestamptz)`;
+  /** The value, or null when a redaction covers the order. */
+  const personal = (value: string | null | undefined) => sql`case when covered.redacted then null else ${value ?? null}::text end`;
+  return inTransaction(db, async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock_shared(${redactionLock(shopDomain)})`);
+    const rows = await queryRows<{ id: string; inserted: boolean }>(
+      tx,
+      sql`with covered as (
+            select exists (
+              select 1 from privacy_redactions r
+              where r.shop_domain = ${shopDomain}
+                and (r.shopify_order_ids @> array[${fields.shopifyId}::text]
+                  or (r.scope = 'customer' and ${fields.shopifyCustomerId}::text is not null and r.shopify_customer_id = ${fields.shopifyCustomerId}
+                      and ${createdAt} <= r.redacted_at)
+                  or (r.scope = 'shop' and ${createdAt} < r.redacted_at))
+            ) as redacted
+          )
+          insert into orders (shop_domain, shopify_id, name, currency, total_price, financial_status, status, line_items, shopify_customer_id,
+            customer_name, customer_email, customer_phone, shipping_address, customer_email_hash, source_updated_at, created_at)
+          select ${shopDomain}, ${fields.shopifyId}, ${fields.name}, ${fields.currency}, ${fields.totalPrice}::numeric, ${fields.financialStatus}, ${status},
+            ${JSON.stringify(fields.lineItems)}::jsonb, ${personal(fields.shopifyCustomerId)},
+            ${personal(encryptOptional(fields.customer.name, CONTEXT.name))}, ${personal(encryptOptional(fields.customer.email, CONTEXT.email))},
+            ${personal(encryptOptional(fields.customer.phone, CONTEXT.phone))}, ${personal(encryptOptional(fields.shippingAddress, CONTEXT.address))},
+            ${personal(searchHashOptional(fields.customer.email, "email"))}, ${sourceAt}::timestamptz, coalesce(${fields.createdAt}::timestamptz, now())
+          from covered
+          on conflict (shop_domain, shopify_id) do update set
+            name = excluded.name, currency = excluded.currency, total_price = excluded.total_price,
+            financial_status = excluded.financial_status, line_items = excluded.line_items,
+            shopify_customer_id = excluded.shopify_customer_id, customer_name = excluded.customer_name,
+            customer_email = excluded.customer_email, customer_phone = excluded.customer_phone,
+            shipping_address = excluded.shipping_address, customer_email_hash = excluded.customer_email_hash,
+            -- Cancelling wins over any state; otherwise the order keeps its own progress (processing, shipped…).
+            status = case when excluded.status = 'cancelled' then 'cancelled' else orders.status end,
+            source_updated_at = excluded.source_updated_at, updated_at = now()
+          where orders.source_updated_at is null or excluded.source_updated_at > orders.source_updated_at
+          returning id, (xmax = 0) as inserted`,
+    );
+    const row = rows[0];
+    if (!row) return { id: null, change: "stale" as const };
+    return { id: row.id, change: row.inserted ? ("created" as const) : ("updated" as const) };
+  });
 }
 
 type OrderRow = {
@@ -157,6 +208,12 @@ export function maskCustomer(order: Order): Order {
  * Shopify customer id) set to null; names, lines, amounts and statuses stay for accounting.
  * `who` null: every order of the shop (shop/redact); else the customer's orders, found by
  * customer id, by the order ids Shopify lists, or by email (search hashes of every key version).
+ *
+ * In the same transaction, under the shop's redaction lock (see redactionLock), it records the
+ * redaction in privacy_redactions, so later order deliveries store no personal data for these
+ * orders (upsertShopifyOrder): the customer id, the listed ids and the ids of every order
+ * anonymised here (those found by email only too); for shop/redact a shop-wide row. No email
+ * or search hash is kept.
  */
 export async function redactOrders(
   db: Db,
@@ -168,13 +225,35 @@ export async function redactOrders(
              or shopify_id = any(${sql.param(who.orderIds)}::text[])
              or customer_email_hash = any(${sql.param(who.emailHashes)}::text[]))`
     : sql``;
-  const rows = await queryRows<{ id: string }>(
-    db,
-    sql`update orders set customer_name = null, customer_email = null, customer_phone = null, shipping_address = null,
-          customer_email_hash = null, shopify_customer_id = null, updated_at = now()
-        where shop_domain = ${shopDomain} ${match} returning id`,
-  );
-  return rows.length;
+  return inTransaction(db, async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${redactionLock(shopDomain)})`);
+    const rows = await queryRows<{ id: string; shopify_id: string }>(
+      tx,
+      sql`update orders set customer_name = null, customer_email = null, customer_phone = null, shipping_address = null,
+            customer_email_hash = null, shopify_customer_id = null, updated_at = now()
+          where shop_domain = ${shopDomain} ${match} returning id, shopify_id`,
+    );
+    // Emails about these orders (the customer notices of the order workflow, stored encrypted):
+    // erased too, and one not sent yet is never sent.
+    const noticeKeys = rows.flatMap((r) => [`order-notify:${r.id}:confirmed`, `order-notify:${r.id}:shipped`]);
+    if (noticeKeys.length > 0) {
+      await tx.execute(
+        sql`update outbox set recipient = '[redacted]', body = '[redacted]', rich = null, next_attempt_at = null,
+              last_error = case when status = 'pending' then 'not sent: the customer''s data was redacted' else last_error end,
+              status = case when status = 'pending' then 'failed' else status end
+            where dedupe_key = any(${sql.param(noticeKeys)}::text[])`,
+      );
+    }
+    // An export made for an earlier data request holds the same data: a redaction supersedes it.
+    if (!who) await tx.execute(sql`delete from data_exports where shop_domain = ${shopDomain}`);
+    else if (who.customerId) await tx.execute(sql`delete from data_exports where shop_domain = ${shopDomain} and shopify_customer_id = ${who.customerId}`);
+    const orderIds = who ? [...new Set([...who.orderIds, ...rows.map((r) => r.shopify_id)])] : [];
+    await tx.execute(
+      sql`insert into privacy_redactions (shop_domain, scope, shopify_customer_id, shopify_order_ids)
+          values (${shopDomain}, ${who ? "customer" : "shop"}, ${who?.customerId ?? null}, ${sql.param(orderIds)}::text[])`,
+    );
+    return rows.length;
+  });
 }
 
 /**

@@ -177,6 +177,21 @@ describeDb("the order workflow", (suite) => {
 
     // A dump of the whole database: runs, steps, events, outbox, deliveries, logs of calls...
     expect(await personalDataFound(db(), PERSONAL)).toEqual([]);
+
+    // She asks to be forgotten (customers/redact): the emails about her order go with her data.
+    const redact = await call(shopifyWebhook, "/api/webhooks/shopify", { method: "POST", body: fixture("customers-redact.json"), headers: HEADERS["customers-redact.json"] });
+    expect(redact.status).toBe(200);
+    await vi.waitFor(
+      async () => {
+        const erased = await queryRows<{ recipient: string; body: string }>(db(), sql`select recipient, body from outbox where dedupe_key like ${`order-notify:${orderId}:%`}`);
+        expect(erased).toEqual([
+          { recipient: "[redacted]", body: "[redacted]" },
+          { recipient: "[redacted]", body: "[redacted]" },
+        ]);
+      },
+      { timeout: 5_000, interval: 20 },
+    );
+    expect((await callJson<Order>(getOrderRoute, `/api/orders/${orderId}`, { key: keys.operator, params: { id: orderId } })).body.customer).toBeNull();
   });
 
   it("orders once from a supplier that fails twice, then answers too late, then recovers", async () => {

@@ -9,13 +9,15 @@ import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApiKey } from "@/auth/api-keys";
-import { queryRows } from "@/db/client";
+import { queryRows, type Db } from "@/db/client";
 import { POST as shopifyWebhook } from "@/app/api/webhooks/shopify/route";
 import { GET as listOrdersRoute } from "@/app/api/orders/route";
 import { GET as getOrderRoute } from "@/app/api/orders/[id]/route";
 import { GET as exportRoute } from "@/app/api/privacy/exports/[id]/route";
 import { processPendingDeliveries, storeDelivery } from "@/orders/deliveries";
 import type { Order } from "@/orders/orders";
+import { decryptField, searchHashes } from "@/privacy/crypto";
+import { ENCRYPTED_COLUMNS } from "@/privacy/registry";
 import { describeDb } from "../helpers/db";
 import { call, callJson } from "../helpers/http";
 
@@ -28,6 +30,42 @@ const ORDER_RAW = readFileSync(path.join(FIXTURES, "orders-create.json"), "utf8"
 const ORDER = JSON.parse(ORDER_RAW) as Record<string, unknown>;
 /** What must never be readable in the database. */
 const PERSONAL = ["lena.hoffmann@example.com", "Hoffmann", "Lindenstra", "+493012345678", "+49 30 12345678", "10969"];
+
+/** Every context a registered column encrypts with: a token found anywhere is tried with each. */
+const CONTEXTS = [...new Set(ENCRYPTED_COLUMNS.flatMap((spec) => spec.columns.map((c) => c.context)))];
+const TOKEN = /enc:v\d+:[\w-]+\.[\w-]*\.[\w-]+/g;
+
+/**
+ * `table: what` for each trace of a customer in any table: a needle in clear or inside any
+ * encrypted token (decrypted with every registered context), or an identifier (customer id,
+ * search hash) in clear, except in the tables listed in `identifiersAllowedIn`.
+ */
+async function customerTraces(
+  db: Db,
+  params: { needles: readonly string[]; identifiers: readonly string[]; identifiersAllowedIn?: readonly string[] },
+): Promise<string[]> {
+  const tables = await queryRows<{ table_name: string }>(db, sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`);
+  const found = new Set<string>();
+  for (const { table_name } of tables) {
+    const [row] = await queryRows<{ dump: string | null }>(db, sql`select string_agg(t::text, ' ') as dump from ${sql.identifier(table_name)} t`);
+    const dump = row?.dump ?? "";
+    const texts = [dump];
+    for (const token of dump.match(TOKEN) ?? []) {
+      for (const context of CONTEXTS) {
+        try {
+          texts.push(decryptField(token, context));
+          break;
+        } catch {
+          // another context
+        }
+      }
+    }
+    for (const needle of params.needles) if (texts.some((t) => t.toLowerCase().includes(needle.toLowerCase()))) found.add(`${table_name}: ${needle}`);
+    if (params.identifiersAllowedIn?.includes(table_name)) continue;
+    for (const identifier of params.identifiers) if (dump.includes(identifier)) found.add(`${table_name}: ${identifier}`);
+  }
+  return [...found].sort();
+}
 
 function sign(body: string, secret = SECRET): string {
   return createHmac("sha256", secret).update(body, "utf8").digest("base64");
@@ -136,6 +174,9 @@ describeDb("Shopify webhooks", (suite) => {
     const id = "7000000000001";
     const version = (total: string, updatedAt: string) => JSON.stringify({ ...ORDER, id: Number(id), total_price: total, updated_at: updatedAt });
     expect((await deliver(version("10.00", "2026-03-14T10:00:00Z"), "orders/create")).status).toBe(200);
+    // The order exists before its updates come (else an update processed first creates it, the
+    // create is stale, and the counts below, like the invalid-payload test's query, miss it).
+    await vi.waitFor(async () => expect(await orderRow(id)).toBeDefined(), { timeout: 5_000, interval: 20 });
     expect((await deliver(version("30.00", "2026-03-14T12:00:00Z"), "orders/updated")).status).toBe(200);
     expect((await deliver(version("20.00", "2026-03-14T11:00:00Z"), "orders/updated")).status).toBe(200); // late retry of an older change
     await processPendingDeliveries(db(), { limit: 50 });
@@ -230,7 +271,13 @@ describeDb("Shopify webhooks", (suite) => {
     const other = JSON.stringify({ ...ORDER, id: 5979988776655, currency: "euro" });
     expect((await deliver(other, "orders/create")).status).toBe(200);
     // Another customer's order in the same shop, untouched by the redaction.
-    const stranger = { ...ORDER, id: 7000000000009, email: "kai.berg@example.com", customer: { id: 99, first_name: "Kai", last_name: "Berg", email: "kai.berg@example.com" } };
+    const stranger = {
+      ...ORDER,
+      id: 7000000000009,
+      email: "kai.berg@example.com",
+      customer: { id: 99, first_name: "Kai", last_name: "Berg", email: "kai.berg@example.com" },
+      shipping_address: { name: "Kai Berg", address1: "Hafenweg 3", city: "Hamburg", zip: "20457", country_code: "DE", phone: "+49 40 5550100" },
+    };
     expect((await deliver(JSON.stringify(stranger), "orders/create")).status).toBe(200);
     await processPendingDeliveries(db(), { limit: 50 });
     const redact = readFileSync(path.join(FIXTURES, "customers-redact.json"), "utf8");
@@ -252,6 +299,78 @@ describeDb("Shopify webhooks", (suite) => {
     expect(pending).toEqual({ status: "processed", payload: null });
     const viaApi = await callJson<Order>(getOrderRoute, `/api/orders/${String(redacted.id)}`, { key: keys.operator, params: { id: String(redacted.id) } });
     expect(viaApi.body.customer).toBeNull();
+  });
+
+  describe("after customers/redact (the test above)", () => {
+    const LENA = { customerId: "7234567890123", email: "lena.hoffmann@example.com" };
+    const personalColumns = ["shopify_customer_id", "customer_name", "customer_email", "customer_phone", "shipping_address", "customer_email_hash"];
+
+    it("a late orders/updated (newer updated_at, new webhook id) of the redacted customer's orders leaves no personal data of theirs in any table", async () => {
+      // Her orders, as Shopify would send them again, full of her data: one Shopify listed in the
+      // redaction, one found by her customer id, and one we never saw, placed before the redaction.
+      const late = (id: number, total: string) =>
+        JSON.stringify({ ...ORDER, id, total_price: total, updated_at: "2026-03-20T09:00:00Z" });
+      for (const [id, total] of [[5981234567890, "91.00"], [7000000000001, "31.00"], [7000000000010, "12.00"]] as const) {
+        expect((await deliver(late(id, total), "orders/updated")).status).toBe(200);
+      }
+      await processPendingDeliveries(db(), { limit: 50 });
+      await vi.waitFor(async () => expect(String((await orderRow("7000000000010"))?.total_price)).toBe("12.00"), { timeout: 5_000, interval: 20 });
+      await vi.waitFor(async () => expect(String((await orderRow("5981234567890"))?.total_price)).toBe("91.00"), { timeout: 5_000, interval: 20 });
+      await vi.waitFor(async () => expect(String((await orderRow("7000000000001"))?.total_price)).toBe("31.00"), { timeout: 5_000, interval: 20 });
+      // The rest of the update is applied; the personal columns stay empty.
+      for (const id of ["5981234567890", "7000000000001", "7000000000010"]) {
+        const row = (await orderRow(id))!;
+        for (const column of personalColumns) expect(row[column], `${id}.${column}`).toBeNull();
+      }
+      const traces = await customerTraces(db(), {
+        needles: [...PERSONAL, "Lena"],
+        identifiers: [LENA.customerId, ...searchHashes(LENA.email, "email")],
+        // The redaction record keeps her Shopify customer id (to recognise her older orders), never
+        // her email or its hash.
+        identifiersAllowedIn: ["privacy_redactions"],
+      });
+      // The export made for her earlier data request went with the redaction too.
+      expect(traces).toEqual([]);
+    });
+
+    it("keeps the personal data of a new order the redacted customer places after the redaction", async () => {
+      const now = new Date().toISOString();
+      const order = { ...ORDER, id: 7000000000011, name: "#1099", created_at: now, updated_at: now };
+      expect((await deliver(JSON.stringify(order), "orders/create")).status).toBe(200);
+      await processPendingDeliveries(db(), { limit: 50 });
+      await vi.waitFor(async () => expect(await orderRow("7000000000011")).toBeDefined(), { timeout: 5_000, interval: 20 });
+      const row = (await orderRow("7000000000011"))!;
+      expect(row.shopify_customer_id).toBe(LENA.customerId);
+      for (const column of ["customer_name", "customer_email", "customer_phone", "shipping_address"]) expect(String(row[column])).toMatch(/^enc:v\d+:/);
+      expect(searchHashes(LENA.email, "email")).toContain(row.customer_email_hash);
+      const viaApi = await callJson<Order>(getOrderRoute, `/api/orders/${String(row.id)}`, { key: keys.operator, params: { id: String(row.id) } });
+      expect(viaApi.body.customer).toMatchObject({ name: "Lena Hoffmann", email: LENA.email });
+    });
+
+    it("after shop/redact, a late delivery of an older order of that shop stores no personal data, a new order keeps it", async () => {
+      const shop = { "x-shopify-shop-domain": "closed-shop.myshopify.com" };
+      const older = (updatedAt: string) => JSON.stringify({ ...ORDER, id: 7100000000001, updated_at: updatedAt });
+      expect((await deliver(older("2026-03-14T10:00:00Z"), "orders/create", shop)).status).toBe(200);
+      await processPendingDeliveries(db(), { limit: 50 });
+      const row = async (id: string) =>
+        (await queryRows<Record<string, unknown>>(db(), sql`select * from orders where shop_domain = 'closed-shop.myshopify.com' and shopify_id = ${id}`))[0];
+      await vi.waitFor(async () => expect(String((await row("7100000000001"))?.customer_email)).toMatch(/^enc:/), { timeout: 5_000, interval: 20 });
+      const redact = JSON.stringify({ shop_id: 1, shop_domain: "closed-shop.myshopify.com" });
+      expect((await deliver(redact, "shop/redact", shop)).status).toBe(200);
+      await processPendingDeliveries(db(), { limit: 50 });
+      await vi.waitFor(async () => expect((await row("7100000000001"))?.customer_email).toBeNull(), { timeout: 5_000, interval: 20 });
+
+      expect((await deliver(older("2026-03-21T10:00:00Z"), "orders/updated", shop)).status).toBe(200);
+      const now = new Date().toISOString();
+      expect((await deliver(JSON.stringify({ ...ORDER, id: 7100000000002, created_at: now, updated_at: now }), "orders/create", shop)).status).toBe(200);
+      await processPendingDeliveries(db(), { limit: 50 });
+      await vi.waitFor(async () => expect(await row("7100000000002")).toBeDefined(), { timeout: 5_000, interval: 20 });
+      const updatedAt = async () => new Date(String((await row("7100000000001"))?.source_updated_at)).toISOString();
+      await vi.waitFor(async () => expect(await updatedAt()).toBe("2026-03-21T10:00:00.000Z"), { timeout: 5_000, interval: 20 }); // applied, not stale
+      const late = (await row("7100000000001"))!;
+      for (const column of personalColumns) expect(late[column], column).toBeNull();
+      expect(String((await row("7100000000002"))?.customer_email)).toMatch(/^enc:/);
+    });
   });
 
   describe("products and stock", () => {

@@ -57,7 +57,7 @@ export const orders = defineAgent({
       description: "Asks the suppliers for tracking numbers of submitted shipments; publishes order.shipped once per order that shipped.",
       input: z.strictObject({ limit: z.number().int().min(1).max(500).default(50) }),
       output: z.strictObject({ checked: z.number().int(), shipped: z.array(z.string()), errors: z.number().int() }),
-      timeoutMs: 50_000,
+      timeoutMs: 45_000,
       handler: ({ limit }, ctx) => syncTracking(ctx.db, { limit, signal: ctx.signal }),
     }),
     notify_customer: defineAction({

@@ -79,6 +79,36 @@ export const orders = pgTable(
   ],
 );
 
+export const REDACTION_SCOPES = ["customer", "shop"] as const;
+export type RedactionScope = (typeof REDACTION_SCOPES)[number];
+
+/**
+ * Redactions done (customers/redact, shop/redact), written in the same transaction as the
+ * anonymisation itself, so a late or out-of-order order delivery cannot write the personal data
+ * back (upsertShopifyOrder stores none for an order one of them covers). `shopify_order_ids`:
+ * the ids Shopify listed plus those of every order the redaction anonymised (also the ones found
+ * by email only). A `shop` row (shop/redact) covers every order of the shop created before it;
+ * it has no customer and no ids. Kept for good: Shopify may send an orders/updated for an old
+ * order at any time. No email or its search hash is kept here.
+ */
+export const privacyRedactions = pgTable(
+  "privacy_redactions",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    shopDomain: text("shop_domain").notNull(),
+    scope: text("scope", { enum: REDACTION_SCOPES }).notNull(),
+    shopifyCustomerId: text("shopify_customer_id"),
+    shopifyOrderIds: text("shopify_order_ids").array().notNull().default(sql`'{}'::text[]`),
+    redactedAt: timestamp("redacted_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("privacy_redactions_customer_idx").on(t.shopDomain, t.shopifyCustomerId),
+    // `shopify_order_ids @> array[<id>]` in the upsert's check.
+    index("privacy_redactions_order_ids_idx").using("gin", t.shopifyOrderIds),
+    index("privacy_redactions_shop_idx").on(t.shopDomain, t.redactedAt).where(sql`${t.scope} = 'shop'`),
+  ],
+);
+
 /**
  * The shop's products, one row per variant (what an order line's SKU names). `levels` holds the
  * stock per Shopify location (`{"<location id>": available}`) and `available` their sum. Below
