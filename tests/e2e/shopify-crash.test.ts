@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { shuffle } from "../helpers/output";
 import { startApp, type RunningApp } from "../helpers/app-process";
 import { createPostgresDatabase } from "../helpers/db";
 
@@ -35,14 +36,6 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function shuffle<T>(list: T[]): T[] {
-  const out = [...list];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 it.skipIf(!enabled)("stores and processes exactly the 850 valid unique deliveries once each, across a crash and restart of the app", async () => {
   // Unpaid orders: their order workflows stop at validation, so the worker's load stays small.

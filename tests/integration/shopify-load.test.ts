@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { POST as shopifyWebhook } from "@/app/api/webhooks/shopify/route";
 import { processPendingDeliveries } from "@/orders/deliveries";
+import { shuffle } from "../helpers/output";
 import { describeDb } from "../helpers/db";
 import { call } from "../helpers/http";
 
@@ -31,14 +32,6 @@ afterAll(() => {
   delete process.env.SHOPIFY_WEBHOOK_SECRET;
 });
 
-function shuffle<T>(list: T[]): T[] {
-  const out = [...list];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 describeDb("1,000 concurrent Shopify deliveries", (suite) => {
   it("processes exactly the valid unique ones, each once, none lost", async () => {

@@ -13,6 +13,7 @@ import { listOutbox } from "@/notifications/outbox-list";
 import { deliverMessage, deliverPendingMessages, enqueueMessage, OUTBOX_CONTEXT, type EnqueueMessageParams } from "@/notifications/outbox";
 import { decryptField, isEncrypted, keyVersionOf } from "@/privacy/crypto";
 import { ENCRYPTED_COLUMNS } from "@/privacy/registry";
+import { captureOutput } from "../../helpers/output";
 import { describeDb } from "../../helpers/db";
 import { startSmtpServer, type FakeSmtpServer } from "../../helpers/smtp";
 
@@ -66,15 +67,6 @@ async function rawRow(db: Db, id: string): Promise<RawRow> {
   return row;
 }
 
-/** Captures everything written to stdout and stderr (where the logger writes). */
-function captureOutput(): void {
-  const capture = (chunk: string | Uint8Array) => {
-    captured.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return true;
-  };
-  vi.spyOn(process.stdout, "write").mockImplementation(capture as typeof process.stdout.write);
-  vi.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
-}
 
 describeDb("personal outbox messages", (suite) => {
   beforeEach(async () => {
@@ -184,7 +176,7 @@ describeDb("personal outbox messages", (suite) => {
     vi.stubEnv("LOG_LEVEL", "debug");
     smtp.failMailFrom = `550 5.1.1 <${RECIPIENT}>: mailbox unavailable`;
     const message = await enqueueMessage(db, personal());
-    captureOutput();
+    captureOutput(captured);
     expect(await deliverMessage(db, message.id)).toMatchObject({ outcome: "retrying", status: "pending" });
     vi.restoreAllMocks();
 

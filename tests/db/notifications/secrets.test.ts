@@ -9,6 +9,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { outbox } from "@/db/schema";
 import { deliverMessage, enqueueMessage } from "@/notifications/outbox";
+import { captureOutput } from "../../helpers/output";
 import { describeDb } from "../../helpers/db";
 import { startSmtpServer, type FakeSmtpServer } from "../../helpers/smtp";
 
@@ -49,15 +50,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Captures everything written to stdout and stderr (where the logger writes). */
-function captureOutput(): void {
-  const capture = (chunk: string | Uint8Array) => {
-    captured.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return true;
-  };
-  vi.spyOn(process.stdout, "write").mockImplementation(capture as typeof process.stdout.write);
-  vi.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
-}
 
 describeDb("notification secrets", (suite) => {
   it("keeps the SMTP password and the Slack webhook URL out of last_error and the log", async () => {
@@ -70,7 +62,7 @@ describeDb("notification secrets", (suite) => {
     smtp.reset();
     smtp.failAuth = "535 5.7.8 authentication failed for password {pass}";
     captured.length = 0;
-    captureOutput();
+    captureOutput(captured);
 
     const mail = await enqueueMessage(db, { channel: "email", recipient: "client@example.com", subject: "s", body: "b" });
     const post = await enqueueMessage(db, { channel: "slack", recipient: "slack", subject: "s", body: "b" });
