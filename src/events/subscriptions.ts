@@ -125,7 +125,14 @@ function orderingValue(template: string | null, event: { id: number; topic: stri
   }
 }
 
-/** In the publication's transaction: one delivery per matching active subscription. */
+/**
+ * In the publication's transaction: one delivery per matching active subscription.
+ *
+ * The subscriptions are read on every publication (one small query) rather than cached per
+ * process, on purpose: a subscription created on another serverless instance would be missing
+ * from a cache until it expired, and the events published meanwhile would never be delivered to
+ * it. At least once outweighs a sub-millisecond query.
+ */
 export async function fanOutEvent(tx: Db, event: { id: number; topic: string; data: unknown }): Promise<number> {
   const subs = await queryRows<{ id: string; topic_pattern: string; ordering_key: string | null }>(
     tx,
