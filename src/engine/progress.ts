@@ -50,6 +50,9 @@ export function decide(rule: string, total: number, remaining: number, succeeded
  * Returns the names of the top-level steps it made ready (the caller may claim them at once).
  */
 export async function settleStep(tx: Db, run: RunRef, name: string, itemIndex: number, status: FinalStatus, error?: unknown): Promise<string[]> {
+  // The run's row before any dependent's row: the lock order of settleSucceededTopLevel, so a
+  // sibling failing while another succeeds cannot deadlock on the join they share.
+  await tx.execute(sql`select 1 from runs where id = ${run.id} for update`);
   if (itemIndex >= 0) return settleItem(tx, run, name, status, error);
   return propagate(tx, run, [{ name, status, error }], { ready: [], skipped: [] }, null);
 }
@@ -106,6 +109,11 @@ export interface FencedAttempt {
  * For a link of a chain (see isChainLink) nothing else can follow, so completeStep runs this
  * single statement outside any explicit transaction: one round trip and one commit per step. Returns null when the attempt was superseded; otherwise the
  * steps it made ready, skips propagated and the run finished as in settleStep.
+ *
+ * Lock order: the step's own row (u), then the run's row (r), then the dependents' rows (d reads
+ * r, so r runs first). Two siblings finishing at once into the same join therefore queue on the
+ * run's row before either touches the join's row; with d before r, one could lock the join and
+ * the other the run, and Postgres would abort one of them (a deadlock, seen on CI).
  */
 export async function settleSucceededTopLevel(
   tx: Db,
@@ -140,7 +148,7 @@ export async function settleSucceededTopLevel(
             started_at = case when ${takes} then coalesce(s.started_at, now()) else s.started_at end
           from jsonb_to_recordset(${JSON.stringify(meta)}::jsonb) as m(name text, total int, simple boolean)
           where s.run_id = ${run.id} and s.item_index = -1 and s.status = 'pending' and s.name = m.name
-            and exists (select 1 from u)
+            and exists (select 1 from r)
           returning s.name, s.deps_remaining, s.deps_succeeded, s.deps_failed, s.status = 'running' as taken, s.status,
             s.id, s.run_id, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item, s.started_at, now() as claimed_at`;
   const [row] = await queryRows<{ fenced: unknown; steps_remaining: unknown; run_status: string; dependents: (DependentRow & ClaimRow & { taken: boolean; status: string })[] }>(
@@ -154,10 +162,10 @@ export async function settleSucceededTopLevel(
           select u.id, ${step.attempt}, ${step.fence}, 'succeeded', null, ${step.claimedAt.toISOString()}::timestamptz,
                  ${values.finishedAt.toISOString()}::timestamptz, ${Math.max(0, values.finishedAt.getTime() - step.claimedAt.getTime())}
           from u
-        ), d as (${dependentsUpdate}
         ), r as (
           update runs set steps_remaining = steps_remaining - 1 where id = ${run.id} and exists (select 1 from u)
           returning steps_remaining, status
+        ), d as (${dependentsUpdate}
         )
         select (select count(*) from u) as fenced, (select steps_remaining from r) as steps_remaining,
                (select status from r) as run_status, (select coalesce(jsonb_agg(to_jsonb(d)), '[]'::jsonb) from d) as dependents`,

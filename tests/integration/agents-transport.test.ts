@@ -190,7 +190,7 @@ describeDb("agents over their routes", (suite) => {
       for (const name of ["design-ia", "automation", "ads", "core", "orders"]) expect(names).toContain(name);
       const validate = res.body.agents.find((a) => a.name === "orders")!.actions.find((a) => a.name === "validate_order")!;
       expect(validate.input.type).toBe("object");
-      expect(validate.timeoutMs).toBe(5_000);
+      expect(validate.timeoutMs).toBe(15_000);
     });
 
     it("runs an action for an operator key, refuses viewers, bad input (400 with the issues) and unknown actions (404)", async () => {
@@ -255,8 +255,8 @@ describeDb("agents over their routes", (suite) => {
       const { id } = await startRun(suite.db(), { workflow: "order_check", input: ORDER });
       const rows = await queryRows<{ name: string; timeout_ms: unknown }>(suite.db(), sql`select name, timeout_ms from steps where run_id = ${id} order by name`);
       expect(rows.map((r) => [r.name, Number(r.timeout_ms)])).toEqual([
-        ["prepare", 5_000],
-        ["validate", 5_000],
+        ["prepare", 15_000],
+        ["validate", 15_000],
       ]);
       await runUntilDone(suite.db(), id);
     });

@@ -4,6 +4,9 @@
  * src/orders/fulfilment.ts. An order that cannot go on (invalid, short of stock, cancelled, no
  * address) is refused with 422 and its problems, so the step fails at once and the workflow's
  * error handlers mark the order failed and alert the operators.
+ *
+ * Timeouts: 15 s for the actions that only read or write our own database (a cold Neon compute
+ * and a cold function together can take several seconds), 30–45 s for those that call the supplier.
  */
 import { z } from "zod";
 import {
@@ -26,7 +29,7 @@ export const orders = defineAgent({
       description: "Checks a stored order before it goes to a supplier: lines, amounts, payment, status, a way to reach the customer. Refuses (422) an order that cannot be fulfilled.",
       input: orderRef,
       output: z.strictObject({ valid: z.literal(true), itemCount: z.number().int(), computedTotal: z.string() }),
-      timeoutMs: 5_000,
+      timeoutMs: 15_000,
       handler: ({ orderId }, ctx) => validateOrder(ctx.db, orderId),
     }),
     check_inventory: defineAction({
@@ -36,14 +39,14 @@ export const orders = defineAgent({
         available: z.literal(true),
         lines: z.array(z.strictObject({ sku: z.string(), requested: z.number().int(), inStock: z.number().int().nullable() })),
       }),
-      timeoutMs: 10_000,
+      timeoutMs: 15_000,
       handler: ({ orderId }, ctx) => checkInventory(ctx.db, orderId),
     }),
     prepare_supplier_order: defineAction({
       description: "Turns a stored order into the supplier's order (SKUs and quantities, keyed by our order id) and marks the order processing.",
       input: orderRef,
       output: supplierOrderSchema,
-      timeoutMs: 5_000,
+      timeoutMs: 15_000,
       handler: ({ orderId }, ctx) => prepareSupplierOrder(ctx.db, orderId),
     }),
     submit_to_supplier: defineAction({
@@ -76,7 +79,7 @@ export const orders = defineAgent({
       description: "Marks an order failed (the order workflow's error handler); a cancelled, submitted or shipped order keeps its status.",
       input: orderRef,
       output: z.strictObject({ status: z.string() }),
-      timeoutMs: 5_000,
+      timeoutMs: 15_000,
       handler: ({ orderId }, ctx) => markOrderFailed(ctx.db, orderId),
     }),
   },
