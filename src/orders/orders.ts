@@ -14,7 +14,7 @@ import { queryRows, type Db } from "@/db/client";
 import type { OrderStatus } from "@/db/schema";
 import { publishEventInTx } from "@/engine/events";
 import { toIso } from "@/engine/sql/rows";
-import { decryptOptional, encryptOptional, searchHashOptional } from "@/privacy/crypto";
+import { decryptOptional, encryptOptional, searchHashes, searchHashOptional } from "@/privacy/crypto";
 import { NotFoundError } from "@/errors";
 import type { OrderFields } from "./shopify-order";
 
@@ -165,6 +165,8 @@ export async function getOrder(db: Db, id: string): Promise<Order> {
 export interface ListOrdersParams {
   status?: OrderStatus;
   shopDomain?: string;
+  /** The customer's email: matched through its keyed search hashes (every key version), never in clear. */
+  email?: string;
   limit: number;
   /** `createdAt|id` of the previous page's last order (microsecond time). */
   cursor?: { createdAt: string; id: string };
@@ -173,11 +175,13 @@ export interface ListOrdersParams {
 /** Newest first, in keyset pages (orders_created_idx / orders_status_created_idx scanned backwards). */
 export async function listOrders(db: Db, params: ListOrdersParams): Promise<{ orders: Order[]; nextCursor: string | null }> {
   const c = params.cursor;
+  const emailHashes = params.email ? searchHashes(params.email, "email") : null;
   const rows = await queryRows<OrderRow>(
     db,
     sql`select ${COLUMNS} from orders
         where (${params.status ?? null}::text is null or status = ${params.status ?? null})
           and (${params.shopDomain ?? null}::text is null or shop_domain = ${params.shopDomain ?? null})
+          and (${emailHashes === null} or customer_email_hash = any(${sql.param(emailHashes ?? [])}::text[]))
           and (${c?.createdAt ?? null}::timestamptz is null or (created_at, id) < (${c?.createdAt ?? null}::timestamptz, ${c?.id ?? null}::uuid))
         order by created_at desc, id desc limit ${params.limit + 1}`,
   );

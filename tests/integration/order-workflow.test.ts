@@ -13,7 +13,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { GET as getOrderRoute, PUT as putOrderRoute } from "@/app/api/orders/[id]/route";
 import { POST as processRoute } from "@/app/api/orders/[id]/process/route";
-import { POST as createOrderRoute } from "@/app/api/orders/route";
+import { POST as createOrderRoute, GET as listOrdersRoute } from "@/app/api/orders/route";
 import { POST as shopifyWebhook } from "@/app/api/webhooks/shopify/route";
 import { createApiKey } from "@/auth/api-keys";
 import { queryRows, type Db } from "@/db/client";
@@ -277,6 +277,16 @@ describeDb("the order workflow", (suite) => {
       });
       expect(bad.status).toBe(400);
       expect(bad.body.error.details.map((d) => d.path)).toEqual(expect.arrayContaining(["currency", "lineItems"]));
+    });
+
+    it("finds an operator a customer's orders by email, through the keyed hash (viewers may not search by email)", async () => {
+      const mine = await createOrder(db(), manualOrder({ customer: { name: "Grace Hopper", email: "grace.hopper@example.com" } }));
+      await createOrder(db(), manualOrder({ customer: { name: "Alan Turing", email: "alan.turing@example.com" } }));
+      const found = await callJson<{ orders: Order[] }>(listOrdersRoute, "/api/orders?email=Grace.Hopper%40Example.com", { key: keys.operator });
+      expect(found.status).toBe(200);
+      expect(found.body.orders.map((o) => o.id)).toEqual([mine.id]);
+      expect((await call(listOrdersRoute, "/api/orders?email=grace.hopper%40example.com", { key: keys.viewer })).status).toBe(403);
+      expect((await call(listOrdersRoute, "/api/orders?email=not-an-email", { key: keys.operator })).status).toBe(400);
     });
 
     it("updates an order (PUT), cancels it, and refuses to process a cancelled order (409)", async () => {

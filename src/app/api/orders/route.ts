@@ -2,6 +2,7 @@ import { z } from "zod";
 import { hasRole } from "@/auth/roles";
 import { ORDER_STATUSES } from "@/db/schema";
 import { keysetCursor } from "@/http/keyset";
+import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
 import { createOrder, createOrderInput } from "@/orders/manage";
 import { listOrders, maskCustomer } from "@/orders/orders";
@@ -11,15 +12,19 @@ const orderCursor = keysetCursor.transform((c) => ({ createdAt: c.at, id: c.id }
 const ordersQuery = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),
   shop: z.string().min(1).max(255).optional(),
+  /** Operators only (a viewer must not be able to confirm who bought): matched by keyed hash. */
+  email: z.email().max(320).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: orderCursor.optional(),
 });
 
-// GET /api/orders?status=&shop=&limit=&cursor= — orders, newest first, in keyset pages (customers masked for viewers).
+// GET /api/orders?status=&shop=&email=&limit=&cursor= — orders, newest first, in keyset pages (customers
+// masked for viewers; searching by email is for operators, through the email's keyed hash).
 export const GET = withApiKey({ role: "viewer" }, async ({ db, query, principal }) => {
-  const { status, shop, limit, cursor } = query(ordersQuery);
-  const page = await listOrders(db, { status, shopDomain: shop, limit, cursor });
+  const { status, shop, email, limit, cursor } = query(ordersQuery);
   const clear = hasRole(principal.role, "operator");
+  if (email && !clear) throw new ApiError("forbidden", "Searching orders by email needs the operator role.");
+  const page = await listOrders(db, { status, shopDomain: shop, email, limit, cursor });
   return Response.json({ orders: clear ? page.orders : page.orders.map(maskCustomer), nextCursor: page.nextCursor });
 });
 
