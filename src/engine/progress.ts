@@ -50,10 +50,12 @@ export function decide(rule: string, total: number, remaining: number, succeeded
  * Returns the names of the top-level steps it made ready (the caller may claim them at once).
  */
 export async function settleStep(tx: Db, run: RunRef, name: string, itemIndex: number, status: FinalStatus, error?: unknown): Promise<string[]> {
-  // The run's row before any dependent's row: the lock order of settleSucceededTopLevel, so a
-  // sibling failing while another succeeds cannot deadlock on the join they share.
-  await tx.execute(sql`select 1 from runs where id = ${run.id} for update`);
   if (itemIndex >= 0) return settleItem(tx, run, name, status, error);
+  // A top-level step that failed or was skipped (rare): the run's row before any dependent's
+  // row, the lock order of settleSucceededTopLevel, so a sibling failing while another succeeds
+  // cannot deadlock on the join they share. Items (the hot fan-out path) are serialised on their
+  // parent's row already and pay no extra round trip; completeStep retries a deadlock victim.
+  await tx.execute(sql`select 1 from runs where id = ${run.id} for update`);
   return propagate(tx, run, [{ name, status, error }], { ready: [], skipped: [] }, null);
 }
 
