@@ -47,31 +47,30 @@ function orderingExpression(template: string): string {
   return expression;
 }
 
+/** A refinement from a check that throws: the thrown message becomes the field's issue. */
+function issueOnThrow<T>(check: (value: T) => unknown) {
+  return (value: T, ctx: z.RefinementCtx) => {
+    try {
+      check(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error) });
+    }
+  };
+}
+
 export const subscriptionInput = z.strictObject({
   /** A topic, `prefix.*`, or `*`. */
   topic: z.string().min(1).max(200).regex(TOPIC_PATTERN, "a topic, `prefix.*` or `*`"),
   url: z
     .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
     .max(2000)
-    .superRefine((url, ctx) => {
-      try {
-        assertHttpHostAllowed(url);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error) });
-      }
-    }),
+    .superRefine(issueOnThrow(assertHttpHostAllowed)),
   /** The signing secret; generated (and shown once) when absent. */
   secret: z.string().min(16).max(200).optional(),
   orderingKey: z
     .string()
     .max(500)
-    .superRefine((t, ctx) => {
-      try {
-        orderingExpression(t);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error) });
-      }
-    })
+    .superRefine(issueOnThrow(orderingExpression))
     .optional(),
 });
 

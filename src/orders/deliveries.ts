@@ -128,13 +128,11 @@ const fulfillmentHandler: Handler = async (tx, delivery, body) => {
   if (!parsed.success) throw invalid("fulfillments/create", parsed.error);
   const f = parsed.data;
   if (f.status && !["success", "open", "pending"].includes(f.status)) return `fulfillment ${f.status}: nothing to do`;
-  const shipped = await markOrderShipped(tx, {
-    shopDomain: delivery.shopDomain,
-    shopifyOrderId: f.order_id,
-    trackingNumber: f.tracking_number ?? null,
-    carrier: f.tracking_company ?? null,
-    source: "shopify",
-  });
+  const shipped = await markOrderShipped(
+    tx,
+    { shopDomain: delivery.shopDomain, shopifyOrderId: f.order_id },
+    { trackingNumber: f.tracking_number ?? null, carrier: f.tracking_company ?? null, source: "shopify" },
+  );
   // An unknown order is retried (its orders/create may still be on its way), then fails visibly.
   if (!shipped) throw new Error("the fulfilled order is not known (yet)");
   return shipped.published ? "order.shipped" : "already shipped";

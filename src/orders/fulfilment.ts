@@ -13,7 +13,6 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { ConfigError } from "@/env";
 import { CodedError } from "@/errors";
-import { publishEventInTx } from "@/engine/events";
 import {
   createSupplierClient,
   supplierConfig,
@@ -22,7 +21,7 @@ import {
 } from "@/integrations/supplier/aliexpress";
 import { deliverMessage, enqueueMessage } from "@/notifications/outbox";
 import { decryptOptional } from "@/privacy/crypto";
-import { CONTEXT, getOrder, type Order } from "./orders";
+import { CONTEXT, getOrder, markOrderShipped, type Order } from "./orders";
 import { recordShipment, type Shipment } from "./suppliers";
 
 /** The order cannot go on as it is (a person must look at it): 422, the step fails at once. */
@@ -38,6 +37,7 @@ export interface Problem {
 }
 
 const cents = (amount: string) => Math.round(Number(amount) * 100);
+const linesCents = (order: Order) => order.lineItems.reduce((sum, l) => sum + cents(l.price) * l.quantity, 0);
 
 /** The checks an order must pass before it goes to a supplier. Problems name fields, never values of personal data. */
 export function orderProblems(order: Order): Problem[] {
@@ -50,7 +50,7 @@ export function orderProblems(order: Order): Problem[] {
     if (line.sku) skus.add(line.sku);
     if (line.quantity < 1) problems.push({ field: `lineItems[${i}].quantity`, message: "the quantity is not positive" });
   });
-  const total = order.lineItems.reduce((sum, l) => sum + cents(l.price) * l.quantity, 0);
+  const total = linesCents(order);
   // Shipping and taxes may add to the lines' sum; a total below it is inconsistent.
   if (cents(order.totalPrice) < total) problems.push({ field: "totalPrice", message: `${order.totalPrice} is less than the lines' sum ${(total / 100).toFixed(2)}` });
   if (!["paid", "partially_paid"].includes(order.financialStatus ?? "")) problems.push({ field: "financialStatus", message: `not paid (${order.financialStatus ?? "unknown"})` });
@@ -70,7 +70,7 @@ export async function validateOrder(db: Db, orderId: string): Promise<Validation
   const order = await getOrder(db, orderId);
   const problems = orderProblems(order);
   if (problems.length > 0) throw new OrderNotProcessable(`Order ${order.name} cannot be fulfilled: ${problems.map((p) => p.message).join("; ")}.`, problems);
-  const total = order.lineItems.reduce((sum, l) => sum + cents(l.price) * l.quantity, 0);
+  const total = linesCents(order);
   return { valid: true, itemCount: order.lineItems.reduce((n, l) => n + l.quantity, 0), computedTotal: (total / 100).toFixed(2) };
 }
 
@@ -188,12 +188,12 @@ export interface Submission {
  * retried (same out_order_id), rejected fails the step.
  */
 export async function submitToSupplier(db: Db, plan: SupplierOrderPlan, signal?: AbortSignal): Promise<Submission> {
-  const order = await getOrder(db, plan.orderId);
   const [existing] = await queryRows<{ id: string; supplier_order_id: string }>(
     db,
     sql`select id, supplier_order_id from shipments where order_id = ${plan.orderId} and supplier_id = ${plan.supplierId}`,
   );
   if (existing) return { shipmentId: existing.id, supplierOrderId: existing.supplier_order_id, created: false };
+  const order = await getOrder(db, plan.orderId);
   if (order.status === "cancelled") throw new OrderNotProcessable(`Order ${order.name} was cancelled before it reached the supplier.`);
   const address = await shippingAddressOf(db, plan.orderId, order.name);
   const client = await clientFor(db, plan.supplierId);
@@ -226,10 +226,10 @@ export interface TrackingSync {
  * once per order (the event's dedupe key is the order's; a Shopify fulfillment may have told us first).
  */
 export async function syncTracking(db: Db, params: { limit: number; signal?: AbortSignal }): Promise<TrackingSync> {
-  const due = await queryRows<{ id: string; order_id: string; supplier_id: string; supplier_order_id: string; shop_domain: string }>(
+  const due = await queryRows<{ id: string; order_id: string; supplier_id: string; supplier_order_id: string }>(
     db,
-    sql`select s.id, s.order_id, s.supplier_id, s.supplier_order_id, o.shop_domain from shipments s join orders o on o.id = s.order_id
-        where s.status = 'submitted' order by s.updated_at, s.id limit ${params.limit}`,
+    sql`select id, order_id, supplier_id, supplier_order_id from shipments
+        where status = 'submitted' order by updated_at, id limit ${params.limit}`,
   );
   const result: TrackingSync = { checked: 0, shipped: [], errors: 0 };
   const clients = new Map<string, SupplierClient>();
@@ -259,13 +259,7 @@ export async function syncTracking(db: Db, params: { limit: number; signal?: Abo
             where id = ${shipment.id} and status = 'submitted' returning id`,
       );
       if (!rows[0]) return false;
-      await tx.execute(sql`update orders set status = case when status = 'cancelled' then status else 'shipped' end, updated_at = now() where id = ${shipment.order_id}`);
-      await publishEventInTx(tx, {
-        topic: "order.shipped",
-        data: { orderId: shipment.order_id, shopDomain: shipment.shop_domain, trackingNumber: tracking.trackingNumber, carrier: tracking.carrier },
-        source: "supplier",
-        dedupeKey: `order.shipped:${shipment.order_id}`,
-      });
+      await markOrderShipped(tx, { id: shipment.order_id }, { trackingNumber: tracking.trackingNumber, carrier: tracking.carrier, source: "supplier" });
       return true;
     });
     if (shipped) result.shipped.push(shipment.order_id);

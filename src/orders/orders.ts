@@ -262,24 +262,27 @@ export async function redactOrders(
 
 /**
  * Marks an order shipped and publishes `order.shipped` ONCE per order, whoever notices first
- * (a Shopify fulfillment, or the supplier's tracking): the event's dedupe key is the order's.
- * Answers false when the order is unknown.
+ * (a Shopify fulfillment, or the supplier's tracking in src/orders/fulfilment.ts): the event's
+ * dedupe key is the order's. `order` names it by Shopify id or by ours. Answers null when the
+ * order is unknown.
  */
 export async function markOrderShipped(
   db: Db,
-  params: { shopDomain: string; shopifyOrderId: string; trackingNumber: string | null; carrier: string | null; source: string },
+  order: { shopDomain: string; shopifyOrderId: string } | { id: string },
+  params: { trackingNumber: string | null; carrier: string | null; source: string },
 ): Promise<{ orderId: string; published: boolean } | null> {
-  const [order] = await queryRows<{ id: string }>(
+  const match = "id" in order ? sql`id = ${order.id}` : sql`shop_domain = ${order.shopDomain} and shopify_id = ${order.shopifyOrderId}`;
+  const [row] = await queryRows<{ id: string; shop_domain: string }>(
     db,
     sql`update orders set status = case when status = 'cancelled' then status else 'shipped' end, updated_at = now()
-        where shop_domain = ${params.shopDomain} and shopify_id = ${params.shopifyOrderId} returning id`,
+        where ${match} returning id, shop_domain`,
   );
-  if (!order) return null;
+  if (!row) return null;
   const published = await publishEventInTx(db, {
     topic: "order.shipped",
-    data: { orderId: order.id, shopDomain: params.shopDomain, trackingNumber: params.trackingNumber, carrier: params.carrier },
+    data: { orderId: row.id, shopDomain: row.shop_domain, trackingNumber: params.trackingNumber, carrier: params.carrier },
     source: params.source,
-    dedupeKey: `order.shipped:${order.id}`,
+    dedupeKey: `order.shipped:${row.id}`,
   });
-  return { orderId: order.id, published: !published.duplicate };
+  return { orderId: row.id, published: !published.duplicate };
 }
