@@ -16,8 +16,7 @@ import type { ORDER_STATUSES } from "@/db/schema";
 import { publishEventInTx } from "@/engine/events";
 import { startRun } from "@/engine/start-run";
 import { ConflictError, NotFoundError } from "@/errors";
-import { encryptOptional, searchHashOptional } from "@/privacy/crypto";
-import { CONTEXT, getOrder, type Order } from "./orders";
+import { getOrder, sealCustomer, type Order } from "./orders";
 
 const money = z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, "must be an amount like 87.20");
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -67,13 +66,12 @@ export const updateOrderInput = z
 export type UpdateOrderInput = z.output<typeof updateOrderInput>;
 
 function personalColumns(customer: CreateOrderInput["customer"], address: CreateOrderInput["shippingAddress"]) {
-  return {
-    name: encryptOptional(customer?.name ?? null, CONTEXT.name),
-    email: encryptOptional(customer?.email ?? null, CONTEXT.email),
-    phone: encryptOptional(customer?.phone ?? address?.phone ?? null, CONTEXT.phone),
-    address: encryptOptional(address ? JSON.stringify(address) : null, CONTEXT.address),
-    emailHash: searchHashOptional(customer?.email ?? null, "email"),
-  };
+  return sealCustomer({
+    name: customer?.name ?? null,
+    email: customer?.email ?? null,
+    phone: customer?.phone ?? address?.phone ?? null,
+    address: address ? JSON.stringify(address) : null,
+  });
 }
 
 /** Stores a manual order and publishes `order.created` (which starts the order workflow). */
@@ -109,7 +107,7 @@ export async function updateOrder(db: Db, id: string, input: UpdateOrderInput): 
     const p = personalColumns(input.customer, undefined);
     sets.push(sql`customer_name = ${p.name}, customer_email = ${p.email}, customer_phone = ${p.phone}, customer_email_hash = ${p.emailHash}`);
   }
-  if (input.shippingAddress !== undefined) sets.push(sql`shipping_address = ${encryptOptional(input.shippingAddress ? JSON.stringify(input.shippingAddress) : null, CONTEXT.address)}`);
+  if (input.shippingAddress !== undefined) sets.push(sql`shipping_address = ${personalColumns(null, input.shippingAddress).address}`);
   await db.transaction(async (tx) => {
     const [row] = await queryRows<{ id: string; shopify_id: string; shop_domain: string; name: string; status: string }>(
       tx,

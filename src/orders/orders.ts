@@ -25,6 +25,17 @@ export const CONTEXT = {
   address: "orders.shipping_address",
 } as const;
 
+/** A customer's personal fields as stored: each encrypted under its column's context, the email's search hash beside it. */
+export function sealCustomer(plain: { name: string | null; email: string | null; phone: string | null; address: string | null }) {
+  return {
+    name: encryptOptional(plain.name, CONTEXT.name),
+    email: encryptOptional(plain.email, CONTEXT.email),
+    phone: encryptOptional(plain.phone, CONTEXT.phone),
+    address: encryptOptional(plain.address, CONTEXT.address),
+    emailHash: searchHashOptional(plain.email, "email"),
+  };
+}
+
 export interface Order {
   id: string;
   shopifyId: string;
@@ -86,6 +97,7 @@ export async function upsertShopifyOrder(db: Db, shopDomain: string, fields: Ord
   const createdAt = sql`coalesce(${fields.createdAt}::timestamptz, '-infinity'::timestamptz)`;
   /** The value, or null when a redaction covers the order. */
   const personal = (value: string | null | undefined) => sql`case when covered.redacted then null else ${value ?? null}::text end`;
+  const sealed = sealCustomer({ ...fields.customer, address: fields.shippingAddress });
   return inTransaction(db, async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock_shared(${redactionLock(shopDomain)})`);
     const rows = await queryRows<{ id: string; inserted: boolean }>(
@@ -104,9 +116,8 @@ export async function upsertShopifyOrder(db: Db, shopDomain: string, fields: Ord
             customer_name, customer_email, customer_phone, shipping_address, customer_email_hash, source_updated_at, created_at)
           select ${shopDomain}, ${fields.shopifyId}, ${fields.name}, ${fields.currency}, ${fields.totalPrice}::numeric, ${fields.financialStatus}, ${status},
             ${JSON.stringify(fields.lineItems)}::jsonb, ${personal(fields.shopifyCustomerId)},
-            ${personal(encryptOptional(fields.customer.name, CONTEXT.name))}, ${personal(encryptOptional(fields.customer.email, CONTEXT.email))},
-            ${personal(encryptOptional(fields.customer.phone, CONTEXT.phone))}, ${personal(encryptOptional(fields.shippingAddress, CONTEXT.address))},
-            ${personal(searchHashOptional(fields.customer.email, "email"))}, ${sourceAt}::timestamptz, coalesce(${fields.createdAt}::timestamptz, now())
+            ${personal(sealed.name)}, ${personal(sealed.email)}, ${personal(sealed.phone)}, ${personal(sealed.address)},
+            ${personal(sealed.emailHash)}, ${sourceAt}::timestamptz, coalesce(${fields.createdAt}::timestamptz, now())
           from covered
           on conflict (shop_domain, shopify_id) do update set
             name = excluded.name, currency = excluded.currency, total_price = excluded.total_price,
