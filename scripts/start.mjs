@@ -5,37 +5,20 @@
 // In local mode it also runs the simulated supplier (scripts/supplier-simulator.ts) on
 // 127.0.0.1:4010, where the supplier client then sends its calls.
 import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import nextEnv from "@next/env";
+import { builtHash, root, sourceHash, writeStamp } from "./source-hash.mjs";
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
-const stampFile = path.join(root, ".next", "source-hash");
-const INPUTS = ["src", "public", "drizzle", "next.config.ts", "tsconfig.json", "package-lock.json", "postcss.config.mjs"];
-
-function* files(entry) {
-  const full = path.join(root, entry);
-  if (!existsSync(full)) return;
-  if (statSync(full).isDirectory()) {
-    for (const name of readdirSync(full).sort()) yield* files(path.join(entry, name));
-  } else yield entry;
-}
-
-function sourceHash() {
-  const hash = createHash("sha256");
-  for (const input of INPUTS) for (const file of files(input)) hash.update(file).update("\0").update(readFileSync(path.join(root, file)));
-  return hash.digest("hex");
-}
 
 const current = sourceHash();
-const built = existsSync(path.join(root, ".next", "BUILD_ID")) && existsSync(stampFile) ? readFileSync(stampFile, "utf8").trim() : "";
+const built = builtHash();
 if (built !== current) {
   console.log(built ? "Sources changed since the last build: building..." : "No build yet: building (once)...");
   const result = spawnSync(process.execPath, [nextBin, "build"], { cwd: root, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
   if (result.status !== 0) process.exit(result.status ?? 1);
-  writeFileSync(stampFile, current + "\n");
+  writeStamp(current);
 }
 
 // The same .env files `next start` reads, so a SUPPLIER_API_URL set in .env.local counts below.

@@ -72,6 +72,14 @@ const envSchema = z.object({
   /** Vercel Blob read-write token: deploy_site also uploads each site to Blob (its CDN-served public copy). */
   BLOB_READ_WRITE_TOKEN: optionalString,
   PUBLIC_BASE_URL: optionalString,
+  /** Vercel Deployment Protection's "Protection Bypass for Automation" secret: sent as `x-vercel-protection-bypass` on every call the app makes to itself (src/http/self-call.ts). */
+  VERCEL_AUTOMATION_BYPASS_SECRET: optionalString,
+  /** Set by Vercel: `production`, `preview` or `development` (see deploymentKind()). */
+  VERCEL_ENV: optionalString,
+  /** Set by Vercel: this deployment's own host (`<project>-<hash>-<team>.vercel.app`, no scheme); the base URL of previews. */
+  VERCEL_URL: optionalString,
+  /** Set by Vercel on every deployment: the project's production host (no scheme); the base URL in production unless PUBLIC_BASE_URL is set, never used by a preview. */
+  VERCEL_PROJECT_PRODUCTION_URL: optionalString,
   /** How the engine calls agents: `http` (signed POST to the agent's route; the default on Vercel) or `inline` (in process; the default elsewhere). */
   AGENT_TRANSPORT: z.enum(["http", "inline"]).optional(),
   /** Circuit breaker per agent: opens after this many consecutive failures (default 5)... */
@@ -90,11 +98,43 @@ const envSchema = z.object({
   /** How long per-minute metric rollups are kept, in days (default 30). */
   METRICS_ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
-  /** Budget of one tick of the tick route (default 50 s, capped below its maxDuration). */
+  /** Budget of one tick of the tick route (default and cap: the route's maxDuration in vercel.json less 10 s). */
   TICK_BUDGET_MS: z.coerce.number().int().positive().optional(),
+  /** How far ahead a route tick carries timers (sleeps, backoffs) itself instead of leaving them to the cron (default 60 s). */
+  TICK_CARRY_MS: z.coerce.number().int().min(0).max(15 * 60_000).default(60_000),
+  /**
+   * The Neon driver through a WebSocket-to-TCP relay instead of Neon's proxy, e.g.
+   * `127.0.0.1:4444/v2?address={host}:{port}` (local development and the rehearsal; plain ws, no pipelining).
+   */
+  NEON_WS_PROXY: optionalString,
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/**
+ * Variables read outside `envSchema`, by the module that owns them (supplier credentials and the
+ * model override are read where they are used, the commit by the health report, the worker's
+ * settings by `npm run worker`). Listed here so `.env.example` and the README stay complete:
+ * tests/unit/env-example.test.ts holds the three in step.
+ */
+export const ENV_READ_ELSEWHERE = [
+  "SUPPLIER_APP_KEY",
+  "SUPPLIER_APP_SECRET",
+  "SUPPLIER_ACCESS_TOKEN",
+  "LLM_MODEL",
+  "VERCEL_GIT_COMMIT_SHA",
+  "WORKER_TICK_BUDGET_MS",
+  "WORKER_BATCH_SIZE",
+  "WORKER_SYNC_WORKFLOWS",
+] as const;
+
+/** Set by the runtime, never by an operator: not in `.env.example`. */
+export const ENV_SET_BY_RUNTIME = ["NODE_ENV", "VERCEL", "VERCEL_ENV", "VERCEL_URL", "VERCEL_PROJECT_PRODUCTION_URL", "VERCEL_GIT_COMMIT_SHA"] as const;
+
+/** Every variable the platform reads. */
+export function envVariableNames(): string[] {
+  return [...Object.keys(envSchema.shape), ...ENV_READ_ELSEWHERE];
+}
 
 /** Secrets the platform generates locally and demands in production. */
 export const GENERATED_SECRETS = ["CRON_SECRET", "INTER_AGENT_SECRET", "SESSION_SECRET", "ENCRYPTION_KEYS"] as const;
@@ -109,6 +149,32 @@ export class ConfigError extends Error {
 
 export function isProduction(source: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(source.VERCEL?.trim()) || source.APP_ENV?.trim() === "production";
+}
+
+export type DeploymentKind = "local" | "production" | "preview" | "self-hosted";
+
+/**
+ * What kind of deployment this process is.
+ * - `production`: Vercel's production deployment (`VERCEL` set, `VERCEL_ENV` unset or `production`).
+ * - `preview`: any other Vercel deployment (`VERCEL_ENV=preview`, or `development` under `vercel dev`).
+ * - `self-hosted`: `APP_ENV=production` outside Vercel.
+ * - `local`: everything else (`npm start`, `npm run dev`, tests).
+ *
+ * Decision on previews: a preview is production-like (isProduction() is true: the required
+ * secrets, the http agent transport, the tick route, no resident worker) but it must live on
+ * its own database (a Neon branch per preview through the Neon integration; never production's
+ * DATABASE_URL) and it must never call production. Vercel runs no crons on previews, so a
+ * preview's work is carried by self-continuation alone: its kicks go to its own deployment URL
+ * (`https://$VERCEL_URL`, with the protection bypass header), which is why publicBaseUrl() never
+ * resolves to VERCEL_PROJECT_PRODUCTION_URL on a preview, and ignores a PUBLIC_BASE_URL that
+ * names the production host (a variable set "for all environments" by mistake).
+ */
+export function deploymentKind(source: NodeJS.ProcessEnv = process.env): DeploymentKind {
+  if (source.VERCEL?.trim()) {
+    const vercelEnv = source.VERCEL_ENV?.trim();
+    return !vercelEnv || vercelEnv === "production" ? "production" : "preview";
+  }
+  return source.APP_ENV?.trim() === "production" ? "self-hosted" : "local";
 }
 
 /** Parses the environment. Throws ConfigError naming each invalid variable. */
@@ -182,17 +248,43 @@ export function getSecret(name: GeneratedSecret, source: NodeJS.ProcessEnv = pro
   return value;
 }
 
+/** A host variable as Vercel sets it (`app.example.com`), tolerating a scheme or a trailing slash. */
+function hostOf(value: string | undefined): string | undefined {
+  const host = value?.trim().replace(/^https?:\/\//i, "").replace(/\/+$/, "");
+  return host || undefined;
+}
+
 /**
- * The platform's public origin, for links we publish and calls to our own routes:
- * PUBLIC_BASE_URL, else Vercel's deployment URL, else (outside production) this process's
- * local address. Undefined only in production without either variable. The three variables are
- * read directly, not through readEnv(): an unrelated broken variable must not break links.
+ * The platform's public origin, for links we publish and calls to our own routes, in this order:
+ * 1. `PUBLIC_BASE_URL` (on a preview: unless it names the production host);
+ * 2. `https://$VERCEL_PROJECT_PRODUCTION_URL`, in production only (a preview must not call production,
+ *    nor a local process);
+ * 3. `https://$VERCEL_URL` (this deployment's own address; behind Deployment Protection, which
+ *    self-calls pass with VERCEL_AUTOMATION_BYPASS_SECRET, src/http/self-call.ts);
+ * 4. outside production, `http://localhost:$PORT`.
+ * Undefined only in production without any of them. The variables are read directly, not
+ * through readEnv(): an unrelated broken variable must not break links.
  */
 export function publicBaseUrl(source: NodeJS.ProcessEnv = process.env): string | undefined {
-  const configured = source.PUBLIC_BASE_URL?.trim();
-  if (configured) return configured.replace(/\/+$/, "");
-  if (source.VERCEL_URL?.trim()) return `https://${source.VERCEL_URL.trim()}`;
+  const kind = deploymentKind(source);
+  const productionHost = hostOf(source.VERCEL_PROJECT_PRODUCTION_URL);
+  const configured = source.PUBLIC_BASE_URL?.trim().replace(/\/+$/, "");
+  const namesProduction = productionHost !== undefined && configured !== undefined && configuredHost(configured) === productionHost.toLowerCase();
+  if (configured && !(kind === "preview" && namesProduction)) return configured;
+  // Only a production deployment may call the production host (a local process never does either).
+  if (productionHost && (kind === "production" || kind === "self-hosted")) return `https://${productionHost}`;
+  const deploymentHost = hostOf(source.VERCEL_URL);
+  if (deploymentHost) return `https://${deploymentHost}`;
   if (isProduction(source)) return undefined;
   const port = Number(source.PORT?.trim() || 3000);
   return `http://localhost:${Number.isInteger(port) && port > 0 && port < 65536 ? port : 3000}`;
 }
+
+function configuredHost(url: string): string | undefined {
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+

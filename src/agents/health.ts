@@ -8,8 +8,9 @@
  */
 import type { Db } from "@/db/client";
 import type { CircuitState } from "@/db/schema";
-import { getSecret, publicBaseUrl } from "@/env";
+import { getSecret } from "@/env";
 import { SIGNATURE_HEADER, signBody } from "@/auth/signature";
+import { SelfCallUnavailable, selfFetch } from "@/http/self-call";
 import { listAgents } from "./catalog";
 import { circuitOf } from "./gateway/breaker";
 import { callStats } from "./gateway/calls";
@@ -41,10 +42,8 @@ async function probe(agent: string): Promise<{ ok: boolean; error?: string; late
     // In process the route is this very code: the probe proves the agent loads and lists its actions.
     return done(listAgents().some((a) => a.name === agent && Object.keys(a.actions).length > 0), undefined);
   }
-  const base = publicBaseUrl();
-  if (!base) return done(false, "PUBLIC_BASE_URL is not set");
   try {
-    const res = await fetch(`${base}/api/agents/${encodeURIComponent(agent)}/health`, {
+    const res = await selfFetch(`/api/agents/${encodeURIComponent(agent)}/health`, {
       headers: { [SIGNATURE_HEADER]: signBody(getSecret("INTER_AGENT_SECRET"), "") },
       redirect: "manual",
       signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
@@ -52,6 +51,7 @@ async function probe(agent: string): Promise<{ ok: boolean; error?: string; late
     await res.body?.cancel();
     return res.ok ? done(true) : done(false, `answered ${res.status}`);
   } catch (error) {
+    if (error instanceof SelfCallUnavailable) return done(false, "PUBLIC_BASE_URL is not set");
     return done(false, error instanceof Error ? error.message : String(error));
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The two ways the engine reaches an agent, behind one interface:
- * - `http`: a signed POST to the agent's own route (`<PUBLIC_BASE_URL>/api/agents/<agent>/<action>`),
- *   so each agent runs in its own serverless function; the default on Vercel.
+ * - `http`: a signed POST to the agent's own route (`<base URL>/api/agents/<agent>/<action>`, a
+ *   self-call: src/http/self-call.ts), so each agent runs in its own serverless function; the default on Vercel.
  * - `inline`: the same action in this process; the default locally and in tests.
  * Both sign the body with INTER_AGENT_SECRET and check the signature, validate the input and the
  * output against the action's schemas, and carry the idempotency key, the attempt and the task id.
@@ -12,9 +12,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { getSecret, publicBaseUrl, readEnv } from "@/env";
+import { getSecret, readEnv } from "@/env";
 import { CodedError } from "@/errors";
 import { ERROR_STATUS } from "@/http/errors";
+import { selfBaseUrl, selfCallHeaders } from "@/http/self-call";
 import { SIGNATURE_HEADER, signBody, verifySignature } from "@/auth/signature";
 import type { AgentCall, AgentResult } from "@/engine/kinds/agent";
 import { NonRetryableError, RetryableError } from "@/engine/step-errors";
@@ -98,7 +99,7 @@ export async function callInline(call: AgentCall): Promise<AgentResult> {
 }
 
 export function agentUrl(agent: string, action: string): string {
-  const base = publicBaseUrl();
+  const base = selfBaseUrl();
   if (!base) throw new AgentCallFailed("PUBLIC_BASE_URL is not set: the http agent transport cannot reach the agents.", false);
   return `${base}/api/agents/${encodeURIComponent(agent)}/${encodeURIComponent(action)}`;
 }
@@ -110,13 +111,14 @@ export async function callHttp(call: AgentCall): Promise<AgentResult> {
   try {
     res = await fetch(url, {
       method: "POST",
-      headers: {
+      // The agents' routes are our own: the protection bypass header when one is configured.
+      headers: selfCallHeaders({
         "content-type": "application/json",
         [SIGNATURE_HEADER]: signBody(getSecret("INTER_AGENT_SECRET"), raw),
         [HEADERS.idempotencyKey]: call.idempotencyKey,
         [HEADERS.attempt]: String(call.attempt),
         [HEADERS.taskId]: call.taskId,
-      },
+      }),
       body: raw,
       redirect: "manual",
       signal: call.signal,

@@ -28,7 +28,7 @@ export interface DbHandle {
 export interface OpenDbOptions {
   /** `memory://` for a throwaway database, or a folder. Only for PGlite. */
   pgliteDataDir?: string;
-  /** Neon only: `neonConfig.wsProxy`, for a local WebSocket-to-TCP relay. */
+  /** Neon only: `neonConfig.wsProxy`, for a local WebSocket-to-TCP relay (default: from `NEON_WS_PROXY`). */
   neonWsProxy?: string | ((host: string, port: number | string) => string);
   /** Largest number of pooled connections (pg and Neon). */
   maxConnections?: number;
@@ -68,7 +68,7 @@ export async function openDb(url: string | undefined, driver: DriverName, option
     neonConfig.webSocketConstructor = WebSocket;
     // neonConfig is global: set every field this function touches, so one handle's relay
     // settings never leak into the next handle.
-    const relay = options.neonWsProxy;
+    const relay = options.neonWsProxy ?? neonRelay(readEnv().NEON_WS_PROXY);
     neonConfig.wsProxy = relay ?? ((host: string) => `${host}/v2`);
     neonConfig.useSecureWebSocket = !relay;
     neonConfig.pipelineConnect = relay ? false : "password";
@@ -84,6 +84,17 @@ export async function openDb(url: string | undefined, driver: DriverName, option
   pool.on("error", () => undefined);
   const db = drizzle({ client: pool, schema }) as unknown as Db;
   return { db, driver, close: () => pool.end() };
+}
+
+/**
+ * `NEON_WS_PROXY`, a template such as `127.0.0.1:4444/v2?address={host}:{port}`: the Neon driver
+ * then reaches the database through that WebSocket-to-TCP relay with the settings Neon documents
+ * for local development (plain `ws`, no pipelining), so a production build runs on the Neon
+ * driver against any Postgres (the rehearsal, local debugging).
+ */
+export function neonRelay(template: string | undefined): ((host: string, port: number | string) => string) | undefined {
+  if (!template) return undefined;
+  return (host, port) => template.replaceAll("{host}", host).replaceAll("{port}", String(port));
 }
 
 // The shared handle lives on globalThis: Next bundles each route separately, and two copies of

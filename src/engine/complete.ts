@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
-import { publishEventInTx } from "./events";
+import { findPublishedEvent, publishEventInTx } from "./events";
 import type { RunContext, StepResult } from "./execute";
 import { isChainLink, settleItems, settleSinks, settleStep, settleSucceededTopLevel, successRows } from "./progress";
 import { startReadySteps, type ClaimedStep } from "./sql/claim";
@@ -124,11 +124,22 @@ export async function completeStep(
         case "skipped":
           await fenced(tx, step, sql`status = 'skipped', attempts = attempts - 1, finished_at = now()`);
           return done("skipped", await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "skipped")));
-        case "park":
-          // Parking is not an attempt: the counter goes back, the lease is dropped.
+        case "park": {
+          // A wait whose event was published before this tick reached it takes that event now
+          // (events since the run started count: a late tick must never lose one).
+          const event = result.waitTopic === undefined ? null : await findPublishedEvent(tx, run, step.name, result.waitTopic);
+          if (event) {
+            await fenced(tx, step, sql`status = 'succeeded', output = ${j(event)}, error = null, finished_at = now()`, "succeeded", null, finishedAt);
+            if (step.itemIndex < 0) run.outputs[step.name] = { output: event };
+            return done("succeeded", await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "succeeded")));
+          }
+          // Parking is not an attempt: the counter goes back, the lease is dropped. A wait for an
+          // event counts events from its run's start; a callback wait from now.
+          const since = result.waitTopic === undefined ? sql`now()` : sql`(select created_at from runs where id = ${run.id})`;
           await fenced(tx, step, sql`status = 'waiting', attempts = attempts - 1, ready_at = ${result.readyAt.toISOString()}::timestamptz,
-            wait_topic = ${result.waitTopic ?? null}, wait_since = now(), input = ${result.input === undefined ? sql`input` : j(result.input)}`);
+            wait_topic = ${result.waitTopic ?? null}, wait_since = ${since}, input = ${result.input === undefined ? sql`input` : j(result.input)}`);
           return done("parked");
+        }
         case "defer":
           // Not an attempt either: back to the queue until the gateway lets the call through.
           await fenced(tx, step, sql`status = 'queued', attempts = attempts - 1,

@@ -1,15 +1,22 @@
 /**
  * Events: append-only rows. Publishing one, in the publisher's transaction:
- * - wakes the `wait_for_event` steps waiting on its topic whose `match` accepts it (a step
- *   only sees events published after it began waiting: `wait_since <= event time`);
+ * - wakes the `wait_for_event` steps waiting on its topic whose `match` accepts it (`wait_since`
+ *   is the run's start: a wait sees every event published since its run started);
  * - starts one run of every workflow triggered by the topic whose filter accepts it, with the
  *   idempotency key `event:<id>`, so a replay never starts a second run.
  * A `dedupe_key` makes publication idempotent: the second publication returns the first event.
+ *
+ * A wait that begins after its event was published (the tick reached the step late) finds it
+ * when it parks (`findPublishedEvent`). The two sides serialise on one advisory lock per topic:
+ * a publication holds it shared until it commits, a parking wait takes it exclusively before it
+ * looks. So either the wait sees the committed event, or the publication sees the waiting step;
+ * an event can never slip between the two.
  */
 import { fanOutEvent } from "@/events/subscriptions";
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
-import { renderTemplates } from "./definition";
+import { renderTemplates, type StepDefinition, type TemplateScope } from "./definition";
+import type { RunContext } from "./execute";
 import { settleStep } from "./progress";
 import { getPlan, listLatestDefinitions } from "./registry";
 import { toIso, toNumber } from "./sql/rows";
@@ -59,8 +66,10 @@ export async function publishEvent(db: Db, params: PublishParams): Promise<Publi
 export async function publishEventInTx(tx: Db, params: PublishParams): Promise<Published> {
   const inserted = await queryRows<EventRow>(
     tx,
-    sql`insert into events (topic, data, source, dedupe_key) values (${params.topic}, ${JSON.stringify(params.data ?? null)}::jsonb,
-        ${params.source}, ${params.dedupeKey ?? null}) on conflict (dedupe_key) do nothing
+    sql`insert into events (topic, data, source, dedupe_key)
+        select ${params.topic}, ${JSON.stringify(params.data ?? null)}::jsonb, ${params.source}, ${params.dedupeKey ?? null}
+        from (select pg_advisory_xact_lock_shared(${waitLockKey(params.topic)})) as wait_lock
+        on conflict (dedupe_key) do nothing
         returning id, topic, data, source, dedupe_key, created_at`,
   );
   if (inserted.length === 0) {
@@ -73,6 +82,59 @@ export async function publishEventInTx(tx: Db, params: PublishParams): Promise<P
   await fanOutEvent(tx, event);
   const runIds = await startTriggeredRuns(tx, event);
   return { id: event.id, topic: event.topic, duplicate: false, runIds };
+}
+
+/** The advisory lock that orders publications of a topic and waits that begin on it. */
+function waitLockKey(topic: string) {
+  return sql`hashtext(${"event-wait:" + topic})`;
+}
+
+/** Does the wait's `match` accept this event (no `match`: every event of its topic)? */
+function waitMatches(def: StepDefinition & { kind: "wait_for_event" }, scope: TemplateScope & { event: EventView }): boolean {
+  if (def.waitForEvent.match === undefined) return true;
+  let matched: unknown;
+  try {
+    matched = renderTemplates(def.waitForEvent.match, scope);
+  } catch {
+    return false; // an expression that cannot evaluate on this event does not match it
+  }
+  return !(matched === null || matched === false || matched === undefined || matched === "");
+}
+
+/**
+ * How many of a topic's newest events a wait looks through when it begins: the bound of the
+ * lookback (events published since the run started, newest 1,000 of the topic).
+ */
+export const WAIT_LOOKBACK_EVENTS = 1_000;
+
+/**
+ * For a `wait_for_event` step about to park: the earliest event of its topic published since its
+ * run started that its `match` accepts, not the run's own trigger event and not one another wait
+ * of the run already took. Takes the topic's wait lock exclusively first (see the top of this
+ * file), so it must be the first statement of the parking transaction.
+ */
+export async function findPublishedEvent(tx: Db, run: RunContext, stepName: string, topic: string): Promise<EventView | null> {
+  const def = run.plan.step(stepName);
+  if (!def || def.kind !== "wait_for_event") return null;
+  await tx.execute(sql`select pg_advisory_xact_lock(${waitLockKey(topic)})`);
+  const trigger = run.trigger as { type?: unknown; id?: unknown } | null;
+  const triggerId = trigger?.type === "event" && typeof trigger.id === "number" ? trigger.id : -1;
+  const rows = await queryRows<EventRow>(
+    tx,
+    sql`select e.id, e.topic, e.data, e.source, e.dedupe_key, e.created_at
+        from (select id, topic, data, source, dedupe_key, created_at from events where topic = ${topic}
+              order by id desc limit ${WAIT_LOOKBACK_EVENTS}) e
+        where e.created_at >= (select created_at from runs where id = ${run.id}) and e.id <> ${triggerId}
+          and not exists (select 1 from steps w where w.run_id = ${run.id} and w.kind = 'wait_for_event' and w.status = 'succeeded'
+                          and w.output->>'id' = e.id::text)
+        order by e.id`,
+  );
+  for (const row of rows) {
+    const event = toView(row);
+    const scope = { input: run.input, trigger: run.trigger, steps: run.outputs, run: { id: run.id, workflow: run.workflow, version: run.version }, event };
+    if (waitMatches(def, scope)) return event;
+  }
+  return null;
 }
 
 async function wakeWaitingSteps(tx: Db, event: EventView): Promise<void> {
@@ -100,13 +162,7 @@ async function wakeWaitingSteps(tx: Db, event: EventView): Promise<void> {
         run: { id: w.run_id, workflow: w.workflow, version: toNumber(w.version) },
         event,
       };
-      let matched: unknown;
-      try {
-        matched = renderTemplates(def.waitForEvent.match, scope);
-      } catch {
-        matched = false; // an expression that cannot evaluate on this event does not match it
-      }
-      if (matched === null || matched === false || matched === undefined || matched === "") continue;
+      if (!waitMatches(def, scope)) continue;
     }
     await tx.execute(sql`update steps set status = 'succeeded', output = ${JSON.stringify(event)}::jsonb, finished_at = now(),
       wait_topic = null where id = ${toNumber(w.id)}`);

@@ -8,7 +8,8 @@ import type { Db } from "@/db/client";
 import { workflowDefinitions } from "@/db/schema";
 import { NotFoundError } from "@/errors";
 import { findAction, findAgent } from "@/agents/catalog";
-import { DefinitionError, definitionHash, loadWorkflowFiles, type DefinitionIssue, type WorkflowDefinition } from "./definition";
+import { DefinitionError, definitionHash, formatDuration, loadWorkflowFiles, type DefinitionIssue, type WorkflowDefinition } from "./definition";
+import { maxServerlessStepTimeoutMs, tickRouteMaxDurationS } from "./tick-budget";
 import { planFor, type Plan } from "./plan";
 
 export interface RegisteredDefinition {
@@ -62,8 +63,35 @@ export function assertAgentsKnown(def: WorkflowDefinition): void {
   if (issues.length > 0) throw new DefinitionError(issues);
 }
 
+/**
+ * On Vercel no worker is resident: a step runs inside one tick of the tick route, and a tick only
+ * claims a step whose timeout fits its budget. A longer timeout would leave the step `queued`
+ * forever, so it is refused here, with the reason. (Self-hosted deployments run long steps on
+ * `npm run worker`, which claims any timeout.) Sleeps and waits only park: their duration is
+ * not a timeout. `source`: the environment (tests).
+ */
+export function assertFitsServerlessTick(def: WorkflowDefinition, source: NodeJS.ProcessEnv = process.env): void {
+  if (!source.VERCEL?.trim()) return;
+  const max = maxServerlessStepTimeoutMs(source);
+  const issues: DefinitionIssue[] = [];
+  const check = (step: WorkflowDefinition["steps"][number], path: string) => {
+    if (step.kind === "sleep" || step.kind === "wait_for_event" || step.timeoutMs <= max) return;
+    issues.push({
+      path: `${path}.timeout`,
+      message:
+        `a timeout of ${formatDuration(step.timeoutMs)} can never fit in a tick: on Vercel a step runs inside one tick of ` +
+        `/api/orchestration/tick, whose budget is ${formatDuration(max)} (maxDuration ${tickRouteMaxDurationS()} s in vercel.json, ` +
+        `TICK_BUDGET_MS); shorten the timeout, split the step, or make the action answer 202 and call back`,
+    });
+  };
+  def.steps.forEach((step, i) => check(step, `steps[${i}]`));
+  def.errorHandlers.forEach((handler, i) => check(handler.step, `error_handling[${i}]`));
+  if (issues.length > 0) throw new DefinitionError(issues);
+}
+
 export async function registerDefinition(db: Db, params: RegisterParams): Promise<{ registered: RegisteredDefinition; created: boolean }> {
   assertAgentsKnown(params.definition);
+  assertFitsServerlessTick(params.definition);
   const hash = definitionHash(params.definition);
   const name = params.definition.name;
   const result = await db.transaction(async (tx) => {
@@ -159,6 +187,18 @@ export async function listLatestDefinitions(db: Db): Promise<RegisteredDefinitio
 /** Registers every file of `workflows/` (at start); unchanged files create no version. */
 export async function syncWorkflowFiles(db: Db, dir?: string): Promise<{ name: string; version: number; created: boolean }[]> {
   const files = await loadWorkflowFiles(dir);
+  // Every file is checked before any is registered: a deploy that fails on one file registers none.
+  const issues: DefinitionIssue[] = [];
+  for (const { file, definition } of files) {
+    try {
+      assertAgentsKnown(definition);
+      assertFitsServerlessTick(definition);
+    } catch (error) {
+      if (!(error instanceof DefinitionError)) throw error;
+      issues.push(...error.issues.map((issue) => ({ path: `${file}: ${issue.path}`, message: issue.message })));
+    }
+  }
+  if (issues.length > 0) throw new DefinitionError(issues);
   const out: { name: string; version: number; created: boolean }[] = [];
   for (const { file, definition } of files) {
     const { registered, created } = await registerDefinition(db, { definition, source: `file:${file}` });

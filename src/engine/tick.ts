@@ -25,10 +25,12 @@ import { startDueCronRuns } from "./cron";
 import { DEFAULT_RETRY } from "./definition";
 import { executeStep, type RunContext, type StepResult } from "./execute";
 import { getPlan } from "./registry";
-import { claimSteps, type ClaimedStep } from "./sql/claim";
+import { claimSteps, nextDueInMs, type ClaimedStep } from "./sql/claim";
 import { toNumber } from "./sql/rows";
 import { runHousekeeping } from "./housekeeping";
 import { sweepDueWaits, sweepExpiredLeases } from "./sweep";
+import { RECORD_MARGIN_MS } from "./tick-budget";
+import { sleepUntilWoken } from "./wake";
 import { log } from "@/observability/log";
 import { METRICS, flushMetrics, recordMetric } from "@/observability/metrics/record";
 
@@ -48,6 +50,15 @@ export interface TickOptions {
   claimAnyTimeout?: boolean;
   /** Write the buffered agent-call records and metric points before returning (the serverless tick route). */
   flushCallRecords?: boolean;
+  /**
+   * The tick route (no resident worker): when nothing is ready, wait inside this tick for the
+   * earliest timer (sleep end, retry backoff, wait timeout, lease expiry) due within this many
+   * ms and within the budget, instead of leaving it to the next cron. `nextDueInMs` in the
+   * result tells the caller about a timer the budget could not reach.
+   */
+  carryTimersMs?: number;
+  /** Who started this tick (`cron`, `continuation`, `kick`): recorded as the `tick.duration` metric. */
+  origin?: string;
 }
 
 export interface TickResult {
@@ -57,6 +68,8 @@ export interface TickResult {
   /** True when the tick stopped for lack of budget while work may remain. */
   budgetExhausted: boolean;
   elapsedMs: number;
+  /** With `carryTimersMs`: ms until the earliest timer when the tick ended (null: none, or not looked). */
+  nextDueInMs: number | null;
 }
 
 /**
@@ -73,8 +86,6 @@ function sweepIsDue(db: Db): boolean {
   return true;
 }
 
-/** Time kept back from the budget to record the last results. */
-const RECORD_MARGIN_MS = 150;
 /** Steps claimed per batch: 100 measured best on W1 and W3 against 25 and 50 (docs/benchmarks.md). */
 export const DEFAULT_BATCH_SIZE = 100;
 
@@ -252,7 +263,7 @@ async function runBatch(db: Db, claimed: ClaimedStep[], state: TickState): Promi
 export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
   const started = performance.now();
   const deadline = started + options.budgetMs;
-  const result: TickResult = { claimed: 0, outcomes: {}, swept: 0, budgetExhausted: false, elapsedMs: 0 };
+  const result: TickResult = { claimed: 0, outcomes: {}, swept: 0, budgetExhausted: false, elapsedMs: 0, nextDueInMs: null };
   let sweepNow = options.alwaysSweep ?? false;
   for (;;) {
     // Yield to the event loop: PGlite answers without ever doing so, and a busy worker would
@@ -275,13 +286,26 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
     // int4 bound: the claim compares with timeout_ms.
     const maxTimeoutMs = options.claimAnyTimeout ? 2 ** 31 - 1 : left;
     const claimed = await claimSteps(db, { limit: options.batchSize ?? DEFAULT_BATCH_SIZE, maxTimeoutMs, leaseGraceMs });
-    if (claimed.length === 0) break;
+    if (claimed.length === 0) {
+      if (!options.carryTimersMs) break;
+      // Nothing ready: a timer due soon is carried by this tick rather than left to the cron.
+      result.nextDueInMs = await nextDueInMs(db, maxTimeoutMs);
+      const waitMs = result.nextDueInMs;
+      if (waitMs === null || waitMs > options.carryTimersMs || waitMs >= deadline - performance.now() - RECORD_MARGIN_MS) break;
+      await sleepUntilWoken(waitMs + 5);
+      sweepNow = true;
+      continue;
+    }
+    result.nextDueInMs = null;
     result.claimed += claimed.length;
     await runBatch(db, claimed, { deadline, leaseGraceMs, result });
   }
   // A serverless tick writes the record of its agent calls (latency, outcome) before it ends:
   // the invocation may be frozen right after it answers. Resident workers flush on a timer.
-  if (options.flushCallRecords) await Promise.all([flushCalls(db), flushMetrics(db)]);
   result.elapsedMs = Math.round(performance.now() - started);
+  if (options.origin) {
+    recordMetric(db, { name: METRICS.tickDuration, value: result.elapsedMs, labels: { origin: options.origin, budgetMs: String(options.budgetMs) } });
+  }
+  if (options.flushCallRecords) await Promise.all([flushCalls(db), flushMetrics(db)]);
   return result;
 }

@@ -32,6 +32,7 @@ function secretValues(): string[] {
     env.GOOGLE_ADS_CLIENT_SECRET,
     env.GOOGLE_ADS_REFRESH_TOKEN,
     env.BLOB_READ_WRITE_TOKEN,
+    env.VERCEL_AUTOMATION_BYPASS_SECRET,
   ];
   for (const name of GENERATED_SECRETS) {
     try {

@@ -7,6 +7,7 @@
  * a published page can load nothing but files of this origin, runs no script, and cannot
  * change its base URL.
  */
+import { SITE_CDN_CACHE_CONTROL } from "./cdn";
 import type { SiteLookup } from "./store";
 
 export const SITE_CACHE_CONTROL = "public, max-age=60, must-revalidate";
@@ -69,6 +70,8 @@ export function siteResponse(lookup: SiteLookup, options: SiteResponseOptions): 
   const { file } = lookup;
   headers.set("ETag", file.etag);
   headers.set("Cache-Control", SITE_CACHE_CONTROL);
+  // Vercel's CDN keeps the file until the next publish purges it (cdn.ts).
+  headers.set("Vercel-CDN-Cache-Control", SITE_CDN_CACHE_CONTROL);
   if (etagMatches(options.ifNoneMatch, file.etag)) return new Response(null, { status: 304, headers });
   headers.set("Content-Type", file.contentType);
   headers.set("Content-Length", String(file.bytes));

@@ -7,6 +7,7 @@
  * when Vercel Blob is configured: the Blob copy (`blob.ts`) is the CDN-served public copy of a
  * deployment, and this store stays the one `/sites/<slug>/…`, verification and QA read.
  */
+import { purgeSiteFromCdn } from "./cdn";
 import { createHash, randomUUID } from "node:crypto";
 import { and, eq, inArray, like, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
@@ -72,6 +73,7 @@ export async function publishSite(db: Db, params: PublishSiteParams): Promise<Pu
     await tx.delete(siteFiles).where(eq(siteFiles.slug, params.slug));
     if (rows.length > 0) await tx.insert(siteFiles).values(rows);
   });
+  await purgeSiteFromCdn(params.slug);
   return { deploymentId, fileCount: rows.length, bytes };
 }
 

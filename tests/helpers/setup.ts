@@ -10,6 +10,8 @@ delete process.env.DATABASE_URL;
 delete process.env.ADMIN_API_KEY;
 delete process.env.VERCEL;
 delete process.env.APP_ENV;
+// Self-calls (src/http/self-call.ts): tests that need a base URL or a bypass secret set their own.
+for (const name of ["VERCEL_ENV", "VERCEL_URL", "VERCEL_PROJECT_PRODUCTION_URL", "VERCEL_AUTOMATION_BYPASS_SECRET", "PUBLIC_BASE_URL"]) delete process.env[name];
 // Agents write copy with a language model when a provider key is set: tests never call one.
 delete process.env.OPENAI_API_KEY;
 delete process.env.ANTHROPIC_API_KEY;

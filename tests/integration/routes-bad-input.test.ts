@@ -60,6 +60,7 @@ const CONTRACT_BRIEF = {
 
 const CASES: RouteCase[] = [
   { file: "api/health/route.ts", method: "GET", path: "/api/health", auth: "public", okStatus: 200 },
+  { file: "api/health/self/route.ts", method: "GET", path: "/api/health/self", auth: "cron", okStatus: 200 },
   { file: "api/keys/route.ts", method: "GET", path: "/api/keys", auth: "admin", badQuery: "?limit=abc", okStatus: 200 },
   { file: "api/keys/route.ts", method: "POST", path: "/api/keys", auth: "admin", body: { name: "contract", role: "viewer" }, okStatus: 201 },
   { file: "api/keys/[id]/route.ts", method: "DELETE", path: `/api/keys/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "admin", okStatus: 404 },

@@ -8,8 +8,10 @@ import {
   GENERATED_SECRETS,
   REQUIRED_IN_PRODUCTION,
   assertProductionConfig,
+  deploymentKind,
   getSecret,
   isProduction,
+  publicBaseUrl,
   readEnv,
 } from "@/env";
 
@@ -313,5 +315,80 @@ describe("chooseDriver", () => {
       expect(error.message).toMatch(/DATABASE_URL is not a valid URL/);
       expect(error.message).not.toContain("hunter2");
     }
+  });
+});
+
+describe("deploymentKind", () => {
+  it("is local without VERCEL or APP_ENV, self-hosted with APP_ENV=production", () => {
+    expect(deploymentKind(src({}))).toBe("local");
+    expect(deploymentKind(src({ NODE_ENV: "production" }))).toBe("local");
+    expect(deploymentKind(src({ APP_ENV: "production" }))).toBe("self-hosted");
+  });
+
+  it("is production on Vercel with VERCEL_ENV unset or production, preview for any other VERCEL_ENV", () => {
+    expect(deploymentKind(src({ VERCEL: "1" }))).toBe("production");
+    expect(deploymentKind(src({ VERCEL: "1", VERCEL_ENV: "production" }))).toBe("production");
+    expect(deploymentKind(src({ VERCEL: "1", VERCEL_ENV: "preview" }))).toBe("preview");
+    expect(deploymentKind(src({ VERCEL: "1", VERCEL_ENV: "development" }))).toBe("preview");
+  });
+
+  it("keeps a preview production-like (required secrets, tick route)", () => {
+    expect(isProduction(src({ VERCEL: "1", VERCEL_ENV: "preview" }))).toBe(true);
+    expect(() => assertProductionConfig(src({ VERCEL: "1", VERCEL_ENV: "preview" }))).toThrow(/CRON_SECRET/);
+  });
+
+  it("accepts the Vercel variables in the schema", () => {
+    const env = readEnv(
+      src({ VERCEL_ENV: "preview", VERCEL_URL: "app-git-x.vercel.app", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com", VERCEL_AUTOMATION_BYPASS_SECRET: " bypass " }),
+    );
+    expect(env).toMatchObject({ VERCEL_ENV: "preview", VERCEL_URL: "app-git-x.vercel.app", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com", VERCEL_AUTOMATION_BYPASS_SECRET: "bypass" });
+  });
+});
+
+describe("publicBaseUrl", () => {
+  const vercel = { VERCEL: "1", VERCEL_URL: "app-abc123-team.vercel.app", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com" };
+
+  it("1. PUBLIC_BASE_URL wins, without its trailing slashes", () => {
+    expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "production", PUBLIC_BASE_URL: "https://orders.example.com//" }))).toBe("https://orders.example.com");
+    expect(publicBaseUrl(src({ PUBLIC_BASE_URL: " http://127.0.0.1:4000 " }))).toBe("http://127.0.0.1:4000");
+  });
+
+  it("2. then https://$VERCEL_PROJECT_PRODUCTION_URL in production", () => {
+    expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "production" }))).toBe("https://app.example.com");
+    expect(publicBaseUrl(src(vercel))).toBe("https://app.example.com");
+  });
+
+  it("3. then https://$VERCEL_URL", () => {
+    expect(publicBaseUrl(src({ VERCEL: "1", VERCEL_ENV: "production", VERCEL_URL: "app-abc123-team.vercel.app" }))).toBe("https://app-abc123-team.vercel.app");
+  });
+
+  it("4. then, outside production only, http://localhost:$PORT", () => {
+    expect(publicBaseUrl(src({}))).toBe("http://localhost:3000");
+    expect(publicBaseUrl(src({ PORT: "4123" }))).toBe("http://localhost:4123");
+    expect(publicBaseUrl(src({ PORT: "nonsense" }))).toBe("http://localhost:3000");
+    expect(publicBaseUrl(src({ VERCEL: "1" }))).toBeUndefined();
+    expect(publicBaseUrl(src({ APP_ENV: "production" }))).toBeUndefined();
+  });
+
+  it("tolerates a scheme or a trailing slash in Vercel's host variables", () => {
+    expect(publicBaseUrl(src({ VERCEL: "1", VERCEL_PROJECT_PRODUCTION_URL: "https://app.example.com/" }))).toBe("https://app.example.com");
+    expect(publicBaseUrl(src({ VERCEL: "1", VERCEL_URL: " app-abc.vercel.app/ " }))).toBe("https://app-abc.vercel.app");
+  });
+
+  it("on a preview: its own deployment URL, never the production host", () => {
+    expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "preview" }))).toBe("https://app-abc123-team.vercel.app");
+    expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "development" }))).toBe("https://app-abc123-team.vercel.app");
+    // A preview without VERCEL_URL has no base URL rather than production's.
+    expect(publicBaseUrl(src({ VERCEL: "1", VERCEL_ENV: "preview", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com" }))).toBeUndefined();
+  });
+
+  it("on a preview: PUBLIC_BASE_URL is used, unless it names the production host", () => {
+    expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "preview", PUBLIC_BASE_URL: "https://staging.example.com" }))).toBe("https://staging.example.com");
+    expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "preview", PUBLIC_BASE_URL: "https://APP.example.com/" }))).toBe("https://app-abc123-team.vercel.app");
+  });
+
+  it("never resolves to the production host outside a production deployment", () => {
+    expect(publicBaseUrl(src({ VERCEL_PROJECT_PRODUCTION_URL: "app.example.com" }))).toBe("http://localhost:3000");
+    expect(publicBaseUrl(src({ APP_ENV: "production", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com" }))).toBe("https://app.example.com");
   });
 });

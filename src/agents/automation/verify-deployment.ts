@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { selfCallHeaders } from "@/http/self-call";
 import { extractLinks, isDocumentRelative } from "@/sites/html-links";
 import { listSitePages } from "@/sites/store";
 import { resolveBaseUrl, SITE_SLUG, sitePath } from "@/sites/urls";
@@ -26,6 +27,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const PARALLEL_REQUESTS = 6;
 const MAX_PAGE_BYTES = 2 * 1024 * 1024;
 const HEADERS = { "User-Agent": "agent-orchestrator-site-check/1" };
+const MAX_REDIRECTS = 5;
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping the order of the results. */
 async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -54,7 +56,8 @@ interface Fetched {
 /** GETs a page without following redirects (a page must answer itself); network errors → status 0. */
 async function fetchPage(url: URL, signal: AbortSignal): Promise<Fetched> {
   try {
-    const res = await fetch(url, { headers: { ...HEADERS, Accept: "text/html" }, redirect: "manual", signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) });
+    // Sites published here are our own origin: the protection bypass header goes with the request (and only then).
+    const res = await fetch(url, { headers: selfCallHeaders({ ...HEADERS, Accept: "text/html" }, url), redirect: "manual", signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) });
     const contentType = res.headers.get("content-type");
     if (res.status !== 200 || !isHtml(contentType)) {
       await res.body?.cancel();
@@ -66,11 +69,26 @@ async function fetchPage(url: URL, signal: AbortSignal): Promise<Fetched> {
   }
 }
 
+/**
+ * fetch() following redirects by hand, so the protection bypass header (src/http/self-call.ts)
+ * goes only to hops on our own origin: fetch's own redirect mode would forward it anywhere.
+ */
+async function fetchFollowing(url: string, method: string, signal: AbortSignal): Promise<Response> {
+  let current = url;
+  for (let hop = 0; ; hop++) {
+    const res = await fetch(current, { method, headers: selfCallHeaders(HEADERS, current), redirect: "manual", signal });
+    const location = res.headers.get("location");
+    if (res.status < 300 || res.status > 399 || !location || hop >= MAX_REDIRECTS) return res;
+    await res.body?.cancel();
+    current = new URL(location, current).href;
+  }
+}
+
 /** The status of a link's target: HEAD (GET when HEAD is refused), redirects followed; network errors → 0. */
 async function probe(url: string, signal: AbortSignal): Promise<number> {
   try {
     for (const method of ["HEAD", "GET"]) {
-      const res = await fetch(url, { method, headers: HEADERS, redirect: "follow", signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) });
+      const res = await fetchFollowing(url, method, AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]));
       await res.body?.cancel();
       if (method === "GET" || (res.status !== 405 && res.status !== 501)) return res.status;
     }

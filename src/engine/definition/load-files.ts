@@ -31,7 +31,8 @@ export async function loadWorkflowFiles(
   const issues: DefinitionIssue[] = [];
   const byWorkflow = new Map<string, string>();
   for (const file of names) {
-    const text = await readFile(path.join(dir, file), "utf8");
+    // Not traced by the bundler: the workflow files ship through next.config.ts's outputFileTracingIncludes.
+    const text = await readFile(/*turbopackIgnore: true*/ path.join(/*turbopackIgnore: true*/ dir, file), "utf8");
     try {
       const definition = parseDefinition(text, { ...options, format: "yaml" });
       const earlier = byWorkflow.get(definition.name);
@@ -49,7 +50,7 @@ export async function loadWorkflowFiles(
 
 async function listWorkflowFiles(dir: string): Promise<string[]> {
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = await readdir(/*turbopackIgnore: true*/ dir, { withFileTypes: true });
     return entries
       .filter((entry) => entry.isFile() && WORKFLOW_FILE.test(entry.name))
       .map((entry) => entry.name)

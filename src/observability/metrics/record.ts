@@ -20,6 +20,8 @@ export const METRICS = {
   stepDuration: "step.duration",
   agentCallDuration: "agent.call.duration",
   httpRequestDuration: "http.request.duration",
+  /** One tick of the tick route, labelled by `origin` (cron, continuation, kick) and its `budgetMs`. */
+  tickDuration: "tick.duration",
 } as const;
 
 export type Labels = Record<string, string>;

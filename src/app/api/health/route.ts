@@ -1,7 +1,9 @@
 import { withPublic } from "@/http/wrappers";
 import { checkHealth } from "@/observability/health";
 
-// GET /api/health — the platform's liveness and database latency; 503 when the database is down.
+// GET /api/health — the database (503 when it is down), whether the app can call itself
+// (checks.selfCall) and whether every workflow file is registered (checks.workflows); a failing
+// self-call or a missing/stale workflow makes the status `degraded`, still 200.
 export const GET = withPublic(async ({ getDb }) => {
   const report = await checkHealth(getDb);
   return Response.json(report, {

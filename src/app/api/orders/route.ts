@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { hasRole } from "@/auth/roles";
 import { ORDER_STATUSES } from "@/db/schema";
+import { kickTick } from "@/engine/kick";
+import { afterResponse } from "@/http/after-response";
 import { keysetCursor } from "@/http/keyset";
 import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
@@ -34,5 +36,6 @@ export const GET = withApiKey({ role: "viewer" }, async ({ db, query, principal 
 export const POST = withApiKey({ role: "operator", action: "orders.create" }, async ({ db, json, audit }) => {
   const order = await createOrder(db, await json(createOrderInput));
   audit.target = order.id;
+  afterResponse(() => kickTick(db)); // order.created starts the order workflow
   return Response.json(order, { status: 201 });
 });

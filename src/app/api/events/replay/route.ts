@@ -1,3 +1,5 @@
+import { kickTick } from "@/engine/kick";
+import { afterResponse } from "@/http/after-response";
 import { withApiKey } from "@/http/wrappers";
 import { replayEvents, replayInput } from "@/events/subscriptions";
 
@@ -6,5 +8,6 @@ export const POST = withApiKey({ role: "admin", action: "events.replay" }, async
   const input = await json(replayInput);
   const result = await replayEvents(db, input);
   audit.details = { ...input, deliveries: result.deliveries };
+  if (result.deliveries > 0) afterResponse(() => kickTick(db)); // deliveries are sent by the ticks' housekeeping
   return Response.json(result, { status: 202 });
 });

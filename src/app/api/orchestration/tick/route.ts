@@ -1,39 +1,42 @@
 import type { Db } from "@/db/client";
-import { readEnv } from "@/env";
 import { kickTick } from "@/engine/kick";
 import { tick, type TickResult } from "@/engine/tick";
+import { tickBudgetMs, tickCarryMs } from "@/engine/tick-budget";
 import { afterResponse } from "@/http/after-response";
 import { withCron } from "@/http/wrappers";
 
-export const maxDuration = 60;
+// Equal to this route's maxDuration in vercel.json (a test keeps them in step); the tick's budget
+// follows it (src/engine/tick-budget.ts). Fluid compute allows up to 300 s on Hobby, 800 s on Pro.
+export const maxDuration = 300;
 
-const DEFAULT_BUDGET_MS = 50_000;
-/** What the budget leaves of maxDuration: recording the last results, the response, the kick. */
-const MAX_BUDGET_MS = maxDuration * 1_000 - 5_000;
+type Origin = "cron" | "continuation" | "kick";
 
-/** TICK_BUDGET_MS when it is a positive number, capped below maxDuration. */
-function budgetMs(): number {
-  return Math.min(readEnv().TICK_BUDGET_MS ?? DEFAULT_BUDGET_MS, MAX_BUDGET_MS);
+/** Who called: the cron (GET), or a self-call saying why (`x-tick-origin`, src/engine/kick.ts). */
+function originOf(request: Request): Origin {
+  return request.headers.get("x-tick-origin") === "continuation" ? "continuation" : "kick";
 }
 
-/** Work may remain: the budget ran out, or steps were claimed (their successors may now be ready). */
-function mayHaveMore(result: TickResult): boolean {
-  return result.budgetExhausted || result.claimed > 0;
+/**
+ * Work may remain: the budget ran out, steps were claimed (their successors may now be ready),
+ * or a timer falls due soon, within the carry horizon (a tick cut short by its budget hands it on).
+ */
+function mayHaveMore(result: TickResult, carryMs: number): boolean {
+  return result.budgetExhausted || result.claimed > 0 || (result.nextDueInMs !== null && result.nextDueInMs <= carryMs);
 }
 
-async function tickAndContinue(db: Db): Promise<void> {
-  if (mayHaveMore(await tick(db, { budgetMs: budgetMs(), flushCallRecords: true }))) await kickTick(db);
+async function runTick(db: Db, origin: Origin, alwaysSweep: boolean): Promise<TickResult> {
+  const carryMs = tickCarryMs();
+  const result = await tick(db, { budgetMs: tickBudgetMs(), alwaysSweep, flushCallRecords: true, carryTimersMs: carryMs, origin });
+  if (mayHaveMore(result, carryMs)) afterResponse(() => kickTick(db, "continuation"));
+  return result;
 }
 
-// GET /api/orchestration/tick — Vercel cron: one tick within the budget, then a kick if work may remain.
-export const GET = withCron(async ({ db }) => {
-  const result = await tick(db, { budgetMs: budgetMs(), alwaysSweep: true, flushCallRecords: true });
-  if (mayHaveMore(result)) afterResponse(() => kickTick(db));
-  return Response.json(result);
-});
+// GET /api/orchestration/tick — Vercel cron: one tick within the budget, then a continuation if work may remain.
+export const GET = withCron(async ({ db }) => Response.json(await runTick(db, "cron", true)));
 
-// POST /api/orchestration/tick — self-continuation (kickTick): 202 at once; the tick runs after the response.
-export const POST = withCron(async ({ db }) => {
-  afterResponse(() => tickAndContinue(db));
+// POST /api/orchestration/tick — self-continuation and kicks (kickTick): 202 at once; the tick runs after the response.
+export const POST = withCron(async ({ db, req }) => {
+  const origin = originOf(req);
+  afterResponse(() => runTick(db, origin, false));
   return Response.json({ accepted: true }, { status: 202 });
 });

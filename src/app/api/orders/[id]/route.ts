@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { hasRole } from "@/auth/roles";
+import { kickTick } from "@/engine/kick";
+import { afterResponse } from "@/http/after-response";
 import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
 import { updateOrder, updateOrderInput } from "@/orders/manage";
@@ -22,5 +24,7 @@ export const GET = withApiKey({ role: "viewer" }, async ({ db, params, principal
 export const PUT = withApiKey({ role: "operator", action: "orders.update" }, async ({ db, params, json, audit }) => {
   const id = orderId(params);
   audit.target = id;
-  return Response.json(await updateOrder(db, id, await json(updateOrderInput)));
+  const order = await updateOrder(db, id, await json(updateOrderInput));
+  afterResponse(() => kickTick(db)); // order.updated may start or wake runs
+  return Response.json(order);
 });

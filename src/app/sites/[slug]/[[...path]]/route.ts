@@ -1,4 +1,5 @@
 import { withPublic, type PublicContext } from "@/http/wrappers";
+import { tagSiteResponse } from "@/sites/cdn";
 import { siteResponse } from "@/sites/response";
 import { lookupSitePath } from "@/sites/store";
 
@@ -12,6 +13,7 @@ async function serveSiteFile({ req, url, params, getDb }: PublicContext): Promis
     path: params.path ?? "",
     trailingSlash: url.pathname.endsWith("/"),
   });
+  if (lookup.kind === "file") await tagSiteResponse(params.slug ?? "");
   return siteResponse(lookup, { method: req.method, ifNoneMatch: req.headers.get("if-none-match"), pathname: url.pathname, search: url.search });
 }
 

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { kickTick } from "@/engine/kick";
+import { afterResponse } from "@/http/after-response";
 import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
 import { processOrder } from "@/orders/manage";
@@ -11,5 +13,7 @@ export const POST = withApiKey({ role: "operator", action: "orders.process" }, a
   if (!id.success) throw new ApiError("not_found", "No order has this id.");
   audit.target = id.data;
   const run = await processOrder(db, id.data);
+  // Also for a run already going: an operator asking for it is worth a tick now.
+  afterResponse(() => kickTick(db));
   return Response.json(run, { status: run.created ? 202 : 200 });
 });

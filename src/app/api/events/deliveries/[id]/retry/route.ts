@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { kickTick } from "@/engine/kick";
+import { afterResponse } from "@/http/after-response";
 import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
 import { retryDelivery } from "@/events/subscriptions";
@@ -7,5 +9,7 @@ import { retryDelivery } from "@/events/subscriptions";
 export const POST = withApiKey({ role: "operator", action: "events.delivery.retry" }, async ({ db, params }) => {
   const id = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).safeParse(params.id);
   if (!id.success) throw new ApiError("not_found", "No event delivery has this id.");
-  return Response.json({ delivery: await retryDelivery(db, id.data) });
+  const delivery = await retryDelivery(db, id.data);
+  afterResponse(() => kickTick(db)); // deliveries are sent by the ticks' housekeeping
+  return Response.json({ delivery });
 });

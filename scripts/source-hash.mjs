@@ -1,0 +1,33 @@
+// The build stamp shared by `npm start` (scripts/start.mjs) and `npm run rehearse`
+// (scripts/build-if-stale.mjs): a hash of every input of `next build`, written to
+// .next/source-hash after a successful build, so a build is skipped while .next is current.
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+export const stampFile = path.join(root, ".next", "source-hash");
+const INPUTS = ["src", "public", "drizzle", "next.config.ts", "tsconfig.json", "package-lock.json", "postcss.config.mjs", "vercel.json"];
+
+function* files(entry) {
+  const full = path.join(root, entry);
+  if (!existsSync(full)) return;
+  if (statSync(full).isDirectory()) {
+    for (const name of readdirSync(full).sort()) yield* files(path.join(entry, name));
+  } else yield entry;
+}
+
+export function sourceHash() {
+  const hash = createHash("sha256");
+  for (const input of INPUTS) for (const file of files(input)) hash.update(file).update("\0").update(readFileSync(path.join(root, file)));
+  return hash.digest("hex");
+}
+
+/** The stamp of the build in .next ("" when there is no complete build). */
+export function builtHash() {
+  return existsSync(path.join(root, ".next", "BUILD_ID")) && existsSync(stampFile) ? readFileSync(stampFile, "utf8").trim() : "";
+}
+
+export function writeStamp(hash) {
+  writeFileSync(stampFile, hash + "\n");
+}
