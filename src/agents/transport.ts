@@ -138,6 +138,10 @@ export async function callHttp(call: AgentCall): Promise<AgentResult> {
   if (res.status >= 200 && res.status < 300) return { status: "completed", output: parsed };
   const apiError = (parsed as { error?: { message?: unknown; details?: unknown } } | null)?.error;
   const message = `${call.agent}/${call.action} answered ${res.status}${typeof apiError?.message === "string" ? `: ${apiError.message}` : ""}`;
-  const agentFault = res.status >= 500 || res.status === 408 || res.status === 429 || (res.status >= 300 && res.status < 400);
+  // 401/403: the deployment refused the call itself (Deployment Protection without the bypass
+  // header, a signing secret that differs between instances mid-deploy), not the step's input:
+  // retried and counted against the breaker, which then defers the agent's steps until fixed.
+  const refused = res.status === 401 || res.status === 403;
+  const agentFault = refused || res.status >= 500 || res.status === 408 || res.status === 429 || (res.status >= 300 && res.status < 400);
   throw new AgentCallFailed(message, agentFault, apiError?.details);
 }

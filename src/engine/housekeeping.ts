@@ -9,15 +9,17 @@
  *   retention (src/observability/metrics/rollup.ts); drop week-old Shopify dedupe records and
  *   month-old customer data exports.
  * A chore that fails is logged and tried again at its next turn; it never fails the tick.
+ * `housekeepingDueInMs` tells a route tick when the next delivery falls due, so it carries
+ * outgoing-webhook and Shopify retries like its other timers.
  */
 import { pruneSeenSignatures } from "@/auth/replay";
 import { pruneCalls } from "@/agents/gateway/calls";
 import type { Db } from "@/db/client";
 import { deliverPendingMessages } from "@/notifications/outbox";
-import { deliverDueEvents } from "@/events/subscriptions";
+import { deliverDueEvents, nextDeliveryDueInMs } from "@/events/subscriptions";
 import { log } from "@/observability/log";
 import { pruneDataExports } from "@/orders/data-requests";
-import { processPendingDeliveries, pruneDeliveries } from "@/orders/deliveries";
+import { nextDeliveryRetryInMs, processPendingDeliveries, pruneDeliveries } from "@/orders/deliveries";
 import { flushMetrics } from "@/observability/metrics/record";
 import { pruneMetrics, rollupMetrics } from "@/observability/metrics/rollup";
 
@@ -28,6 +30,19 @@ const PRUNE_INTERVAL_MS = 60_000;
 const KEEP_AGENT_CALLS_MS = 24 * 3_600_000;
 
 const last = new WeakMap<Db, { outbox: number; prune: number }>();
+
+/**
+ * Milliseconds until the deliveries chore has due work and may run again in this process (its
+ * 5 s rhythm), or null when no delivery is pending. Outbox messages are not counted: without a
+ * configured channel they stay pending by design.
+ */
+export async function housekeepingDueInMs(db: Db): Promise<number | null> {
+  const [events, shopify] = await Promise.all([nextDeliveryDueInMs(db), nextDeliveryRetryInMs(db)]);
+  const due = [events, shopify].filter((ms): ms is number => ms !== null);
+  if (due.length === 0) return null;
+  const rhythm = (last.get(db)?.outbox ?? -Infinity) + OUTBOX_INTERVAL_MS - performance.now();
+  return Math.max(Math.min(...due), Math.ceil(rhythm), 0);
+}
 
 export async function runHousekeeping(db: Db, options: { force?: boolean } = {}): Promise<void> {
   const now = performance.now();

@@ -27,7 +27,7 @@ import { executeStep, type RunContext, type StepResult } from "./execute";
 import { getPlan } from "./registry";
 import { claimSteps, nextDueInMs, type ClaimedStep } from "./sql/claim";
 import { toNumber } from "./sql/rows";
-import { runHousekeeping } from "./housekeeping";
+import { housekeepingDueInMs, runHousekeeping } from "./housekeeping";
 import { sweepDueWaits, sweepExpiredLeases } from "./sweep";
 import { RECORD_MARGIN_MS } from "./tick-budget";
 import { sleepUntilWoken } from "./wake";
@@ -260,6 +260,10 @@ async function runBatch(db: Db, claimed: ClaimedStep[], state: TickState): Promi
   await Promise.all([...tops.flushes, ...[...items.values()].flatMap((b) => b.flushes)]);
 }
 
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
 export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
   const started = performance.now();
   const deadline = started + options.budgetMs;
@@ -288,8 +292,9 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
     const claimed = await claimSteps(db, { limit: options.batchSize ?? DEFAULT_BATCH_SIZE, maxTimeoutMs, leaseGraceMs });
     if (claimed.length === 0) {
       if (!options.carryTimersMs) break;
-      // Nothing ready: a timer due soon is carried by this tick rather than left to the cron.
-      result.nextDueInMs = await nextDueInMs(db, maxTimeoutMs);
+      // Nothing ready: a timer due soon (a step's, or a delivery retry's) is carried by this tick
+      // rather than left to the cron.
+      result.nextDueInMs = earliest(await nextDueInMs(db, maxTimeoutMs), await housekeepingDueInMs(db));
       const waitMs = result.nextDueInMs;
       if (waitMs === null || waitMs > options.carryTimersMs || waitMs >= deadline - performance.now() - RECORD_MARGIN_MS) break;
       await sleepUntilWoken(waitMs + 5);

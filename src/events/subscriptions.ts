@@ -152,6 +152,26 @@ type DueRow = {
 };
 
 /**
+ * Milliseconds until the earliest delivery the housekeeping would send (0: one is due now), or
+ * null. A delivery held behind an earlier pending one of its ordering key is not counted: it is
+ * not sendable until that one is (its own time comes then). `event_deliveries_due_idx` and
+ * `event_deliveries_ordering_idx`.
+ */
+export async function nextDeliveryDueInMs(db: Db): Promise<number | null> {
+  const [row] = await queryRows<{ ms: unknown }>(
+    db,
+    sql`select extract(epoch from (d.next_attempt_at - now())) * 1000 as ms
+        from event_deliveries d
+        where d.status = 'pending'
+          and (d.ordering_value is null or not exists (
+            select 1 from event_deliveries p where p.subscription_id = d.subscription_id and p.ordering_value = d.ordering_value
+              and p.status = 'pending' and p.event_id < d.event_id))
+        order by d.next_attempt_at limit 1`,
+  );
+  return row ? Math.max(0, Math.ceil(toNumber(row.ms))) : null;
+}
+
+/**
  * Delivers up to `limit` due deliveries, one transaction each (the row stays locked during its
  * POST, bounded by SEND_TIMEOUT_MS, so two deliverers never send it at once).
  */

@@ -26,6 +26,8 @@ import pkg from "../../package.json";
 const DEGRADED_LATENCY_MS = 1_000;
 /** A health check never waits longer than this for the database, nor for a self-call. */
 const CHECK_TIMEOUT_MS = 3_000;
+/** The self-call may wake a cold function on Vercel (the health route's maxDuration is 10 s). */
+const SELF_CALL_TIMEOUT_MS = 5_000;
 /** The self-call and workflow checks are reused this long by the same process. */
 export const CHECK_CACHE_MS = 30_000;
 /** The cheap authenticated route the self-call check calls (withCron: it also proves CRON_SECRET matches). */
@@ -141,14 +143,14 @@ function refusal(status: number, body: string | null, origin: string, location: 
   return `status ${status} from ${origin}.`;
 }
 
-/** Calls SELF_CHECK_PATH on the base URL through the self-call module, within CHECK_TIMEOUT_MS. */
+/** Calls SELF_CHECK_PATH on the base URL through the self-call module, within SELF_CALL_TIMEOUT_MS. */
 async function probeSelf(): Promise<SelfCallCheck> {
   const origin = selfOrigin() ?? null;
   const started = performance.now();
   try {
     const res = await selfFetch(SELF_CHECK_PATH, {
       headers: { authorization: `Bearer ${getSecret("CRON_SECRET")}` },
-      signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+      signal: AbortSignal.timeout(SELF_CALL_TIMEOUT_MS),
     });
     const body = await readLimitedText(res, 16 * 1024).catch(() => null);
     const latencyMs = elapsed(started);
@@ -159,7 +161,7 @@ async function probeSelf(): Promise<SelfCallCheck> {
     if (error instanceof ConfigError) return { status: "down", latencyMs: null, url: origin, error: "CRON_SECRET is not set: self-calls cannot authenticate." };
     const latencyMs = elapsed(started);
     const name = (error as { name?: unknown } | null)?.name;
-    if (name === "TimeoutError" || name === "AbortError") return { status: "down", latencyMs, url: origin, error: `${origin} did not answer within ${CHECK_TIMEOUT_MS / 1000} s.` };
+    if (name === "TimeoutError" || name === "AbortError") return { status: "down", latencyMs, url: origin, error: `${origin} did not answer within ${SELF_CALL_TIMEOUT_MS / 1000} s.` };
     const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
     return { status: "down", latencyMs, url: origin, error: `${origin} could not be reached${typeof cause === "string" ? ` (${cause})` : ""}.` };
   }

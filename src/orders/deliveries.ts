@@ -262,6 +262,16 @@ export async function processPendingDeliveries(db: Db, params: { limit: number }
   return counts;
 }
 
+/** Milliseconds until the earliest Shopify delivery scheduled for another try (0: due now), or null. */
+export async function nextDeliveryRetryInMs(db: Db): Promise<number | null> {
+  const [row] = await queryRows<{ ms: unknown }>(
+    db,
+    sql`select extract(epoch from (min(next_attempt_at) - now())) * 1000 as ms from shopify_deliveries
+        where status = 'pending' and next_attempt_at is not null and topic = any(${sql.param(Object.keys(HANDLERS))}::text[])`,
+  );
+  return row?.ms === null || row?.ms === undefined ? null : Math.max(0, Math.ceil(Number(row.ms)));
+}
+
 /** Drops the dedupe records of deliveries processed more than DEDUPE_RETENTION_DAYS ago. */
 export async function pruneDeliveries(db: Db): Promise<void> {
   await db.execute(sql`delete from shopify_deliveries where status = 'processed' and received_at < now() - ${DEDUPE_RETENTION_DAYS} * interval '1 day'`);

@@ -10,7 +10,8 @@ import { createApiKey } from "@/auth/api-keys";
 import { verifySignature } from "@/auth/signature";
 import { queryRows } from "@/db/client";
 import { publishEvent } from "@/engine/events";
-import { deliverDueEvents, MAX_ATTEMPTS } from "@/events/subscriptions";
+import { tick } from "@/engine/tick";
+import { createSubscription, deliverDueEvents, MAX_ATTEMPTS } from "@/events/subscriptions";
 import { GET as listSubs, POST as subscribe } from "@/app/api/events/subscriptions/route";
 import { DELETE as unsubscribe } from "@/app/api/events/subscriptions/[id]/route";
 import { GET as listDeliveriesRoute } from "@/app/api/events/deliveries/route";
@@ -143,5 +144,16 @@ describeDb("outgoing event subscriptions", (suite) => {
     await publishEvent(db(), { topic: "order.created", data: { orderId: "E" }, source: "test" });
     await drain();
     expect(receiver.received).toEqual([]);
+  });
+
+  it("has a route tick carry a delivery due soon instead of leaving it to the cron", async () => {
+    await createSubscription(db(), { topic: "carry.*", url: receiver.url });
+    await tick(db(), { budgetMs: 20_000, alwaysSweep: true }); // this process's deliveries chore has just run
+    const event = await publishEvent(db(), { topic: "carry.test", data: { n: 1 }, source: "test" });
+    await tick(db(), { budgetMs: 20_000, alwaysSweep: true }); // the chore keeps its 5 s rhythm: a plain tick leaves it
+    expect(receiver.received.map((r) => r.body.id)).not.toContain(event.id);
+    const carried = await tick(db(), { budgetMs: 20_000, carryTimersMs: 60_000 });
+    expect(carried.budgetExhausted).toBe(false);
+    expect(receiver.received.map((r) => r.body.id)).toContain(event.id);
   });
 });
