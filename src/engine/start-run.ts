@@ -9,6 +9,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { PRIORITIES, type Priority } from "@/db/schema";
 import { renderTemplates } from "./definition";
+import { retryOnConflict } from "./conflict";
 import { planFor, type Plan } from "./plan";
 import { getDefinition } from "./registry";
 
@@ -66,13 +67,28 @@ export async function startRun(db: Db, params: StartRunParams): Promise<StartedR
   }
   if (concurrencyKey === null || !def.concurrency) return (await insertRuns(db, plan, [row(true, null)]))[0]!;
   const limit = def.concurrency.limit;
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`concurrency:${def.name}:${concurrencyKey}`}))`);
-    const [count] = await queryRows<{ n: unknown }>(
-      tx,
-      sql`select count(*)::int as n from runs where workflow = ${def.name} and concurrency_key = ${concurrencyKey} and status = 'running'`,
-    );
-    return (await insertRuns(tx, plan, [row(Number(count?.n ?? 0) < limit, concurrencyKey)]))[0]!;
+  const key = concurrencyKey;
+  // A repeated idempotency key (a cron instant every tick retries, an event replayed) returns the
+  // run without taking the admission lock. Taking it first could deadlock: the run's own
+  // completion holds its row and waits for that lock (admitNextRun), while the insert below waits
+  // for the completion to know whether the conflicting row lives. A race past this check ends as
+  // a deadlock victim, which is run again and then finds the run here.
+  return retryOnConflict(async () => {
+    if (params.idempotencyKey) {
+      const [existing] = await queryRows<{ id: string }>(
+        db,
+        sql`select id from runs where workflow = ${def.name} and idempotency_key = ${params.idempotencyKey}`,
+      );
+      if (existing) return { id: existing.id, created: false };
+    }
+    return db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`concurrency:${def.name}:${key}`}))`);
+      const [count] = await queryRows<{ n: unknown }>(
+        tx,
+        sql`select count(*)::int as n from runs where workflow = ${def.name} and concurrency_key = ${key} and status = 'running'`,
+      );
+      return (await insertRuns(tx, plan, [row(Number(count?.n ?? 0) < limit, key)]))[0]!;
+    });
   });
 }
 

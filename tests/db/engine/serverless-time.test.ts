@@ -3,6 +3,7 @@
  * because the tick reached it late, and a tick carries timers due soon instead of leaving them
  * to the next cron (on Vercel's Hobby plan crons run once a day).
  */
+import { sql } from "drizzle-orm";
 import { expect, it } from "vitest";
 import { publishEvent } from "@/engine/events";
 import { getRun } from "@/engine/runs";
@@ -70,6 +71,26 @@ steps:
       ...runs.map((_, i) => publishEvent(suite.db(), { topic: "race.go", data: { key: `k${i}` }, source: "test" })),
     ]);
     for (const r of runs) expect((await runUntilDone(suite.db(), r.id, 10_000)).status).toBe("succeeded");
+  });
+
+  it("restarts a concurrency-keyed run by its idempotency key while the run's own completion holds it, without a deadlock", async ({ skip }) => {
+    if (suite.target !== "postgres") skip(); // two connections at once: real Postgres only
+    await register(suite.db(), `
+name: every_ten
+concurrency: { key: "sync", limit: 1 }
+steps:
+  - name: s
+    emit: { topic: "every_ten.done" }
+`);
+    const first = await startRun(suite.db(), { workflow: "every_ten", idempotencyKey: "cron:2026-12-03T10:00:00.000Z" });
+    // Seen in the rehearsal: a completion holds the run's row and then takes the admission lock
+    // (admitNextRun) while every cron tick starts the same instant again.
+    await suite.db().transaction(async (tx) => {
+      await tx.execute(sql`update runs set steps_remaining = steps_remaining where id = ${first.id}`);
+      const again = await startRun(suite.db(), { workflow: "every_ten", idempotencyKey: "cron:2026-12-03T10:00:00.000Z" });
+      expect(again).toEqual({ id: first.id, created: false });
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${"concurrency:every_ten:sync"}))`);
+    });
   });
 
   it("carries short sleeps inside one route tick instead of leaving them to the next cron", async () => {

@@ -1,0 +1,30 @@
+/**
+ * Transactions Postgres aborts to break a deadlock or a serialization conflict: nothing of them
+ * was committed, so running them again is safe wherever their writes are conditional (fenced
+ * completions) or idempotent (starts keyed by an idempotency key).
+ */
+
+/** Postgres aborted the transaction to break a deadlock (40P01) or a serialization conflict (40001). */
+export function isConflict(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "40P01" || code === "40001") return true;
+  }
+  return false;
+}
+
+/**
+ * Runs a completion transaction again when Postgres aborted it as a deadlock victim: nothing of
+ * it was committed, and its writes are fenced, so a second try records the same result. Without
+ * this the result would be lost and the step re-run after its lease expires.
+ */
+export async function retryOnConflict<T>(fn: () => Promise<T>, tries = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= tries || !isConflict(error)) throw error;
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+    }
+  }
+}
