@@ -93,6 +93,21 @@ steps:
     });
   });
 
+  it("wakes every parked wait when their events on one topic are published at the same moment", async () => {
+    await register(suite.db(), `
+name: parked
+steps:
+  - name: wait
+    wait_for_event: { topic: "parked.go", match: "{{ event.data.key == input.key }}", timeout: 1m }
+`);
+    const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => startRun(suite.db(), { workflow: "parked", input: { key: `p${i}` } })));
+    await tick(suite.db(), { budgetMs: 10_000, alwaysSweep: true });
+    for (const r of runs) expect(stepOf(await getRun(suite.db(), r.id), "wait").status).toBe("waiting");
+    await Promise.all(runs.map((_, i) => publishEvent(suite.db(), { topic: "parked.go", data: { key: `p${i}` }, source: "test" })));
+    // Woken by the publications themselves: no tick, no timeout.
+    for (const r of runs) expect((await getRun(suite.db(), r.id)).status).toBe("succeeded");
+  });
+
   it("carries short sleeps inside one route tick instead of leaving them to the next cron", async () => {
     await register(suite.db(), `
 name: naps
