@@ -100,6 +100,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /** Budget of one tick of the tick route (default and cap: the route's maxDuration in vercel.json less 10 s). */
   TICK_BUDGET_MS: z.coerce.number().int().positive().optional(),
+  /** Route ticks one process runs at once; a kick beyond them is coalesced into the running ones (default 4). */
+  TICK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** Steps one route tick claims at once (default 100). */
+  TICK_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   /** How far ahead a route tick carries timers (sleeps, backoffs) itself instead of leaving them to the cron (default 60 s). */
   TICK_CARRY_MS: z.coerce.number().int().min(0).max(15 * 60_000).default(60_000),
   /**

@@ -9,7 +9,7 @@
  *   retention (src/observability/metrics/rollup.ts); drop week-old Shopify dedupe records and
  *   month-old customer data exports.
  * A chore that fails is logged and tried again at its next turn; it never fails the tick.
- * `housekeepingDueInMs` tells a route tick when the next delivery falls due, so it carries
+ * `housekeepingDue` tells a route tick when the next delivery falls due, so it carries
  * outgoing-webhook and Shopify retries like its other timers.
  */
 import { pruneSeenSignatures } from "@/auth/replay";
@@ -32,16 +32,19 @@ const KEEP_AGENT_CALLS_MS = 24 * 3_600_000;
 const last = new WeakMap<Db, { outbox: number; prune: number }>();
 
 /**
- * Milliseconds until the deliveries chore has due work and may run again in this process (its
- * 5 s rhythm), or null when no delivery is pending. Outbox messages are not counted: without a
- * configured channel they stay pending by design.
+ * When a route tick should run the deliveries chore for a delivery falling due, or null when none
+ * is pending: `ms` is no earlier than the chore's 5 s rhythm in this process; `dueNow` says a
+ * delivery is already due (the tick waits for such one only once: one the chore could not send,
+ * locked by another sender, must not keep it waiting). Outbox messages are not counted: without
+ * a configured channel they stay pending by design.
  */
-export async function housekeepingDueInMs(db: Db): Promise<number | null> {
+export async function housekeepingDue(db: Db): Promise<{ ms: number; dueNow: boolean } | null> {
   const [events, shopify] = await Promise.all([nextDeliveryDueInMs(db), nextDeliveryRetryInMs(db)]);
   const due = [events, shopify].filter((ms): ms is number => ms !== null);
   if (due.length === 0) return null;
-  const rhythm = (last.get(db)?.outbox ?? -Infinity) + OUTBOX_INTERVAL_MS - performance.now();
-  return Math.max(Math.min(...due), Math.ceil(rhythm), 0);
+  const next = Math.min(...due);
+  const rhythm = Math.max(0, Math.ceil((last.get(db)?.outbox ?? -Infinity) + OUTBOX_INTERVAL_MS - performance.now()));
+  return { ms: Math.max(next, rhythm), dueNow: next === 0 };
 }
 
 export async function runHousekeeping(db: Db, options: { force?: boolean } = {}): Promise<void> {

@@ -27,7 +27,7 @@ import { executeStep, type RunContext, type StepResult } from "./execute";
 import { getPlan } from "./registry";
 import { claimSteps, nextDueInMs, type ClaimedStep } from "./sql/claim";
 import { toNumber } from "./sql/rows";
-import { housekeepingDueInMs, runHousekeeping } from "./housekeeping";
+import { housekeepingDue, runHousekeeping } from "./housekeeping";
 import { sweepDueWaits, sweepExpiredLeases } from "./sweep";
 import { RECORD_MARGIN_MS } from "./tick-budget";
 import { sleepUntilWoken } from "./wake";
@@ -269,6 +269,7 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
   const deadline = started + options.budgetMs;
   const result: TickResult = { claimed: 0, outcomes: {}, swept: 0, budgetExhausted: false, elapsedMs: 0, nextDueInMs: null };
   let sweepNow = options.alwaysSweep ?? false;
+  let dueDeliveryWaits = 0;
   for (;;) {
     // Yield to the event loop: PGlite answers without ever doing so, and a busy worker would
     // otherwise starve the rest of its process (the HTTP server of `npm start`).
@@ -294,7 +295,10 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
       if (!options.carryTimersMs) break;
       // Nothing ready: a timer due soon (a step's, or a delivery retry's) is carried by this tick
       // rather than left to the cron.
-      result.nextDueInMs = earliest(await nextDueInMs(db, maxTimeoutMs), await housekeepingDueInMs(db));
+      const deliveries = await housekeepingDue(db);
+      // A delivery already due but held back by the chore's rhythm is waited for once per tick.
+      const deliveryMs = deliveries === null || (deliveries.dueNow && deliveries.ms > 0 && dueDeliveryWaits++ > 0) ? null : deliveries.ms;
+      result.nextDueInMs = earliest(await nextDueInMs(db, maxTimeoutMs), deliveryMs);
       const waitMs = result.nextDueInMs;
       if (waitMs === null || waitMs > options.carryTimersMs || waitMs >= deadline - performance.now() - RECORD_MARGIN_MS) break;
       await sleepUntilWoken(waitMs + 5);

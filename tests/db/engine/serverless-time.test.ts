@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import { expect, it } from "vitest";
 import { publishEvent } from "@/engine/events";
+import { runRouteTick } from "@/engine/route-tick";
 import { getRun } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
 import { tick } from "@/engine/tick";
@@ -130,6 +131,26 @@ steps:
     const carried = await tick(suite.db(), { budgetMs: 40_000, alwaysSweep: true, carryTimersMs: 60_000 });
     expect(carried.budgetExhausted).toBe(false);
     expect((await getRun(suite.db(), id)).status).toBe("succeeded");
+  });
+
+  it("coalesces kicks beyond TICK_CONCURRENCY into the running route tick, which continues itself afterwards", async () => {
+    await register(suite.db(), "name: short_nap\nsteps:\n  - name: a\n    sleep: 300ms\n");
+    const { id } = await startRun(suite.db(), { workflow: "short_nap" });
+    // One tick per process; timers of the other tests (a 30 s sleep, 1 min waits) out of its reach.
+    Object.assign(process.env, { TICK_CONCURRENCY: "1", TICK_CARRY_MS: "2000", TICK_BUDGET_MS: "20000" });
+    const continuations: unknown[] = [];
+    const later = (work: () => Promise<unknown>) => void continuations.push(work);
+    try {
+      const running = runRouteTick(suite.db(), "kick", { alwaysSweep: true, later });
+      const second = await runRouteTick(suite.db(), "kick", { alwaysSweep: false, later });
+      expect(second).toEqual({ coalesced: true });
+      const first = await running;
+      expect(first).toMatchObject({ budgetExhausted: false });
+      expect((await getRun(suite.db(), id)).status).toBe("succeeded"); // the running tick carried the sleep
+      expect(continuations).toHaveLength(1); // a kick came while it ran: it hands on once
+    } finally {
+      for (const name of ["TICK_CONCURRENCY", "TICK_CARRY_MS", "TICK_BUDGET_MS"]) delete process.env[name];
+    }
   });
 
   it("reports a timer beyond its budget instead of waiting past it", async () => {
