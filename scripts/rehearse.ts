@@ -185,6 +185,7 @@ async function main(options: Options): Promise<number> {
     ...s,
     ...supplier.env,
     HTTP_STEP_ALLOWED_HOSTS: "127.0.0.1",
+    TICK_BATCH_SIZE: String(options.tickBatch),
   };
 
   // 2. The build.

@@ -29,6 +29,8 @@ export interface Options {
   waits: number;
   /** Runs of a one-agent-step workflow started in bulk: sustained agent invocations. */
   agentRuns: number;
+  /** The app's TICK_BATCH_SIZE: steps one route tick claims at once. */
+  tickBatch: number;
   /** Give up on the workloads after this long. */
   deadlineMs: number;
   only: Workload[];
@@ -58,6 +60,9 @@ A serverless rehearsal of the Vercel + Neon production deployment on this machin
   --database-url URL     Postgres to create the rehearsal database on
                          (default postgres://postgres@127.0.0.1:5432/postgres, or REHEARSAL_DATABASE_URL)
   --keep                 keep the rehearsal database afterwards
+  --tick-batch N         the app's TICK_BATCH_SIZE, steps a route tick claims at once: 100 [25]
+                         (every function of the deployment shares this machine's 2 cores here,
+                         where Vercel runs each agent call in its own instance)
   --verbose              stream the servers' logs
 `;
 
@@ -85,6 +90,7 @@ export function parseOptions(argv: string[]): Options {
       "deadline-s": { type: "string" },
       only: { type: "string" },
       verbose: { type: "boolean", default: false },
+      "tick-batch": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -121,6 +127,7 @@ export function parseOptions(argv: string[]): Options {
     forEachItems: int("for-each", 500, 2_000, 1),
     waits: int("waits", 3, 50),
     agentRuns: int("agent-runs", 0, 20_000),
+    tickBatch: int("tick-batch", 100, 25, 1),
     deadlineMs: int("deadline-s", 240, 3_600, 10) * 1_000,
     only: only as Workload[],
     verbose: values.verbose,

@@ -20,6 +20,7 @@ import { SIGNATURE_HEADER, signBody, verifySignature } from "@/auth/signature";
 import type { AgentCall, AgentResult } from "@/engine/kinds/agent";
 import { NonRetryableError, RetryableError } from "@/engine/step-errors";
 import { readLimitedText } from "@/util/read-limited";
+import { findAction } from "./catalog";
 import { AgentOutputInvalid, runAction } from "./dispatch";
 import { memoOnEnv } from "./gateway/env-memo";
 
@@ -135,7 +136,15 @@ export async function callHttp(call: AgentCall): Promise<AgentResult> {
     parsed = text;
   }
   if (res.status === 202) return { status: "accepted" };
-  if (res.status >= 200 && res.status < 300) return { status: "completed", output: parsed };
+  if (res.status >= 200 && res.status < 300) {
+    // The route validated its output before sending it; what arrived must still be that output.
+    // A body cut short (the serving instance died mid-answer) or anything else is the agent's
+    // fault, retried, and never recorded as the step's output for its successors to read.
+    const schema = findAction(call.agent, call.action)?.output;
+    const checked = schema ? schema.safeParse(parsed) : { success: true as const };
+    if (!checked.success) throw new AgentCallFailed(`${call.agent}/${call.action} answered ${res.status} with a body that is not its output`, true);
+    return { status: "completed", output: parsed };
+  }
   const apiError = (parsed as { error?: { message?: unknown; details?: unknown } } | null)?.error;
   const message = `${call.agent}/${call.action} answered ${res.status}${typeof apiError?.message === "string" ? `: ${apiError.message}` : ""}`;
   // 401/403: the deployment refused the call itself (Deployment Protection without the bypass

@@ -2,12 +2,14 @@
  * How the http transport classes an answer from the agents' own routes: a deployment that
  * refuses the call (Deployment Protection's 401 without the bypass header, a 403) is the
  * platform's fault, retried and counted against the breaker, never a reason to fail the step
- * for good; a 400 (the step's input) is the caller's fault.
+ * for good; a 400 (the step's input) is the caller's fault; a 2xx whose body is not the action's
+ * output is the agent's fault too.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Db } from "@/db/client";
+import "@/agents/catalog";
 import { AgentCallFailed, callHttp } from "@/agents/transport";
 
 let server: Server;
@@ -38,4 +40,10 @@ it("retries a call the deployment refused (401, 403), and fails a refused input 
   expect((await failureOf(403)).agentFault).toBe(true);
   expect((await failureOf(400)).agentFault).toBe(false);
   expect((await failureOf(404)).agentFault).toBe(false);
+});
+
+it("retries a 2xx whose body is not the action's output (an answer cut short), instead of recording it", async () => {
+  const failure = await failureOf(200);
+  expect(failure.agentFault).toBe(true);
+  expect(failure.message).toMatch(/not its output/);
 });
