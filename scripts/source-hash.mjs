@@ -31,3 +31,9 @@ export function builtHash() {
 export function writeStamp(hash) {
   writeFileSync(stampFile, hash + "\n");
 }
+
+// `node scripts/source-hash.mjs --write` (the end of `npm run build`): stamps the build just made,
+// so `npm start` after `npm run build` (self-hosting) serves it instead of building again.
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname) && process.argv.includes("--write")) {
+  writeStamp(sourceHash());
+}
