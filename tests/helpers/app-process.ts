@@ -4,11 +4,12 @@
  * unless `env.DATABASE_URL` is given). For end-to-end tests: HTTP against the running app.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { acquireStartLock } from "../../scripts/rehearse/start-lock";
+import { freePort } from "../../scripts/rehearse/util";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAX_OUTPUT_CHARS = 400_000;
@@ -25,52 +26,17 @@ export interface RunningApp {
   kill(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
- * Starts are serialised across test workers (a directory lock beside .next): the first start
- * builds the app when it is stale, and two `next build` in one directory at once would break
- * each other. A lock whose owner process is gone is taken over.
+ * Starts are serialised across test workers and with `npm run rehearse` (the start lock beside
+ * .next, scripts/rehearse/start-lock.ts): the first start builds the app when it is stale, and two
+ * `next build` in one directory at once would break each other.
  */
-const START_LOCK = path.join(ROOT, ".next-start.lock");
 async function withStartLock<T>(fn: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      mkdirSync(START_LOCK);
-      writeFileSync(path.join(START_LOCK, "pid"), String(process.pid));
-      break;
-    } catch {
-      let owner = 0;
-      try {
-        owner = Number(readFileSync(path.join(START_LOCK, "pid"), "utf8"));
-      } catch {
-        // being created or removed: look again
-      }
-      let alive = true;
-      if (owner > 0) {
-        try {
-          process.kill(owner, 0);
-        } catch {
-          alive = false;
-        }
-      }
-      if (!alive) rmSync(START_LOCK, { recursive: true, force: true });
-      else await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const lock = await acquireStartLock(ROOT);
   try {
     return await fn();
   } finally {
-    rmSync(START_LOCK, { recursive: true, force: true });
+    lock.release();
   }
 }
 

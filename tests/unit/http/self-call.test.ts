@@ -59,13 +59,17 @@ describe("self-call module", () => {
   });
 });
 
+const HEALTH_OUTPUT = { status: "ok", dbLatencyMs: 1.5, checkedAt: "2026-12-03T10:00:00.000Z" };
+
 describe("every self-call carries the bypass header", () => {
   async function withServer(fn: (base: string, seen: { method: string; path: string; headers: IncomingHttpHeaders }[]) => Promise<void>): Promise<void> {
     const seen: { method: string; path: string; headers: IncomingHttpHeaders }[] = [];
     const server = createServer((req, res) => {
       seen.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers });
       req.resume();
-      res.writeHead(req.url === "/api/orchestration/tick" ? 202 : 200, { "content-type": "application/json" }).end('{"ok":true}');
+      // The agent route's answer is its action's output (the transport checks it).
+      const body = req.url === "/api/agents/core/health" ? JSON.stringify(HEALTH_OUTPUT) : '{"ok":true}';
+      res.writeHead(req.url === "/api/orchestration/tick" ? 202 : 200, { "content-type": "application/json" }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
@@ -113,7 +117,7 @@ describe("every self-call carries the bypass header", () => {
         timeoutMs: 5_000,
         signal: AbortSignal.timeout(5_000),
       });
-      expect(result).toEqual({ status: "completed", output: { ok: true } });
+      expect(result).toEqual({ status: "completed", output: HEALTH_OUTPUT });
       expect(seen).toHaveLength(1);
       expect(seen[0]).toMatchObject({ method: "POST", path: "/api/agents/core/health" });
       expect(seen[0]!.headers[BYPASS_HEADER]).toBe("bypass-secret-1234");
