@@ -19,7 +19,7 @@ import { readSessionToken, requireDashboardHeader, resolveSession } from "@/auth
 import { hasRole, type Principal, type Role } from "@/auth/roles";
 import { safeEqual } from "@/auth/secrets";
 import { rememberSignature } from "@/auth/replay";
-import { SIGNATURE_HEADER, verifySignature } from "@/auth/signature";
+import { SIGNATURE_HEADER, parseSignatureHeader, verifySignature } from "@/auth/signature";
 import { log } from "@/observability/log";
 import { METRICS, flushMetricsAfterResponse, recordMetric } from "@/observability/metrics/record";
 import { assertContentType, assertJsonContentType, parseJsonText, parseQuery, readRawBody } from "./body";
@@ -295,7 +295,8 @@ async function verifiedSignedCall(req: Request, rawBody: string, rejectReplays: 
   if (!check.ok) throw new ApiError("unauthorized", `The request signature is ${check.reason}.`);
   const db = await getDb();
   if (!rejectReplays) return db;
-  const mac = /v1=([0-9a-f]{64})/i.exec(header ?? "")?.[1]?.toLowerCase() ?? "";
+  // The MAC just verified (the header parses to exactly one v1), never another one of the header.
+  const mac = parseSignatureHeader(header ?? "")?.v1 ?? "";
   if (!(await rememberSignature(db, mac))) throw new ApiError("unauthorized", "The request signature was already used (replay).");
   return db;
 }

@@ -232,6 +232,16 @@ describeDb("agents over their routes", (suite) => {
       expect((await call(post, path, { method: "POST", body: old.body, headers: old.headers, params })).status).toBe(401);
     });
 
+    it("refuses a captured call replayed with a junk v1 in front of its MAC (the replay guard records what was verified)", async () => {
+      const path = "/api/agents/orders/validate_order";
+      const params = { action: "validate_order" };
+      const good = signed(envelope(ORDER));
+      expect((await call(post, path, { method: "POST", body: good.body, headers: good.headers, params })).status).toBe(200);
+      const header = good.headers["x-orchestrator-signature"]!;
+      const disguised = { ...good.headers, "x-orchestrator-signature": header.replace("v1=", `v1=${"0".repeat(64)},v1=`) };
+      expect((await call(post, path, { method: "POST", body: good.body, headers: disguised, params })).status).toBe(401);
+    });
+
     it("refuses at registration a workflow naming an unknown agent or action, naming the place", async () => {
       const put = (yaml: string) =>
         callJson<{ error: { code: string; details: { path: string; message: string }[] } }>(putWorkflow, "/api/workflows/ghostly", {

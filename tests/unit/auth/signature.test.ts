@@ -69,6 +69,9 @@ describe("verifySignature", () => {
     ["non-numeric t", `t=soon,v1=${"a".repeat(64)}`],
     ["fractional t", `t=${NOW}.5,v1=${"a".repeat(64)}`],
     ["garbage", "garbage"],
+    // The replay guard records one v1: a header may not carry two (t=T,v1=<junk>,v1=<mac> replayed a captured call).
+    ["v1 twice", `t=${NOW},v1=${"a".repeat(64)},v1=${"b".repeat(64)}`],
+    ["t twice", `t=${NOW},t=${NOW},v1=${"a".repeat(64)}`],
   ])("reports a header with %s as malformed", (_label, header) => {
     expect(verifySignature(SECRET, header, BODY, NOW)).toEqual({ ok: false, reason: "malformed" });
   });
