@@ -14,9 +14,10 @@ export function isConflict(error: unknown): boolean {
 }
 
 /**
- * Runs a completion transaction again when Postgres aborted it as a deadlock victim: nothing of
- * it was committed, and its writes are fenced, so a second try records the same result. Without
- * this the result would be lost and the step re-run after its lease expires.
+ * Runs a transaction again when Postgres aborted it as a deadlock victim: nothing of it was
+ * committed. Completions (fenced writes: a second try records the same result, instead of losing
+ * it until the lease expires), starts keyed by an idempotency key, and the operator's cancel and
+ * retry use it.
  */
 export async function retryOnConflict<T>(fn: () => Promise<T>, tries = 4): Promise<T> {
   for (let attempt = 1; ; attempt++) {

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import type { RunStatus } from "@/db/schema";
 import { ConflictError, NotFoundError } from "@/errors";
+import { retryOnConflict } from "./conflict";
 import { admitNextRun, decide } from "./progress";
 import { getPlan } from "./registry";
 import { toIso, toNumber } from "./sql/rows";
@@ -154,23 +155,11 @@ const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 /**
  * Operator actions lock the run row, then its steps; a completing worker locks a step, then the
  * run row. Postgres breaks such a deadlock by aborting one side (SQLSTATE 40P01); the operator's
- * side simply tries again (the worker's side is recovered by its lease).
+ * side simply tries again (conflict.ts; the worker's side is retried the same way).
  */
-async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await work();
-    } catch (error) {
-      const code = (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code;
-      if (i >= attempts || (code !== "40P01" && code !== "40001")) throw error;
-      await new Promise((r) => setTimeout(r, 10 * i));
-    }
-  }
-}
-
 /** Pending, queued, waiting and running steps become cancelled; late results are discarded. */
 export async function cancelRun(db: Db, id: string): Promise<RunView> {
-  await retryOnDeadlock(() => db.transaction(async (tx) => {
+  await retryOnConflict(() => db.transaction(async (tx) => {
     const [run] = await queryRows<{ status: string }>(tx, sql`select status from runs where id = ${id} for update`);
     if (!run) throw new RunNotFoundError(id);
     if (FINAL.has(run.status)) throw new ConflictError(`The run is already ${run.status}.`, { status: run.status });
@@ -188,7 +177,7 @@ export async function cancelRun(db: Db, id: string): Promise<RunView> {
  * outputs. The counters are recomputed from the steps' states.
  */
 export async function retryRun(db: Db, id: string): Promise<RunView> {
-  await retryOnDeadlock(() => db.transaction(async (tx) => {
+  await retryOnConflict(() => db.transaction(async (tx) => {
     const [run] = await queryRows<{ status: string; workflow: string; version: unknown }>(tx, sql`select status, workflow, version from runs where id = ${id} for update`);
     if (!run) throw new RunNotFoundError(id);
     if (run.status !== "failed") throw new ConflictError(`Only a failed run can be retried; this one is ${run.status}.`, { status: run.status });
