@@ -15,7 +15,7 @@
 import { fanOutEvent } from "@/events/subscriptions";
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
-import { renderTemplates, type StepDefinition, type TemplateScope } from "./definition";
+import { isTruthy, renderTemplates, type StepDefinition, type TemplateScope } from "./definition";
 import type { RunContext } from "./execute";
 import { settleStep } from "./progress";
 import { getPlan, listLatestDefinitions } from "./registry";
@@ -98,7 +98,7 @@ function waitMatches(def: StepDefinition & { kind: "wait_for_event" }, scope: Te
   } catch {
     return false; // an expression that cannot evaluate on this event does not match it
   }
-  return !(matched === null || matched === false || matched === undefined || matched === "");
+  return isTruthy(matched);
 }
 
 /**
@@ -196,7 +196,7 @@ async function startTriggeredRuns(tx: Db, event: EventView): Promise<string[]> {
       } catch {
         accepted = false;
       }
-      if (!accepted) continue;
+      if (!isTruthy(accepted)) continue;
     }
     const started = await startRun(tx, {
       workflow: registered.name,

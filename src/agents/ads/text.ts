@@ -92,6 +92,20 @@ export const KEYWORD_MAX_LENGTH = 80;
 export const KEYWORD_MAX_WORDS = 10;
 
 /**
+ * The word without leading and trailing joining marks (- ' & .). A loop, not
+ * `/^[-'&.]+|[-'&.]+$/g`: that regex rescanned a long inner run of marks from each of its
+ * positions, quadratic on text a language model wrote (tests/unit/agents/qa-hostile-input.test.ts).
+ */
+function trimJoiningMarks(word: string): string {
+  const mark = (c: string | undefined) => c === "-" || c === "'" || c === "&" || c === ".";
+  let start = 0;
+  let end = word.length;
+  while (start < end && mark(word[start])) start++;
+  while (end > start && mark(word[end - 1])) end--;
+  return word.slice(start, end);
+}
+
+/**
  * A search keyword from free text: lower case, letters, digits and a few joining marks only,
  * at most KEYWORD_MAX_WORDS whole words and KEYWORD_MAX_LENGTH characters (longer text keeps
  * its leading words). Null when nothing usable is left.
@@ -101,7 +115,7 @@ export function toKeyword(text: string): string | null {
     .toLowerCase()
     .replace(/[^\p{L}\p{M}\p{N}'&.-]+/gu, " ")
     .split(" ")
-    .map((word) => word.replace(/^[-'&.]+|[-'&.]+$/g, ""))
+    .map(trimJoiningMarks)
     .filter((word) => word !== "");
   const kept: string[] = [];
   for (const word of words) {

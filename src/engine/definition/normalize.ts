@@ -22,7 +22,10 @@ import {
 /** Normalizes a parsed definition; pushes an issue (and drops the part) for each broken rule. */
 export function normalizeDefinition(raw: RawDefinition, issues: DefinitionIssue[]): WorkflowDefinition {
   const steps = raw.steps.flatMap((step, i) => normalizeStep(step, `steps[${i}]`, issues) ?? []);
-  const errorHandlers = (raw.error_handling ?? []).flatMap((handler, i) => normalizeHandler(handler, `error_handling[${i}]`, issues) ?? []);
+  const handlerNames = nameHandlers(raw);
+  const errorHandlers = (raw.error_handling ?? []).flatMap(
+    (handler, i) => normalizeHandler({ ...handler, name: handlerNames[i] ?? "" }, `error_handling[${i}]`, issues) ?? [],
+  );
   const definition: WorkflowDefinition = { name: raw.name, trigger: normalizeTrigger(raw.trigger, issues), steps, errorHandlers };
   if (raw.description !== undefined) definition.description = raw.description;
   if (raw.concurrency !== undefined) definition.concurrency = { key: raw.concurrency.key, limit: raw.concurrency.limit };
@@ -54,7 +57,36 @@ function normalizeStep(raw: RawStep, path: string, issues: DefinitionIssue[]): S
   return step;
 }
 
-function normalizeHandler(raw: RawErrorHandler, path: string, issues: DefinitionIssue[]): ErrorHandler | undefined {
+/**
+ * Each handler's step name: its own when written, else one derived from its target,
+ * `on_<step>_error` (`on_any_error` for "*"), so a handler needs no name to be written (a handler
+ * runs as a step of the run, and steps are known by name). A derived name never takes a name
+ * written anywhere in the definition nor another derived one: `_2`, `_3`… are appended. Written
+ * names win, and two written duplicates are still refused (graph.ts).
+ */
+function nameHandlers(raw: RawDefinition): string[] {
+  const handlers = raw.error_handling ?? [];
+  const taken = new Set([...raw.steps.map((s) => s.name), ...handlers.flatMap((h) => (h.name === undefined ? [] : [h.name]))]);
+  return handlers.map((handler) => {
+    if (handler.name !== undefined) return handler.name;
+    const base = derivedHandlerName(handler.on_error);
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base.slice(0, MAX_NAME_LENGTH - String(n).length - 1)}_${n}`;
+    taken.add(name);
+    return name;
+  });
+}
+
+/** The longest step name STEP_NAME allows. */
+const MAX_NAME_LENGTH = 63;
+
+function derivedHandlerName(onError: string): string {
+  // An unknown or malformed target is refused elsewhere; the name only has to be valid meanwhile.
+  const target = onError === "*" ? "any" : onError.replace(/[^A-Za-z0-9_]/g, "_");
+  return `on_${target.slice(0, MAX_NAME_LENGTH - "on__error".length)}_error`;
+}
+
+function normalizeHandler(raw: RawErrorHandler & { name: string }, path: string, issues: DefinitionIssue[]): ErrorHandler | undefined {
   const { on_error: onError, ...fields } = raw;
   const step = normalizeStepFields(fields, path, issues);
   return step === undefined ? undefined : { onError, step };

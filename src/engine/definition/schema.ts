@@ -85,8 +85,10 @@ const stepSchema = z.strictObject({
   for_each: nonEmpty(10_000).optional(),
 });
 
+/** A handler's `name` is optional: normalize.ts derives one from `on_error` (nameHandlers). */
 const errorHandlerSchema = z.strictObject({
   ...stepFields,
+  name: stepFields.name.optional(),
   on_error: nonEmpty(100),
 });
 

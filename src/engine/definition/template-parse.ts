@@ -6,6 +6,7 @@
  * containing braces work. A literal `{{` in text is written as a template: `{{ '{{' }}`.
  */
 import { compile } from "@jmespath-community/jmespath";
+import { bindNotToPaths } from "./template-not";
 
 export type ExpressionNode = ReturnType<typeof compile>;
 
@@ -109,7 +110,8 @@ function compileUncached(expression: string): CompileResult {
     return { ok: false, message: `expression longer than ${MAX_EXPRESSION_LENGTH} characters` };
   }
   try {
-    return { ok: true, ast: compile(expression) };
+    // `!a.b` means `!(a.b)` here (see template-not.ts): the same tree is analysed and evaluated.
+    return { ok: true, ast: bindNotToPaths(compile(expression)) };
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
   }

@@ -18,7 +18,7 @@ export type Backoff = "exponential" | "fixed";
 
 export type TriggerDefinition =
   | { type: "manual" }
-  /** `filter` is a template over `{ event }` that must be truthy for the event to start a run. */
+  /** `filter` is a template over `{ event }` that must be truthy (isTruthy) for the event to start a run. */
   | { type: "event"; topic: string; filter?: string }
   | { type: "cron"; expression: string };
 
@@ -32,7 +32,7 @@ export interface RetryPolicy {
 interface StepBase {
   name: string;
   dependsOn: string[];
-  /** A template; the step is skipped when it renders falsy. */
+  /** A template; the step is skipped when it renders falsy (isTruthy, truthiness.ts). */
   when?: string;
   triggerRule: TriggerRule;
   /** A template yielding the array to fan out over (`item`/`index` in scope). */
@@ -75,7 +75,10 @@ export type StepDefinition = AgentStep | HttpStep | SleepStep | WaitForEventStep
 /** Runs `step` when the step named `onError` (or any step, for `"*"`) finally fails. */
 export interface ErrorHandler {
   onError: string;
-  /** Never has dependencies or `forEach`; `error: {step, message}` is in its scope. */
+  /**
+   * Never has dependencies or `forEach`; `error: {step, message}` is in its scope. Its name is the
+   * written one, or `on_<step>_error` / `on_any_error` (normalize.ts, nameHandlers).
+   */
   step: StepDefinition;
 }
 

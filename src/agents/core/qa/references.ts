@@ -13,13 +13,39 @@ export interface Reference {
 /** `<link rel>` values whose target the browser fetches. */
 const LOADED_LINK_RELS = new Set(["stylesheet", "icon", "apple-touch-icon", "preload", "modulepreload", "prefetch", "manifest", "mask-icon"]);
 
+/**
+ * Every regex here runs over text a site's author (or a language model) wrote, so each is linear
+ * in its input: no lazy `[\s\S]*?` that an unclosed opener turns into a rescan of the rest of the
+ * text from every opener (200 KB of `<svg` or `url(` took seconds to a minute), and no unquoted
+ * alternative that can run past the point where it must stop (tests/unit/agents/qa-hostile-input.test.ts).
+ */
+
 /** `url(…)` and `@import "…"` targets of a stylesheet, comments left out. */
 export function cssReferences(css: string): string[] {
-  const code = css.replace(/\/\*[\s\S]*?\*\//g, "");
+  const code = withoutComments(css);
   const urls: string[] = [];
-  for (const m of code.matchAll(/url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)/gi)) urls.push(m[1] ?? m[2] ?? m[3] ?? "");
+  // An unquoted url() cannot hold `(` (CSS Syntax §4.3.6), so a run of `url(url(…` without `)`
+  // stops at the next `(` instead of being scanned to the end from every `url(`.
+  for (const m of code.matchAll(/url\(\s*(?:"([^"]*)"|'([^']*)'|([^()'"\s]*))\s*\)/gi)) urls.push(m[1] ?? m[2] ?? m[3] ?? "");
   for (const m of code.matchAll(/@import\s+(?:"([^"]*)"|'([^']*)')/gi)) urls.push(m[1] ?? m[2] ?? "");
   return urls;
+}
+
+/**
+ * The text without its comments (slash-star to star-slash), in one pass. An unclosed one is kept
+ * as text, as the regex this replaces did: its url()s are still checked rather than hidden.
+ */
+function withoutComments(css: string): string {
+  let out = "";
+  let from = 0;
+  for (;;) {
+    const open = css.indexOf("/*", from);
+    if (open < 0) return out + css.slice(from);
+    out += css.slice(from, open);
+    const close = css.indexOf("*/", open + 2);
+    if (close < 0) return out + css.slice(open);
+    from = close + 2;
+  }
 }
 
 /**
@@ -78,13 +104,39 @@ function elementReferences(element: HtmlElement): Reference[] {
  */
 function foreignReferences(html: string): Reference[] {
   const refs: Reference[] = [];
-  for (const [block] of html.matchAll(/<(svg|math)\b[\s\S]*?<\/\1\s*>/gi)) {
+  for (const block of foreignBlocks(html)) {
     for (const m of block.matchAll(/\s(?:xlink:href|href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)) {
       refs.push({ url: m[1] ?? m[2] ?? m[3] ?? "", loaded: true });
     }
     for (const url of cssReferences(block)) refs.push({ url, loaded: true });
   }
   return refs;
+}
+
+/**
+ * Each `<svg …>…</svg>` and `<math …>…</math>` block (from an opening tag to the first closing
+ * tag of its name after it; case-insensitive), found in one pass: the closing tags of each name
+ * are listed once, and a cursor per name only moves forward. An opening tag with no closing tag
+ * after it is no block, and costs nothing more than being seen.
+ */
+function foreignBlocks(html: string): string[] {
+  const closes = new Map<string, { start: number; end: number }[]>([["svg", []], ["math", []]]);
+  for (const m of html.matchAll(/<\/(svg|math)\s*>/gi)) closes.get(m[1]!.toLowerCase())!.push({ start: m.index, end: m.index + m[0].length });
+  const cursor = new Map<string, number>([["svg", 0], ["math", 0]]);
+  const blocks: string[] = [];
+  const opening = /<(svg|math)\b/gi;
+  for (let m = opening.exec(html); m !== null; m = opening.exec(html)) {
+    const name = m[1]!.toLowerCase();
+    const list = closes.get(name)!;
+    let i = cursor.get(name)!;
+    while (i < list.length && list[i]!.start < m.index + m[0].length) i++;
+    cursor.set(name, i);
+    const close = list[i];
+    if (close === undefined) continue; // unclosed: try the next opening tag, like the regex it replaces
+    blocks.push(html.slice(m.index, close.end));
+    opening.lastIndex = close.end;
+  }
+  return blocks;
 }
 
 /**
