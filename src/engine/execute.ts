@@ -4,7 +4,8 @@
  * of the steps that already succeeded.
  */
 import type { Db } from "@/db/client";
-import { renderTemplates, TemplateError, type StepDefinition, type TemplateScope } from "./definition";
+import { isTruthy, renderTemplates, TemplateError, type StepDefinition, type TemplateScope } from "./definition";
+import { forEachItems } from "./for-each";
 import { agentInvoker } from "./kinds/agent";
 import { runHttpStep } from "./kinds/http";
 import type { Plan } from "./plan";
@@ -67,11 +68,9 @@ export async function executeStep(db: Db, run: RunContext, step: ClaimedStep): P
   const scope = scopeFor(run, step);
   try {
     if (step.itemIndex < 0) {
-      if (def.when !== undefined && !truthy(renderTemplates(def.when, scope))) return { type: "skipped" };
+      if (def.when !== undefined && !isTruthy(renderTemplates(def.when, scope))) return { type: "skipped" };
       if (def.forEach !== undefined) {
-        const items = renderTemplates(def.forEach, scope);
-        if (!Array.isArray(items)) throw new NonRetryableError(`for_each of "${step.name}" must give an array, not ${typeof items}.`);
-        return { type: "expand", items };
+        return { type: "expand", items: forEachItems(step.name, renderTemplates(def.forEach, scope)) };
       }
     }
     return await runKind(db, def, step, scope);
@@ -80,14 +79,6 @@ export async function executeStep(db: Db, run: RunContext, step: ClaimedStep): P
     if (error instanceof TemplateError) return { type: "failed", error: new NonRetryableError(`${error.message}`, { expression: error.expression }) };
     return { type: "failed", error };
   }
-}
-
-/** JMESPath truthiness: false, null, "", [], {} are false. */
-function truthy(value: unknown): boolean {
-  if (value === null || value === undefined || value === false || value === "") return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === "object") return Object.keys(value).length > 0;
-  return true;
 }
 
 async function withTimeout<T>(timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -125,7 +116,7 @@ async function runKind(db: Db, def: StepDefinition, step: ClaimedStep, scope: Te
         body: unknown;
       };
       if (typeof spec.url !== "string") throw new NonRetryableError("The http url must be a string.");
-      const output = await withTimeout(step.timeoutMs, (signal) => runHttpStep(spec, { ...call, signal }));
+      const output = await withTimeout(step.timeoutMs, (signal) => runHttpStep(spec, { ...call, signal, definitionHeaders: def.http.headers }));
       return { type: "succeeded", output, input: spec };
     }
     case "agent": {

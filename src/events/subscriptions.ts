@@ -14,8 +14,11 @@
  *   same key and subscription is still pending (a dead one no longer blocks: it is out of the
  *   line until re-driven).
  * - Replay: `replayEvents` re-delivers a range of events (new rows, or pending again).
- * Subscriber URLs go through the http step's address policy (no private or loopback addresses
- * unless listed in HTTP_STEP_ALLOWED_HOSTS).
+ * Subscriber URLs are under the outbound policy (src/integrations/outbound): a URL whose host is
+ * a private, loopback or other refused address is refused at creation (400), and every send
+ * checks the address it connects to (a name that resolves or rebinds to a refused address is
+ * refused then: the delivery goes dead at once with the policy's message, re-drivable once the
+ * host is fixed or listed in HTTP_STEP_ALLOWED_HOSTS).
  */
 import { randomBytes } from "node:crypto";
 import { TreeInterpreter } from "@jmespath-community/jmespath";
@@ -23,12 +26,11 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows, type Db } from "@/db/client";
 import type { EventDeliveryStatus } from "@/db/schema";
-import { assertHttpHostAllowed } from "@/engine/definition/hosts";
-import { assertResolvesToAllowed } from "@/engine/kinds/http";
 import { compileExpression, singleTemplate, splitTemplates } from "@/engine/definition/template-parse";
 import { toIso, toNumber } from "@/engine/sql/rows";
 import { signBody, SIGNATURE_HEADER } from "@/auth/signature";
 import { NotFoundError } from "@/errors";
+import { checkOutboundUrl, describeOutboundFailure, outboundFetch, OutboundRefused } from "@/integrations/outbound";
 import { log } from "@/observability/log";
 import { decryptField, encryptField } from "@/privacy/crypto";
 
@@ -64,7 +66,7 @@ export const subscriptionInput = z.strictObject({
   url: z
     .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
     .max(2000)
-    .superRefine(issueOnThrow(assertHttpHostAllowed)),
+    .superRefine(issueOnThrow((url: string) => checkOutboundUrl(url))),
   /** The signing secret; generated (and shown once) when absent. */
   secret: z.string().min(16).max(200).optional(),
   orderingKey: z
@@ -196,27 +198,28 @@ export async function deliverDueEvents(db: Db, params: { limit: number }): Promi
       const id = toNumber(row.id);
       const body = JSON.stringify({ id: toNumber(row.event_id), topic: row.topic, data: row.data, createdAt: toIso(row.created_at), deliveryId: id });
       let error: string | null = null;
+      let refused = false;
       try {
-        // A public name may resolve to a private address (rebinding): checked at every send, like http steps.
-        await assertResolvesToAllowed(new URL(row.url).hostname);
-        const res = await fetch(row.url, {
+        // Checked at every send, at connection time: a public name may resolve (or rebind) to a private address.
+        const res = await outboundFetch(row.url, {
           method: "POST",
           headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signBody(decryptField(row.secret, SECRET_CONTEXT), body) },
           body,
-          redirect: "manual",
           signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
         });
         await res.body?.cancel();
         if (res.status < 200 || res.status >= 300) error = `answered ${res.status}`;
       } catch (failure) {
-        error = failure instanceof Error ? `${failure.name}: ${failure.message}`.slice(0, 300) : "unknown error";
+        // Decision: a policy refusal is not retried (it would be refused again, 8 times over hours): dead at once.
+        refused = failure instanceof OutboundRefused;
+        error = (failure instanceof Error ? `${failure.name}: ${describeOutboundFailure(failure)}` : "unknown error").slice(0, 300);
       }
       const attempts = toNumber(row.attempts) + 1;
       if (!error) {
         await tx.execute(sql`update event_deliveries set status = 'delivered', attempts = ${attempts}, delivered_at = now(), last_error = null where id = ${id}`);
         return "delivered" as const;
       }
-      const dead = attempts >= MAX_ATTEMPTS;
+      const dead = refused || attempts >= MAX_ATTEMPTS;
       await tx.execute(sql`update event_deliveries set attempts = ${attempts}, last_error = ${error},
         status = ${dead ? "dead" : "pending"},
         next_attempt_at = now() + least(30 * power(2, ${attempts - 1}), 3600) * interval '1 second' where id = ${id}`);

@@ -5,6 +5,7 @@ import { queryRows, type Db } from "@/db/client";
 import { SHIPMENT_STATUSES, SUPPLIER_KINDS, type ShipmentStatus } from "@/db/schema";
 import { toIso } from "@/engine/sql/rows";
 import { ConflictError, NotFoundError } from "@/errors";
+import { checkOutboundUrl } from "@/integrations/outbound";
 
 export interface Supplier {
   id: string;
@@ -21,6 +22,14 @@ export const supplierInput = z.strictObject({
   apiUrl: z
     .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
     .max(500)
+    // The outbound policy (src/integrations/outbound): no private or loopback host unless listed in HTTP_STEP_ALLOWED_HOSTS.
+    .superRefine((url, ctx) => {
+      try {
+        checkOutboundUrl(url);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error) });
+      }
+    })
     .nullish()
     .transform((v) => v ?? null),
 });

@@ -14,7 +14,8 @@ let supplierServer: RunningSimulator;
 beforeAll(async () => {
   supplierServer = await supplier.start();
   app = await startApp({
-    env: { AGENT_TRANSPORT: "http", SUPPLIER_API_URL: supplierServer.url, SUPPLIER_APP_KEY: supplier.appKey, SUPPLIER_APP_SECRET: supplier.appSecret },
+    // The supplier is a third party under the outbound policy: its loopback simulator is listed.
+    env: { AGENT_TRANSPORT: "http", HTTP_STEP_ALLOWED_HOSTS: "127.0.0.1", SUPPLIER_API_URL: supplierServer.url, SUPPLIER_APP_KEY: supplier.appKey, SUPPLIER_APP_SECRET: supplier.appSecret },
   });
 }, 9 * 60_000);
 afterAll(async () => {

@@ -35,7 +35,8 @@ const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), "utf8"
 /** The fixture customer's personal data: never readable in any table. */
 const PERSONAL = ["lena.hoffmann@example.com", "Hoffmann", "Lindenstra", "+49 30 12345678", "10969"];
 
-const ENV = { SHOPIFY_WEBHOOK_SECRET: SECRET } as Record<string, string>;
+// The supplier simulator listens on loopback: a configured supplier URL is under the outbound policy.
+const ENV = { SHOPIFY_WEBHOOK_SECRET: SECRET, HTTP_STEP_ALLOWED_HOSTS: "127.0.0.1" } as Record<string, string>;
 const saved: Record<string, string | undefined> = {};
 const simulator = new SupplierSimulator();
 let supplier: RunningSimulator;

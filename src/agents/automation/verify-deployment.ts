@@ -1,15 +1,19 @@
 import { z } from "zod";
-import { selfCallHeaders } from "@/http/self-call";
+import { isSelfUrl, selfCallHeaders } from "@/http/self-call";
+import { checkOutboundUrl, fetchFollowingRedirects, outboundFetch, OutboundRefused } from "@/integrations/outbound";
 import { extractLinks, isDocumentRelative } from "@/sites/html-links";
 import { listSitePages } from "@/sites/store";
 import { resolveBaseUrl, SITE_SLUG, sitePath } from "@/sites/urls";
 import { readLimitedText } from "@/util/read-limited";
 import { ActionRejected, defineAction } from "../framework";
+import { verificationFailed } from "./verification-failure";
 
 export const verifyDeploymentInput = z.strictObject({
   slug: z.string().regex(SITE_SLUG),
   /** Where the site is served; default PUBLIC_BASE_URL, else http://localhost:<PORT>. */
   baseUrl: z.url().optional(),
+  /** Fail the action (422, the report as details) when the site is not ok, instead of reporting it: a release gate. */
+  failOnProblems: z.boolean().default(false),
 });
 
 export const verificationSchema = z.strictObject({
@@ -53,11 +57,22 @@ interface Fetched {
   html: string | null;
 }
 
+/**
+ * One request, never following a redirect. To our own origin it is a self-call (src/http/self-call.ts:
+ * the protection bypass header, outside the outbound policy); anywhere else (a `baseUrl` that is
+ * not ours, a redirect hop that leaves our origin) it is a third-party call under the outbound
+ * policy (src/integrations/outbound), without the bypass header. A refused address throws
+ * OutboundRefused, which the callers count like a network error (status 0).
+ */
+async function siteFetch(url: string, method: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+  if (isSelfUrl(url)) return fetch(url, { method, headers: selfCallHeaders(headers, url), redirect: "manual", signal });
+  return outboundFetch(url, { method, headers, signal });
+}
+
 /** GETs a page without following redirects (a page must answer itself); network errors → status 0. */
 async function fetchPage(url: URL, signal: AbortSignal): Promise<Fetched> {
   try {
-    // Sites published here are our own origin: the protection bypass header goes with the request (and only then).
-    const res = await fetch(url, { headers: selfCallHeaders({ ...HEADERS, Accept: "text/html" }, url), redirect: "manual", signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) });
+    const res = await siteFetch(url.href, "GET", { ...HEADERS, Accept: "text/html" }, AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]));
     const contentType = res.headers.get("content-type");
     if (res.status !== 200 || !isHtml(contentType)) {
       await res.body?.cancel();
@@ -70,18 +85,13 @@ async function fetchPage(url: URL, signal: AbortSignal): Promise<Fetched> {
 }
 
 /**
- * fetch() following redirects by hand, so the protection bypass header (src/http/self-call.ts)
- * goes only to hops on our own origin: fetch's own redirect mode would forward it anywhere.
+ * fetch() following redirects by hand, each hop checked on its own: the protection bypass header
+ * goes only to hops on our own origin (fetch's own redirect mode would forward it anywhere), and
+ * every other hop is under the outbound policy, so a redirect to a private address is refused.
+ * At most MAX_REDIRECTS hops.
  */
 async function fetchFollowing(url: string, method: string, signal: AbortSignal): Promise<Response> {
-  let current = url;
-  for (let hop = 0; ; hop++) {
-    const res = await fetch(current, { method, headers: selfCallHeaders(HEADERS, current), redirect: "manual", signal });
-    const location = res.headers.get("location");
-    if (res.status < 300 || res.status > 399 || !location || hop >= MAX_REDIRECTS) return res;
-    await res.body?.cancel();
-    current = new URL(location, current).href;
-  }
+  return fetchFollowingRedirects(url, (hop) => siteFetch(hop, method, HEADERS, signal), MAX_REDIRECTS);
 }
 
 /** The status of a link's target: HEAD (GET when HEAD is refused), redirects followed; network errors → 0. */
@@ -116,8 +126,8 @@ function internalTarget(href: string, page: URL, root: URL): string | null {
 /**
  * Checks a published site over HTTP, the way a visitor reaches it: every page of the current
  * deployment must answer 200 with HTML, and every internal link or resource of those pages
- * (each distinct target fetched once) must answer 2xx. Failures are reported, not thrown; an
- * unknown slug is refused.
+ * (each distinct target fetched once) must answer 2xx. Failures are reported, not thrown
+ * (unless `failOnProblems`: then they refuse, naming each problem); an unknown slug is refused.
  */
 export const verifyDeploymentAction = defineAction({
   description: "Fetches every page of a published site and every internal link of those pages, and reports what does not answer.",
@@ -125,10 +135,19 @@ export const verifyDeploymentAction = defineAction({
   output: verificationSchema,
   // Within the tick route's budget (50 s): a longer timeout could never be claimed on Vercel.
   timeoutMs: 30_000,
-  handler: async ({ slug, baseUrl }, ctx) => {
+  handler: async ({ slug, baseUrl, failOnProblems }, ctx) => {
     const pagePaths = await listSitePages(ctx.db, slug);
     if (pagePaths === null) throw new ActionRejected(`No site is published with the slug "${slug}".`, { slug });
     const root = new URL(`${resolveBaseUrl(baseUrl)}${sitePath(slug)}`);
+    if (!isSelfUrl(root)) {
+      // A base URL that is not our own origin is someone else's server: refused as a whole when the policy refuses it.
+      try {
+        checkOutboundUrl(root);
+      } catch (error) {
+        if (error instanceof OutboundRefused) throw new ActionRejected(`baseUrl: ${error.message}`, { baseUrl: root.origin });
+        throw error;
+      }
+    }
     const pageUrls = pagePaths.map((p) => new URL(p.slice(1), root));
     const fetched = await mapLimited(pageUrls, PARALLEL_REQUESTS, (url) => fetchPage(url, ctx.signal));
     const pages = pagePaths.map((path, i) => {
@@ -153,11 +172,13 @@ export const verifyDeploymentAction = defineAction({
       .map((l) => ({ from: l.from, href: l.href, status: probed[statuses.get(l.target)!]! }))
       .filter((l) => l.status < 200 || l.status > 299);
 
-    return {
+    const report = {
       ok: pages.length > 0 && pages.every((p) => p.ok) && brokenLinks.length === 0,
       pages,
       brokenLinks,
       checkedAt: new Date().toISOString(),
     };
+    if (failOnProblems && !report.ok) throw verificationFailed(report);
+    return report;
   },
 });

@@ -6,7 +6,8 @@ import { Cron } from "croner";
 import { type DefinitionIssue, joinPath } from "./errors";
 import type { EnvSource } from "./hosts";
 import type { StepGraph } from "./graph";
-import { checkUrlStatically } from "./url-check";
+import { secretRefProblems } from "./secret-refs";
+import { checkUrlStatically, hasStaticAuthority } from "./url-check";
 import { ALL_STEPS, type ExpressionAnalysis, analyzeTemplateSites, checkTemplates, isSingleTemplate } from "./templates";
 import type { StepDefinition, WorkflowDefinition } from "./types";
 
@@ -143,6 +144,9 @@ function checkStepKind(step: StepDefinition, path: string, options: SemanticOpti
   if (step.kind === "http") {
     const problem = checkUrlStatically(step.http.url, options.env);
     if (problem !== undefined) issues.push({ path: `${path}.http.url`, message: problem });
+    for (const [field, message] of secretRefProblems(step.http.headers, hasStaticAuthority(step.http.url), options.env)) {
+      issues.push({ path: `${path}.http.${field}`, message });
+    }
   }
   if (step.kind === "agent" && options.agentExists && !options.agentExists(step.agent, step.action)) {
     issues.push({ path: `${path}.agent`, message: `unknown agent action "${step.agent}.${step.action}"` });

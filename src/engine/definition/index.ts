@@ -34,6 +34,7 @@ export {
   type TemplateIssue,
   type TemplateScope,
 } from "./templates";
+export { isTruthy } from "./truthiness";
 export { HttpHostError, assertHttpHostAllowed, classifyHost, isHostExplicitlyAllowed, type EnvSource, type HostRefusal } from "./hosts";
 export { defaultOutputSteps, topologicalOrder } from "./graph";
 export { canonicalJson, definitionHash, toYaml } from "./canonical";

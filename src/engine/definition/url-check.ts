@@ -26,6 +26,15 @@ export function checkUrlStatically(url: string, env: EnvSource): string | undefi
   return partialScheme ? undefined : "must start with http:// or https:// (or be a template)";
 }
 
+/** The URL's scheme and host are written out: no template before its path. */
+export function hasStaticAuthority(url: string): boolean {
+  const split = splitTemplates(url);
+  if (!split.ok) return false;
+  if (!split.parts.some((part) => part.type === "template")) return true;
+  const first = split.parts[0];
+  return first?.type === "text" && STATIC_AUTHORITY.test(first.text);
+}
+
 function hostProblem(url: string, env: EnvSource): string | undefined {
   try {
     assertHttpHostAllowed(url, env);

@@ -22,6 +22,7 @@
 import { z } from "zod";
 import { ConfigError, isProduction, readEnv } from "@/env";
 import { NonRetryableError, RetryableError } from "@/engine/step-errors";
+import { outboundFetch, OutboundRefused } from "@/integrations/outbound";
 import { readLimitedText } from "@/util/read-limited";
 import {
   CREATE_ORDER_METHOD,
@@ -224,7 +225,12 @@ function isTransientGatewayCode(code: string | undefined, type: string | undefin
 // The client
 
 export interface SupplierClientOptions {
-  /** A fake fetch for tests; the global one by default. */
+  /**
+   * A fake fetch for tests. By default a configured supplier is called under the outbound policy
+   * (src/integrations/outbound: no private or loopback address unless listed in
+   * HTTP_STEP_ALLOWED_HOSTS); the built-in simulator of local mode (`simulated`, never in
+   * production) is ours, on loopback, and is called directly.
+   */
   fetch?: typeof fetch;
   /** Per request, in ms (DEFAULT_TIMEOUT_MS by default). */
   timeoutMs?: number;
@@ -250,9 +256,25 @@ export function supplierClient(options: SupplierClientOptions = {}): SupplierCli
   return createSupplierClient(config, options);
 }
 
-export function createSupplierClient(config: Omit<SupplierConfig, "simulated">, options: SupplierClientOptions = {}): SupplierClient {
+/** fetch() under the outbound policy, with the supplier's `redirect: "error"` (a redirect fails the call). */
+const policedFetch: typeof fetch = async (input, init) => {
+  const res = await outboundFetch(String(input instanceof Request ? input.url : input), {
+    method: init?.method,
+    headers: init?.headers,
+    body: typeof init?.body === "string" ? init.body : undefined,
+    signal: init?.signal ?? undefined,
+  });
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel();
+    throw new TypeError("the supplier answered with a redirect");
+  }
+  return res;
+};
+
+export function createSupplierClient(config: Omit<SupplierConfig, "simulated"> & { simulated?: boolean }, options: SupplierClientOptions = {}): SupplierClient {
   const endpoint = syncEndpoint(config.apiUrl);
-  const doFetch = options.fetch ?? fetch;
+  // Only the built-in simulator address itself is exempt: a supplier row's own URL is always policed.
+  const doFetch = options.fetch ?? (config.simulated && config.apiUrl === DEV_SUPPLIER_URL ? fetch : policedFetch);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const now = options.now ?? Date.now;
 
@@ -280,9 +302,11 @@ export function createSupplierClient(config: Omit<SupplierConfig, "simulated">, 
         redirect: "error",
       });
       text = await readLimitedText(response, MAX_RESPONSE_BYTES);
-    } catch {
+    } catch (error) {
       // The caller cancelled (the step's own timeout, a shutdown): theirs to report.
       if (signal?.aborted) throw signal.reason;
+      // A configured URL the policy refuses will be refused again: a person must fix the configuration.
+      if (error instanceof OutboundRefused) throw new SupplierRejected(`Supplier call ${method} refused: ${error.message}.`, { method });
       const what = timeout.aborted ? `timed out after ${timeoutMs} ms` : "could not be reached";
       throw new SupplierUnavailable(`Supplier call ${method} ${what}.`, { method });
     }

@@ -4,9 +4,11 @@
  * come back as text, which is quoted in the error). Redirects are not followed.
  *
  * The webhook URL is a credential (whoever holds it can post to the channel): it is never
- * stored, and never quoted in an error.
+ * stored, and never quoted in an error. It is called under the outbound policy
+ * (src/integrations/outbound: a refused address is an error naming the host only, never the path).
  */
 import type { Env } from "@/env";
+import { outboundFetch } from "@/integrations/outbound";
 import { readLimitedText } from "@/util/read-limited";
 import type { Channel, OutgoingMessage } from "./types";
 
@@ -84,11 +86,10 @@ async function sendSlack(message: OutgoingMessage, env: Env, signal: AbortSignal
   if (!env.SLACK_WEBHOOK_URL) throw new Error("the Slack channel is not configured (SLACK_WEBHOOK_URL)");
   // `text` is the notification and screen-reader fallback of the blocks.
   const text = escapeMrkdwn(truncate(`${message.subject}\n${message.body}`, FALLBACK_TEXT_MAX));
-  const res = await fetch(env.SLACK_WEBHOOK_URL, {
+  const res = await outboundFetch(env.SLACK_WEBHOOK_URL, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ text, blocks: blocksOf(message) }),
-    redirect: "manual",
     signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
   });
   if (res.status >= 200 && res.status < 300) {

@@ -87,9 +87,12 @@ function rawGet(base: string, path: string): Promise<{ status: number; body: str
 describeDb("automation agent: deploy, serve, verify", (suite) => {
   let server: { base: string; server: Server };
   beforeAll(async () => {
+    // verify_deployment calls a base URL that is not our own origin under the outbound policy: the loopback site server is listed.
+    process.env.HTTP_STEP_ALLOWED_HOSTS = "127.0.0.1";
     server = await startSiteServer();
   });
   afterAll(async () => {
+    delete process.env.HTTP_STEP_ALLOWED_HOSTS;
     await new Promise((resolve) => server.server.close(resolve));
   });
 

@@ -56,6 +56,8 @@ describeDb("notification outbox", (suite) => {
     await suite.db().delete(outbox);
     vi.stubEnv("SMTP_URL", smtp.url({ user: "mailer", pass: "outbox-test-password" }));
     vi.stubEnv("SLACK_WEBHOOK_URL", `${slack.base}/services/T000/B000/outboxtesttoken`);
+    // Slack is called under the outbound policy: the loopback receiver is listed.
+    vi.stubEnv("HTTP_STEP_ALLOWED_HOSTS", "127.0.0.1");
   });
 
   it("stores a message pending when its channel is configured and kept when it is not", async () => {

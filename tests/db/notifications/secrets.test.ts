@@ -59,6 +59,8 @@ describeDb("notification secrets", (suite) => {
     vi.stubEnv("LOG_LEVEL", "debug");
     vi.stubEnv("SMTP_URL", smtpUrl);
     vi.stubEnv("SLACK_WEBHOOK_URL", webhook);
+    // Slack is called under the outbound policy: the loopback receivers are listed.
+    vi.stubEnv("HTTP_STEP_ALLOWED_HOSTS", "127.0.0.1");
     smtp.reset();
     smtp.failAuth = "535 5.7.8 authentication failed for password {pass}";
     captured.length = 0;

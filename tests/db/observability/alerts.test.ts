@@ -111,6 +111,8 @@ steps:
     slack.status = 200;
     slack.calls.length = 0;
     vi.stubEnv("SLACK_WEBHOOK_URL", `${slack.base}/services/T000/B000/alertstesttoken`);
+    // Slack is called under the outbound policy: the loopback receiver is listed.
+    vi.stubEnv("HTTP_STEP_ALLOWED_HOSTS", "127.0.0.1");
     vi.stubEnv("SMTP_URL", smtp.url());
     vi.stubEnv("ALERT_EMAIL", ALERT_EMAIL);
     vi.stubEnv("PUBLIC_BASE_URL", PUBLIC_BASE_URL);

@@ -38,12 +38,15 @@ let running: RunningSimulator;
 let client: SupplierClient;
 
 beforeEach(async () => {
+  // A configured supplier URL is under the outbound policy: the loopback simulator is listed.
+  process.env.HTTP_STEP_ALLOWED_HOSTS = "127.0.0.1";
   simulator = new SupplierSimulator({ appKey: APP_KEY, appSecret: APP_SECRET });
   running = await simulator.start();
   client = createSupplierClient({ apiUrl: running.url, appKey: APP_KEY, appSecret: APP_SECRET }, { timeoutMs: 2_000 });
 });
 
 afterEach(async () => {
+  delete process.env.HTTP_STEP_ALLOWED_HOSTS;
   await running.close();
 });
 

@@ -125,11 +125,11 @@ const cases: Case[] = [
   // Concurrency
   { rejects: "a concurrency limit of 0", source: workflow([sleep("a")], { concurrency: { key: "k", limit: 0 } }), path: "concurrency.limit", message: ">=1" },
   // HTTP hosts
-  { rejects: "a loopback URL", source: workflow([{ name: "a", http: { url: "http://127.0.0.1:8080/x" } }]), options: { env }, path: "steps[0].http.url", message: 'host "127.0.0.1" is a loopback address' },
+  { rejects: "a loopback URL", source: workflow([{ name: "a", http: { url: "http://127.0.0.1:8080/x" } }]), options: { env }, path: "steps[0].http.url", message: 'host "127.0.0.1" is in a refused range (loopback 127.0.0.0/8)' },
   { rejects: "localhost", source: workflow([{ name: "a", http: { url: "http://localhost/x" } }]), options: { env }, path: "steps[0].http.url", message: "loopback" },
   { rejects: "an IPv6 loopback URL", source: workflow([{ name: "a", http: { url: "http://[::1]/x" } }]), options: { env }, path: "steps[0].http.url", message: "loopback" },
-  { rejects: "a private URL with a templated path", source: workflow([{ name: "a", http: { url: "http://10.0.0.1/orders/{{ input.id }}" } }]), options: { env }, path: "steps[0].http.url", message: "private address" },
-  { rejects: "an IPv6 unique-local URL", source: workflow([{ name: "a", http: { url: "https://[fd00::5]/" } }]), options: { env }, path: "steps[0].http.url", message: "private address" },
+  { rejects: "a private URL with a templated path", source: workflow([{ name: "a", http: { url: "http://10.0.0.1/orders/{{ input.id }}" } }]), options: { env }, path: "steps[0].http.url", message: "private (RFC 1918)" },
+  { rejects: "an IPv6 unique-local URL", source: workflow([{ name: "a", http: { url: "https://[fd00::5]/" } }]), options: { env }, path: "steps[0].http.url", message: "unique-local (private)" },
   { rejects: "a link-local URL", source: workflow([{ name: "a", http: { url: "http://169.254.169.254/latest" } }]), options: { env }, path: "steps[0].http.url", message: "link-local" },
   { rejects: "0.0.0.0", source: workflow([{ name: "a", http: { url: "http://0.0.0.0/" } }]), options: { env }, path: "steps[0].http.url", message: "unspecified" },
   { rejects: "a handler calling a private host", source: workflow([sleep("a")], { error_handling: [{ on_error: "a", name: "h", http: { url: "http://192.168.0.1/" } }] }), options: { env }, path: "error_handling[0].http.url", message: "private" },
