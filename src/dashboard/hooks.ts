@@ -21,6 +21,7 @@ import {
   runListSchema,
   runSchema,
   seriesSchema,
+  shopifyDeliveryListSchema,
   workflowsSchema,
   type RunStatus,
 } from "./schemas";
@@ -142,6 +143,12 @@ export function useActiveAlerts() {
 export function useOutbox() {
   const url = "/api/outbox?limit=20";
   return useResource<typeof outboxSchema>(url, json(url, outboxSchema));
+}
+
+/** Shopify deliveries that failed for good (issue 15): what an operator must look at and reprocess. */
+export function useFailedShopifyDeliveries() {
+  const url = "/api/webhooks/shopify/deliveries?status=failed&limit=20";
+  return useResource<typeof shopifyDeliveryListSchema>(url, json(url, shopifyDeliveryListSchema));
 }
 
 export function useEvents() {

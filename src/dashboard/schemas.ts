@@ -162,6 +162,24 @@ export const outboxMessageSchema = z.object({
 export const outboxSchema = z.object({ messages: z.array(outboxMessageSchema), nextCursor: z.string().nullable() });
 export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
 
+// GET /api/webhooks/shopify/deliveries?status=failed (never a payload: customer data stays encrypted server-side)
+export const shopifyDeliverySchema = z.object({
+  id: z.number(),
+  shopDomain: z.string(),
+  topic: z.string(),
+  webhookId: z.string(),
+  status: z.enum(["pending", "processed", "failed"]),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+  hasPayload: z.boolean(),
+  receivedAt: iso,
+  nextAttemptAt: nullableIso,
+  processedAt: nullableIso,
+});
+export const shopifyDeliveryListSchema = z.object({ deliveries: z.array(shopifyDeliverySchema), nextCursor: z.string().nullable() });
+export const shopifyReprocessSchema = z.object({ delivery: shopifyDeliverySchema, requeued: z.boolean() });
+export type ShopifyDelivery = z.infer<typeof shopifyDeliverySchema>;
+
 // GET /api/events
 export const eventSchema = z.object({
   id: z.number(),

@@ -11,11 +11,22 @@
  * - The raw body reaches us decoded as UTF-8 (src/http/body.ts); re-encoding valid UTF-8 gives the
  *   bytes Shopify signed. A body that is not valid UTF-8 would not re-encode to its bytes and so
  *   fails the check: Shopify only sends JSON, which is UTF-8.
+ *
+ * The HMAC covers the body only, and the secret is the app's, shared by every shop that installs
+ * it. So nothing read from the headers (shop, topic, webhook id) is trusted on its own (issue 15):
+ * - the shop must be one of SHOPIFY_SHOP_DOMAINS (assertShopAllowed; 403 and nothing stored);
+ * - a privacy topic's body must name the same shop and have its topic's shape
+ *   (assertBodyFitsDelivery), so a signed body cannot be replayed as another shop's erasure or as
+ *   a wider one (a customers/redact replayed as shop/redact);
+ * - deliveries are deduplicated on a digest of the topic and the body as well as on the webhook
+ *   id (deliveryDigest), so a signed body replayed under a fresh webhook id or another shop is a
+ *   duplicate. The digest is kept as long as the delivery's record (DEDUPE_RETENTION_DAYS).
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { readEnv } from "@/env";
+import { isProduction, readEnv } from "@/env";
 import { ApiError } from "@/http/errors";
+import { log } from "@/observability/log";
 
 export const SHOPIFY_HMAC_HEADER = "x-shopify-hmac-sha256";
 
@@ -91,4 +102,91 @@ export function readShopifyHeaders(headers: Headers): ShopifyDelivery {
     throw new ApiError("bad_request", "A Shopify delivery header is missing or malformed.", details);
   }
   return parsed.data;
+}
+
+let warnedAnyShop = false;
+
+/**
+ * Refuses a delivery from a shop not listed in SHOPIFY_SHOP_DOMAINS: 403, before anything is stored.
+ *
+ * Decision when SHOPIFY_SHOP_DOMAINS is unset: in production the platform refuses to start when
+ * SHOPIFY_WEBHOOK_SECRET is set without it (assertProductionConfig, src/env.ts), and should a
+ * process answer anyway, every shop is refused here (403, no shop is configured). Locally
+ * (`npm start`, tests) every shop is accepted, with one warning in the log per process, so the
+ * platform keeps working with no configuration at all.
+ */
+export function assertShopAllowed(shopDomain: string, source: NodeJS.ProcessEnv = process.env): void {
+  const allowed = readEnv(source).SHOPIFY_SHOP_DOMAINS;
+  if (!allowed) {
+    if (isProduction(source)) {
+      throw new ApiError("forbidden", "No Shopify shop is configured (SHOPIFY_SHOP_DOMAINS is not set): the delivery is refused.", [
+        { header: "X-Shopify-Shop-Domain", message: "no shop is configured" },
+      ]);
+    }
+    if (!warnedAnyShop) {
+      warnedAnyShop = true;
+      log.warn("SHOPIFY_SHOP_DOMAINS is not set: Shopify deliveries of every shop are accepted (local mode only; production requires it)");
+    }
+    return;
+  }
+  if (!allowed.includes(shopDomain)) {
+    throw new ApiError("forbidden", "This shop is not configured (SHOPIFY_SHOP_DOMAINS): its delivery is refused.", [
+      { header: "X-Shopify-Shop-Domain", message: `${shopDomain} is not a configured shop` },
+    ]);
+  }
+}
+
+/** The topics whose handlers erase or export a customer's data, or a whole shop's. */
+export const PRIVACY_TOPICS = ["customers/data_request", "customers/redact", "shop/redact"] as const;
+
+const shopId = z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d{0,29}$/)]);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The fields each privacy topic's body must carry, and those of the other privacy topics it must
+ * not: the shapes tell a data request, a customer's erasure and a shop's erasure apart, so one
+ * signed body cannot be replayed under another of these topics.
+ */
+const PRIVACY_SHAPES: Record<(typeof PRIVACY_TOPICS)[number], { required: Record<string, (v: unknown) => boolean>; forbidden: string[] }> = {
+  "customers/data_request": {
+    required: { customer: isObject, orders_requested: Array.isArray, data_request: isObject },
+    forbidden: ["orders_to_redact"],
+  },
+  "customers/redact": {
+    required: { customer: isObject, orders_to_redact: Array.isArray },
+    forbidden: ["orders_requested", "data_request"],
+  },
+  "shop/redact": { required: {}, forbidden: ["customer", "orders_to_redact", "orders_requested", "data_request"] },
+};
+
+/**
+ * A privacy topic's body must name the delivery's shop (`shop_domain`, with a `shop_id`) and have
+ * its topic's shape; otherwise 400 naming the fields, and nothing is stored. Other topics' bodies
+ * are checked by their handlers (an order body carries no shop to compare with).
+ *
+ * `shop_id` is required but not compared: nothing trusted tells us a shop's id. The domain is the
+ * shop's key in every table, and it is checked against the configured shops and the header.
+ */
+export function assertBodyFitsDelivery(delivery: Pick<ShopifyDelivery, "topic" | "shopDomain">, body: unknown): void {
+  const shape = PRIVACY_SHAPES[delivery.topic as (typeof PRIVACY_TOPICS)[number]];
+  if (!shape) return;
+  const problems: { field: string; message: string }[] = [];
+  if (!isObject(body)) {
+    problems.push({ field: "(body)", message: "must be a JSON object" });
+  } else {
+    const domain = typeof body.shop_domain === "string" ? body.shop_domain.trim().toLowerCase() : null;
+    if (domain === null) problems.push({ field: "shop_domain", message: "is required" });
+    else if (domain !== delivery.shopDomain) problems.push({ field: "shop_domain", message: "does not match the X-Shopify-Shop-Domain header" });
+    if (!shopId.safeParse(body.shop_id).success) problems.push({ field: "shop_id", message: "is required (a positive integer)" });
+    for (const [field, check] of Object.entries(shape.required)) if (!check(body[field])) problems.push({ field, message: `is required for ${delivery.topic}` });
+    for (const field of shape.forbidden) if (field in body) problems.push({ field, message: `belongs to another topic than ${delivery.topic}` });
+  }
+  if (problems.length > 0) {
+    throw new ApiError("bad_request", `The body does not fit a ${delivery.topic} delivery of this shop: it is refused and nothing is stored.`, problems);
+  }
+}
+
+/** The delivery's content digest (hex SHA-256 of the topic and the raw body): its dedupe key beside the webhook id. */
+export function deliveryDigest(topic: string, rawBody: string): string {
+  return createHash("sha256").update(topic, "utf8").update("\n", "utf8").update(rawBody, "utf8").digest("hex");
 }

@@ -22,7 +22,7 @@ import { publishEventInTx } from "@/engine/events";
 import { log } from "@/observability/log";
 import { z } from "zod";
 import { decryptField, encryptField, searchHashes } from "@/privacy/crypto";
-import type { ShopifyDelivery } from "@/integrations/shopify";
+import { assertBodyFitsDelivery, deliveryDigest, type ShopifyDelivery } from "@/integrations/shopify";
 import { answerDataRequest } from "./data-requests";
 import { markOrderShipped, redactOrders, upsertShopifyOrder } from "./orders";
 import { applyInventoryLevel, applyProductUpdate } from "./products";
@@ -180,20 +180,29 @@ async function dropPendingPayloads(tx: Db, delivery: DeliveryContext, concerns: 
 /** Topics listed by the product whose handlers are still to come: kept pending, never dropped. */
 export const AWAITING_HANDLER = new Set<string>();
 
+/**
+ * Stores a delivery unless it is a repeat: the same `(shop, webhook id)`, or the same topic and
+ * body (its digest, whatever the unsigned headers say: a signed body replayed under a new webhook
+ * id or another shop's domain is a duplicate). A repeat stores nothing and answers the first one.
+ */
 export async function storeDelivery(db: Db, delivery: ShopifyDelivery, rawBody: string): Promise<{ id: number; duplicate: boolean }> {
+  const digest = deliveryDigest(delivery.topic, rawBody);
   const inserted = await queryRows<{ id: unknown }>(
     db,
-    sql`insert into shopify_deliveries (shop_domain, webhook_id, topic, event_id, triggered_at, api_version, payload)
+    sql`insert into shopify_deliveries (shop_domain, webhook_id, topic, event_id, triggered_at, api_version, payload, body_digest)
         values (${delivery.shopDomain}, ${delivery.webhookId}, ${delivery.topic}, ${delivery.eventId}, ${delivery.triggeredAt}::timestamptz,
-                ${delivery.apiVersion}, ${encryptField(rawBody, PAYLOAD_CONTEXT)})
-        on conflict (shop_domain, webhook_id) do nothing returning id`,
+                ${delivery.apiVersion}, ${encryptField(rawBody, PAYLOAD_CONTEXT)}, ${digest})
+        on conflict do nothing returning id`,
   );
   if (inserted[0]) return { id: Number(inserted[0].id), duplicate: false };
   const [existing] = await queryRows<{ id: unknown }>(
     db,
-    sql`select id from shopify_deliveries where shop_domain = ${delivery.shopDomain} and webhook_id = ${delivery.webhookId}`,
+    sql`select id from shopify_deliveries
+        where (shop_domain = ${delivery.shopDomain} and webhook_id = ${delivery.webhookId}) or body_digest = ${digest}
+        order by id limit 1`,
   );
-  return { id: Number(existing!.id), duplicate: true };
+  // Gone between the conflict and the read (pruned at that instant): nothing to answer but a duplicate.
+  return { id: existing ? Number(existing.id) : 0, duplicate: true };
 }
 
 export type ProcessOutcome = "processed" | "ignored" | "awaiting_handler" | "retrying" | "failed" | "skipped";
@@ -226,6 +235,8 @@ export async function processDelivery(db: Db, id: number): Promise<ProcessOutcom
     };
     try {
       const body: unknown = JSON.parse(decryptField(row.payload ?? "", PAYLOAD_CONTEXT));
+      // Checked again here: a delivery stored before the route checked it (issue 15) must not erase another shop's data either.
+      assertBodyFitsDelivery(delivery, body);
       // A savepoint: a handler that fails leaves nothing behind, and the failure is still recorded.
       const note = await tx.transaction((sp) => handler(sp, delivery, body));
       await tx.execute(sql`update shopify_deliveries set status = 'processed', processed_at = now(), payload = null,

@@ -37,7 +37,26 @@ export interface Problem {
 }
 
 const cents = (amount: string) => Math.round(Number(amount) * 100);
-const linesCents = (order: Order) => order.lineItems.reduce((sum, l) => sum + cents(l.price) * l.quantity, 0);
+const linesCents = (order: Pick<Order, "lineItems">) => order.lineItems.reduce((sum, l) => sum + cents(l.price) * l.quantity, 0);
+const amount = (c: number) => (c / 100).toFixed(2);
+
+/**
+ * The total the order's parts add up to, in cents, with how: Shopify's arithmetic (lines −
+ * discounts + shipping + taxes when not included in the prices + tips, duties and fees) when the
+ * order carries it; else (manual orders, orders stored before it was kept) the lines' sum, which
+ * is then a floor (shipping and taxes may add to it), not an exact total.
+ */
+export function expectedTotal(order: Pick<Order, "lineItems" | "totals">): { cents: number; exact: boolean; how: string } {
+  const lines = linesCents(order);
+  const t = order.totals;
+  if (!t) return { cents: lines, exact: false, how: `the lines' sum ${amount(lines)}` };
+  const tax = t.taxesIncluded ? 0 : cents(t.tax);
+  const total = lines - cents(t.discounts) + cents(t.shipping) + tax + cents(t.extras);
+  const parts = [`lines ${amount(lines)}`, `− discounts ${t.discounts}`, `+ shipping ${t.shipping}`];
+  if (!t.taxesIncluded) parts.push(`+ taxes ${t.tax}`);
+  if (cents(t.extras) !== 0) parts.push(`+ tips, duties and fees ${t.extras}`);
+  return { cents: total, exact: true, how: `${parts.join(" ")} = ${amount(total)}` };
+}
 
 /** The checks an order must pass before it goes to a supplier. Problems name fields, never values of personal data. */
 export function orderProblems(order: Order): Problem[] {
@@ -50,9 +69,13 @@ export function orderProblems(order: Order): Problem[] {
     if (line.sku) skus.add(line.sku);
     if (line.quantity < 1) problems.push({ field: `lineItems[${i}].quantity`, message: "the quantity is not positive" });
   });
-  const total = linesCents(order);
-  // Shipping and taxes may add to the lines' sum; a total below it is inconsistent.
-  if (cents(order.totalPrice) < total) problems.push({ field: "totalPrice", message: `${order.totalPrice} is less than the lines' sum ${(total / 100).toFixed(2)}` });
+  // Amounts are no personal data: the message may show them, so an operator sees what is off.
+  const expected = expectedTotal(order);
+  if (expected.exact && cents(order.totalPrice) !== expected.cents) {
+    problems.push({ field: "totalPrice", message: `${order.totalPrice} does not match Shopify's arithmetic: ${expected.how}` });
+  } else if (!expected.exact && cents(order.totalPrice) < expected.cents) {
+    problems.push({ field: "totalPrice", message: `${order.totalPrice} is less than ${expected.how}` });
+  }
   if (!["paid", "partially_paid"].includes(order.financialStatus ?? "")) problems.push({ field: "financialStatus", message: `not paid (${order.financialStatus ?? "unknown"})` });
   if (order.status === "cancelled") problems.push({ field: "status", message: "the order is cancelled" });
   if (!order.customer?.email && !order.customer?.phone) problems.push({ field: "customer", message: "no way to reach the customer" });
@@ -70,8 +93,7 @@ export async function validateOrder(db: Db, orderId: string): Promise<Validation
   const order = await getOrder(db, orderId);
   const problems = orderProblems(order);
   if (problems.length > 0) throw new OrderNotProcessable(`Order ${order.name} cannot be fulfilled: ${problems.map((p) => p.message).join("; ")}.`, problems);
-  const total = linesCents(order);
-  return { valid: true, itemCount: order.lineItems.reduce((n, l) => n + l.quantity, 0), computedTotal: (total / 100).toFixed(2) };
+  return { valid: true, itemCount: order.lineItems.reduce((n, l) => n + l.quantity, 0), computedTotal: amount(expectedTotal(order).cents) };
 }
 
 export interface StockLine {

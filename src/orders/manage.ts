@@ -41,6 +41,18 @@ const addressInput = z.strictObject({
 
 const lineInput = z.strictObject({ sku: text(100), title: text(300), quantity: z.number().int().min(1).max(10_000), price: money });
 
+/**
+ * How a manual order's total adds up, as for Shopify's orders (validate_order checks it exactly
+ * when given). Without it the lines' sum is only a floor of the total.
+ */
+const totalsInput = z.strictObject({
+  discounts: money.default("0.00"),
+  shipping: money.default("0.00"),
+  tax: money.default("0.00"),
+  taxesIncluded: z.boolean().default(true),
+  extras: money.default("0.00"),
+});
+
 export const createOrderInput = z.strictObject({
   shopDomain: text(255).default("manual"),
   shopifyId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).optional(),
@@ -49,6 +61,7 @@ export const createOrderInput = z.strictObject({
   totalPrice: money,
   financialStatus: z.enum(["pending", "authorized", "paid", "partially_paid", "refunded", "voided"]).default("paid"),
   lineItems: z.array(lineInput).min(1).max(500),
+  totals: totalsInput.nullish(),
   customer: customerInput.nullish(),
   shippingAddress: addressInput.nullish(),
 });
@@ -78,13 +91,16 @@ function personalColumns(customer: CreateOrderInput["customer"], address: Create
 export async function createOrder(db: Db, input: CreateOrderInput): Promise<Order> {
   const p = personalColumns(input.customer, input.shippingAddress);
   const shopifyId = input.shopifyId ?? randomUUID();
+  const t = input.totals;
   const id = await db.transaction(async (tx) => {
     const [row] = await queryRows<{ id: string }>(
       tx,
       sql`insert into orders (shop_domain, shopify_id, name, currency, total_price, financial_status, line_items,
-            customer_name, customer_email, customer_phone, shipping_address, customer_email_hash)
+            customer_name, customer_email, customer_phone, shipping_address, customer_email_hash,
+            total_discounts, total_shipping, total_tax, taxes_included, total_extras)
           values (${input.shopDomain}, ${shopifyId}, ${input.name}, ${input.currency}, ${input.totalPrice}, ${input.financialStatus},
-            ${JSON.stringify(input.lineItems)}::jsonb, ${p.name}, ${p.email}, ${p.phone}, ${p.address}, ${p.emailHash})
+            ${JSON.stringify(input.lineItems)}::jsonb, ${p.name}, ${p.email}, ${p.phone}, ${p.address}, ${p.emailHash},
+            ${t?.discounts ?? null}::numeric, ${t?.shipping ?? null}::numeric, ${t?.tax ?? null}::numeric, ${t?.taxesIncluded ?? null}::boolean, ${t?.extras ?? null}::numeric)
           on conflict (shop_domain, shopify_id) do nothing returning id`,
     );
     if (!row) throw new ConflictError(`An order ${shopifyId} of ${input.shopDomain} already exists.`);

@@ -16,7 +16,7 @@ import { publishEventInTx } from "@/engine/events";
 import { toIso } from "@/engine/sql/rows";
 import { decryptOptional, encryptOptional, searchHashes, searchHashOptional } from "@/privacy/crypto";
 import { NotFoundError } from "@/errors";
-import type { OrderFields } from "./shopify-order";
+import type { OrderFields, OrderTotals } from "./shopify-order";
 
 export const CONTEXT = {
   name: "orders.customer_name",
@@ -43,6 +43,8 @@ export interface Order {
   name: string;
   currency: string;
   totalPrice: string;
+  /** How the total adds up (Shopify's arithmetic); null when unknown (manual orders, orders stored before it was kept). */
+  totals: OrderTotals | null;
   financialStatus: string | null;
   status: OrderStatus;
   lineItems: { sku: string | null; title: string; quantity: number; price: string }[];
@@ -98,6 +100,7 @@ export async function upsertShopifyOrder(db: Db, shopDomain: string, fields: Ord
   /** The value, or null when a redaction covers the order. */
   const personal = (value: string | null | undefined) => sql`case when covered.redacted then null else ${value ?? null}::text end`;
   const sealed = sealCustomer({ ...fields.customer, address: fields.shippingAddress });
+  const t = fields.totals;
   return inTransaction(db, async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock_shared(${redactionLock(shopDomain)})`);
     const rows = await queryRows<{ id: string; inserted: boolean }>(
@@ -112,15 +115,20 @@ export async function upsertShopifyOrder(db: Db, shopDomain: string, fields: Ord
                   or (r.scope = 'shop' and ${createdAt} < r.redacted_at))
             ) as redacted
           )
-          insert into orders (shop_domain, shopify_id, name, currency, total_price, financial_status, status, line_items, shopify_customer_id,
+          insert into orders (shop_domain, shopify_id, name, currency, total_price, total_discounts, total_shipping, total_tax, taxes_included, total_extras,
+            financial_status, status, line_items, shopify_customer_id,
             customer_name, customer_email, customer_phone, shipping_address, customer_email_hash, source_updated_at, created_at)
-          select ${shopDomain}, ${fields.shopifyId}, ${fields.name}, ${fields.currency}, ${fields.totalPrice}::numeric, ${fields.financialStatus}, ${status},
+          select ${shopDomain}, ${fields.shopifyId}, ${fields.name}, ${fields.currency}, ${fields.totalPrice}::numeric,
+            ${t?.discounts ?? null}::numeric, ${t?.shipping ?? null}::numeric, ${t?.tax ?? null}::numeric, ${t?.taxesIncluded ?? null}::boolean, ${t?.extras ?? null}::numeric,
+            ${fields.financialStatus}, ${status},
             ${JSON.stringify(fields.lineItems)}::jsonb, ${personal(fields.shopifyCustomerId)},
             ${personal(sealed.name)}, ${personal(sealed.email)}, ${personal(sealed.phone)}, ${personal(sealed.address)},
             ${personal(sealed.emailHash)}, ${sourceAt}::timestamptz, coalesce(${fields.createdAt}::timestamptz, now())
           from covered
           on conflict (shop_domain, shopify_id) do update set
             name = excluded.name, currency = excluded.currency, total_price = excluded.total_price,
+            total_discounts = excluded.total_discounts, total_shipping = excluded.total_shipping, total_tax = excluded.total_tax,
+            taxes_included = excluded.taxes_included, total_extras = excluded.total_extras,
             financial_status = excluded.financial_status, line_items = excluded.line_items,
             shopify_customer_id = excluded.shopify_customer_id, customer_name = excluded.customer_name,
             customer_email = excluded.customer_email, customer_phone = excluded.customer_phone,
@@ -139,11 +147,13 @@ export async function upsertShopifyOrder(db: Db, shopDomain: string, fields: Ord
 
 type OrderRow = {
   id: string; shopify_id: string; shop_domain: string; name: string; currency: string; total_price: unknown; financial_status: string | null;
+  total_discounts: string | null; total_shipping: string | null; total_tax: string | null; taxes_included: boolean | null; total_extras: string | null;
   status: OrderStatus; line_items: Order["lineItems"]; customer_name: string | null; customer_email: string | null; customer_phone: string | null;
   created_at: unknown; updated_at: unknown; cursor_at: string;
 };
 
 const COLUMNS = sql`id, shopify_id, shop_domain, name, currency, total_price::text as total_price, financial_status, status, line_items,
+  total_discounts::text as total_discounts, total_shipping::text as total_shipping, total_tax::text as total_tax, taxes_included, total_extras::text as total_extras,
   customer_name, customer_email, customer_phone, created_at, updated_at,
   to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`;
 
@@ -158,6 +168,10 @@ function toOrder(r: OrderRow): Order {
     name: r.name,
     currency: r.currency,
     totalPrice: String(r.total_price),
+    totals:
+      r.total_discounts === null
+        ? null
+        : { discounts: r.total_discounts, shipping: r.total_shipping ?? "0.00", tax: r.total_tax ?? "0.00", taxesIncluded: r.taxes_included ?? true, extras: r.total_extras ?? "0.00" },
     financialStatus: r.financial_status,
     status: r.status,
     lineItems: r.line_items,

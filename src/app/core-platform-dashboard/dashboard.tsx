@@ -5,7 +5,18 @@
  * or admin) decides whether the action buttons exist at all, and the API checks the role again.
  */
 import { useEffect, useState } from "react";
-import { useActiveAlerts, useAgentsHealth, useEvents, useMonitoring, useOutbox, useRun, useRuns, useWorkflows, type RunFilter } from "@/dashboard/hooks";
+import {
+  useActiveAlerts,
+  useAgentsHealth,
+  useEvents,
+  useFailedShopifyDeliveries,
+  useMonitoring,
+  useOutbox,
+  useRun,
+  useRuns,
+  useWorkflows,
+  type RunFilter,
+} from "@/dashboard/hooks";
 import { AlertsPanel } from "./alerts-panel";
 import { ChartsPanel } from "./charts-panel";
 import { EventsPanel } from "./events-panel";
@@ -13,6 +24,7 @@ import { HealthPanel } from "./health-panel";
 import { OutboxPanel } from "./outbox-panel";
 import { RunDetail } from "./run-detail";
 import { RunsPanel } from "./runs-panel";
+import { ShopifyDeliveriesPanel } from "./shopify-deliveries-panel";
 import { SystemPanel } from "./system-panel";
 
 /** The current time, ticking: running bars and durations grow between refreshes. */
@@ -33,6 +45,7 @@ export function Dashboard({ canAct }: { canAct: boolean }) {
   const alerts = useActiveAlerts();
   const outbox = useOutbox();
   const events = useEvents();
+  const shopifyFailed = useFailedShopifyDeliveries();
   const [filter, setFilter] = useState<RunFilter>({});
   const [search, setSearch] = useState("");
   const [selected, setSelected] = useState<string | null>(null);
@@ -64,6 +77,7 @@ export function Dashboard({ canAct }: { canAct: boolean }) {
         <OutboxPanel outbox={outbox} />
         <EventsPanel events={events} />
       </div>
+      <ShopifyDeliveriesPanel deliveries={shopifyFailed} canAct={canAct} />
     </div>
   );
 }

@@ -78,8 +78,11 @@ export type AlertComparator = (typeof ALERT_COMPARATORS)[number];
 export const ALERT_SOURCES = ["metric", "condition"] as const;
 export const ALERT_AGGREGATES = ["count", "avg", "min", "max", "p50", "p95", "p99", "error_rate"] as const;
 export type AlertAggregate = (typeof ALERT_AGGREGATES)[number];
-/** agent_down: 1 per agent whose circuit is open or whose probe fails; queue_backlog: oldest ready step's age in s; failed_runs: runs failed in the window. */
-export const ALERT_CONDITIONS = ["agent_down", "queue_backlog", "failed_runs"] as const;
+/**
+ * agent_down: 1 per agent whose circuit is open or whose probe fails; queue_backlog: oldest ready step's age in s; failed_runs: runs failed in the window;
+ * failed_shopify_deliveries: Shopify deliveries failed for good and not reprocessed (now, whatever the window).
+ */
+export const ALERT_CONDITIONS = ["agent_down", "queue_backlog", "failed_runs", "failed_shopify_deliveries"] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
 export const alertRules = pgTable("alert_rules", {

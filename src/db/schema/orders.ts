@@ -28,12 +28,22 @@ export const shopifyDeliveries = pgTable(
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
     processedAt: timestamp("processed_at", { withTimezone: true }),
+    /**
+     * SHA-256 of the topic and the raw body (src/integrations/shopify.ts deliveryDigest): the
+     * second dedupe key. The webhook id and the shop are unsigned headers, so a signed body
+     * replayed under a new webhook id or another shop is recognised by its digest. Null on rows
+     * stored before it existed (their payloads are gone: nothing to compute it from).
+     */
+    bodyDigest: text("body_digest"),
   },
   (t) => [
     uniqueIndex("shopify_deliveries_webhook_idx").on(t.shopDomain, t.webhookId),
+    uniqueIndex("shopify_deliveries_digest_idx").on(t.bodyDigest),
     // Deliveries left to process (the tick's sweep).
     index("shopify_deliveries_pending_idx").on(t.receivedAt).where(sql`${t.status} = 'pending'`),
     index("shopify_deliveries_received_idx").on(t.receivedAt),
+    // The operators' list by status, newest first (GET /api/webhooks/shopify/deliveries?status=failed).
+    index("shopify_deliveries_status_idx").on(t.status, t.id),
   ],
 );
 
@@ -56,6 +66,16 @@ export const orders = pgTable(
     name: text("name").notNull(),
     currency: text("currency").notNull(),
     totalPrice: numeric("total_price", { precision: 14, scale: 2 }).notNull(),
+    /**
+     * Shopify's arithmetic of the total (validate_order checks it): discounts, shipping, taxes
+     * (added to the total only when not included in the prices) and extras (tips, duties,
+     * additional fees). Null when unknown: manual orders, and orders stored before these columns.
+     */
+    totalDiscounts: numeric("total_discounts", { precision: 14, scale: 2 }),
+    totalShipping: numeric("total_shipping", { precision: 14, scale: 2 }),
+    totalTax: numeric("total_tax", { precision: 14, scale: 2 }),
+    taxesIncluded: boolean("taxes_included"),
+    totalExtras: numeric("total_extras", { precision: 14, scale: 2 }),
     financialStatus: text("financial_status"),
     status: text("status", { enum: ORDER_STATUSES }).notNull().default("open"),
     lineItems: jsonb("line_items").notNull(),

@@ -8,7 +8,10 @@
  *   points in the window is not judged (one failed call is not a 100 % error rate);
  * - `agent_down`: 1 for each agent whose health is "down" (circuit open or probe failing), else 0;
  * - `queue_backlog`: the age of the oldest ready step, in seconds (0 with none);
- * - `failed_runs`: runs that ended `failed` within the window (per workflow when grouped).
+ * - `failed_runs`: runs that ended `failed` within the window (per workflow when grouped);
+ * - `failed_shopify_deliveries`: Shopify deliveries failed for good and not reprocessed, now
+ *   (src/orders/delivery-operations.ts countFailedDeliveries). Not windowed, by decision: such a delivery
+ *   waits for an operator however long ago it failed, so the alert stays open until none is left.
  * A subject is breached when `value <comparator> threshold`.
  *
  * Design decisions:
@@ -46,6 +49,7 @@ import { alertRules, type AlertAggregate, type AlertSeverity } from "@/db/schema
 import { orchestrationStats } from "@/engine/stats";
 import { toDate, toNumber } from "@/engine/sql/rows";
 import { log } from "@/observability/log";
+import { countFailedDeliveries } from "@/orders/delivery-operations";
 import { windowAggregate, type WindowAggregate } from "@/observability/metrics/query";
 import type { EnqueuedMessage } from "@/notifications/outbox";
 import { alertMessage, type Observation } from "./format";
@@ -162,6 +166,8 @@ async function measure(db: Db, rule: Rule, at: SQL, now: Date | undefined, share
     }
     case "failed_runs":
       return measureFailedRuns(db, rule, at);
+    case "failed_shopify_deliveries":
+      return [{ subject: "", value: await countFailedDeliveries(db) }];
     default:
       return [];
   }

@@ -67,6 +67,8 @@ export function alertMessage(rule: AlertRuleSpec, obs: Observation): string {
       return `The oldest ready step has waited ${formatValue(rule, obs.value)}, ${threshold}.`;
     case "failed_runs":
       return `${round(obs.value)} run${obs.value === 1 ? "" : "s"}${who ? ` of ${who}` : ""} failed in the last ${window} (${threshold}).`;
+    case "failed_shopify_deliveries":
+      return `${round(obs.value)} Shopify deliver${obs.value === 1 ? "y" : "ies"} failed for good and wait${obs.value === 1 ? "s" : ""} to be reprocessed (${threshold}).`;
     default:
       return `${rule.name}: ${round(obs.value)}, ${threshold}.`;
   }

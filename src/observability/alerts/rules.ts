@@ -10,7 +10,7 @@
  * the same checks as a new rule (a metric rule needs its metric and aggregate, a condition rule
  * its condition; escalation needs both its delay and its severity).
  *
- * Built-in rules (the five seeded by migration 0004, marked by `builtin`) may be changed (their
+ * Built-in rules (the five seeded by migration 0004 and failed_shopify_deliveries by 0012, marked by `builtin`) may be changed (their
  * threshold, window, channels…) and disabled, but they keep what they measure (source, metric,
  * aggregate, condition) and cannot be deleted: deleting a rule deletes its alert history (the
  * foreign key cascades), and the platform promises the five defaults exist. Disabling one
@@ -44,6 +44,7 @@ const CONDITION_SHAPE: Record<AlertCondition, { groupBy: readonly (GroupBy | nul
   agent_down: { groupBy: ["agent"], filters: ["agent"] },
   queue_backlog: { groupBy: [null], filters: [] },
   failed_runs: { groupBy: [null, "workflow"], filters: ["workflow"] },
+  failed_shopify_deliveries: { groupBy: [null], filters: [] },
 };
 
 const labelValue = z.string().trim().min(1).max(200);

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { isValidShopifyHmac, readShopifyHeaders, verifyShopifyWebhook } from "@/integrations/shopify";
+import { assertBodyFitsDelivery, assertShopAllowed, deliveryDigest, isValidShopifyHmac, readShopifyHeaders, verifyShopifyWebhook } from "@/integrations/shopify";
+import { assertProductionConfig, ConfigError, readEnv } from "@/env";
 import { ApiError } from "@/http/errors";
 
 const FIXTURES = path.join(import.meta.dirname, "../../fixtures/shopify");
@@ -94,5 +95,78 @@ describe("Shopify delivery headers", () => {
       const details = (error as ApiError).details as { header: string }[];
       expect(details.map((d) => d.header).sort()).toEqual(["X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id"]);
     }
+  });
+});
+
+/** An environment of exactly these variables. */
+const env = (vars: Record<string, string>) => vars as unknown as NodeJS.ProcessEnv;
+
+describe("configured shops (SHOPIFY_SHOP_DOMAINS, issue 15)", () => {
+  const PRODUCTION = {
+    APP_ENV: "production",
+    DATABASE_URL: "postgres://x",
+    ADMIN_API_KEY: "k",
+    CRON_SECRET: "c",
+    INTER_AGENT_SECRET: "i",
+    SESSION_SECRET: "s",
+    ENCRYPTION_KEYS: `1:${Buffer.alloc(32).toString("base64")}`,
+  };
+
+  it("production refuses to start with SHOPIFY_WEBHOOK_SECRET but without SHOPIFY_SHOP_DOMAINS, naming it", () => {
+    expect(() => assertProductionConfig(env({ ...PRODUCTION, SHOPIFY_WEBHOOK_SECRET: SECRET }))).toThrow(/SHOPIFY_SHOP_DOMAINS/);
+    expect(() => assertProductionConfig(env({ ...PRODUCTION, SHOPIFY_WEBHOOK_SECRET: SECRET, SHOPIFY_SHOP_DOMAINS: "a.myshopify.com" }))).not.toThrow();
+    // Without Shopify at all, nothing to name.
+    expect(() => assertProductionConfig(env(PRODUCTION))).not.toThrow();
+  });
+
+  it("a malformed entry is a configuration error; the list is trimmed and lowercased", () => {
+    expect(() => readEnv(env({ SHOPIFY_SHOP_DOMAINS: "a.myshopify.com,evil.example.com" }))).toThrow(ConfigError);
+    expect(readEnv(env({ SHOPIFY_SHOP_DOMAINS: " A.myshopify.com , b.myshopify.com ," })).SHOPIFY_SHOP_DOMAINS).toEqual(["a.myshopify.com", "b.myshopify.com"]);
+  });
+
+  it("accepts only a configured shop; unset, production refuses every shop and local mode accepts any", () => {
+    const configured = env({ SHOPIFY_SHOP_DOMAINS: "a.myshopify.com" });
+    expect(codeOf(() => assertShopAllowed("a.myshopify.com", configured))).toBeNull();
+    expect(codeOf(() => assertShopAllowed("b.myshopify.com", configured))).toBe("forbidden");
+    expect(codeOf(() => assertShopAllowed("b.myshopify.com", env({ APP_ENV: "production" })))).toBe("forbidden");
+    expect(codeOf(() => assertShopAllowed("b.myshopify.com", env({})))).toBeNull();
+  });
+});
+
+describe("privacy bodies must fit their delivery", () => {
+  const shop = "a.myshopify.com";
+  const bodies = {
+    "customers/data_request": { shop_id: 1, shop_domain: shop, customer: { id: 2 }, orders_requested: [3], data_request: { id: 4 } },
+    "customers/redact": { shop_id: 1, shop_domain: shop, customer: { id: 2 }, orders_to_redact: [3] },
+    "shop/redact": { shop_id: 1, shop_domain: shop },
+  } as const;
+  const topics = Object.keys(bodies) as (keyof typeof bodies)[];
+
+  it("each privacy body fits its own topic only", () => {
+    for (const topic of topics) {
+      for (const [other, body] of Object.entries(bodies)) {
+        expect(codeOf(() => assertBodyFitsDelivery({ topic, shopDomain: shop }, body)), `${other} body as ${topic}`).toBe(other === topic ? null : "bad_request");
+      }
+    }
+  });
+
+  it("refuses a privacy body naming another shop, or none, whatever else it holds", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...topics), fc.option(fc.string({ maxLength: 40 }), { nil: undefined }), fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue()), (topic, domain, extra) => {
+        fc.pre(domain?.trim().toLowerCase() !== shop);
+        const body = { ...extra, ...bodies[topic], shop_domain: domain };
+        expect(codeOf(() => assertBodyFitsDelivery({ topic, shopDomain: shop }, body))).toBe("bad_request");
+      }),
+    );
+  });
+
+  it("leaves other topics to their handlers", () => {
+    expect(codeOf(() => assertBodyFitsDelivery({ topic: "orders/create", shopDomain: shop }, { id: 1 }))).toBeNull();
+  });
+
+  it("the digest depends on the topic and on every byte of the body", () => {
+    expect(deliveryDigest("orders/create", "{}")).not.toBe(deliveryDigest("orders/paid", "{}"));
+    expect(deliveryDigest("orders/create", "{}")).not.toBe(deliveryDigest("orders/create", "{} "));
+    expect(deliveryDigest("orders/create", "{}")).toMatch(/^[0-9a-f]{64}$/);
   });
 });
