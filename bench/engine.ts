@@ -26,6 +26,9 @@ import { parseDefinition } from "@/engine/definition";
 import { registerInProcessAgent } from "@/agents/catalog";
 import { registerDefinition } from "@/engine/registry";
 import { startRun, startRuns } from "@/engine/start-run";
+import { projects } from "@/db/schema";
+import { sealOrderForm } from "@/projects/personal";
+import { orderFormSchema } from "@/projects/schema";
 import { wakeLocalWorkers } from "@/engine/wake";
 import { DEFAULT_BATCH_SIZE } from "@/engine/tick";
 import { runWorker } from "@/engine/worker";
@@ -260,20 +263,18 @@ async function site(db: Db): Promise<Record<string, unknown>> {
   const stages = new Map<string, number[]>();
   for (let i = 0; i <= 10; i++) {
     const t0 = performance.now();
-    const { id } = await startRun(db, {
-      workflow: "site_generation",
-      input: {
-        brief: {
-          businessName: `Bench Bakery ${i}`,
-          industry: "bakery",
-          audience: "families nearby",
-          tone: "friendly",
-          pages: ["home", "about", "services", "contact", "faq"],
-          contactEmail: "owner@bench.example",
-          language: "en",
-        },
-      },
+    // A site order's run takes its project's id; the brief is read (decrypted) from the project.
+    const form = orderFormSchema.parse({
+      businessName: `Bench Bakery ${i}`,
+      industry: "bakery",
+      audience: "families nearby",
+      tone: "friendly",
+      pages: ["home", "about", "services", "contact", "faq"],
+      contactEmail: "owner@bench.example",
+      language: "en",
     });
+    const [project] = await db.insert(projects).values({ tokenHash: "bench", ...sealOrderForm(form), paymentStatus: "test_mode" }).returning({ id: projects.id });
+    const { id } = await startRun(db, { workflow: "site_generation", input: { projectId: project!.id } });
     wakeLocalWorkers();
     await waitForRun(db, id);
     if (i === 0) continue;

@@ -7,6 +7,7 @@
 // stop `npm start` first (like `npm run db:migrate`).
 import { chooseDriver, openDb } from "@/db/client";
 import { migrate } from "@/db/migrate";
+import { sealLegacySiteOrders } from "@/privacy/site-clients";
 import { assertProductionConfig, ConfigError, readEnv } from "@/env";
 import { keyVersions } from "@/privacy/crypto";
 import { ENCRYPTED_COLUMNS } from "@/privacy/registry";
@@ -28,6 +29,9 @@ async function main(): Promise<number> {
   try {
     // The registered tables must exist: apply pending migrations first (idempotent, under their lock).
     await migrate(handle.db);
+    // Site orders stored in clear before they were encrypted are sealed first, then rotated with the rest.
+    const sealed = await sealLegacySiteOrders(handle.db);
+    if (sealed > 0) console.log(`projects: ${sealed} site order(s) stored in clear were encrypted.`);
     const results = await rotateKeys(handle.db, ENCRYPTED_COLUMNS, {
       onProgress: (p) => console.log(`  ${p.table}: ${p.examined} examined, ${p.updated} rewritten, ${p.failed} failed, ${p.deferred} waiting for a lock`),
     });

@@ -16,7 +16,8 @@
  *     }
  *
  * The contexts must match src/orders/orders.ts (CONTEXT), src/orders/deliveries.ts (PAYLOAD_CONTEXT),
- * src/notifications/personal.ts (OUTBOX_CONTEXT) and src/events/subscriptions.ts (SECRET_CONTEXT).
+ * src/notifications/personal.ts (OUTBOX_CONTEXT), src/events/subscriptions.ts (SECRET_CONTEXT) and
+ * src/projects/personal.ts (PROJECT_BRIEF_CONTEXT).
  *
  * A column that holds tokens only for some rows (the outbox: personal messages are encrypted,
  * operator alerts are not) sets `plaintextAllowed`, so its plaintext rows are neither rotated
@@ -48,4 +49,21 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumnSpec[] = [
     ],
   },
   { table: "event_subscriptions", idColumn: "id", columns: [{ name: "secret", context: "event_subscriptions.secret" }] },
+  {
+    // A site order's form, as JSON (src/projects/personal.ts, PROJECT_BRIEF_CONTEXT); its hash is of the contact email in it.
+    table: "projects",
+    idColumn: "id",
+    columns: [{ name: "brief_sealed", context: "projects.brief" }],
+    hashColumns: [{ name: "contact_email_hash", source: "brief_sealed", kind: "email", extract: contactEmailOfForm }],
+  },
 ];
+
+/** The `contactEmail` of an order form's JSON, or null (not JSON, or no string there). */
+export function contactEmailOfForm(json: string): string | null {
+  try {
+    const email = (JSON.parse(json) as { contactEmail?: unknown } | null)?.contactEmail;
+    return typeof email === "string" ? email : null;
+  } catch {
+    return null;
+  }
+}

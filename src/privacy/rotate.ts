@@ -52,8 +52,12 @@ export interface EncryptedColumnSpec {
    * failure. Without it, a non-null value that is not a token is a failure ("malformed").
    */
   columns: { name: string; context: string; plaintextAllowed?: boolean }[];
-  /** Text columns holding `searchHash` values of one of `columns` (`source`), with the kind hashed. */
-  hashColumns?: { name: string; source: string; kind: SearchHashKind }[];
+  /**
+   * Text columns holding `searchHash` values of one of `columns` (`source`), with the kind hashed.
+   * `extract`: the source holds a document (e.g. a whole order form as JSON) and the hashed value
+   * is one field of it; null when the document has none.
+   */
+  hashColumns?: { name: string; source: string; kind: SearchHashKind; extract?: (plaintext: string) => string | null }[];
 }
 
 export interface RotationProgress {
@@ -230,7 +234,8 @@ function planRow(spec: EncryptedColumnSpec, keyring: Keyring, row: Row, id: stri
     if (stored !== null && (searchHashVersionOf(stored) ?? 0) >= current.version) continue;
     const plaintext = readPlaintext(source.name, source.context);
     if (plaintext === undefined) continue;
-    const fresh = normalizeForSearch(plaintext, hash.kind) === "" ? null : searchHashUnder(current, plaintext, hash.kind);
+    const value = hash.extract ? hash.extract(plaintext) : plaintext;
+    const fresh = value === null || normalizeForSearch(value, hash.kind) === "" ? null : searchHashUnder(current, value, hash.kind);
     if (fresh !== stored) updates.set(hash.name, fresh);
   }
   return updates;

@@ -27,6 +27,15 @@ export const orderFormSchema = z.strictObject({
   tone: z.enum(TONES, { error: "Choose a tone" }),
   pages: z.array(z.enum(PAGE_KEYS, { error: "Unknown page" }), { error: "Choose at least one page" }).min(1, "Choose at least one page").max(PAGE_KEYS.length),
   contactEmail: z.email({ error: "Enter a valid email address" }).max(254),
+  /**
+   * The address to publish on the site (optional): the business's public contact, not where we
+   * reach the client (`contactEmail`, which stays private; see src/projects/personal.ts).
+   */
+  publicEmail: z
+    .email({ error: "Enter a valid email address" })
+    .max(254)
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   language: z.enum(LANGUAGES, { error: "Choose a language" }),
   brandColor: z
     .string()
@@ -38,7 +47,11 @@ export const orderFormSchema = z.strictObject({
 });
 export type OrderForm = z.output<typeof orderFormSchema>;
 
-/** The form's fields as a brief for the site_generation workflow (normalize_brief's input). */
+/**
+ * The form's fields as a brief for the site_generation workflow (normalize_brief's input). The
+ * agents' `contactEmail` is the address the SITE shows: the client's `publicEmail` when given,
+ * never the private `contactEmail` (the order's contact is not published without being asked).
+ */
 export function briefOf(form: OrderForm): Record<string, unknown> {
   return {
     businessName: form.businessName,
@@ -46,7 +59,7 @@ export function briefOf(form: OrderForm): Record<string, unknown> {
     audience: form.audience,
     tone: form.tone,
     pages: form.pages,
-    contactEmail: form.contactEmail,
+    ...(form.publicEmail ? { contactEmail: form.publicEmail } : {}),
     language: form.language,
     ...(form.brandColor ? { brandColor: form.brandColor.startsWith("#") ? form.brandColor : `#${form.brandColor}` } : {}),
     ...(form.tagline ? { tagline: form.tagline } : {}),

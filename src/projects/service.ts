@@ -17,7 +17,9 @@ import { getRun, type RunView } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
 import { createCheckoutSession, stripeConfigured } from "@/integrations/stripe";
 import { log } from "@/observability/log";
-import { briefOf, PRICE_CENTS, PRICE_CURRENCY, type OrderForm } from "./schema";
+import { openOrderForm, sealOrderForm } from "./personal";
+import { PRICE_CENTS, PRICE_CURRENCY, type OrderForm } from "./schema";
+import { ensureProjectSiteSlug } from "./site-slug";
 
 export const SITE_WORKFLOW = "site_generation";
 
@@ -39,7 +41,8 @@ export async function createProject(db: Db, form: OrderForm, options: { origin?:
   const insert = (target: Db) =>
     target
       .insert(projects)
-      .values({ tokenHash: hashToken(token), brief: briefOf(form), paymentStatus: testMode ? "test_mode" : "awaiting_payment" })
+      // The order form only encrypted (src/projects/personal.ts): the contact email and the brief are the client's.
+      .values({ tokenHash: hashToken(token), ...sealOrderForm(form), paymentStatus: testMode ? "test_mode" : "awaiting_payment" })
       .returning({ id: projects.id });
   if (testMode) {
     // The project and its run together, or neither (e.g. the workflow is not registered).
@@ -67,13 +70,19 @@ export async function createProject(db: Db, form: OrderForm, options: { origin?:
   return { id, token, statusPath, nextUrl: session.url, testMode };
 }
 
-/** Starts (once per key) the project's site_generation run and links it to the project. */
+/**
+ * Starts (once per key) the project's site_generation run and links it to the project. The run's
+ * input is the project id and its site's address (public, src/sites/slugs.ts): the steps read the brief and the email from the project when
+ * they need them (src/projects/personal.ts), so run and step rows never hold them in clear.
+ */
 async function startProjectRun(db: Db, projectId: string, idempotencyKey: string): Promise<{ runId: string; created: boolean }> {
-  const [project] = await db.select({ brief: projects.brief }).from(projects).where(eq(projects.id, projectId));
+  const [project] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId));
   if (!project) throw new NotFoundError(`There is no project ${projectId}.`);
+  // The site's address, allocated once per project (a duplicate delivery gets the same one).
+  const siteSlug = await ensureProjectSiteSlug(db, projectId);
   let started;
   try {
-    started = await startRun(db, { workflow: SITE_WORKFLOW, input: { projectId, brief: project.brief }, idempotencyKey, trigger: { type: "project", projectId } });
+    started = await startRun(db, { workflow: SITE_WORKFLOW, input: { projectId, siteSlug }, idempotencyKey, trigger: { type: "project", projectId } });
   } catch (error) {
     // Not the client's fault: the deployment lacks its workflow.
     if (error instanceof NotFoundError) throw new ApiError("not_configured", `The ${SITE_WORKFLOW} workflow is not registered.`);
@@ -143,18 +152,22 @@ export interface ProjectStatus {
   createdAt: string;
 }
 
-function plainError(error: unknown): string {
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === "string" && message ? `Something went wrong: ${message}` : "Something went wrong at this stage.";
-}
+/**
+ * What the client's page says of a failure. Decision: never the step's error itself. Anyone
+ * holding the link sees this page, and step errors are written for operators: hosts, internal
+ * ids (another project's, for a refused address), agent and database messages. The operator
+ * reads the real error on the dashboard (the run's steps, the admin alert).
+ */
+export const CLIENT_STAGE_ERROR = "This stage could not be completed. Our team has been alerted.";
+export const CLIENT_RUN_ERROR = "Your website could not be finished. Our team has been alerted and will get back to you.";
 
 /** The client's view of a project; a wrong or missing token is a 404, exactly like an unknown id. */
 export async function getProjectStatus(db: Db, id: string, token: string): Promise<ProjectStatus> {
   const notFound = new NotFoundError("There is no such project.");
   if (!/^[0-9a-f-]{36}$/i.test(id) || !token) throw notFound;
-  const [project] = await queryRows<{ id: string; token_hash: string; brief: { businessName?: string }; payment_status: string; run_id: string | null; created_at: unknown }>(
+  const [project] = await queryRows<{ id: string; token_hash: string; brief: unknown; brief_sealed: string | null; payment_status: string; run_id: string | null; created_at: unknown }>(
     db,
-    sql`select id, token_hash, brief, payment_status, run_id, created_at from projects where id = ${id}`,
+    sql`select id, token_hash, brief, brief_sealed, payment_status, run_id, created_at from projects where id = ${id}`,
   );
   if (!project || project.token_hash !== hashToken(token)) throw notFound;
   const run: RunView | null = project.run_id ? await getRun(db, project.run_id) : null;
@@ -170,14 +183,15 @@ export async function getProjectStatus(db: Db, id: string, token: string): Promi
       startedAt,
       finishedAt,
       durationMs: startedAt && finishedAt ? new Date(finishedAt).getTime() - new Date(startedAt).getTime() : null,
-      error: step?.status === "failed" ? plainError(step.error) : null,
+      error: step?.status === "failed" ? CLIENT_STAGE_ERROR : null,
     };
   });
   const output = (run?.status === "succeeded" ? run.output : null) as { siteUrl?: string; sitePath?: string; qa?: { passed: boolean; score: number }; campaigns?: unknown[] } | null;
   const status = !run ? (project.payment_status === "awaiting_payment" ? "waiting_for_payment" : "queued") : run.status === "succeeded" ? "done" : run.status;
   return {
     id: project.id,
-    businessName: project.brief.businessName ?? "",
+    // The client holds the token: they see their own business name (empty once their data was erased).
+    businessName: openOrderForm({ briefSealed: project.brief_sealed, brief: project.brief })?.businessName ?? "",
     paymentStatus: project.payment_status,
     testMode: project.payment_status === "test_mode",
     status,
@@ -185,7 +199,7 @@ export async function getProjectStatus(db: Db, id: string, token: string): Promi
     site: output?.siteUrl ? { url: output.siteUrl, path: output.sitePath ?? output.siteUrl } : null,
     qa: output?.qa ?? null,
     campaigns: output?.campaigns ?? null,
-    error: run?.status === "failed" ? plainError(run.error) : null,
+    error: run?.status === "failed" ? CLIENT_RUN_ERROR : null,
     createdAt: new Date(project.created_at as string).toISOString(),
   };
 }

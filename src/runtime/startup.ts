@@ -5,6 +5,7 @@
  */
 import { getDb, closeDb } from "@/db/client";
 import { migrate } from "@/db/migrate";
+import { sealLegacySiteOrders } from "@/privacy/site-clients";
 import { assertProductionConfig, isProduction } from "@/env";
 import { bootstrapAdminKey } from "@/auth/bootstrap";
 import { syncWorkflowFiles } from "@/engine/registry";
@@ -17,6 +18,8 @@ async function prepareLocal(): Promise<void> {
   const db = await getDb();
   const result = await migrate(db);
   if (result.applied.length > 0) log.info("migrations applied", { applied: result.applied });
+  // Site orders stored in clear before they were encrypted (the SQL migration has no key to do it).
+  await sealLegacySiteOrders(db);
   const admin = await bootstrapAdminKey(db);
   const line =
     admin.source === "env"

@@ -11,7 +11,11 @@ import { SITE_CDN_CACHE_CONTROL } from "./cdn";
 import type { SiteLookup } from "./store";
 
 export const SITE_CACHE_CONTROL = "public, max-age=60, must-revalidate";
-export const SITE_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; base-uri 'none'; form-action 'self'";
+// `sandbox` (issue 15): sites share the dashboard's origin; sandboxed, a page gets an opaque origin
+// of its own, so nothing on it can use the dashboard's cookies or call its APIs as same-origin.
+// Popups stay allowed (a link with target=_blank), escaping the sandbox (the target is someone else's page).
+export const SITE_CSP =
+  "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; base-uri 'none'; form-action 'self'";
 
 const HTML = "text/html; charset=utf-8";
 const PLAIN_NOT_FOUND = [

@@ -13,6 +13,7 @@ import { and, eq, inArray, like, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { siteFiles, sites } from "@/db/schema";
 import { rebaseRelativeLinks } from "./html-links";
+import { claimForPublish } from "./slugs";
 import { SITE_SLUG } from "./urls";
 
 export const NOT_FOUND_FILE = "404.html";
@@ -39,6 +40,11 @@ export interface PublishSiteParams {
   files: readonly SiteFileInput[];
   /** The new deployment's id; a random UUID by default (given when files were uploaded under it first). */
   deploymentId?: string;
+  /**
+   * The project publishing: it must own the slug (slugs.ts). Null or absent: a publication
+   * without a project, allowed only on a slug no project owns.
+   */
+  projectId?: string | null;
 }
 
 export interface PublishedSite {
@@ -52,7 +58,11 @@ export function etagOf(content: string): string {
   return `"${createHash("sha256").update(content, "utf8").digest("base64url")}"`;
 }
 
-/** Writes a new deployment of a site: upserts its row, replaces all its files. One transaction. */
+/**
+ * Writes a new deployment of a site: checks the publisher owns the slug, upserts its row,
+ * replaces all its files. One transaction.
+ * @throws SiteSlugTakenError (nothing written) when the slug belongs to another project.
+ */
 export async function publishSite(db: Db, params: PublishSiteParams): Promise<PublishedSite> {
   const deploymentId = params.deploymentId ?? randomUUID();
   const rows = params.files.map((f) => ({
@@ -65,7 +75,8 @@ export async function publishSite(db: Db, params: PublishSiteParams): Promise<Pu
   }));
   const bytes = rows.reduce((sum, r) => sum + r.bytes, 0);
   await db.transaction(async (tx) => {
-    // The upsert locks the site's row first, so concurrent deployments of one slug take turns.
+    // Locks the slug's owner row first, so concurrent deployments of one slug take turns.
+    await claimForPublish(tx, params.slug, params.projectId ?? null);
     await tx
       .insert(sites)
       .values({ slug: params.slug, deploymentId, fileCount: rows.length, bytes })

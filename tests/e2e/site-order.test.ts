@@ -49,12 +49,20 @@ interface Order {
   tagline?: string;
 }
 
+/** Ticked when the form opens (home is always part of the site). */
+const PRESELECTED_PAGES = ["About", "Services", "Contact"];
+
 async function fillOrder(page: Page, order: Order): Promise<void> {
   await page.getByLabel("Business name").fill(order.businessName);
   await page.getByLabel("Industry").fill(order.industry);
   await page.getByLabel("Audience").fill(order.audience);
   await page.getByLabel("Tone").selectOption(order.tone);
   await page.getByLabel("Language").selectOption(order.language);
+  // The form opens with the usual set ticked (issue 15): the order's pages are exactly these.
+  for (const label of PRESELECTED_PAGES) {
+    expect(await page.getByLabel(label, { exact: true }).isChecked(), `${label} is ticked when the form opens`).toBe(true);
+    if (!order.extraPages.includes(label)) await page.getByLabel(label, { exact: true }).uncheck();
+  }
   for (const label of order.extraPages) await page.getByLabel(label, { exact: true }).check();
   await page.getByLabel("Contact email").fill(order.email);
   if (order.brandColour) await page.getByLabel("Brand colour").fill(order.brandColour);
@@ -96,6 +104,9 @@ it("orders a site through /start, follows it to done and visits every page of th
 
   const start = await page.goto(`${app.base}/start`);
   expect(start?.status()).toBe(200);
+  // Issue 15: app pages cannot be framed and load scripts from the app only (as built and served).
+  const pageCsp = (await start?.allHeaders())?.["content-security-policy"] ?? "";
+  expect(pageCsp).toContain("frame-ancestors 'none'");
   expect(await page.locator("html").getAttribute("lang")).toBe("en");
   expect(await page.locator("h1").count()).toBe(1);
   expect(await page.getByText("Test mode: no payment is taken; your site is generated at once.").count()).toBe(1);
@@ -148,6 +159,8 @@ it("orders a site through /start, follows it to done and visits every page of th
   for (const href of navLinks) {
     const res = await page.goto(href);
     expect(res?.status(), href).toBe(200);
+    // A generated site is sandboxed: it shares the app's origin, so it must not act as it.
+    expect((await res?.allHeaders())?.["content-security-policy"], href).toContain("sandbox");
     expect((await page.title()).trim(), href).not.toBe("");
   }
 

@@ -2,8 +2,9 @@
  * The 399 EUR order end to end below the browser: the order API (test mode starts the run at
  * once; bad input 400; rate limit 429; a wrong token 404), the site_generation workflow run by
  * the engine with every agent for real (the site published, verified over HTTP, checked, ad
- * drafts, the client's email kept in the outbox), a failure that alerts the admin and an
- * operator retry that resumes from the failed stage, and the Stripe path (signature, paid
+ * drafts, the client's email kept in the outbox), a failure that alerts the admin (the client's
+ * page saying so in neutral words, not the step's error) and an operator retry that resumes
+ * from the failed stage, and the Stripe path (signature, paid
  * session starts the run once, wrong amount refused).
  */
 import { readFileSync } from "node:fs";
@@ -24,7 +25,7 @@ import { getRun, retryRun } from "@/engine/runs";
 import { verifyStripeSignature } from "@/integrations/stripe";
 import { OUTBOX_CONTEXT } from "@/notifications/personal";
 import { decryptField } from "@/privacy/crypto";
-import type { ProjectStatus } from "@/projects/service";
+import { CLIENT_RUN_ERROR, CLIENT_STAGE_ERROR, type ProjectStatus } from "@/projects/service";
 import { startAppServer, type AppServer } from "../helpers/app-server";
 import { describeDb } from "../helpers/db";
 import { runUntilDone, stepOf } from "../helpers/engine";
@@ -179,7 +180,11 @@ describeDb("the site order", (suite) => {
       expect(alert).toBeDefined();
       const page = await status(created.body.id, created.body.token);
       expect(page.body.status).toBe("failed");
-      expect(page.body.stages.find((s) => s.key === "publish")).toMatchObject({ status: "failed", error: expect.stringContaining("refused for the test") as string });
+      // Anyone with the link sees this page: a neutral sentence, never the step's own error (the operator reads it on the dashboard).
+      expect(page.body.stages.find((s) => s.key === "publish")).toMatchObject({ status: "failed", error: CLIENT_STAGE_ERROR });
+      expect(page.body.error).toBe(CLIENT_RUN_ERROR);
+      expect(JSON.stringify(page.body)).not.toContain("refused for the test");
+      expect((stepOf(failed, "publish").error as { message: string }).message).toContain("refused for the test");
       const buildAttempts = stepOf(failed, "build").attempts;
 
       refusing.clear();

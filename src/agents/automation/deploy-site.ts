@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { blobToken, uploadSiteToBlob } from "@/sites/blob";
+import { assertMayPublish, SiteSlugTakenError } from "@/sites/slugs";
 import { publishSite } from "@/sites/store";
 import { resolveBaseUrl, sitePath } from "@/sites/urls";
 import { ActionRejected, defineAction } from "../framework";
@@ -13,6 +14,12 @@ export const deploySiteInput = z.strictObject({
    * Unused with Blob storage, whose URL is the Blob URL of index.html.
    */
   baseUrl: z.url().optional(),
+  /**
+   * The client's project publishing its site: the slug must be the one allocated to it
+   * (src/sites/slugs.ts). Null or absent (a manual deploy, a run started without a project):
+   * only a slug no project owns may be published.
+   */
+  projectId: z.uuid().nullable().optional(),
 });
 
 /** A media type with optional parameters, safe to send back as a Content-Type header. */
@@ -30,8 +37,19 @@ function inconsistencies(files: readonly SiteFile[]): string[] {
   return problems;
 }
 
+/** Another project's slug is a refusal (the step fails at once), not a failure to retry. */
+async function refusingTakenSlug<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof SiteSlugTakenError) throw new ActionRejected(error.message, error.details);
+    throw error;
+  }
+}
+
 /**
- * Publishes a site: in one transaction, the `sites` row gets a new deployment id and the
+ * Publishes a site at an address its publisher owns (a project only at the slug allocated
+ * to it: src/sites/slugs.ts): in one transaction, the `sites` row gets a new deployment id and the
  * slug's files are replaced, so visitors see the old site or the new one, never a mix.
  *
  * With BLOB_READ_WRITE_TOKEN set, every file is first uploaded to Vercel Blob under
@@ -45,18 +63,21 @@ function inconsistencies(files: readonly SiteFile[]): string[] {
  */
 export const deploySiteAction = defineAction({
   description:
-    "Publishes a site's files at /sites/<slug>/ (stored in Postgres, and copied to Vercel Blob when configured), replacing the previous deployment atomically.",
+    "Publishes a site's files at /sites/<slug>/ (stored in Postgres, and copied to Vercel Blob when configured), replacing the previous deployment atomically. " +
+    "A project publishes only at the address allocated to it; without a project, only at an address no project owns.",
   input: deploySiteInput,
   output: deploymentSchema,
   timeoutMs: 30_000,
-  handler: async ({ site, baseUrl }, ctx) => {
+  handler: async ({ site, baseUrl, projectId = null }, ctx) => {
     const problems = inconsistencies(site.files);
     if (problems.length > 0) throw new ActionRejected(`The site cannot be published: ${problems.join("; ")}.`, { problems });
+    // Refused before any upload; publishSite checks again under the slug's lock.
+    await refusingTakenSlug(() => assertMayPublish(ctx.db, site.slug, projectId));
     const token = blobToken();
     const platformUrl = `${resolveBaseUrl(baseUrl)}${sitePath(site.slug)}`;
     const deploymentId = randomUUID();
     const uploaded = token ? await uploadSiteToBlob({ slug: site.slug, deploymentId, files: site.files, token, signal: ctx.signal }) : [];
-    const published = await publishSite(ctx.db, { slug: site.slug, files: site.files, deploymentId });
+    const published = await refusingTakenSlug(() => publishSite(ctx.db, { slug: site.slug, files: site.files, deploymentId, projectId }));
     // Always there with Blob storage: a site without index.html was refused above.
     const blobIndexUrl = uploaded.find((f) => f.path === "index.html")?.url;
     return {

@@ -5,6 +5,7 @@
  * delivery stays `pending` for the outbox sweep and does not fail the step.
  */
 import { z } from "zod";
+import type { Db } from "@/db/client";
 import { OUTBOX_CHANNELS, OUTBOX_STATUSES } from "@/db/schema";
 import { readEnv } from "@/env";
 import { slackBlocks, SEVERITIES } from "@/notifications/channels/slack";
@@ -15,7 +16,9 @@ import {
   type EnqueueMessageParams,
   type OutboxChannel,
 } from "@/notifications/outbox";
-import { defineAction, type ActionContext } from "../framework";
+import { NotFoundError } from "@/errors";
+import { readOrderForm } from "@/projects/personal";
+import { ActionRejected, defineAction, type ActionContext } from "../framework";
 
 const subject = z.string().min(1).max(200);
 const text = z.string().min(1).max(20_000);
@@ -40,28 +43,49 @@ export const notifyClientAction = defineAction({
   description:
     "Emails a client (text, optional HTML; stored encrypted, the subject in clear). Sent through SMTP when SMTP_URL is set, otherwise kept in the outbox; " +
     "a failed send is retried later by the outbox. A retried step never sends twice.",
-  input: z.strictObject({
-    to: z.email(),
-    subject,
-    text,
-    html: z.string().max(200_000).optional(),
-  }),
+  input: z
+    .strictObject({
+      /** The address itself, or (site orders) the project whose client to email: its address is read and decrypted here. */
+      to: z.email().optional(),
+      projectId: z.uuid().optional(),
+      subject,
+      text,
+      html: z.string().max(200_000).optional(),
+    })
+    .refine((input) => (input.to === undefined) !== (input.projectId === undefined), { message: "Give exactly one of to and projectId", path: ["to"] }),
   output: messageSchema.extend({ channel: z.literal("email") }),
   timeoutMs: 30_000,
   handler: async (input, ctx) => {
-    const message = await enqueueMessage(ctx.db, {
-      channel: "email",
-      recipient: input.to,
-      subject: input.subject,
-      body: input.text,
-      rich: input.html || null,
-      // A client's address and the message about their order are personal data: encrypted at rest.
-      personal: true,
-      dedupeKey: ctx.idempotencyKey,
-    });
+    const enqueue = (db: Db, recipient: string) =>
+      enqueueMessage(db, {
+        channel: "email",
+        recipient,
+        subject: input.subject,
+        body: input.text,
+        rich: input.html || null,
+        // A client's address and the message about their order are personal data: encrypted at rest.
+        personal: true,
+        dedupeKey: ctx.idempotencyKey,
+      });
+    // A project's address is decrypted only here, to be handed to the outbox (which encrypts it
+    // again), in one transaction holding the project: an erasure either comes first (refused
+    // here) or after the message is stored (and then blanks it).
+    const message = input.to
+      ? await enqueue(ctx.db, input.to)
+      : await ctx.db.transaction(async (tx) => enqueue(tx, await projectClientEmail(tx, input.projectId!)));
     return { ...(await deliverNow(ctx, "email", message)), channel: "email" as const };
   },
 });
+
+/** A site order's contact email, decrypted at send time; a project without one (erased) is refused, not retried. */
+async function projectClientEmail(db: Db, projectId: string): Promise<string> {
+  try {
+    return (await readOrderForm(db, projectId, { lock: true })).contactEmail;
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new ActionRejected(error.message, { field: "projectId" });
+    throw error;
+  }
+}
 
 export const notifyAdminAction = defineAction({
   description:

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { defineAction } from "../framework";
+import { ActionRejected, defineAction } from "../framework";
 import { siteSchema } from "../schemas";
 import { checkSite } from "./qa/check-site";
+import { describeQaFailure } from "./qa/failure";
 import { qaReportSchema } from "./qa/report";
 
 /**
@@ -13,8 +14,16 @@ import { qaReportSchema } from "./qa/report";
 export const qaCheckAction = defineAction({
   description:
     "Checks a site's files: HTML validity, accessibility basics, page weight, broken internal links and external requests. Answers a report with a 0–100 score; passed means no error of any kind.",
-  input: z.strictObject({ site: siteSchema }),
+  input: z.strictObject({
+    site: siteSchema,
+    /** A release gate: a score under it refuses (422, the report as details) instead of answering the report. */
+    minScore: z.number().int().min(0).max(100).optional(),
+  }),
   output: qaReportSchema,
   timeoutMs: 20_000,
-  handler: ({ site }, ctx) => checkSite(site, ctx.signal),
+  handler: async ({ site, minScore }, ctx) => {
+    const report = await checkSite(site, ctx.signal);
+    if (minScore !== undefined && report.score < minScore) throw new ActionRejected(describeQaFailure(report, minScore), report);
+    return report;
+  },
 });

@@ -4,6 +4,10 @@
  * is refused. Normalising a normalised brief gives it back unchanged (the cleaning is a fixed
  * point and every derived field is a function of cleaned fields).
  */
+import { z } from "zod";
+import { NotFoundError } from "@/errors";
+import { readOrderForm } from "@/projects/personal";
+import { briefOf } from "@/projects/schema";
 import { ActionRejected, defineAction } from "../framework";
 import { PAGE_KEYS, briefSchema, rawBriefSchema, type Brief, type PageKey, type RawBrief } from "../schemas";
 import { COPY } from "./copy";
@@ -96,11 +100,27 @@ export function normalizeBrief(raw: RawBrief): Brief {
   };
 }
 
+/**
+ * A site order's brief by reference: the project's order form is read and decrypted here, so
+ * the run and this step's input hold only the id (src/projects/personal.ts). The output is what
+ * the site will publish; the client's private contact email is not part of it.
+ */
+const projectBriefSchema = z.strictObject({ projectId: z.uuid() });
+
 export const normalizeBriefAction = defineAction({
   description:
-    "Cleans and completes a client brief: slug, industry family, tone, pages, language, brand colour, audience and tagline (defaults in the brief's language).",
-  input: rawBriefSchema,
+    "Cleans and completes a client brief: slug, industry family, tone, pages, language, brand colour, audience and tagline (defaults in the brief's language). " +
+    "Takes the brief itself, or {projectId} to read a site order's encrypted brief.",
+  input: z.union([projectBriefSchema, rawBriefSchema]),
   output: briefSchema,
   timeoutMs: 5_000,
-  handler: async (input) => normalizeBrief(input),
+  handler: async (input, ctx) => {
+    if (!("projectId" in input)) return normalizeBrief(input);
+    const form = await readOrderForm(ctx.db, input.projectId).catch((error: unknown) => {
+      // The project's data is gone (erased) or never existed: the caller's fault, not a retry.
+      if (error instanceof NotFoundError) throw new ActionRejected(error.message, { field: "projectId" });
+      throw error;
+    });
+    return normalizeBrief(rawBriefSchema.parse(briefOf(form)));
+  },
 });

@@ -34,7 +34,7 @@ export const PAGE_LABELS: Record<PageKey, string> = {
   faq: "FAQ",
 };
 
-export const FIELD_NAMES = ["businessName", "industry", "audience", "tone", "pages", "contactEmail", "language", "brandColor", "tagline"] as const;
+export const FIELD_NAMES = ["businessName", "industry", "audience", "tone", "pages", "contactEmail", "publicEmail", "language", "brandColor", "tagline"] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
 
 /** The form's values as typed (strings, before validation). */
@@ -45,6 +45,7 @@ export interface OrderFormValues {
   tone: string;
   pages: string[];
   contactEmail: string;
+  publicEmail: string;
   language: string;
   brandColor: string;
   tagline: string;
@@ -60,8 +61,15 @@ export interface OrderFormState {
   attempt: number;
 }
 
+/**
+ * The pages ticked when the form opens: the usual small-business site, the same set
+ * normalize_brief gives a brief that names no page. A client who fills only the required fields
+ * gets that site, not a lone home page; unticking is one click.
+ */
+export const DEFAULT_ORDER_PAGES: readonly PageKey[] = ["home", "about", "services", "contact"];
+
 export const INITIAL_ORDER_STATE: OrderFormState = {
-  values: { businessName: "", industry: "", audience: "", tone: "professional", pages: ["home"], contactEmail: "", language: "en", brandColor: "", tagline: "" },
+  values: { businessName: "", industry: "", audience: "", tone: "professional", pages: [...DEFAULT_ORDER_PAGES], contactEmail: "", publicEmail: "", language: "en", brandColor: "", tagline: "" },
   errors: {},
   formError: null,
   attempt: 0,

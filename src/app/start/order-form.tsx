@@ -167,6 +167,9 @@ export function OrderForm({ submitLabel }: { submitLabel: string }) {
         <Field state={state} name="contactEmail" label="Contact email" hint="We send the link to your new site here.">
           <input {...control(state, "contactEmail", true)} type="email" inputMode="email" defaultValue={v.contactEmail} maxLength={254} autoComplete="email" required />
         </Field>
+        <Field state={state} name="publicEmail" label="Email shown on your site (optional)" hint="Published on your contact page for your customers. Leave empty to publish no address: your contact email above stays private.">
+          <input {...control(state, "publicEmail", true)} type="email" inputMode="email" defaultValue={v.publicEmail} maxLength={254} autoComplete="off" />
+        </Field>
       </fieldset>
 
       <div className="form-actions">

@@ -11,8 +11,18 @@ export const projects = pgTable(
   {
     id: uuid("id").primaryKey().defaultRandom(),
     tokenHash: text("token_hash").notNull(),
-    /** The order form's fields, as validated (src/projects/schema.ts). */
-    brief: jsonb("brief").notNull(),
+    /**
+     * Legacy: the order form in clear, as projects stored it before their personal data was
+     * encrypted. New projects leave it null; `sealLegacySiteOrders` (src/privacy/site-clients.ts,
+     * run after the migrations) moves old rows into `brief_sealed` and clears it.
+     */
+    brief: jsonb("brief"),
+    /** The order form's fields, as validated (src/projects/schema.ts), encrypted (`projects.brief`); null once erased. */
+    briefSealed: text("brief_sealed"),
+    /** Search hash of the contact email (src/privacy/search-hash.ts): erasure by email; null once erased. */
+    contactEmailHash: text("contact_email_hash"),
+    /** When an operator erased the client's personal data (src/privacy/site-clients.ts). */
+    erasedAt: timestamp("erased_at", { withTimezone: true }),
     paymentStatus: text("payment_status", { enum: PAYMENT_STATUSES }).notNull(),
     /** Stripe Checkout session: its id is also the run's idempotency key. */
     checkoutSessionId: text("checkout_session_id").unique(),
@@ -22,7 +32,7 @@ export const projects = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     paidAt: timestamp("paid_at", { withTimezone: true }),
   },
-  (t) => [index("projects_created_idx").on(t.createdAt)],
+  (t) => [index("projects_created_idx").on(t.createdAt), index("projects_contact_email_hash_idx").on(t.contactEmailHash)],
 );
 
 /** Token buckets for public endpoints (e.g. project creation per client IP), shared by every instance. */

@@ -1,8 +1,30 @@
 import { index, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { projects } from "./projects";
+
+/**
+ * Every site address ever used, and its owner (src/sites/slugs.ts). A project's address is
+ * allocated here once, before its site is built; a site published without a project gets a row
+ * with no owner. Rows are never reused for another owner: publishing checks this row.
+ */
+export const siteSlugs = pgTable("site_slugs", {
+  slug: text("slug").primaryKey(),
+  /**
+   * The project the address belongs to; null: a site published without a project (a manual
+   * deploy, or a site older than owners whose project could not be told). Kept (set null) if
+   * the project row is ever deleted, so the address is still never given to another project.
+   */
+  projectId: uuid("project_id")
+    .unique("site_slugs_project_id_key")
+    .references(() => projects.id, { onDelete: "set null" }),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 /** A published static site, served at `/sites/<slug>/`. A new deployment replaces its files atomically. */
 export const sites = pgTable("sites", {
-  slug: text("slug").primaryKey(),
+  /** Always an address of `site_slugs`, which says who may publish here. */
+  slug: text("slug")
+    .primaryKey()
+    .references(() => siteSlugs.slug),
   deploymentId: uuid("deployment_id").notNull(),
   fileCount: integer("file_count").notNull(),
   bytes: integer("bytes").notNull(),

@@ -57,6 +57,8 @@ async function invoke<I extends z.ZodType, O extends z.ZodType>(
 function configure(env: { smtp?: boolean; slack?: boolean; alertEmail?: string }): void {
   vi.stubEnv("SMTP_URL", env.smtp ? smtp.url({ user: "mailer", pass: "notify-test-password" }) : undefined);
   vi.stubEnv("SLACK_WEBHOOK_URL", env.slack ? `${slack.base}/services/T1/B1/notifytesttoken` : undefined);
+  // Slack is called under the outbound policy: the loopback receiver is listed.
+  vi.stubEnv("HTTP_STEP_ALLOWED_HOSTS", "127.0.0.1");
   vi.stubEnv("ALERT_EMAIL", env.alertEmail);
 }
 

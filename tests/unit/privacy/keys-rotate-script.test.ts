@@ -39,7 +39,9 @@ describe("npm run keys:rotate", () => {
     expect(output).toContain("Done: every registered value is under version 2.");
     expect(output).not.toContain(k1.slice(0, 12));
     expect(output).not.toContain(k2.slice(0, 12));
-  });
+    // A whole process that compiles, migrates an embedded database and walks every registered
+    // table: bounded by the 60 s given to execFile, not vitest's 30 s default (on a loaded machine).
+  }, 90_000);
 
   it("exits 1 on an invalid ENCRYPTION_KEYS with the problem named and the key not quoted", async () => {
     const short = randomBytes(16).toString("base64");

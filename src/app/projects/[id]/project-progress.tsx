@@ -133,7 +133,7 @@ export function ProjectProgress({ id, token, initial }: { id: string; token: str
         <div role="status">
           <h2 id="status-heading">{overall.title}</h2>
           <p>{overall.text}</p>
-          {status.error ? <p className="stage-error">{status.error}</p> : null}
+          {/* A failed run's `error` is a neutral sentence (service.ts), already said by the "failed" text above. */}
         </div>
         <div className="progress-row">
           <progress max={status.stages.length} value={doneCount} aria-labelledby="progress-label" />

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { hasRole } from "@/auth/roles";
 import { RUN_STATUSES } from "@/db/schema";
 import { listRuns } from "@/engine/runs";
 import { keysetCursor } from "@/http/keyset";
 import { withApiKey } from "@/http/wrappers";
+import { maskPersonalData } from "@/privacy/mask";
 
 const runCursor = keysetCursor.transform((c) => ({ createdAt: c.at, id: c.id }));
 
@@ -13,8 +15,10 @@ const runsQuery = z.strictObject({
   cursor: runCursor.optional(),
 });
 
-// GET /api/orchestration/runs?workflow=&status=&limit=&cursor= — runs, newest first, in keyset pages.
-export const GET = withApiKey({ role: "viewer" }, async ({ db, query }) => {
+// GET /api/orchestration/runs?workflow=&status=&limit=&cursor= — runs, newest first, in keyset pages
+// (email addresses masked for viewers, src/privacy/mask.ts).
+export const GET = withApiKey({ role: "viewer" }, async ({ db, query, principal }) => {
   const { workflow, status, limit, cursor } = query(runsQuery);
-  return Response.json(await listRuns(db, { workflow, status, limit, cursor }));
+  const page = await listRuns(db, { workflow, status, limit, cursor });
+  return Response.json(hasRole(principal.role, "operator") ? page : maskPersonalData(page));
 });

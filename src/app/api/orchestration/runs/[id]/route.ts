@@ -1,11 +1,15 @@
 import { z } from "zod";
+import { hasRole } from "@/auth/roles";
 import { getRun } from "@/engine/runs";
 import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
+import { maskPersonalData } from "@/privacy/mask";
 
-// GET /api/orchestration/runs/<id> — a run with every step, its attempts and their history.
-export const GET = withApiKey({ role: "viewer" }, async ({ db, params }) => {
+// GET /api/orchestration/runs/<id> — a run with every step, its attempts and their history (email
+// addresses masked for viewers, src/privacy/mask.ts).
+export const GET = withApiKey({ role: "viewer" }, async ({ db, params, principal }) => {
   const id = z.guid().safeParse(params.id);
   if (!id.success) throw new ApiError("not_found", "No run has this id.");
-  return Response.json(await getRun(db, id.data));
+  const run = await getRun(db, id.data);
+  return Response.json(hasRole(principal.role, "operator") ? run : maskPersonalData(run));
 });

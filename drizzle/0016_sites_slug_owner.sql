@@ -1,0 +1,1 @@
+ALTER TABLE "sites" ADD CONSTRAINT "sites_slug_site_slugs_slug_fk" FOREIGN KEY ("slug") REFERENCES "public"."site_slugs"("slug") ON DELETE no action ON UPDATE no action;
