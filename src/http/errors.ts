@@ -65,6 +65,9 @@ const SQLSTATE_TO_ERROR: Record<string, [ErrorCode, string]> = {
   "22P02": ["validation_failed", "A value has the wrong format."],
   "22001": ["validation_failed", "A value is too long."],
   "22003": ["validation_failed", "A number is out of range."],
+  // A NUL character in text (22021) or `\u0000` in JSON (22P05): Postgres cannot store either.
+  "22021": ["validation_failed", "A value holds a character that cannot be stored (a NUL character)."],
+  "22P05": ["validation_failed", "A value holds a character that cannot be stored (a NUL character)."],
   "23505": ["conflict", "This resource already exists."],
   "23503": ["conflict", "This resource is referenced by, or refers to, another one."],
 };
