@@ -50,7 +50,7 @@ import { agentInvocations } from "./rehearse/workloads/agents";
 import { chain, ticksDuring } from "./rehearse/workloads/chain";
 import type { WorkloadContext, WorkloadResult } from "./rehearse/workloads/context";
 import { forEach } from "./rehearse/workloads/for-each";
-import { holdCron, shopifyOrders } from "./rehearse/workloads/shopify";
+import { holdCron, SHOP, shopifyOrders } from "./rehearse/workloads/shopify";
 import { siteOrders } from "./rehearse/workloads/sites";
 import { waitForEvent } from "./rehearse/workloads/wait-for-event";
 import { startWsRelay, type WsRelay } from "./rehearse/ws-relay";
@@ -183,9 +183,13 @@ async function main(options: Options): Promise<number> {
     DATABASE_URL: db.url,
     ...(options.driver === "neon" ? { DATABASE_DRIVER: "neon", NEON_WS_PROXY: `127.0.0.1:${relay.port}/v2?address={host}:{port}` } : { DATABASE_DRIVER: "pg" }),
     ...s,
+    // Production refuses to start with SHOPIFY_WEBHOOK_SECRET but no shop named (issue 15).
+    SHOPIFY_SHOP_DOMAINS: SHOP,
     ...supplier.env,
     HTTP_STEP_ALLOWED_HOSTS: "127.0.0.1",
     TICK_BATCH_SIZE: String(options.tickBatch),
+    // No Stripe here: production refuses to start without it unless test mode is explicit (src/env.ts).
+    ORDERS_TEST_MODE: "1",
   };
 
   // 2. The build.

@@ -48,6 +48,20 @@ function startSupplierSimulator() {
   return child;
 }
 
+/**
+ * `next start` refuses to start without Stripe unless test mode is explicit (ORDERS_TEST_MODE=1,
+ * src/env.ts assertPaymentConfig). Local embedded-database mode (no DATABASE_URL, not production)
+ * is a trial on one machine: it says test mode for you, out loud. With a DATABASE_URL (a real
+ * deployment run by `npm start`) nothing is assumed: set Stripe's keys or ORDERS_TEST_MODE=1.
+ */
+function localOrdersTestMode() {
+  const env = process.env;
+  const blank = (name) => !env[name]?.trim();
+  if (!blank("ORDERS_TEST_MODE") || !blank("STRIPE_SECRET_KEY") || !blank("DATABASE_URL") || !blank("VERCEL") || env.APP_ENV?.trim() === "production") return {};
+  console.log("Local mode without Stripe: orders are taken without payment (ORDERS_TEST_MODE=1).");
+  return { ORDERS_TEST_MODE: "1" };
+}
+
 const simulator = startSupplierSimulator();
 const stopSimulator = (signal = "SIGTERM") => {
   if (simulator && simulator.exitCode === null && simulator.signalCode === null) simulator.kill(signal);
@@ -58,7 +72,7 @@ console.log(`Serving on http://localhost:${port} (health: http://localhost:${por
 const server = spawn(process.execPath, [nextBin, "start", "-p", port], {
   cwd: root,
   stdio: "inherit",
-  env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  env: { ...process.env, ...localOrdersTestMode(), NEXT_TELEMETRY_DISABLED: "1" },
 });
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {

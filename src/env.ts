@@ -25,6 +25,21 @@ const googleAdsCustomerId = z
   .transform((v) => v.replaceAll("-", ""))
   .optional();
 
+/**
+ * The Shopify shops allowed to deliver webhooks: `<shop>.myshopify.com` names, comma-separated,
+ * kept lowercased. A malformed entry is a configuration error (refused at start in production).
+ */
+const shopDomainList = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const domains = (v ?? "").split(",").map((d) => d.trim().toLowerCase()).filter((d) => d.length > 0);
+    for (const d of domains) {
+      if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(d)) ctx.addIssue({ code: "custom", message: `"${d}" is not a <shop>.myshopify.com domain` });
+    }
+    return domains.length > 0 ? domains : undefined;
+  });
+
 const envSchema = z.object({
   NODE_ENV: optionalString,
   APP_ENV: optionalString,
@@ -40,10 +55,26 @@ const envSchema = z.object({
   SESSION_SECRET: optionalString,
   ENCRYPTION_KEYS: optionalString,
   SHOPIFY_WEBHOOK_SECRET: optionalString,
+  /** The shops whose webhooks are accepted (src/integrations/shopify.ts); required in production with SHOPIFY_WEBHOOK_SECRET. */
+  SHOPIFY_SHOP_DOMAINS: shopDomainList,
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   /** Stripe's API origin (default https://api.stripe.com): for stripe-mock or a test double. */
   STRIPE_API_URL: optionalString,
+  /**
+   * `1`: orders are taken without payment (the run starts at once; the order form says so). A
+   * production server (`next start`, Vercel, APP_ENV=production) refuses to start without both
+   * Stripe keys unless this is `1` (assertPaymentConfig). `npm start` sets it in local
+   * embedded-database mode.
+   */
+  ORDERS_TEST_MODE: z.enum(["0", "1"]).optional(),
+  /**
+   * Self-hosted: how many reverse proxies of yours append the address they saw to
+   * X-Forwarded-For (default 0: the address `next start` saw on its socket). The client's address
+   * is the entry that many places from the right; anything left of it is the client's own claim.
+   * Ignored on Vercel, whose edge sets the address (src/http/client-address.ts).
+   */
+  TRUSTED_PROXY_COUNT: z.coerce.number().int().min(0).max(20).default(0),
   SMTP_URL: optionalString,
   /** Sender of outgoing email (default no-reply@<host of PUBLIC_BASE_URL>). */
   SMTP_FROM: optionalString,
@@ -104,6 +135,8 @@ const envSchema = z.object({
   TICK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   /** Steps one route tick claims at once (default 100). */
   TICK_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Most items one `for_each` fans out over (default 1000, at most 100000): one step row per item. */
+  FOR_EACH_MAX_ITEMS: z.coerce.number().int().min(1).max(100_000).default(1_000),
   /** How far ahead a route tick carries timers (sleeps, backoffs) itself instead of leaving them to the cron (default 60 s). */
   TICK_CARRY_MS: z.coerce.number().int().min(0).max(15 * 60_000).default(60_000),
   /**
@@ -205,12 +238,57 @@ export function dataDir(source: NodeJS.ProcessEnv = process.env): string {
 export function assertProductionConfig(source: NodeJS.ProcessEnv = process.env): void {
   if (!isProduction(source)) return;
   const env = readEnv(source);
-  const missing = REQUIRED_IN_PRODUCTION.filter((name) => !env[name]);
+  const missing: string[] = REQUIRED_IN_PRODUCTION.filter((name) => !env[name]);
+  // Shopify is optional, but once its secret is set, the shops it may speak for must be named:
+  // the secret is the app's, shared by every shop that installs it (issue 15).
+  if (env.SHOPIFY_WEBHOOK_SECRET && !env.SHOPIFY_SHOP_DOMAINS) missing.push("SHOPIFY_SHOP_DOMAINS (required with SHOPIFY_WEBHOOK_SECRET)");
   if (missing.length > 0) {
     throw new ConfigError(
       `Missing required configuration in production: ${missing.join(", ")}. ` +
         `Set ${missing.length === 1 ? "it" : "them"} in the environment (see .env.example).`,
     );
+  }
+}
+
+/**
+ * A server that takes real orders: production (isProduction) or any `next start`
+ * (NODE_ENV=production). Decision: `next start` counts even without APP_ENV, because a
+ * self-hosted deployment that forgot APP_ENV=production must not give sites away either; local
+ * `npm start` says ORDERS_TEST_MODE=1 explicitly (scripts/start.mjs), as do the tests and the
+ * rehearsal.
+ */
+function servesRealOrders(source: NodeJS.ProcessEnv): boolean {
+  return isProduction(source) || source.NODE_ENV?.trim() === "production";
+}
+
+/**
+ * True when orders are taken without payment: ORDERS_TEST_MODE=1, or no STRIPE_SECRET_KEY
+ * outside a server that takes real orders (`npm run dev`, tests). A misconfigured production
+ * server never reaches here (assertPaymentConfig refuses to start), and should one run anyway,
+ * this answers false, so the order asks Stripe and fails rather than giving the site away.
+ */
+export function ordersTestMode(source: NodeJS.ProcessEnv = process.env): boolean {
+  const env = readEnv(source);
+  if (env.ORDERS_TEST_MODE === "1") return true;
+  return !env.STRIPE_SECRET_KEY && !servesRealOrders(source);
+}
+
+/**
+ * Refuses a production server whose payment setup would give sites away: no STRIPE_SECRET_KEY
+ * (every order would run in test mode: free sites, model spend, emails to any address), or the
+ * key without STRIPE_WEBHOOK_SECRET (clients would pay and their run would never start). Both
+ * are allowed only with ORDERS_TEST_MODE=1, which then takes every order without payment.
+ */
+export function assertPaymentConfig(source: NodeJS.ProcessEnv = process.env): void {
+  if (!servesRealOrders(source)) return;
+  const env = readEnv(source);
+  if (env.ORDERS_TEST_MODE === "1") return;
+  const optOut = "or set ORDERS_TEST_MODE=1 to take orders without payment on purpose (see .env.example).";
+  if (!env.STRIPE_SECRET_KEY) {
+    throw new ConfigError(`STRIPE_SECRET_KEY is not set: this production server would take every order without payment. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, ${optOut}`);
+  }
+  if (!env.STRIPE_WEBHOOK_SECRET) {
+    throw new ConfigError(`STRIPE_WEBHOOK_SECRET is not set: clients would pay and their site would never start (the run starts from the verified webhook). Set it, ${optOut}`);
   }
 }
 

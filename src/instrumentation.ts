@@ -4,8 +4,10 @@ export async function register(): Promise<void> {
   // Production (Vercel, or APP_ENV=production self-hosted) only checks its configuration here:
   // migrations and workflow files are applied by the deploy's build command, and the cold start
   // must not load the whole platform (the engine, every agent) before the first answer.
-  const { assertProductionConfig, isProduction } = await import("./env");
+  const { assertPaymentConfig, assertProductionConfig, isProduction } = await import("./env");
   assertProductionConfig();
+  // Any `next start` (NODE_ENV=production), not only isProduction(): see assertPaymentConfig.
+  assertPaymentConfig();
   if (isProduction()) return;
   const { startServer } = await import("./runtime/startup");
   await startServer();

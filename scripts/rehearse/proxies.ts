@@ -94,6 +94,9 @@ function forwardedHeaders(req: IncomingMessage, body: Buffer): http.OutgoingHttp
   const client = req.headers["x-rehearsal-client-ip"];
   delete headers["x-rehearsal-client-ip"];
   headers["x-forwarded-for"] = typeof client === "string" && client ? client : (req.socket.remoteAddress ?? "127.0.0.1");
+  // Vercel's edge sets these too, overwriting what the client sent; the app reads them first (src/http/client-address.ts).
+  headers["x-vercel-forwarded-for"] = headers["x-forwarded-for"];
+  headers["x-real-ip"] = headers["x-forwarded-for"];
   headers["x-forwarded-proto"] = "https";
   headers["x-forwarded-host"] = req.headers.host;
   headers.connection = "close";

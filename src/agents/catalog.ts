@@ -8,6 +8,7 @@ import { ads } from "./ads";
 import { automation } from "./automation";
 import { core } from "./core";
 import { designIa } from "./design-ia";
+import type { Role } from "@/auth/roles";
 import { setActionTimeoutLookup } from "@/engine/definition/agent-defaults";
 import { DEFAULT_ACTION_TIMEOUT_MS, defineAction, defineAgent, type ActionContext, type ActionSpec, type AgentSpec } from "./framework";
 import { orders } from "./orders";
@@ -67,7 +68,8 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
 export interface AgentDescription {
   name: string;
   description: string;
-  actions: { name: string; description: string; input: unknown; output: unknown; timeoutMs: number }[];
+  /** `directCall`: the least role that may call the action with an API key; null: workflow steps only. */
+  actions: { name: string; description: string; input: unknown; output: unknown; timeoutMs: number; directCall: Role | null }[];
 }
 
 export function describeAgents(): AgentDescription[] {
@@ -80,6 +82,7 @@ export function describeAgents(): AgentDescription[] {
       input: jsonSchema(action.input, "input"),
       output: jsonSchema(action.output, "output"),
       timeoutMs: action.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
+      directCall: action.directCall ?? null,
     })),
   }));
 }

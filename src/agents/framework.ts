@@ -8,8 +8,10 @@
  * something, e.g. publishing a site or an outbox message) and the call's identity.
  */
 import type { z } from "zod";
+import type { Role } from "@/auth/roles";
 import type { Db } from "@/db/client";
 import { CodedError } from "@/errors";
+import type { HealthCheck } from "./probe";
 
 export const AGENT_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 export const ACTION_NAME = /^[a-z][a-z0-9_]{0,59}$/;
@@ -19,7 +21,11 @@ export interface ActionContext {
   db: Db;
   agent: string;
   action: string;
-  /** `<run id>:<step>[:<index>]` for engine calls (stable across attempts); null for manual calls. */
+  /**
+   * `<run id>:<step>[:<index>]` for engine calls (stable across attempts). A direct call's own
+   * `Idempotency-Key` arrives namespaced (`direct:<actor>:<key>`, src/agents/access.ts), so it can
+   * never equal, and pre-empt, an engine call's; null for a direct call without one.
+   */
   idempotencyKey: string | null;
   /** 1-based attempt number; 1 for manual calls. */
   attempt: number;
@@ -46,6 +52,15 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
   output: O;
   /** Per attempt; the step's own `timeout` overrides it. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * Who may call the action directly (`POST /api/agents/<agent>/<action>` with an API key or the
+   * dashboard's session), as the minimum role. Absent: only the engine's signed calls, i.e. the
+   * action runs only as a step of a registered workflow. Decision: that is the default because an
+   * action that emails, publishes, fetches a URL, buys from a supplier or writes an order would
+   * otherwise be a free-form tool for any operator key; declare a role only for actions with no
+   * effect outside their answer (pure generation, checks, reads).
+   */
+  directCall?: Role;
   handler: (input: z.output<I>, ctx: ActionContext) => Promise<z.input<O> | Accepted>;
 }
 
@@ -54,6 +69,8 @@ export interface AgentSpec {
   description: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous map of typed actions
   actions: Record<string, ActionSpec<any, any>>;
+  /** What the agent's probe checks besides the database (probe.ts, probe-checks.ts). */
+  health?: readonly HealthCheck[];
 }
 
 /** Types an action's handler against its schemas (an identity at run time). */

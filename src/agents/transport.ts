@@ -3,7 +3,7 @@
  * - `http`: a signed POST to the agent's own route (`<base URL>/api/agents/<agent>/<action>`, a
  *   self-call: src/http/self-call.ts), so each agent runs in its own serverless function; the default on Vercel.
  * - `inline`: the same action in this process; the default locally and in tests.
- * Both sign the body with INTER_AGENT_SECRET and check the signature, validate the input and the
+ * Both sign the call (method, path and body) with INTER_AGENT_SECRET and check the signature, validate the input and the
  * output against the action's schemas, and carry the idempotency key, the attempt and the task id.
  * (Inline skips only the replay store: a call that never crosses a network cannot be replayed.)
  *
@@ -16,7 +16,7 @@ import { getSecret, readEnv } from "@/env";
 import { CodedError } from "@/errors";
 import { ERROR_STATUS } from "@/http/errors";
 import { selfBaseUrl, selfCallHeaders } from "@/http/self-call";
-import { SIGNATURE_HEADER, signBody, verifySignature } from "@/auth/signature";
+import { SIGNATURE_HEADER, signRequest, verifyRequestSignature } from "@/auth/signature";
 import type { AgentCall, AgentResult } from "@/engine/kinds/agent";
 import { NonRetryableError, RetryableError } from "@/engine/step-errors";
 import { readLimitedText } from "@/util/read-limited";
@@ -86,7 +86,8 @@ function body(call: AgentCall): string {
 export async function callInline(call: AgentCall): Promise<AgentResult> {
   const raw = body(call);
   const secret = getSecret("INTER_AGENT_SECRET");
-  const check = verifySignature(secret, signBody(secret, raw), raw);
+  const request = { method: "POST", path: agentPath(call.agent, call.action), body: raw };
+  const check = verifyRequestSignature(secret, signRequest(secret, request), request);
   if (!check.ok) throw new AgentCallFailed(`The call could not be signed (${check.reason}).`, false);
   const envelope = signedCallSchema.parse(JSON.parse(raw));
   try {
@@ -99,10 +100,15 @@ export async function callInline(call: AgentCall): Promise<AgentResult> {
   }
 }
 
+/** The app's path of an action's route: what its signature names (src/auth/signature.ts). */
+export function agentPath(agent: string, action: string): string {
+  return `/api/agents/${encodeURIComponent(agent)}/${encodeURIComponent(action)}`;
+}
+
 export function agentUrl(agent: string, action: string): string {
   const base = selfBaseUrl();
   if (!base) throw new AgentCallFailed("PUBLIC_BASE_URL is not set: the http agent transport cannot reach the agents.", false);
-  return `${base}/api/agents/${encodeURIComponent(agent)}/${encodeURIComponent(action)}`;
+  return `${base}${agentPath(agent, action)}`;
 }
 
 export async function callHttp(call: AgentCall): Promise<AgentResult> {
@@ -115,7 +121,7 @@ export async function callHttp(call: AgentCall): Promise<AgentResult> {
       // The agents' routes are our own: the protection bypass header when one is configured.
       headers: selfCallHeaders({
         "content-type": "application/json",
-        [SIGNATURE_HEADER]: signBody(getSecret("INTER_AGENT_SECRET"), raw),
+        [SIGNATURE_HEADER]: signRequest(getSecret("INTER_AGENT_SECRET"), { method: "POST", path: agentPath(call.agent, call.action), body: raw }),
         [HEADERS.idempotencyKey]: call.idempotencyKey,
         [HEADERS.attempt]: String(call.attempt),
         [HEADERS.taskId]: call.taskId,

@@ -1,6 +1,6 @@
-import { Analytics } from "@vercel/analytics/next";
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
+import { RedactedAnalytics } from "./analytics";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -13,8 +13,8 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en">
       <body>
         {children}
-        {/* Vercel serves the analytics script; elsewhere it would only be a 404 in the console. */}
-        {process.env.VERCEL ? <Analytics /> : null}
+        {/* Vercel serves the analytics script; elsewhere it would only be a 404 in the console. Page URLs lose their ?token= first. */}
+        {process.env.VERCEL ? <RedactedAnalytics /> : null}
       </body>
     </html>
   );

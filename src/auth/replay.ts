@@ -2,6 +2,10 @@
  * Replay protection for signed calls: a signature is accepted once. Its MAC is stored until
  * the signature window has passed (after which the timestamp check refuses it anyway), so a
  * captured request cannot be sent again. The sweep prunes expired entries.
+ *
+ * The same store holds the MACs of revoked dashboard sessions (`session:<JWT signature>`, kept
+ * until the token expires): a session token is a MAC too, and signing out spends it. Decision:
+ * one store of spent MACs with expiry rather than a second table with the same shape and sweep.
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
@@ -20,4 +24,15 @@ export async function rememberSignature(db: Db, mac: string): Promise<boolean> {
 export async function pruneSeenSignatures(db: Db): Promise<number> {
   const rows = await queryRows<{ mac: string }>(db, sql`delete from seen_signatures where expires_at < now() returning mac`);
   return rows.length;
+}
+
+/** Records a MAC as spent until `expiresAt` (idempotent). */
+export async function spendMac(db: Db, mac: string, expiresAt: Date): Promise<void> {
+  await db.execute(sql`insert into seen_signatures (mac, expires_at) values (${mac}, ${expiresAt.toISOString()}::timestamptz) on conflict (mac) do nothing`);
+}
+
+/** True when the MAC was spent (and its entry has not expired). */
+export async function isMacSpent(db: Db, mac: string): Promise<boolean> {
+  const rows = await queryRows<{ mac: string }>(db, sql`select mac from seen_signatures where mac = ${mac} and expires_at >= now() limit 1`);
+  return rows.length > 0;
 }

@@ -4,7 +4,8 @@
  *
  * Decisions:
  * - The cookie holds a JWT (HS256, keyed with SESSION_SECRET, 12 h), not a server-side session
- *   row: nothing to store or sweep, and any serverless instance can check it. Its claims are who
+ *   row, so any serverless instance can check it; signing out records the token as revoked
+ *   (`revokeSession`, kept until the token's expiry), so a copied token stops working too. Its claims are who
  *   (`sub`, the key's audit actor), which key (`kid`, null for the env admin key) and the role.
  * - A signature alone cannot notice a revoked key, so every request also re-checks the key:
  *   one primary-key lookup of `api_keys` (unrevoked, and its current role wins over the claim).
@@ -21,7 +22,7 @@
  *   header, and a cross-origin `fetch` with a custom header needs a CORS preflight that this API
  *   never grants, so only our own page's scripts can send it.
  */
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { eq, and, isNull } from "drizzle-orm";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
@@ -29,9 +30,10 @@ import type { Db } from "@/db/client";
 import { apiKeys, ROLES } from "@/db/schema";
 import { getSecret, isProduction, readEnv } from "@/env";
 import { ApiError } from "@/http/errors";
-import { enforceRateLimit } from "@/http/rate-limit";
+import { enforceAddressLimit, type AddressLimit } from "@/http/rate-limit";
 import type { BucketLimit } from "@/db/token-bucket";
 import { authenticateApiKey } from "./api-keys";
+import { isMacSpent, spendMac } from "./replay";
 import type { Principal } from "./roles";
 import { safeEqual } from "./secrets";
 
@@ -41,6 +43,8 @@ export const DASHBOARD_HEADER = "x-requested-with";
 export const DASHBOARD_HEADER_VALUE = "dashboard";
 /** Login attempts per client address: a burst of 10, then one every 6 seconds (brute force is pointless against 256-bit keys, but each attempt costs a lookup). */
 export const LOGIN_RATE_LIMIT: BucketLimit = { capacity: 10, perMs: 1 / 6_000 };
+/** ...and from all addresses together: a burst of 100, then 5 a second (operators are few; a distributed flood is bounded). */
+export const LOGIN_LIMIT: AddressLimit = { name: "session", perAddress: LOGIN_RATE_LIMIT, allAddresses: { capacity: 100, perMs: 1 / 200 } };
 
 const ISSUER = "agent-orchestrator";
 const AUDIENCE = "core-platform-dashboard";
@@ -135,6 +139,9 @@ export async function signSession(principal: Principal, options: SignSessionOpti
   const token = await new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(principal.actor)
+    // Unique per sign-in, so two sessions of one key in the same second are two tokens, and
+    // signing one out (revokeSession) leaves the other alone.
+    .setJti(randomUUID())
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt(now)
@@ -167,11 +174,13 @@ export async function verifySessionToken(token: string, options: { now?: number;
 
 /**
  * The principal a session token stands for right now, or null: the token must verify, and its
- * key must still be valid (unrevoked row, or ADMIN_API_KEY unchanged). One indexed lookup.
+ * key must still be valid (unrevoked row, or ADMIN_API_KEY unchanged), and the session not signed
+ * out (revokeSession). Two indexed lookups.
  */
 export async function resolveSession(db: Db, token: string, source: NodeJS.ProcessEnv = process.env): Promise<Principal | null> {
   const claims = await verifySessionToken(token, { source });
   if (!claims) return null;
+  if (await isMacSpent(db, revocationId(token))) return null;
   if (claims.kid === null) {
     const adminKey = readEnv(source).ADMIN_API_KEY;
     if (!adminKey || !claims.adm || !safeEqual(claims.adm, adminKeyMarker(adminKey, source))) return null;
@@ -186,6 +195,24 @@ export async function resolveSession(db: Db, token: string, source: NodeJS.Proce
   return { actor: `key:${claims.kid}`, keyId: claims.kid, role: row.role };
 }
 
+/** What revocation records of a token: its HS256 signature (unique per token), in the replay store's namespace for sessions. */
+function revocationId(token: string): string {
+  return `session:${token.slice(token.lastIndexOf(".") + 1)}`;
+}
+
+/**
+ * Signs a session out for good: a copy of the token (another browser, a stolen cookie) stops
+ * working at once, not at its expiry. Only a token this platform signed and that is still valid
+ * is recorded (until its expiry, after which it is refused anyway), so junk cannot fill the
+ * store. Answers whether a live session was revoked.
+ */
+export async function revokeSession(db: Db, token: string, source: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  const claims = await verifySessionToken(token, { source });
+  if (!claims) return false;
+  await spendMac(db, revocationId(token), new Date(claims.exp * 1000));
+  return true;
+}
+
 export interface StartedSession {
   principal: Principal;
   token: string;
@@ -197,7 +224,7 @@ export interface StartedSession {
  * (401 when unknown or revoked). Shared by `POST /api/session` and the page's server action.
  */
 export async function startSession(db: Db, apiKey: string, clientAddress: string): Promise<StartedSession> {
-  await enforceRateLimit(db, `session:${clientAddress}`, LOGIN_RATE_LIMIT);
+  await enforceAddressLimit(db, LOGIN_LIMIT, clientAddress);
   const principal = await authenticateApiKey(db, apiKey);
   if (!principal) throw new ApiError("unauthorized", "The API key is unknown or revoked.");
   const { token, expiresAt } = await signSession(principal, { apiKey });

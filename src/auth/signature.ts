@@ -1,7 +1,15 @@
 /**
- * Signed internal calls (PRODUCT.md §4): header
- * `X-Orchestrator-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` keyed
- * with INTER_AGENT_SECRET, accepted within five minutes of the receiver's clock.
+ * Signatures in the header `X-Orchestrator-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`,
+ * accepted within five minutes of the receiver's clock. Two kinds, both signed and checked here:
+ * - internal calls (engine → agent, agent probes, task callbacks), keyed with INTER_AGENT_SECRET:
+ *   the MAC covers `"<t>\n<METHOD>\n<path>\n<raw body>"` (`signRequest` / `verifyRequestSignature`),
+ *   so a captured call cannot be sent to another action or with another method: the signature
+ *   names where it may go. The path is the app's own (`/api/agents/<agent>/<action>`, what the
+ *   receiving route sees as its URL's pathname), never the base URL's prefix. Decision: the
+ *   fields are newline-separated because none can hold a newline (a method is a token, a URL's
+ *   pathname percent-encodes it), so no two requests sign the same string;
+ * - outgoing webhooks to subscribers, keyed with the subscription's secret: the MAC covers
+ *   `"<t>.<raw body>"` (`signBody` / `verifySignature`), the format subscribers verify.
  */
 import { createHmac } from "node:crypto";
 import { safeEqual } from "./secrets";
@@ -41,10 +49,48 @@ export function verifySignature(
   rawBody: string,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): SignatureCheck {
+  return verifyMac(secret, header, (t) => `${t}.${rawBody}`, nowSeconds);
+}
+
+function verifyMac(secret: string, header: string | null, signed: (t: number) => string, nowSeconds: number): SignatureCheck {
   if (!header) return { ok: false, reason: "missing" };
   const parsed = parseSignatureHeader(header);
   if (!parsed) return { ok: false, reason: "malformed" };
   if (Math.abs(nowSeconds - parsed.t) > SIGNATURE_TOLERANCE_SECONDS) return { ok: false, reason: "expired" };
-  const expected = createHmac("sha256", secret).update(`${parsed.t}.${rawBody}`).digest("hex");
+  const expected = createHmac("sha256", secret).update(signed(parsed.t)).digest("hex");
   return safeEqual(expected, parsed.v1) ? { ok: true } : { ok: false, reason: "mismatch" };
+}
+
+/** What an internal call's signature binds: where it goes and what it carries. */
+export interface SignedRequest {
+  method: string;
+  /** The app's path (`/api/agents/core/notify_client`), without query string or base URL prefix. */
+  path: string;
+  body: string;
+}
+
+function requestPayload(t: number, request: SignedRequest): string {
+  return `${t}\n${request.method.toUpperCase()}\n${request.path}\n${request.body}`;
+}
+
+function assertSignablePath(path: string): void {
+  // A path the receiver could not see as its pathname would only ever fail to verify: say so here.
+  if (!path.startsWith("/") || /[\s?#]/.test(path)) throw new Error(`not a request path: ${JSON.stringify(path)}`);
+}
+
+/** The header value of an internal call (INTER_AGENT_SECRET): see the file's comment. */
+export function signRequest(secret: string, request: SignedRequest, timestamp = Math.floor(Date.now() / 1000)): string {
+  assertSignablePath(request.path);
+  const mac = createHmac("sha256", secret).update(requestPayload(timestamp, request)).digest("hex");
+  return `t=${timestamp},v1=${mac}`;
+}
+
+/** Checks an internal call's signature against the method, path and body it arrived with. */
+export function verifyRequestSignature(
+  secret: string,
+  header: string | null,
+  request: SignedRequest,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): SignatureCheck {
+  return verifyMac(secret, header, (t) => requestPayload(t, request), nowSeconds);
 }

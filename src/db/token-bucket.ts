@@ -35,3 +35,21 @@ export async function takeToken(db: Db, kind: keyof typeof TABLES, key: string, 
   const waitMs = Math.max(1, Math.ceil(Number(row?.missing ?? 1) / limit.perMs));
   return { ok: false, until: new Date(Date.now() + waitMs) };
 }
+
+/**
+ * Deletes up to `batch` public-endpoint buckets untouched for `idleMs` (a bucket idle longer than
+ * its refill time is full, the same as no bucket). Returns how many went. Decision: no index on
+ * `refilled_at`: the table holds only the buckets touched within the idle time (this prune keeps
+ * it so), and one scan of it a minute per instance costs less than maintaining an index on the
+ * column every token updates.
+ */
+export async function pruneIdleRequestBuckets(db: Db, idleMs: number, batch: number): Promise<number> {
+  const rows = await queryRows<{ key: string }>(
+    db,
+    sql`delete from request_rate_buckets where key in (
+          select key from request_rate_buckets where refilled_at < clock_timestamp() - ${idleMs} * interval '1 millisecond'
+          limit ${batch}
+        ) returning key`,
+  );
+  return rows.length;
+}

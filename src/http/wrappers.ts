@@ -5,7 +5,7 @@
  * - `withApiKey`    `Authorization: Bearer <api key>`, or the dashboard's session cookie, with a minimum
  *                   role; mutating calls are audited;
  * - `withCron`      `Authorization: Bearer <CRON_SECRET>` (Vercel cron, self-continuation);
- * - `withSignedCall` `X-Orchestrator-Signature` over the raw body (agents, callbacks);
+ * - `withSignedCall` `X-Orchestrator-Signature` over the method, path and raw body (agents, callbacks);
  * - `withWebhook`   a provider's own signature over the raw body (Shopify, Stripe).
  * Each one maps errors through the one error table, logs one line per request, and never lets
  * an exception become anything but the JSON error body.
@@ -19,7 +19,7 @@ import { readSessionToken, requireDashboardHeader, resolveSession } from "@/auth
 import { hasRole, type Principal, type Role } from "@/auth/roles";
 import { safeEqual } from "@/auth/secrets";
 import { rememberSignature } from "@/auth/replay";
-import { SIGNATURE_HEADER, parseSignatureHeader, verifySignature } from "@/auth/signature";
+import { SIGNATURE_HEADER, parseSignatureHeader, verifyRequestSignature } from "@/auth/signature";
 import { log } from "@/observability/log";
 import { METRICS, flushMetricsAfterResponse, recordMetric } from "@/observability/metrics/record";
 import { assertContentType, assertJsonContentType, parseJsonText, parseQuery, readRawBody } from "./body";
@@ -291,7 +291,10 @@ export function withSignedCall(handler: (ctx: RawBodyContext) => Promise<Respons
 /** Checks the signature (window, MAC) and that it was never used before; returns the database. */
 async function verifiedSignedCall(req: Request, rawBody: string, rejectReplays: boolean): Promise<Db> {
   const header = req.headers.get(SIGNATURE_HEADER);
-  const check = verifySignature(getSecret("INTER_AGENT_SECRET"), header, rawBody);
+  // The method and path are under the signature: a call captured on its way to one action
+  // cannot be sent to another one, nor as a GET where a POST was signed.
+  const request = { method: req.method, path: new URL(req.url).pathname, body: rawBody };
+  const check = verifyRequestSignature(getSecret("INTER_AGENT_SECRET"), header, request);
   if (!check.ok) throw new ApiError("unauthorized", `The request signature is ${check.reason}.`);
   const db = await getDb();
   if (!rejectReplays) return db;

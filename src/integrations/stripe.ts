@@ -4,14 +4,20 @@
  * (`Stripe-Signature`, STRIPE_WEBHOOK_SECRET, 300 s tolerance) through the official SDK.
  */
 import Stripe from "stripe";
-import { readEnv } from "@/env";
+import { ordersTestMode, readEnv } from "@/env";
 import { ApiError } from "@/http/errors";
 import { PRICE_CENTS, PRICE_CURRENCY } from "@/projects/schema";
 
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
+/**
+ * True when an order goes through Stripe Checkout; false in test mode (no payment, the run starts
+ * at once). Test mode is ORDERS_TEST_MODE=1, or no Stripe key outside production (ordersTestMode
+ * in src/env.ts): a production server without a key answers true here, so its orders fail with
+ * "Stripe is not configured" instead of being free.
+ */
 export function stripeConfigured(): boolean {
-  return Boolean(readEnv().STRIPE_SECRET_KEY);
+  return !ordersTestMode();
 }
 
 function client(): Stripe {

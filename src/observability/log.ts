@@ -3,10 +3,11 @@
  * Vercel's log drains and `npm start` users both read well.
  *
  * Secrets never reach the logs: every line passes through `redact`, which replaces the values
- * of the configured secrets, anything shaped like one of our API keys, and the values of
- * fields whose name says they hold a credential.
+ * of the configured secrets (every variable whose name or URL says it holds one, see
+ * secretValues), anything shaped like one of our API keys, and the values of fields whose name
+ * says they hold a credential.
  */
-import { GENERATED_SECRETS, getSecret, isProduction, readEnv } from "@/env";
+import { envVariableNames, GENERATED_SECRETS, getSecret, isProduction, readEnv } from "@/env";
 
 type Level = "debug" | "info" | "warn" | "error";
 const LEVELS: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -16,24 +17,55 @@ const SECRET_FIELD = /authorization|cookie|secret|password|passwd|token$|api[-_]
 const API_KEY_SHAPE = /aok_[A-Za-z0-9_-]{20,}/g;
 const REDACTED = "[redacted]";
 
+/**
+ * Which configured variables hold secrets, derived from the names the platform reads
+ * (`envVariableNames()`, src/env.ts), not from a hand list that drifts: a name that says KEY,
+ * SECRET, TOKEN, PASSWORD or CREDENTIAL (DATABASE_URL, SUPPLIER_*, model keys, and every variable
+ * added later), except `*_URL` endpoints such as GOOGLE_OAUTH_TOKEN_URL, which are judged by
+ * their value below.
+ */
+const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/;
+
+/**
+ * The secret parts of a URL-valued variable: the whole value when it carries credentials (a
+ * password in its userinfo, as DATABASE_URL and SMTP_URL do; a credential-named query parameter)
+ * or when it is a webhook URL (Slack's is a bearer capability), plus the bare password, which
+ * drivers sometimes echo on their own.
+ */
+function urlSecrets(name: string, value: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // Not a URL (a bare host, a DSN in another form): kept whole only if the name says webhook.
+    return /WEBHOOK/.test(name) ? [value] : [];
+  }
+  const password = url.password ? [value, decodeURIComponentSafe(url.password), url.password] : [];
+  const queryCredential = [...url.searchParams.keys()].some((k) => /token|secret|key|password|signature|sig$/i.test(k)) ? [value] : [];
+  const webhook = /WEBHOOK/.test(name) ? [value] : [];
+  return [...password, ...queryCredential, ...webhook];
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** The secret values configured right now (env or generated), longest first. */
 function secretValues(): string[] {
   const env = process.env;
-  const values = [
-    env.ADMIN_API_KEY,
-    env.SHOPIFY_WEBHOOK_SECRET,
-    env.STRIPE_SECRET_KEY,
-    env.STRIPE_WEBHOOK_SECRET,
-    env.SMTP_URL,
-    env.SLACK_WEBHOOK_URL,
-    env.OPENAI_API_KEY,
-    env.ANTHROPIC_API_KEY,
-    env.GOOGLE_ADS_DEVELOPER_TOKEN,
-    env.GOOGLE_ADS_CLIENT_SECRET,
-    env.GOOGLE_ADS_REFRESH_TOKEN,
-    env.BLOB_READ_WRITE_TOKEN,
-    env.VERCEL_AUTOMATION_BYPASS_SECRET,
-  ];
+  const values: (string | undefined)[] = [];
+  for (const name of envVariableNames()) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    if (name.endsWith("_URL")) values.push(...urlSecrets(name, value));
+    else if (SECRET_NAME.test(name)) values.push(value);
+  }
+  // The http steps' secrets, a family of names rather than one (src/engine/definition/secret-refs.ts).
+  for (const [name, value] of Object.entries(env)) if (name.startsWith("HTTP_SECRET_")) values.push(value?.trim());
   for (const name of GENERATED_SECRETS) {
     try {
       values.push(isProduction() ? env[name] : getSecret(name));
@@ -41,7 +73,7 @@ function secretValues(): string[] {
       // A missing production secret is reported by the config check, not here.
     }
   }
-  return values.filter((v): v is string => typeof v === "string" && v.length >= 8).sort((a, b) => b.length - a.length);
+  return [...new Set(values.filter((v): v is string => typeof v === "string" && v.length >= 8))].sort((a, b) => b.length - a.length);
 }
 
 function redactString(text: string, secrets: string[]): string {

@@ -13,7 +13,7 @@ import { GET as agentsHealth } from "@/app/api/health/agents/route";
 import { POST as taskCallback } from "@/app/api/orchestration/webhooks/route";
 import { PUT as putWorkflow } from "@/app/api/workflows/[name]/route";
 import { createApiKey } from "@/auth/api-keys";
-import { signBody } from "@/auth/signature";
+import { signRequest } from "@/auth/signature";
 import { queryRows, type Db } from "@/db/client";
 import { getSecret } from "@/env";
 import { cancelRun, getRun } from "@/engine/runs";
@@ -151,9 +151,11 @@ afterAll(async () => {
   await server.close();
 });
 
-function signed(body: unknown, t?: number): { body: string; headers: Record<string, string> } {
+/** A signed POST of `body` to `path`, as the engine signs it (method, path and body). */
+function signed(body: unknown, t?: number, path = "/api/agents/orders/validate_order"): { body: string; headers: Record<string, string> } {
   const raw = JSON.stringify(body);
-  return { body: raw, headers: { "content-type": "application/json", "x-orchestrator-signature": signBody(getSecret("INTER_AGENT_SECRET"), raw, t) } };
+  const signature = signRequest(getSecret("INTER_AGENT_SECRET"), { method: "POST", path, body: raw }, t);
+  return { body: raw, headers: { "content-type": "application/json", "x-orchestrator-signature": signature } };
 }
 
 function envelope(input: unknown, nonce = crypto.randomUUID()) {
@@ -161,7 +163,7 @@ function envelope(input: unknown, nonce = crypto.randomUUID()) {
 }
 
 async function callback(body: unknown): Promise<{ status: number; body: { duplicate?: boolean; status?: string; error?: { code: string } } }> {
-  const s = signed(body);
+  const s = signed(body, undefined, "/api/orchestration/webhooks");
   return callJson(taskCallback, "/api/orchestration/webhooks", { method: "POST", body: s.body, headers: s.headers });
 }
 

@@ -22,7 +22,7 @@ import { z } from "zod";
 import { registerAgent } from "@/agents/catalog";
 import { ActionRejected, accepted, defineAction, defineAgent } from "@/agents/framework";
 import { createApiKey } from "@/auth/api-keys";
-import { SIGNATURE_HEADER, signBody } from "@/auth/signature";
+import { SIGNATURE_HEADER, signRequest } from "@/auth/signature";
 import { queryRows, type Db } from "@/db/client";
 import { publishEvent } from "@/engine/events";
 import { syncWorkflowFiles } from "@/engine/registry";
@@ -32,6 +32,7 @@ import { tick } from "@/engine/tick";
 import { createSubscription } from "@/events/subscriptions";
 import type { RouteHandler } from "@/http/wrappers";
 import { createOrder, createOrderInput } from "@/orders/manage";
+import { storeDelivery } from "@/orders/deliveries";
 import { describeDb } from "../helpers/db";
 import { register } from "../helpers/engine";
 import { call, type CallOptions } from "../helpers/http";
@@ -132,7 +133,8 @@ const CASES: KickCase[] = [
     status: 200,
     prepare: async () => {
       const raw = JSON.stringify({ type: "task_completed", taskId: prepared.asyncTask, output: { ok: true } });
-      return { path: "/api/orchestration/webhooks", body: raw, headers: { [SIGNATURE_HEADER]: signBody(INTER_AGENT, raw) } };
+      const path = "/api/orchestration/webhooks";
+      return { path, body: raw, headers: { [SIGNATURE_HEADER]: signRequest(INTER_AGENT, { method: "POST", path, body: raw }) } };
     },
   },
   {
@@ -203,6 +205,18 @@ const CASES: KickCase[] = [
           "x-shopify-webhook-id": randomUUID(),
         },
       };
+    },
+  },
+  {
+    name: "a failed Shopify delivery reprocessed",
+    file: "api/webhooks/shopify/deliveries/[id]/reprocess/route.ts",
+    method: "POST",
+    status: 202,
+    prepare: async (db) => {
+      const raw = JSON.stringify({ ...SHOPIFY_ORDER, id: 7_100_000_000_002, name: "#K-reprocess" });
+      const { id } = await storeDelivery(db, { topic: "orders/create", shopDomain: "kick-test.myshopify.com", webhookId: randomUUID(), eventId: null, triggeredAt: null, apiVersion: null }, raw);
+      await db.execute(sql`update shopify_deliveries set status = 'failed', attempts = 5 where id = ${id}`); // as after its last attempt
+      return { path: `/api/webhooks/shopify/deliveries/${id}/reprocess`, params: { id: String(id) }, key: keys.operator };
     },
   },
   {
@@ -367,7 +381,10 @@ describeDb("every path that creates or frees work kicks the tick", (suite) => {
     vi.stubEnv("ENCRYPTION_KEYS", `1:${Buffer.alloc(32, 9).toString("base64")}`);
     vi.stubEnv("AGENT_TRANSPORT", "inline");
     vi.stubEnv("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET);
+    // Production without a Stripe key takes orders only in explicit test mode (src/env.ts ordersTestMode).
+    vi.stubEnv("ORDERS_TEST_MODE", "1");
     vi.stubEnv("SHOPIFY_WEBHOOK_SECRET", SHOPIFY_WEBHOOK_SECRET);
+    vi.stubEnv("SHOPIFY_SHOP_DOMAINS", "kick-test.myshopify.com"); // required in production (issue 15)
   }, 120_000);
 
   afterAll(async () => {

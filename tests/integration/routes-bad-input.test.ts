@@ -16,7 +16,7 @@ import { describeDb } from "../helpers/db";
 import { readFileSync } from "node:fs";
 import Stripe from "stripe";
 import { createHmac, randomUUID } from "node:crypto";
-import { signBody } from "@/auth/signature";
+import { signRequest } from "@/auth/signature";
 import { call, type CallOptions } from "../helpers/http";
 import { exportedMethods, importRoute, routeFiles } from "../helpers/routes";
 
@@ -132,17 +132,19 @@ const CASES: RouteCase[] = [
     body: { id: "evt_contract", object: "event", type: "customer.created", data: { object: { id: "cus_1" } } },
     okStatus: 200,
   },
-  // Each agent's route: one real action with a valid body (operator key), and the GET probe.
+  // Each agent's route: one real action an operator key may call directly (src/agents/access.ts)
+  // with a JSON body, and the GET probe. (automation's only such action, build_site, needs a whole
+  // design and content: its input check answers here.)
   ...(
     [
-      ["design-ia", "normalize_brief", { businessName: "Contract Café", industry: "restaurant" }, 200],
-      ["automation", "verify_deployment", { slug: "no-such-site" }, 422],
-      ["ads", "create_campaigns", { brief: CONTRACT_BRIEF }, 200],
-      ["core", "health", {}, 200],
-      ["orders", "prepare_supplier_order", { orderId: UNKNOWN_ID }, 404],
+      ["design-ia", "normalize_brief", { businessName: "Contract Café", industry: "restaurant" }, 200, "operator"],
+      ["automation", "build_site", { brief: CONTRACT_BRIEF, design: {}, pages: [] }, 400, "operator"],
+      ["ads", "create_campaigns", { brief: CONTRACT_BRIEF }, 200, "operator"],
+      ["core", "health", {}, 200, "viewer"],
+      ["orders", "validate_order", { orderId: UNKNOWN_ID }, 404, "operator"],
     ] as const
-  ).flatMap(([agent, action, body, okStatus]): RouteCase[] => [
-    { file: `api/agents/${agent}/[action]/route.ts`, method: "POST", path: `/api/agents/${agent}/${action}`, params: { action }, auth: "operator", body, okStatus },
+  ).flatMap(([agent, action, body, okStatus, auth]): RouteCase[] => [
+    { file: `api/agents/${agent}/[action]/route.ts`, method: "POST", path: `/api/agents/${agent}/${action}`, params: { action }, auth, body, okStatus },
     { file: `api/agents/${agent}/[action]/route.ts`, method: "GET", path: `/api/agents/${agent}/health`, params: { action: "health" }, auth: "viewer", okStatus: 200 },
   ]),
   { file: "api/metrics/route.ts", method: "GET", path: "/api/metrics?name=step.duration", auth: "viewer", badQuery: "?name=x&bucket=7m", okStatus: 200 },
@@ -150,6 +152,8 @@ const CASES: RouteCase[] = [
   { file: "api/system/monitoring/route.ts", method: "GET", path: "/api/system/monitoring", auth: "viewer", okStatus: 200 },
   // A delivery of a topic without a handler: verified, stored, acknowledged.
   { file: "api/webhooks/shopify/route.ts", method: "POST", path: "/api/webhooks/shopify", auth: "shopify", anyJson: true, body: { id: 1 }, okStatus: 200 },
+  { file: "api/webhooks/shopify/deliveries/route.ts", method: "GET", path: "/api/webhooks/shopify/deliveries?status=failed", auth: "viewer", badQuery: "?status=lost", okStatus: 200 },
+  { file: "api/webhooks/shopify/deliveries/[id]/reprocess/route.ts", method: "POST", path: "/api/webhooks/shopify/deliveries/999999/reprocess", params: { id: "999999" }, auth: "operator", okStatus: 404 },
   { file: "api/orders/route.ts", method: "GET", path: "/api/orders", auth: "viewer", badQuery: "?status=lost", okStatus: 200 },
   { file: "api/orders/[id]/route.ts", method: "GET", path: `/api/orders/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "viewer", okStatus: 404 },
   {
@@ -163,6 +167,7 @@ const CASES: RouteCase[] = [
   { file: "api/orders/[id]/route.ts", method: "PUT", path: `/api/orders/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "operator", body: { status: "cancelled" }, okStatus: 404 },
   { file: "api/orders/[id]/process/route.ts", method: "POST", path: `/api/orders/${UNKNOWN_ID}/process`, params: { id: UNKNOWN_ID }, auth: "operator", okStatus: 404 },
   { file: "api/privacy/exports/[id]/route.ts", method: "GET", path: `/api/privacy/exports/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "admin", okStatus: 404 },
+  { file: "api/privacy/site-clients/erasures/route.ts", method: "POST", path: "/api/privacy/site-clients/erasures", auth: "admin", body: { projectId: UNKNOWN_ID }, okStatus: 404 },
   { file: "api/events/subscriptions/route.ts", method: "GET", path: "/api/events/subscriptions", auth: "admin", okStatus: 200 },
   { file: "api/events/subscriptions/route.ts", method: "POST", path: "/api/events/subscriptions", auth: "admin", body: { topic: "order.*", url: "https://hooks.example.com/orders" }, okStatus: 201 },
   { file: "api/events/subscriptions/[id]/route.ts", method: "DELETE", path: `/api/events/subscriptions/${UNKNOWN_ID}`, params: { id: UNKNOWN_ID }, auth: "admin", okStatus: 404 },
@@ -251,7 +256,7 @@ describeDb("bad input on every route", (suite) => {
     const raw = options.body === undefined ? "" : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
     const signature: Record<string, string> =
       c.auth === "signed"
-        ? { "x-orchestrator-signature": signBody(getSecret("INTER_AGENT_SECRET"), raw) }
+        ? { "x-orchestrator-signature": signRequest(getSecret("INTER_AGENT_SECRET"), { method: options.method ?? "GET", path: new URL(c.path, "http://localhost").pathname, body: raw }) }
         : c.auth === "shopify"
           ? {
               "x-shopify-hmac-sha256": createHmac("sha256", SHOPIFY_WEBHOOK_SECRET).update(raw, "utf8").digest("base64"),

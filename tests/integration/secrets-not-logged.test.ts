@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { z } from "zod";
 import { GET as listAudit } from "@/app/api/audit/route";
 import { GET as listKeys, POST as createKey } from "@/app/api/keys/route";
-import { signBody } from "@/auth/signature";
+import { signRequest } from "@/auth/signature";
 import { getSecret } from "@/env";
 import { withCron, withSignedCall } from "@/http/wrappers";
 import { describeDb } from "../helpers/db";
@@ -59,7 +59,7 @@ describeDb("secrets in logs", () => {
 
     const signed = withSignedCall(async ({ json }) => Response.json(await json(z.object({ secret: z.string() }))));
     const body = JSON.stringify({ secret: getSecret("INTER_AGENT_SECRET") });
-    const ok = await call(signed, "/api/agents/x", { method: "POST", body, headers: { "x-orchestrator-signature": signBody(getSecret("INTER_AGENT_SECRET"), body) } });
+    const ok = await call(signed, "/api/agents/x", { method: "POST", body, headers: { "x-orchestrator-signature": signRequest(getSecret("INTER_AGENT_SECRET"), { method: "POST", path: "/api/agents/x", body }) } });
     expect(ok.status).toBe(200);
 
     const log = captured.join("");

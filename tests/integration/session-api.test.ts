@@ -2,12 +2,14 @@
  * The dashboard's session over HTTP: POST/GET/DELETE /api/session, and the session cookie as a
  * credential of every API-key route (withApiKey), with its anti-CSRF header on mutations.
  */
+import { sql } from "drizzle-orm";
 import { afterEach, expect, it } from "vitest";
 import { createApiKey, revokeApiKey } from "@/auth/api-keys";
 import { listAudit } from "@/auth/audit";
 import { DELETE as signOut, GET as whoAmI, POST as signIn } from "@/app/api/session/route";
 import { GET as listRuns } from "@/app/api/orchestration/runs/route";
 import { POST as cancelRun } from "@/app/api/orchestration/runs/[id]/cancel/route";
+import { queryRows } from "@/db/client";
 import type { RouteHandler } from "@/http/wrappers";
 import { describeDb } from "../helpers/db";
 import { call, callJson } from "../helpers/http";
@@ -137,6 +139,34 @@ describeDb("dashboard session API", (suite) => {
     const me = await callJson<{ error: { code: string } }>(whoAmI, "/api/session");
     expect(me.status).toBe(401);
     expect(me.body.error.code).toBe("unauthorized");
+  });
+
+  it("signing out revokes the token server-side: a copy of the cookie no longer works, for GET /api/session or any API call", async () => {
+    const { key } = await createApiKey(suite.db(), { name: "dash signout", role: "viewer" });
+    const { cookie } = await login(key);
+    const other = await login(key);
+    // A copy kept elsewhere (another tab, a stolen cookie) works before the sign-out...
+    expect((await withCookie(whoAmI, "/api/session", cookie!)).status).toBe(200);
+    expect((await withCookie(listRuns, "/api/orchestration/runs", cookie!)).status).toBe(200);
+    const out = await withCookie(signOut, "/api/session", cookie!, { method: "DELETE" });
+    expect(out.status).toBe(200);
+    // ...and not after it.
+    expect((await withCookie(whoAmI, "/api/session", cookie!)).status).toBe(401);
+    const api = await withCookie(listRuns, "/api/orchestration/runs", cookie!);
+    expect(api.status).toBe(401);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+    // Another session of the same key is its own: it stays signed in.
+    expect((await withCookie(whoAmI, "/api/session", other.cookie!)).status).toBe(200);
+    const audit = await listAudit(suite.db(), { limit: 20 });
+    expect(audit.entries.some((e) => e.action === "session.logout")).toBe(true);
+  });
+
+  it("signing out with a forged or foreign token records nothing", async () => {
+    const before = await queryRows<{ n: number }>(suite.db(), sql`select count(*)::int as n from seen_signatures`);
+    const res = await call(signOut, "/api/session", { method: "DELETE", headers: { cookie: "orchestrator_session=eyJhbGciOiJIUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } });
+    expect(res.status).toBe(200);
+    const after = await queryRows<{ n: number }>(suite.db(), sql`select count(*)::int as n from seen_signatures`);
+    expect(after[0]!.n).toBe(before[0]!.n);
   });
 
   it("rate-limits login attempts per client address: after a burst of 10, a 429 with Retry-After; another address is not affected", async () => {

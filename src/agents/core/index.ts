@@ -1,4 +1,5 @@
 import { defineAgent } from "../framework";
+import { slackCheck, smtpCheck } from "../probe-checks";
 import { healthAction } from "./health";
 import { notifyAdminAction, notifyClientAction } from "./notify";
 import { qaCheckAction } from "./qa";
@@ -6,10 +7,17 @@ import { qaCheckAction } from "./qa";
 export const core = defineAgent({
   name: "core",
   description: "Quality checks, client and admin notifications, health.",
+  // Probe: the database, and the channels notify_client/notify_admin deliver through (SMTP verified, Slack configured).
+  health: [smtpCheck, slackCheck],
+  // Direct calls (API key): only the actions with no effect outside their answer declare a role;
+  // the rest run only as workflow steps (signed engine calls). See src/agents/access.ts.
   actions: {
-    qa_check: qaCheckAction,
+    // Checks the files it is given (nothing fetched): an operator may check directly.
+    qa_check: { ...qaCheckAction, directCall: "operator" },
+    // Email from the platform's sender: signed-only.
     notify_client: notifyClientAction,
     notify_admin: notifyAdminAction,
-    health: healthAction,
+    // A `select 1`: any key may probe it.
+    health: { ...healthAction, directCall: "viewer" },
   },
 });

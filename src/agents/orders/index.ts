@@ -19,17 +19,24 @@ import {
   validateOrder,
 } from "@/orders/fulfilment";
 import { defineAction, defineAgent } from "../framework";
+import { smtpCheck, supplierCheck } from "../probe-checks";
 import { orderRef, supplierOrderSchema } from "./schemas";
 
 export const orders = defineAgent({
   name: "orders",
   description: "Order processing for the Shopify dropshipping store.",
+  // Probe: the database, the supplier API (reachable) and SMTP (notify_customer) when configured.
+  health: [supplierCheck, smtpCheck],
+  // Direct calls (API key): only the actions with no effect outside their answer declare a role;
+  // the rest run only as workflow steps (signed engine calls). See src/agents/access.ts.
   actions: {
     validate_order: defineAction({
       description: "Checks a stored order before it goes to a supplier: lines, amounts, payment, status, a way to reach the customer. Refuses (422) an order that cannot be fulfilled.",
       input: orderRef,
       output: z.strictObject({ valid: z.literal(true), itemCount: z.number().int(), computedTotal: z.string() }),
       timeoutMs: 15_000,
+      // Reads the order: an operator may check one directly.
+      directCall: "operator",
       handler: ({ orderId }, ctx) => validateOrder(ctx.db, orderId),
     }),
     check_inventory: defineAction({
@@ -40,6 +47,8 @@ export const orders = defineAgent({
         lines: z.array(z.strictObject({ sku: z.string(), requested: z.number().int(), inStock: z.number().int().nullable() })),
       }),
       timeoutMs: 15_000,
+      // Reads the order and the stock: an operator may check one directly.
+      directCall: "operator",
       handler: ({ orderId }, ctx) => checkInventory(ctx.db, orderId),
     }),
     prepare_supplier_order: defineAction({

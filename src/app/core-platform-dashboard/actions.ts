@@ -8,7 +8,7 @@
 import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { recordAudit } from "@/auth/audit";
-import { resolveSession, sessionCookieName, sessionCookieOptions, startSession } from "@/auth/session";
+import { resolveSession, revokeSession, sessionCookieName, sessionCookieOptions, startSession } from "@/auth/session";
 import { getDb } from "@/db/client";
 import { ApiError } from "@/http/errors";
 import { clientAddress } from "@/http/rate-limit";
@@ -23,7 +23,7 @@ export async function signIn(_previous: SignInState, formData: FormData): Promis
   let session: Awaited<ReturnType<typeof startSession>>;
   try {
     const db = await getDb();
-    const address = clientAddress(new Request("http://form.invalid/", { headers: await headers() }));
+    const address = clientAddress(await headers());
     session = await startSession(db, apiKey, address);
     await recordAudit(db, { actor: session.principal.actor, keyId: session.principal.keyId, action: "session.login", outcome: 200 });
   } catch (error) {
@@ -44,10 +44,12 @@ export async function signOut(): Promise<void> {
     try {
       const db = await getDb();
       const principal = await resolveSession(db, token);
+      // Revoked server-side: a copy of the cookie stops working too (src/auth/session.ts).
+      await revokeSession(db, token);
       if (principal) await recordAudit(db, { actor: principal.actor, keyId: principal.keyId, action: "session.logout", outcome: 200 });
     } catch (error) {
       // Signing out must work even when the database does not: the cookie goes regardless.
-      log.error("dashboard: sign-out audit failed", { error: error instanceof Error ? error.message : String(error) });
+      log.error("dashboard: sign-out could not revoke the session", { error: error instanceof Error ? error.message : String(error) });
     }
   }
   jar.set(sessionCookieName(), "", sessionCookieOptions(0));

@@ -11,9 +11,9 @@ import type { ZodError } from "zod";
 import { getDb } from "@/db/client";
 import { publicBaseUrl } from "@/env";
 import { ApiError } from "@/http/errors";
-import { clientAddress, enforceRateLimit } from "@/http/rate-limit";
+import { clientAddress, enforceAddressLimit, ORDER_LIMIT } from "@/http/rate-limit";
 import { log } from "@/observability/log";
-import { orderFormSchema, PROJECTS_PER_ADDRESS } from "@/projects/schema";
+import { orderFormSchema } from "@/projects/schema";
 import { createProject } from "@/projects/service";
 import { FIELD_NAMES, type FieldName, type OrderFormState, type OrderFormValues } from "./form-state";
 
@@ -30,6 +30,7 @@ function readValues(formData: FormData): OrderFormValues {
     tone: textOf(formData, "tone"),
     pages: formData.getAll("pages").filter((p): p is string => typeof p === "string"),
     contactEmail: textOf(formData, "contactEmail"),
+    publicEmail: textOf(formData, "publicEmail"),
     language: textOf(formData, "language"),
     brandColor: textOf(formData, "brandColor"),
     tagline: textOf(formData, "tagline"),
@@ -65,8 +66,7 @@ export async function submitOrder(previous: OrderFormState, formData: FormData):
   try {
     const db = await getDb();
     const requestHeaders = await headers();
-    const address = clientAddress(new Request("http://form.invalid/", { headers: requestHeaders }));
-    await enforceRateLimit(db, `projects:${address}`, PROJECTS_PER_ADDRESS);
+    await enforceAddressLimit(db, ORDER_LIMIT, clientAddress(requestHeaders));
     ({ nextUrl } = await createProject(db, parsed.data, { origin: requestOrigin(requestHeaders) }));
   } catch (error) {
     if (error instanceof ApiError && error.code === "rate_limited") {

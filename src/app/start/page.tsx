@@ -31,9 +31,10 @@ export default async function StartPage({ searchParams }: { searchParams: Promis
       ) : null}
 
       {testMode ? (
-        <div className="notice notice-test">
+        // Test mode is explicit in production (ORDERS_TEST_MODE=1, src/env.ts): the client is told.
+        <div className="notice notice-test" role="note" data-orders-test-mode="">
           <p>
-            <strong>Test mode: no payment is taken; your site is generated at once.</strong>
+            <strong>Test mode: no payment is taken; your site is generated at once.</strong> This deployment takes orders for trying the platform.
           </p>
         </div>
       ) : (

@@ -226,3 +226,40 @@ describe("redact, at the edges", () => {
     expect(out).toEqual({ at: "2026-01-02T03:04:05.000Z", promptTokens: 12, accessToken: "[redacted]" });
   });
 });
+
+describe("redact: secrets derived from the configuration's names (issue 15)", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("redacts DATABASE_URL, its password alone, and the SUPPLIER_* credentials", () => {
+    vi.stubEnv("DATABASE_URL", "postgres://app:pg-pass-Z9x8c7v6@db.internal:5432/orchestrator");
+    vi.stubEnv("SUPPLIER_APP_KEY", "supplier-app-key-123456");
+    vi.stubEnv("SUPPLIER_APP_SECRET", "supplier-app-secret-654321");
+    vi.stubEnv("SUPPLIER_ACCESS_TOKEN", "supplier-access-token-abcdef");
+    const line = redact(
+      "connect postgres://app:pg-pass-Z9x8c7v6@db.internal:5432/orchestrator failed (pg-pass-Z9x8c7v6); supplier supplier-app-key-123456 supplier-app-secret-654321 supplier-access-token-abcdef",
+    ) as string;
+    for (const secret of ["pg-pass-Z9x8c7v6", "supplier-app-key-123456", "supplier-app-secret-654321", "supplier-access-token-abcdef"]) expect(line).not.toContain(secret);
+    expect(line).toContain(REDACTED);
+  });
+
+  it("redacts any variable whose name says KEY, SECRET, TOKEN or PASSWORD, and webhook URLs", () => {
+    vi.stubEnv("ENCRYPTION_KEYS", "1:c2VjcmV0LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzISE=");
+    vi.stubEnv("BLOB_READ_WRITE_TOKEN", "vercel_blob_rw_abcdefgh12345678");
+    vi.stubEnv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX");
+    vi.stubEnv("SMTP_URL", "smtps://mailer:smtp-pass-q1w2e3r4@smtp.example.com:465");
+    const line = redact(
+      "1:c2VjcmV0LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzISE= vercel_blob_rw_abcdefgh12345678 https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX smtp-pass-q1w2e3r4",
+    ) as string;
+    expect(line).toBe([REDACTED, REDACTED, REDACTED, REDACTED].join(" "));
+  });
+
+  it("keeps endpoints without credentials readable (PUBLIC_BASE_URL, GOOGLE_OAUTH_TOKEN_URL)", () => {
+    vi.stubEnv("PUBLIC_BASE_URL", "https://orchestrator.example.com");
+    vi.stubEnv("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token");
+    expect(redact("calling https://orchestrator.example.com and https://oauth2.googleapis.com/token")).toBe(
+      "calling https://orchestrator.example.com and https://oauth2.googleapis.com/token",
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { recordAudit } from "@/auth/audit";
-import { readSessionToken, resolveSession, sessionSetCookie, sessionView, startSession } from "@/auth/session";
+import { readSessionToken, resolveSession, revokeSession, sessionSetCookie, sessionView, startSession } from "@/auth/session";
 import { ApiError } from "@/http/errors";
 import { clientAddress } from "@/http/rate-limit";
 import { withPublic } from "@/http/wrappers";
@@ -28,7 +28,16 @@ export const GET = withPublic(async ({ req, getDb }) => {
   return Response.json(sessionView(principal), { headers: NO_STORE });
 });
 
-// DELETE /api/session — signs out: clears the cookie (200 even without a session).
-export const DELETE = withPublic(async () =>
-  Response.json({ signedOut: true }, { headers: { ...NO_STORE, "Set-Cookie": sessionSetCookie(null) } }),
-);
+// DELETE /api/session — signs out: revokes the session token server-side (a copy of it stops
+// working too) and clears the cookie (200 even without a session).
+export const DELETE = withPublic(async ({ req, getDb }) => {
+  const token = readSessionToken(req);
+  if (token) {
+    const db = await getDb();
+    const principal = await resolveSession(db, token);
+    if (await revokeSession(db, token)) {
+      if (principal) await recordAudit(db, { actor: principal.actor, keyId: principal.keyId, action: "session.logout", outcome: 200 });
+    }
+  }
+  return Response.json({ signedOut: true }, { headers: { ...NO_STORE, "Set-Cookie": sessionSetCookie(null) } });
+});
