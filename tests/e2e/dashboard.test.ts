@@ -236,8 +236,10 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
   watched.paused = true;
   await page.route("**/api/**", (route) => route.abort("connectionrefused"));
   await page.getByText(/Stale — last updated \d\d:\d\d:\d\d/).first().waitFor({ timeout: REFRESH_WAIT });
-  // Each panel notices at its own next refresh (within 10 s): health, queue, alerts, runs, run, charts, outbox, events.
-  await waitFor("every panel to be marked stale", async () => ((await page.locator('.dash-panel[data-stale="true"]').count()) === 8 ? true : undefined), REFRESH_WAIT);
+  // Each panel notices at its own next refresh (within 10 s): health, queue, alerts, runs, run, charts, outbox, events,
+  // failed Shopify deliveries.
+  expect(await page.locator(".dash-panel").count()).toBe(9);
+  await waitFor("every panel to be marked stale", async () => ((await page.locator('.dash-panel[data-stale="true"]').count()) === 9 ? true : undefined), REFRESH_WAIT);
   expect(await page.locator(`[data-run-id="${quick}"]`).count()).toBe(1); // the data is still shown
   await shot(page, "3-stale");
   await page.unroute("**/api/**");
