@@ -54,7 +54,14 @@ const nextConfig: NextConfig = {
   // package folder, and pg/ws have optional native parts that bundlers mangle.
   // html-validate loads its rule sets and schemas from its own package folder at run time;
   // nodemailer is plain Node (net/tls), nothing to gain from bundling it.
-  serverExternalPackages: ["@electric-sql/pglite", "pg", "@neondatabase/serverless", "ws", "html-validate", "nodemailer"],
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "pg",
+    "@neondatabase/serverless",
+    "ws",
+    "html-validate",
+    "nodemailer",
+  ],
   // Published sites (/sites/<slug>/…) link to folders with a trailing slash, and their route
   // redirects a folder without one to the slash form; Next's default strip of trailing slashes
   // would loop with that.

@@ -123,9 +123,17 @@ async function seed(db: Db): Promise<Record<string, number>> {
   return Object.fromEntries(Object.entries(counts ?? {}).map(([k, v]) => [k, Number(v)]));
 }
 
-async function time(handler: RouteHandler, path: string, key: string, params: Record<string, string> = {}): Promise<{ status: number; ms: number }> {
+async function time(
+  handler: RouteHandler,
+  path: string,
+  key: string,
+  params: Record<string, string> = {},
+): Promise<{ status: number; ms: number }> {
   const started = performance.now();
-  const res = await handler(new Request(`http://localhost:3000${path}`, { headers: { authorization: `Bearer ${key}` } }), { params: Promise.resolve(params) });
+  const res = await handler(
+    new Request(`http://localhost:3000${path}`, { headers: { authorization: `Bearer ${key}` } }),
+    { params: Promise.resolve(params) },
+  );
   await res.arrayBuffer();
   return { status: res.status, ms: performance.now() - started };
 }
@@ -143,9 +151,16 @@ async function main(): Promise<void> {
   await migrate(db);
   const seeded = performance.now();
   const counts = await seed(db);
-  console.log(JSON.stringify({ setup: { ...counts, seedSeconds: round((performance.now() - seeded) / 1000), rollupOf250kPointsMs: rollupMs } }));
+  console.log(
+    JSON.stringify({
+      setup: { ...counts, seedSeconds: round((performance.now() - seeded) / 1000), rollupOf250kPointsMs: rollupMs },
+    }),
+  );
   const key = (await createApiKey(db, { name: "bench viewer", role: "viewer" })).key;
-  const [someRun] = await queryRows<{ id: string }>(db, sql`select id from runs where status = 'failed' order by created_at desc limit 1 offset 100`);
+  const [someRun] = await queryRows<{ id: string }>(
+    db,
+    sql`select id from runs where status = 'failed' order by created_at desc limit 1 offset 100`,
+  );
   const [cursorRow] = await queryRows<{ c: string }>(
     db,
     sql`select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '|' || id as c from runs order by created_at desc, id desc offset 5000 limit 1`,
@@ -161,12 +176,36 @@ async function main(): Promise<void> {
     ["runs by status failed", listRuns, "/api/orchestration/runs?status=failed&limit=50"],
     ["runs by workflow + status", listRuns, "/api/orchestration/runs?workflow=daily_report&status=cancelled&limit=50"],
     ["run detail", getRun, `/api/orchestration/runs/${someRun!.id}`, { id: someRun!.id }],
-    ["agent latency 1h (1m)", metrics, `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 3_600_000)}&to=${iso(now)}&bucket=1m`],
-    ["agent latency 6h (5m)", metrics, `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 6 * 3_600_000)}&to=${iso(now)}&bucket=5m`],
-    ["all agents latency 24h (1h)", metrics, `/api/metrics?name=agent.call.duration&from=${iso(now - 86_400_000)}&to=${iso(now)}&bucket=1h`],
-    ["agent latency 24h (1h)", metrics, `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 86_400_000)}&to=${iso(now)}&bucket=1h`],
-    ["agent latency 30d (1h, rollups)", metrics, `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 30 * 86_400_000)}&to=${iso(now - 86_400_000)}&bucket=1h`],
-    ["all steps 24h (5m)", metrics, `/api/metrics?name=step.duration&from=${iso(now - 86_400_000)}&to=${iso(now)}&bucket=5m`],
+    [
+      "agent latency 1h (1m)",
+      metrics,
+      `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 3_600_000)}&to=${iso(now)}&bucket=1m`,
+    ],
+    [
+      "agent latency 6h (5m)",
+      metrics,
+      `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 6 * 3_600_000)}&to=${iso(now)}&bucket=5m`,
+    ],
+    [
+      "all agents latency 24h (1h)",
+      metrics,
+      `/api/metrics?name=agent.call.duration&from=${iso(now - 86_400_000)}&to=${iso(now)}&bucket=1h`,
+    ],
+    [
+      "agent latency 24h (1h)",
+      metrics,
+      `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 86_400_000)}&to=${iso(now)}&bucket=1h`,
+    ],
+    [
+      "agent latency 30d (1h, rollups)",
+      metrics,
+      `/api/metrics?name=agent.call.duration&agent=ads&from=${iso(now - 30 * 86_400_000)}&to=${iso(now - 86_400_000)}&bucket=1h`,
+    ],
+    [
+      "all steps 24h (5m)",
+      metrics,
+      `/api/metrics?name=step.duration&from=${iso(now - 86_400_000)}&to=${iso(now)}&bucket=5m`,
+    ],
     ["events, newest", events, "/api/events?order=desc&limit=50"],
     ["workflows", workflows, "/api/workflows"],
   ];
@@ -195,15 +234,35 @@ async function main(): Promise<void> {
     times.sort((a, b) => a - b);
     const p95 = times[Math.min(times.length - 1, Math.floor(0.95 * times.length))]!;
     worst = Math.max(worst, p95);
-    console.log(JSON.stringify({ call: name, path: path.split("?")[0], status, medianMs: round(times[Math.floor(times.length / 2)]!), p95Ms: round(p95), maxMs: round(times.at(-1)!) }));
+    console.log(
+      JSON.stringify({
+        call: name,
+        path: path.split("?")[0],
+        status,
+        medianMs: round(times[Math.floor(times.length / 2)]!),
+        p95Ms: round(p95),
+        maxMs: round(times.at(-1)!),
+      }),
+    );
   }
-  console.log(JSON.stringify({ summary: { calls: calls.length, worstP95Ms: round(worst), targetMs: 100, met: worst < 100 } }));
+  console.log(
+    JSON.stringify({ summary: { calls: calls.length, worstP95Ms: round(worst), targetMs: 100, met: worst < 100 } }),
+  );
   if (process.env.BENCH_EXPLAIN) {
     for (const [label, query] of [
       ["runs newest", sql`explain analyze select id from runs r order by r.created_at desc, r.id desc limit 51`],
-      ["runs by status", sql`explain analyze select id from runs r where r.status = 'failed' order by r.created_at desc, r.id desc limit 51`],
-      ["agent series 24h", sql`explain analyze select count(*) from metric_points where name = 'agent.call.duration' and at >= now() - interval '24 hours' and agent = 'ads'`],
-      ["monitoring window", sql`explain analyze select name, sum(count) from metric_minutes where name = any(array['step.duration']) and bucket >= date_trunc('minute', now()) - interval '6 minutes' group by name`],
+      [
+        "runs by status",
+        sql`explain analyze select id from runs r where r.status = 'failed' order by r.created_at desc, r.id desc limit 51`,
+      ],
+      [
+        "agent series 24h",
+        sql`explain analyze select count(*) from metric_points where name = 'agent.call.duration' and at >= now() - interval '24 hours' and agent = 'ads'`,
+      ],
+      [
+        "monitoring window",
+        sql`explain analyze select name, sum(count) from metric_minutes where name = any(array['step.duration']) and bucket >= date_trunc('minute', now()) - interval '6 minutes' group by name`,
+      ],
     ] as const) {
       const rows = await queryRows<{ "QUERY PLAN": string }>(db, query);
       console.log(`-- ${label}\n${rows.map((r) => r["QUERY PLAN"]).join("\n")}`);

@@ -57,8 +57,11 @@ async function freshDatabase(): Promise<string> {
 }
 
 function chain(name: string, n: number): string {
-  const steps = Array.from({ length: n }, (_, i) =>
-    `  - name: s${i}\n    agent: bench\n    action: noop\n    input: { i: ${i} }\n` + (i > 0 ? `    depends_on: s${i - 1}\n` : ""),
+  const steps = Array.from(
+    { length: n },
+    (_, i) =>
+      `  - name: s${i}\n    agent: bench\n    action: noop\n    input: { i: ${i} }\n` +
+      (i > 0 ? `    depends_on: s${i - 1}\n` : ""),
   );
   return `name: ${name}\nsteps:\n${steps.join("")}`;
 }
@@ -86,7 +89,11 @@ output: "{{ steps.join.output.sum }}"
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 /**
@@ -145,12 +152,21 @@ async function w1(db: Db, mode: "single" | "bulk"): Promise<Record<string, unkno
   }
   const startedAll = performance.now();
   for (;;) {
-    const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from runs where workflow = 'w1' and status = 'succeeded'`);
+    const [row] = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from runs where workflow = 'w1' and status = 'succeeded'`,
+    );
     if ((row?.n ?? 0) >= total) break;
     await new Promise((r) => setTimeout(r, 5));
   }
   const seconds = (performance.now() - started) / 1000;
-  return { workload: `W1 ${mode}`, runs: total, seconds: round(seconds), runsPerSecond: round(total / seconds, 0), startSeconds: round((startedAll - started) / 1000) };
+  return {
+    workload: `W1 ${mode}`,
+    runs: total,
+    seconds: round(seconds),
+    runsPerSecond: round(total / seconds, 0),
+    startSeconds: round((startedAll - started) / 1000),
+  };
 }
 
 async function w2(db: Db): Promise<Record<string, unknown>> {
@@ -164,7 +180,13 @@ async function w2(db: Db): Promise<Record<string, unknown>> {
   }
   latencies.sort((a, b) => a - b);
   const p50 = percentile(latencies, 50);
-  return { workload: "W2", runs: 50, p50Ms: round(p50), p95Ms: round(percentile(latencies, 95)), perStepP50Ms: round(p50 / 10) };
+  return {
+    workload: "W2",
+    runs: 50,
+    p50Ms: round(p50),
+    p95Ms: round(percentile(latencies, 95)),
+    perStepP50Ms: round(p50 / 10),
+  };
 }
 
 async function w3(db: Db): Promise<Record<string, unknown>> {
@@ -179,7 +201,13 @@ async function w3(db: Db): Promise<Record<string, unknown>> {
     const [row] = await queryRows<{ output: unknown }>(db, sql`select output from runs where id = ${id}`);
     if (row?.output !== 4950) throw new Error(`W3 output ${JSON.stringify(row?.output)}`);
   }
-  return { workload: "W3", repetitions: 10, medianMs: round(median(times)), minMs: round(Math.min(...times)), maxMs: round(Math.max(...times)) };
+  return {
+    workload: "W3",
+    repetitions: 10,
+    medianMs: round(median(times)),
+    minMs: round(Math.min(...times)),
+    maxMs: round(Math.max(...times)),
+  };
 }
 
 /** Median latency of `runs` sequential runs of the 10-step chain (after one warm-up run). */
@@ -211,9 +239,12 @@ async function gateway(db: Db): Promise<Record<string, unknown>> {
         const action = (req.url ?? "").split("/").pop() ?? "";
         const headers = new Headers();
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-        const response = await route(new Request(`http://127.0.0.1${req.url ?? "/"}`, { method: "POST", headers, body: Buffer.concat(chunks) }), {
-          params: Promise.resolve({ action }),
-        });
+        const response = await route(
+          new Request(`http://127.0.0.1${req.url ?? "/"}`, { method: "POST", headers, body: Buffer.concat(chunks) }),
+          {
+            params: Promise.resolve({ action }),
+          },
+        );
         res.writeHead(response.status, { "content-type": "application/json" });
         res.end(Buffer.from(await response.arrayBuffer()));
       })();
@@ -244,14 +275,19 @@ async function gateway(db: Db): Promise<Record<string, unknown>> {
  * Median of the whole run and of each stage (the step's first start to its end).
  */
 async function site(db: Db): Promise<Record<string, unknown>> {
-  await registerDefinition(db, { definition: parseDefinition(readFileSync("workflows/site_generation.yaml", "utf8")), source: "bench" });
+  await registerDefinition(db, {
+    definition: parseDefinition(readFileSync("workflows/site_generation.yaml", "utf8")),
+    source: "bench",
+  });
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
       const m = /^\/sites\/([^/]+)(?:\/(.*?))?\/?$/.exec(url.pathname);
       const handler = req.method === "HEAD" ? siteHead : siteGet;
       const response = m
-        ? await handler(new Request(`http://127.0.0.1${url.pathname}`, { method: req.method }), { params: Promise.resolve({ slug: m[1]!, path: m[2] ?? "" }) })
+        ? await handler(new Request(`http://127.0.0.1${url.pathname}`, { method: req.method }), {
+            params: Promise.resolve({ slug: m[1]!, path: m[2] ?? "" }),
+          })
         : new Response("not found", { status: 404 });
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.end(Buffer.from(await response.arrayBuffer()));
@@ -273,7 +309,10 @@ async function site(db: Db): Promise<Record<string, unknown>> {
       contactEmail: "owner@bench.example",
       language: "en",
     });
-    const [project] = await db.insert(projects).values({ tokenHash: "bench", ...sealOrderForm(form), paymentStatus: "test_mode" }).returning({ id: projects.id });
+    const [project] = await db
+      .insert(projects)
+      .values({ tokenHash: "bench", ...sealOrderForm(form), paymentStatus: "test_mode" })
+      .returning({ id: projects.id });
     const { id } = await startRun(db, { workflow: "site_generation", input: { projectId: project!.id } });
     wakeLocalWorkers();
     await waitForRun(db, id);
@@ -308,7 +347,13 @@ async function w5(db: Db): Promise<Record<string, unknown>> {
   const gaps = t.slice(1).map((x, i) => x - t[i]!);
   const first = median(gaps.slice(0, 50));
   const last = median(gaps.slice(-50));
-  return { workload: "W5", steps: 1000, firstStepsMsPerStep: round(first), lastStepsMsPerStep: round(last), ratio: round(last / first) };
+  return {
+    workload: "W5",
+    steps: 1000,
+    firstStepsMsPerStep: round(first),
+    lastStepsMsPerStep: round(last),
+    ratio: round(last / first),
+  };
 }
 
 async function idle(db: Db): Promise<Record<string, unknown>> {
@@ -339,7 +384,9 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ setup: info }));
   if (!ONLY || ONLY.includes("idle")) console.log(JSON.stringify(await idle(db)));
   const controller = new AbortController();
-  const workers = Array.from({ length: WORKERS }, () => runWorker(db, { signal: controller.signal, batchSize: BATCH, idleMaxMs: 50, alertEvaluationMs: 0 }));
+  const workers = Array.from({ length: WORKERS }, () =>
+    runWorker(db, { signal: controller.signal, batchSize: BATCH, idleMaxMs: 50, alertEvaluationMs: 0 }),
+  );
   const workloads: [string, (db: Db) => Promise<Record<string, unknown>>][] = [
     ["W1", (d) => w1(d, "single")],
     ["W1bulk", (d) => w1(d, "bulk")],

@@ -24,7 +24,8 @@ async function main(): Promise<number> {
   }
 
   const driver = chooseDriver(env.DATABASE_URL, env.DATABASE_DRIVER);
-  if (driver === "pglite") console.log("Using the embedded database under DATA_DIR: make sure `npm start` is not running.");
+  if (driver === "pglite")
+    console.log("Using the embedded database under DATA_DIR: make sure `npm start` is not running.");
   const handle = await openDb(env.DATABASE_URL, driver);
   try {
     // The registered tables must exist: apply pending migrations first (idempotent, under their lock).
@@ -33,7 +34,10 @@ async function main(): Promise<number> {
     const sealed = await sealLegacySiteOrders(handle.db);
     if (sealed > 0) console.log(`projects: ${sealed} site order(s) stored in clear were encrypted.`);
     const results = await rotateKeys(handle.db, ENCRYPTED_COLUMNS, {
-      onProgress: (p) => console.log(`  ${p.table}: ${p.examined} examined, ${p.updated} rewritten, ${p.failed} failed, ${p.deferred} waiting for a lock`),
+      onProgress: (p) =>
+        console.log(
+          `  ${p.table}: ${p.examined} examined, ${p.updated} rewritten, ${p.failed} failed, ${p.deferred} waiting for a lock`,
+        ),
     });
     let remaining = 0;
     for (const r of results) {
@@ -46,7 +50,9 @@ async function main(): Promise<number> {
       remaining += r.remaining;
     }
     if (remaining > 0) {
-      console.log("Not finished: run again (and fix or erase unreadable values); keep every key version configured until it reports 0.");
+      console.log(
+        "Not finished: run again (and fix or erase unreadable values); keep every key version configured until it reports 0.",
+      );
       return 1;
     }
     const older = versions.configured.filter((v) => v < versions.current);

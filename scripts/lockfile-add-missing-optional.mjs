@@ -20,9 +20,18 @@ for (const [name, platform] of Object.entries(PLATFORM)) {
   const version = next?.optionalDependencies?.[name];
   const key = `node_modules/${name}`;
   if (!version || lock.packages[key]) continue;
-  lock.packages[key] = { version, cpu: platform.cpu, license: "MIT", optional: true, os: platform.os, engines: { node: ">= 10" } };
+  lock.packages[key] = {
+    version,
+    cpu: platform.cpu,
+    license: "MIT",
+    optional: true,
+    os: platform.os,
+    engines: { node: ">= 10" },
+  };
   added++;
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+);
 writeFileSync("package-lock.json", JSON.stringify(lock, null, 2) + "\n");
 console.log(`package-lock.json: added ${added} missing optional platform package(s).`);

@@ -41,7 +41,14 @@ import {
 import { parseOptions, type Options } from "./rehearse/options";
 import { startProtectedProxy, startRoundRobinProxy, type ProtectedProxy, type Proxy } from "./rehearse/proxies";
 import { startReceiver, type Receiver } from "./rehearse/receiver";
-import { agentCallFigures, attemptFailures, coldStartFigures, printTable, tickCallsByOrigin, tickFigures } from "./rehearse/report";
+import {
+  agentCallFigures,
+  attemptFailures,
+  coldStartFigures,
+  printTable,
+  tickCallsByOrigin,
+  tickFigures,
+} from "./rehearse/report";
 import { ServerPool } from "./rehearse/servers";
 import { acquireStartLock, type StartLock } from "./rehearse/start-lock";
 import { startSupplier, type Supplier } from "./rehearse/supplier";
@@ -116,7 +123,12 @@ function secrets() {
 function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (/^(DATABASE_|TEST_DATABASE|VERCEL|NEON_|PUBLIC_BASE_URL|APP_ENV|PORT$|DATA_DIR|SUPPLIER_|STRIPE_|SMTP_|SLACK_|BLOB_|OPENAI_|ANTHROPIC_|GOOGLE_ADS|AGENT_|TICK_|HTTP_STEP|NODE_ENV|npm_)/.test(name)) delete env[name];
+    if (
+      /^(DATABASE_|TEST_DATABASE|VERCEL|NEON_|PUBLIC_BASE_URL|APP_ENV|PORT$|DATA_DIR|SUPPLIER_|STRIPE_|SMTP_|SLACK_|BLOB_|OPENAI_|ANTHROPIC_|GOOGLE_ADS|AGENT_|TICK_|HTTP_STEP|NODE_ENV|npm_)/.test(
+        name,
+      )
+    )
+      delete env[name];
   }
   return env;
 }
@@ -138,7 +150,10 @@ async function workflowsRegistered(db: RehearsalDatabase): Promise<Check> {
   return {
     name: "the build registered every workflow file",
     ok: missing.length === 0,
-    detail: missing.length === 0 ? `${files.length} files: ${files.join(", ")}` : `not registered: ${missing.join(", ")} (is workflow registration in the vercel.json buildCommand?)`,
+    detail:
+      missing.length === 0
+        ? `${files.length} files: ${files.join(", ")}`
+        : `not registered: ${missing.join(", ")} (is workflow registration in the vercel.json buildCommand?)`,
   };
 }
 
@@ -181,7 +196,9 @@ async function main(options: Options): Promise<number> {
     VERCEL_URL: deploymentHost,
     PUBLIC_BASE_URL: deployment.url,
     DATABASE_URL: db.url,
-    ...(options.driver === "neon" ? { DATABASE_DRIVER: "neon", NEON_WS_PROXY: `127.0.0.1:${relay.port}/v2?address={host}:{port}` } : { DATABASE_DRIVER: "pg" }),
+    ...(options.driver === "neon"
+      ? { DATABASE_DRIVER: "neon", NEON_WS_PROXY: `127.0.0.1:${relay.port}/v2?address={host}:{port}` }
+      : { DATABASE_DRIVER: "pg" }),
     ...s,
     // Production refuses to start with SHOPIFY_WEBHOOK_SECRET but no shop named (issue 15).
     SHOPIFY_SHOP_DOMAINS: SHOP,
@@ -194,7 +211,9 @@ async function main(options: Options): Promise<number> {
 
   // 2. The build.
   const build: BuildResult = await runBuildCommand(ROOT, workDir, env, path.join(workDir, "build.log"));
-  say(`build command done in ${(build.elapsedMs / 1000).toFixed(1)} s (${build.reused ? "next build skipped: .next current" : "next build ran"})`);
+  say(
+    `build command done in ${(build.elapsedMs / 1000).toFixed(1)} s (${build.reused ? "next build skipped: .next current" : "next build ran"})`,
+  );
   fail(await workflowsRegistered(db));
   if (options.only.includes("shopify") && options.shopify > 0) await holdCron(db);
 
@@ -233,13 +252,19 @@ async function main(options: Options): Promise<number> {
   const planned: Planned[] = [];
   const wants = (w: Options["only"][number]) => options.only.includes(w);
   const phaseOf = (longPhase: number) => (options.long ? longPhase : 0);
-  if (wants("sites") && options.sites > 0) planned.push({ name: "site orders", phase: phaseOf(1), run: (c) => siteOrders(c) });
+  if (wants("sites") && options.sites > 0)
+    planned.push({ name: "site orders", phase: phaseOf(1), run: (c) => siteOrders(c) });
   if (wants("chain")) planned.push({ name: "300-step chain", phase: 0, run: (c) => chain(c) });
-  if (wants("shopify") && options.shopify > 0) planned.push({ name: "shopify orders", phase: 0, run: (c) => shopifyOrders(c, ROOT) });
+  if (wants("shopify") && options.shopify > 0)
+    planned.push({ name: "shopify orders", phase: 0, run: (c) => shopifyOrders(c, ROOT) });
   if (wants("foreach")) planned.push({ name: "for_each", phase: 0, run: (c) => forEach(c) });
-  if (wants("wait") && options.waits > 0) planned.push({ name: "wait_for_event", phase: 0, run: (c) => waitForEvent(c) });
-  if (wants("agents") && options.agentRuns > 0) planned.push({ name: "agent invocations", phase: phaseOf(2), run: (c) => agentInvocations(c) });
-  say(`workloads: ${planned.map((p) => p.name).join(", ")}; cron every ${options.cronEveryMs} ms; ${options.chaos ? `a kill every ${options.killMinMs}-${options.killMaxMs} ms` : "no kills"}`);
+  if (wants("wait") && options.waits > 0)
+    planned.push({ name: "wait_for_event", phase: 0, run: (c) => waitForEvent(c) });
+  if (wants("agents") && options.agentRuns > 0)
+    planned.push({ name: "agent invocations", phase: phaseOf(2), run: (c) => agentInvocations(c) });
+  say(
+    `workloads: ${planned.map((p) => p.name).join(", ")}; cron every ${options.cronEveryMs} ms; ${options.chaos ? `a kill every ${options.killMinMs}-${options.killMaxMs} ms` : "no kills"}`,
+  );
   const workloadsStarted = performance.now();
   const results: WorkloadResult[] = [];
   const failedWorkloads: { name: string; error: string }[] = [];
@@ -287,7 +312,10 @@ async function main(options: Options): Promise<number> {
   if (chainResult) {
     const from = chainResult.details.from as Date;
     const to = chainResult.details.to as Date;
-    chainTicks = { calls: tickCallsByOrigin(production.stats.tickCalls, from.getTime(), to.getTime()), recorded: await ticksDuring(ctx, from, to) };
+    chainTicks = {
+      calls: tickCallsByOrigin(production.stats.tickCalls, from.getTime(), to.getTime()),
+      recorded: await ticksDuring(ctx, from, to),
+    };
     const calls = Object.values(chainTicks.calls).reduce((a, b) => a + b, 0);
     fail({
       name: "the chain spanned at least 20 ticks",
@@ -296,7 +324,14 @@ async function main(options: Options): Promise<number> {
     });
   }
   const refusedDuring = Object.values(deployment.refused).reduce((a, b) => a + b, 0) - refusedBefore;
-  fail({ name: "no self-call refused by the deployment URL", ok: refusedDuring === 0, detail: refusedDuring === 0 ? `${deployment.stats.requests} self-calls passed the protection` : JSON.stringify(deployment.refused) });
+  fail({
+    name: "no self-call refused by the deployment URL",
+    ok: refusedDuring === 0,
+    detail:
+      refusedDuring === 0
+        ? `${deployment.stats.requests} self-calls passed the protection`
+        : JSON.stringify(deployment.refused),
+  });
 
   const ticks = await tickFigures(db);
   const coldStarts = coldStartFigures(pool.coldStarts);
@@ -313,8 +348,18 @@ async function main(options: Options): Promise<number> {
     coldStarts,
     kills: pool.kills,
     http: {
-      productionDomain: { requests: production.stats.requests, byStatus: production.stats.byStatus, live5xx: production.stats.live5xx.length + production.stats.liveResets.length, killed502: production.stats.killed502, retriedOnAnother: production.stats.retried },
-      deploymentUrl: { requests: deployment.stats.requests, byStatus: deployment.stats.byStatus, refused: deployment.refused },
+      productionDomain: {
+        requests: production.stats.requests,
+        byStatus: production.stats.byStatus,
+        live5xx: production.stats.live5xx.length + production.stats.liveResets.length,
+        killed502: production.stats.killed502,
+        retriedOnAnother: production.stats.retried,
+      },
+      deploymentUrl: {
+        requests: deployment.stats.requests,
+        byStatus: deployment.stats.byStatus,
+        refused: deployment.refused,
+      },
       clientRetries: client.retries,
     },
     cron: resources.cron.stats,
@@ -330,7 +375,17 @@ async function main(options: Options): Promise<number> {
     serverErrors: pool.errorLines.slice(0, 20),
   };
   console.log(JSON.stringify(figures, null, 2));
-  printTable({ workloads: results, failedWorkloads, ticks, tickCalls, coldStarts, kills: pool.kills, live5xx: figures.http.productionDomain.live5xx, killed502: production.stats.killed502, checks });
+  printTable({
+    workloads: results,
+    failedWorkloads,
+    ticks,
+    tickCalls,
+    coldStarts,
+    kills: pool.kills,
+    live5xx: figures.http.productionDomain.live5xx,
+    killed502: production.stats.killed502,
+    checks,
+  });
   const failed = checks.filter((c) => !c.ok);
   if (failed.length > 0) {
     console.error(`\nThe rehearsal FAILED (${failed.length}):`);

@@ -7,7 +7,16 @@ import path from "node:path";
 
 export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 export const stampFile = path.join(root, ".next", "source-hash");
-const INPUTS = ["src", "public", "drizzle", "next.config.ts", "tsconfig.json", "package-lock.json", "postcss.config.mjs", "vercel.json"];
+const INPUTS = [
+  "src",
+  "public",
+  "drizzle",
+  "next.config.ts",
+  "tsconfig.json",
+  "package-lock.json",
+  "postcss.config.mjs",
+  "vercel.json",
+];
 
 function* files(entry) {
   const full = path.join(root, entry);
@@ -19,13 +28,20 @@ function* files(entry) {
 
 export function sourceHash() {
   const hash = createHash("sha256");
-  for (const input of INPUTS) for (const file of files(input)) hash.update(file).update("\0").update(readFileSync(path.join(root, file)));
+  for (const input of INPUTS)
+    for (const file of files(input))
+      hash
+        .update(file)
+        .update("\0")
+        .update(readFileSync(path.join(root, file)));
   return hash.digest("hex");
 }
 
 /** The stamp of the build in .next ("" when there is no complete build). */
 export function builtHash() {
-  return existsSync(path.join(root, ".next", "BUILD_ID")) && existsSync(stampFile) ? readFileSync(stampFile, "utf8").trim() : "";
+  return existsSync(path.join(root, ".next", "BUILD_ID")) && existsSync(stampFile)
+    ? readFileSync(stampFile, "utf8").trim()
+    : "";
 }
 
 export function writeStamp(hash) {
@@ -34,6 +50,10 @@ export function writeStamp(hash) {
 
 // `node scripts/source-hash.mjs --write` (the end of `npm run build`): stamps the build just made,
 // so `npm start` after `npm run build` (self-hosting) serves it instead of building again.
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname) && process.argv.includes("--write")) {
+if (
+  process.argv[1] &&
+  path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname) &&
+  process.argv.includes("--write")
+) {
   writeStamp(sourceHash());
 }

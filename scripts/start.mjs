@@ -16,7 +16,11 @@ const current = sourceHash();
 const built = builtHash();
 if (built !== current) {
   console.log(built ? "Sources changed since the last build: building..." : "No build yet: building (once)...");
-  const result = spawnSync(process.execPath, [nextBin, "build"], { cwd: root, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  const result = spawnSync(process.execPath, [nextBin, "build"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
   if (result.status !== 0) process.exit(result.status ?? 1);
   writeStamp(current);
 }
@@ -57,7 +61,14 @@ function startSupplierSimulator() {
 function localOrdersTestMode() {
   const env = process.env;
   const blank = (name) => !env[name]?.trim();
-  if (!blank("ORDERS_TEST_MODE") || !blank("STRIPE_SECRET_KEY") || !blank("DATABASE_URL") || !blank("VERCEL") || env.APP_ENV?.trim() === "production") return {};
+  if (
+    !blank("ORDERS_TEST_MODE") ||
+    !blank("STRIPE_SECRET_KEY") ||
+    !blank("DATABASE_URL") ||
+    !blank("VERCEL") ||
+    env.APP_ENV?.trim() === "production"
+  )
+    return {};
   console.log("Local mode without Stripe: orders are taken without payment (ORDERS_TEST_MODE=1).");
   return { ORDERS_TEST_MODE: "1" };
 }

@@ -32,7 +32,10 @@ try {
   console.log(`Simulated supplier on ${running.url} (orders ship on their ${SHIP_AFTER_QUERIES}rd tracking query)`);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === "EADDRINUSE") console.log(`Port ${DEV_SUPPLIER_PORT} is in use: not starting the simulated supplier (supplier calls go to whatever listens there).`);
+  if (code === "EADDRINUSE")
+    console.log(
+      `Port ${DEV_SUPPLIER_PORT} is in use: not starting the simulated supplier (supplier calls go to whatever listens there).`,
+    );
   else console.error(`The simulated supplier did not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(0);
 }

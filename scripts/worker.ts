@@ -14,7 +14,9 @@ assertProductionConfig();
 const env = readEnv();
 const driver = chooseDriver(env.DATABASE_URL, env.DATABASE_DRIVER);
 if (driver === "pglite") {
-  console.error("npm run worker needs DATABASE_URL: the embedded database belongs to the `npm start` process, which runs its own worker.");
+  console.error(
+    "npm run worker needs DATABASE_URL: the embedded database belongs to the `npm start` process, which runs its own worker.",
+  );
   process.exit(2);
 }
 const handle = await openDb(env.DATABASE_URL, driver);

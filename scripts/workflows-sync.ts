@@ -14,7 +14,9 @@ const handle = await openDb(env.DATABASE_URL, chooseDriver(env.DATABASE_URL, env
 try {
   const synced = await syncWorkflowFiles(handle.db);
   for (const w of synced) console.log(`${w.name}: version ${w.version}${w.created ? " (new)" : " (unchanged)"}`);
-  console.log(`Registered ${synced.length} workflow file(s); ${synced.filter((w) => w.created).length} new version(s).`);
+  console.log(
+    `Registered ${synced.length} workflow file(s); ${synced.filter((w) => w.created).length} new version(s).`,
+  );
 } catch (error) {
   if (error instanceof DefinitionError) {
     console.error(`A workflow file is invalid:\n${error.issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`);

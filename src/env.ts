@@ -33,9 +33,13 @@ const shopDomainList = z
   .string()
   .optional()
   .transform((v, ctx) => {
-    const domains = (v ?? "").split(",").map((d) => d.trim().toLowerCase()).filter((d) => d.length > 0);
+    const domains = (v ?? "")
+      .split(",")
+      .map((d) => d.trim().toLowerCase())
+      .filter((d) => d.length > 0);
     for (const d of domains) {
-      if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(d)) ctx.addIssue({ code: "custom", message: `"${d}" is not a <shop>.myshopify.com domain` });
+      if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(d))
+        ctx.addIssue({ code: "custom", message: `"${d}" is not a <shop>.myshopify.com domain` });
     }
     return domains.length > 0 ? domains : undefined;
   });
@@ -123,9 +127,18 @@ const envSchema = z.object({
   /** Rate limits per agent, e.g. `design-ia=10/s,ads=100/m` (token buckets in Postgres); none by default. */
   AGENT_RATE_LIMITS: optionalString,
   /** Largest accepted JSON body, in bytes (default 1 MiB). */
-  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
   /** How long raw metric points are kept, in hours (default 24); older ones live on as per-minute rollups. */
-  METRICS_RAW_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  METRICS_RAW_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
   /** How long per-minute metric rollups are kept, in days (default 30). */
   METRICS_ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
@@ -138,7 +151,12 @@ const envSchema = z.object({
   /** Most items one `for_each` fans out over (default 1000, at most 100000): one step row per item. */
   FOR_EACH_MAX_ITEMS: z.coerce.number().int().min(1).max(100_000).default(1_000),
   /** How far ahead a route tick carries timers (sleeps, backoffs) itself instead of leaving them to the cron (default 60 s). */
-  TICK_CARRY_MS: z.coerce.number().int().min(0).max(15 * 60_000).default(60_000),
+  TICK_CARRY_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(15 * 60_000)
+    .default(60_000),
   /**
    * The Neon driver through a WebSocket-to-TCP relay instead of Neon's proxy, e.g.
    * `127.0.0.1:4444/v2?address={host}:{port}` (local development and the rehearsal; plain ws, no pipelining).
@@ -166,7 +184,14 @@ export const ENV_READ_ELSEWHERE = [
 ] as const;
 
 /** Set by the runtime, never by an operator: not in `.env.example`. */
-export const ENV_SET_BY_RUNTIME = ["NODE_ENV", "VERCEL", "VERCEL_ENV", "VERCEL_URL", "VERCEL_PROJECT_PRODUCTION_URL", "VERCEL_GIT_COMMIT_SHA"] as const;
+export const ENV_SET_BY_RUNTIME = [
+  "NODE_ENV",
+  "VERCEL",
+  "VERCEL_ENV",
+  "VERCEL_URL",
+  "VERCEL_PROJECT_PRODUCTION_URL",
+  "VERCEL_GIT_COMMIT_SHA",
+] as const;
 
 /** Every variable the platform reads. */
 export function envVariableNames(): string[] {
@@ -241,7 +266,8 @@ export function assertProductionConfig(source: NodeJS.ProcessEnv = process.env):
   const missing: string[] = REQUIRED_IN_PRODUCTION.filter((name) => !env[name]);
   // Shopify is optional, but once its secret is set, the shops it may speak for must be named:
   // the secret is the app's, shared by every shop that installs it (issue 15).
-  if (env.SHOPIFY_WEBHOOK_SECRET && !env.SHOPIFY_SHOP_DOMAINS) missing.push("SHOPIFY_SHOP_DOMAINS (required with SHOPIFY_WEBHOOK_SECRET)");
+  if (env.SHOPIFY_WEBHOOK_SECRET && !env.SHOPIFY_SHOP_DOMAINS)
+    missing.push("SHOPIFY_SHOP_DOMAINS (required with SHOPIFY_WEBHOOK_SECRET)");
   if (missing.length > 0) {
     throw new ConfigError(
       `Missing required configuration in production: ${missing.join(", ")}. ` +
@@ -285,10 +311,14 @@ export function assertPaymentConfig(source: NodeJS.ProcessEnv = process.env): vo
   if (env.ORDERS_TEST_MODE === "1") return;
   const optOut = "or set ORDERS_TEST_MODE=1 to take orders without payment on purpose (see .env.example).";
   if (!env.STRIPE_SECRET_KEY) {
-    throw new ConfigError(`STRIPE_SECRET_KEY is not set: this production server would take every order without payment. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, ${optOut}`);
+    throw new ConfigError(
+      `STRIPE_SECRET_KEY is not set: this production server would take every order without payment. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, ${optOut}`,
+    );
   }
   if (!env.STRIPE_WEBHOOK_SECRET) {
-    throw new ConfigError(`STRIPE_WEBHOOK_SECRET is not set: clients would pay and their site would never start (the run starts from the verified webhook). Set it, ${optOut}`);
+    throw new ConfigError(
+      `STRIPE_WEBHOOK_SECRET is not set: clients would pay and their site would never start (the run starts from the verified webhook). Set it, ${optOut}`,
+    );
   }
 }
 
@@ -332,7 +362,10 @@ export function getSecret(name: GeneratedSecret, source: NodeJS.ProcessEnv = pro
 
 /** A host variable as Vercel sets it (`app.example.com`), tolerating a scheme or a trailing slash. */
 function hostOf(value: string | undefined): string | undefined {
-  const host = value?.trim().replace(/^https?:\/\//i, "").replace(/\/+$/, "");
+  const host = value
+    ?.trim()
+    .replace(/^https?:\/\//i, "")
+    .replace(/\/+$/, "");
   return host || undefined;
 }
 
@@ -351,7 +384,10 @@ export function publicBaseUrl(source: NodeJS.ProcessEnv = process.env): string |
   const kind = deploymentKind(source);
   const productionHost = hostOf(source.VERCEL_PROJECT_PRODUCTION_URL);
   const configured = source.PUBLIC_BASE_URL?.trim().replace(/\/+$/, "");
-  const namesProduction = productionHost !== undefined && configured !== undefined && configuredHost(configured) === productionHost.toLowerCase();
+  const namesProduction =
+    productionHost !== undefined &&
+    configured !== undefined &&
+    configuredHost(configured) === productionHost.toLowerCase();
   if (configured && !(kind === "preview" && namesProduction)) return configured;
   // Only a production deployment may call the production host (a local process never does either).
   if (productionHost && (kind === "production" || kind === "self-hosted")) return `https://${productionHost}`;
@@ -369,4 +405,3 @@ function configuredHost(url: string): string | undefined {
     return undefined;
   }
 }
-

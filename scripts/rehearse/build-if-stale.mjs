@@ -15,6 +15,10 @@ if (builtHash() === current) {
   console.log(`> npm run build: skipped, .next is current (source hash ${current.slice(0, 12)})`);
   process.exit(0);
 }
-const result = spawnSync(realNpm, ["run", "build"], { cwd: root, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+const result = spawnSync(realNpm, ["run", "build"], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+});
 if (result.status !== 0) process.exit(result.status ?? 1);
 writeStamp(current);

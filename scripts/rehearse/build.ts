@@ -17,7 +17,8 @@ export interface VercelConfig {
 
 export function readVercelConfig(root: string): VercelConfig {
   const config = JSON.parse(readFileSync(path.join(root, "vercel.json"), "utf8")) as Partial<VercelConfig>;
-  if (typeof config.buildCommand !== "string" || !config.buildCommand.trim()) throw new RehearsalFailure("vercel.json has no buildCommand");
+  if (typeof config.buildCommand !== "string" || !config.buildCommand.trim())
+    throw new RehearsalFailure("vercel.json has no buildCommand");
   return { buildCommand: config.buildCommand, crons: config.crons ?? [] };
 }
 
@@ -42,7 +43,12 @@ export interface BuildResult {
   reused: boolean;
 }
 
-export async function runBuildCommand(root: string, workDir: string, env: NodeJS.ProcessEnv, logFile: string): Promise<BuildResult> {
+export async function runBuildCommand(
+  root: string,
+  workDir: string,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<BuildResult> {
   const { buildCommand } = readVercelConfig(root);
   const shimDir = path.join(workDir, "bin");
   const shim = path.join(shimDir, "npm");
@@ -64,7 +70,12 @@ export async function runBuildCommand(root: string, workDir: string, env: NodeJS
   const started = performance.now();
   const child = spawn("sh", ["-c", buildCommand], {
     cwd: root,
-    env: { ...env, PATH: `${shimDir}${path.delimiter}${process.env.PATH ?? ""}`, REHEARSAL_REAL_NPM: realNpm(), NEXT_TELEMETRY_DISABLED: "1" },
+    env: {
+      ...env,
+      PATH: `${shimDir}${path.delimiter}${process.env.PATH ?? ""}`,
+      REHEARSAL_REAL_NPM: realNpm(),
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -77,6 +88,11 @@ export async function runBuildCommand(root: string, workDir: string, env: NodeJS
   child.stderr.on("data", take);
   const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
   writeFileSync(logFile, output);
-  if (code !== 0) throw new RehearsalFailure(`the vercel.json build command failed (exit ${code}); its output is in ${logFile}`);
-  return { command: buildCommand, elapsedMs: Math.round(performance.now() - started), reused: output.includes("npm run build: skipped") };
+  if (code !== 0)
+    throw new RehearsalFailure(`the vercel.json build command failed (exit ${code}); its output is in ${logFile}`);
+  return {
+    command: buildCommand,
+    elapsedMs: Math.round(performance.now() - started),
+    reused: output.includes("npm run build: skipped"),
+  };
 }

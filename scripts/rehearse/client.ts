@@ -71,7 +71,10 @@ export class AppClient {
   /** `call`, failing unless the status is one of `expected`. */
   async expect(path: string, expected: number[], options: CallOptions = {}): Promise<Answer> {
     const answer = await this.call(path, options);
-    if (!expected.includes(answer.status)) throw new Error(`${options.method ?? (options.body === undefined ? "GET" : "POST")} ${path}: ${answer.status} ${answer.text.slice(0, 500)}`);
+    if (!expected.includes(answer.status))
+      throw new Error(
+        `${options.method ?? (options.body === undefined ? "GET" : "POST")} ${path}: ${answer.status} ${answer.text.slice(0, 500)}`,
+      );
     return answer;
   }
 }

@@ -26,7 +26,13 @@ export interface CronCaller {
   stop(): Promise<void>;
 }
 
-export function startCronCaller(crons: VercelConfig["crons"], baseUrl: string, cronSecret: string, everyMs: number, maxInFlight: number): CronCaller {
+export function startCronCaller(
+  crons: VercelConfig["crons"],
+  baseUrl: string,
+  cronSecret: string,
+  everyMs: number,
+  maxInFlight: number,
+): CronCaller {
   const stats: Record<string, CronStats> = {};
   const inFlight = new Map<string, Set<Promise<void>>>();
   let stopped = false;
@@ -43,7 +49,10 @@ export function startCronCaller(crons: VercelConfig["crons"], baseUrl: string, c
     s.calls += 1;
     const p = (async () => {
       try {
-        const res = await fetch(new URL(path, baseUrl), { headers: { authorization: `Bearer ${cronSecret}` }, signal: controller.signal });
+        const res = await fetch(new URL(path, baseUrl), {
+          headers: { authorization: `Bearer ${cronSecret}` },
+          signal: controller.signal,
+        });
         await res.arrayBuffer();
         s.byStatus[res.status] = (s.byStatus[res.status] ?? 0) + 1;
       } catch {

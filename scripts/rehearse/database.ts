@@ -39,7 +39,8 @@ export async function createDatabase(adminUrl: string): Promise<RehearsalDatabas
     name,
     url: url.toString(),
     pool,
-    query: async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => (await pool.query<T>(text, params)).rows,
+    query: async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) =>
+      (await pool.query<T>(text, params)).rows,
     drop: async () => {
       if (dropped) return;
       dropped = true;

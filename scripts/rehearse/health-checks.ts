@@ -11,10 +11,17 @@ import { sleep } from "./util";
 
 interface HealthBody {
   status: string;
-  checks?: { selfCall?: { status: string; error?: string }; workflows?: { status: string; missing?: string[]; stale?: string[] }; database?: { status: string } };
+  checks?: {
+    selfCall?: { status: string; error?: string };
+    workflows?: { status: string; missing?: string[]; stale?: string[] };
+    database?: { status: string };
+  };
 }
 
-async function health(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: HealthBody | null }> {
+async function health(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: HealthBody | null }> {
   const res = await fetch(`${url}/api/health`, { headers, signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
   try {
@@ -39,20 +46,39 @@ export async function healthOnEveryServer(pool: ServerPool): Promise<Check> {
     }
     const good = last?.body?.checks?.selfCall?.status === "ok" && last.body.checks.workflows?.status === "ok";
     ok &&= good;
-    details.push(`server ${slot.index}: ${good ? "selfCall ok, workflows ok" : JSON.stringify(last?.body ?? last?.status)}`);
+    details.push(
+      `server ${slot.index}: ${good ? "selfCall ok, workflows ok" : JSON.stringify(last?.body ?? last?.status)}`,
+    );
   }
   return { name: "health: selfCall and workflows ok with the right bypass secret", ok, detail: details.join("; ") };
 }
 
 /** A server started with a wrong bypass secret must report its self-calls refused. */
-export async function healthWithWrongSecret(root: string, port: number, env: NodeJS.ProcessEnv, logDir: string, verbose: boolean): Promise<Check> {
-  const pool = new ServerPool(root, [port], { ...env, VERCEL_AUTOMATION_BYPASS_SECRET: "not-the-bypass-secret" }, logDir, verbose, "wrong-secret");
+export async function healthWithWrongSecret(
+  root: string,
+  port: number,
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  verbose: boolean,
+): Promise<Check> {
+  const pool = new ServerPool(
+    root,
+    [port],
+    { ...env, VERCEL_AUTOMATION_BYPASS_SECRET: "not-the-bypass-secret" },
+    logDir,
+    verbose,
+    "wrong-secret",
+  );
   try {
     await pool.startAll();
     const { body } = await health(`http://127.0.0.1:${port}`);
     const selfCall = body?.checks?.selfCall;
     const ok = selfCall?.status === "down";
-    return { name: "health: selfCall down with a wrong bypass secret", ok, detail: ok ? `selfCall down: ${selfCall?.error ?? ""}` : `selfCall ${JSON.stringify(selfCall)}` };
+    return {
+      name: "health: selfCall down with a wrong bypass secret",
+      ok,
+      detail: ok ? `selfCall down: ${selfCall?.error ?? ""}` : `selfCall ${JSON.stringify(selfCall)}`,
+    };
   } finally {
     await pool.stopAll();
   }
@@ -63,5 +89,9 @@ export async function deploymentUrlProtected(proxy: ProtectedProxy, secret: stri
   const without = await health(proxy.url);
   const withIt = await health(proxy.url, { "x-vercel-protection-bypass": secret });
   const ok = without.status === 401 && withIt.status === 200;
-  return { name: "the deployment URL demands the bypass header", ok, detail: `without: ${without.status}, with: ${withIt.status}` };
+  return {
+    name: "the deployment URL demands the bypass header",
+    ok,
+    detail: `without: ${without.status}, with: ${withIt.status}`,
+  };
 }

@@ -33,23 +33,46 @@ export interface Check {
 export async function awaitQuiet(db: RehearsalDatabase, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [row] = await db.query<{ n: number }>(`select count(*)::int as n from runs where status in ('queued', 'running', 'waiting')`);
+    const [row] = await db.query<{ n: number }>(
+      `select count(*)::int as n from runs where status in ('queued', 'running', 'waiting')`,
+    );
     if (row!.n === 0 || Date.now() > deadline) return row!.n;
     await sleep(500);
   }
 }
 
 export async function everyRunSucceeded(db: RehearsalDatabase): Promise<Check> {
-  const rows = await db.query<{ workflow: string; status: string; n: number }>(`select workflow, status, count(*)::int as n from runs group by 1, 2 order by 1, 2`);
-  const bad = await db.query<{ id: string }>(`select id from runs where status <> 'succeeded' order by created_at limit 5`);
+  const rows = await db.query<{ workflow: string; status: string; n: number }>(
+    `select workflow, status, count(*)::int as n from runs group by 1, 2 order by 1, 2`,
+  );
+  const bad = await db.query<{ id: string }>(
+    `select id from runs where status <> 'succeeded' order by created_at limit 5`,
+  );
   const total = rows.reduce((sum, r) => sum + r.n, 0);
   const summary = rows.map((r) => `${r.workflow} ${r.status} ${r.n}`).join(", ");
   if (bad.length === 0) return { name: "every run succeeded", ok: true, detail: `${total} runs (${summary})` };
-  return { name: "every run succeeded", ok: false, detail: `${summary}\n${await describeRuns(db, bad.map((r) => r.id))}` };
+  return {
+    name: "every run succeeded",
+    ok: false,
+    detail: `${summary}\n${await describeRuns(
+      db,
+      bad.map((r) => r.id),
+    )}`,
+  };
 }
 
 export async function attemptsDisjoint(db: RehearsalDatabase): Promise<Check> {
-  const overlaps = await db.query<{ step_id: string; fence: string; next_fence: string; e: Date; next_s: Date; outcomes: string; name: string; item_index: number; run_id: string }>(
+  const overlaps = await db.query<{
+    step_id: string;
+    fence: string;
+    next_fence: string;
+    e: Date;
+    next_s: Date;
+    outcomes: string;
+    name: string;
+    item_index: number;
+    run_id: string;
+  }>(
     `with per_fence as (
        select step_id, fence,
               coalesce(min(started_at) filter (where outcome <> 'lease_expired'), min(started_at)) as s,
@@ -73,7 +96,8 @@ export async function attemptsDisjoint(db: RehearsalDatabase): Promise<Check> {
   const summary = `${stats!.attempts} attempts of ${stats!.steps} steps (${stats!.lease_expired} lease_expired, ${stats!.discarded} discarded)`;
   if (overlaps.length === 0) return { name: "no overlapping attempts", ok: true, detail: summary };
   const lines = overlaps.map(
-    (o) => `  run ${o.run_id} step ${o.name}${o.item_index >= 0 ? `[${o.item_index}]` : ""}: fence ${o.fence} (${o.outcomes}) ended ${o.e.toISOString()} after fence ${o.next_fence} began ${o.next_s.toISOString()}`,
+    (o) =>
+      `  run ${o.run_id} step ${o.name}${o.item_index >= 0 ? `[${o.item_index}]` : ""}: fence ${o.fence} (${o.outcomes}) ended ${o.e.toISOString()} after fence ${o.next_fence} began ${o.next_s.toISOString()}`,
   );
   return { name: "no overlapping attempts", ok: false, detail: `${summary}\n${lines.join("\n")}` };
 }
@@ -82,12 +106,19 @@ export async function receiverNoOverlap(receiver: Receiver): Promise<Check> {
   return {
     name: "no http step called twice at once",
     ok: receiver.overlaps.length === 0,
-    detail: receiver.overlaps.length === 0 ? `${receiver.calls} calls received` : receiver.overlaps.slice(0, 5).join("\n"),
+    detail:
+      receiver.overlaps.length === 0 ? `${receiver.calls} calls received` : receiver.overlaps.slice(0, 5).join("\n"),
   };
 }
 
 export async function shopifyDeliveriesOnce(db: RehearsalDatabase, expected: number): Promise<Check> {
-  const [row] = await db.query<{ deliveries: number; unique_ids: number; processed: number; orders: number; created: number }>(
+  const [row] = await db.query<{
+    deliveries: number;
+    unique_ids: number;
+    processed: number;
+    orders: number;
+    created: number;
+  }>(
     `select (select count(*)::int from shopify_deliveries where shop_domain = $1) as deliveries,
             (select count(distinct webhook_id)::int from shopify_deliveries where shop_domain = $1) as unique_ids,
             (select count(*)::int from shopify_deliveries where shop_domain = $1 and status = 'processed') as processed,
@@ -97,7 +128,12 @@ export async function shopifyDeliveriesOnce(db: RehearsalDatabase, expected: num
     [SHOP],
   );
   const r = row!;
-  const ok = r.deliveries === expected && r.unique_ids === expected && r.processed === expected && r.orders === expected && r.created === expected;
+  const ok =
+    r.deliveries === expected &&
+    r.unique_ids === expected &&
+    r.processed === expected &&
+    r.orders === expected &&
+    r.created === expected;
   return {
     name: "every Shopify delivery stored once and processed",
     ok,
@@ -127,7 +163,10 @@ export function noLive5xx(stats: ProxyStats): Check {
         ? `${stats.requests} requests through the production domain; ${stats.killed502} 502s from killed instances (${stats.retried} retried on another)`
         : failures
             .slice(0, 10)
-            .map((f) => `  ${f.at} ${f.method} ${f.path} → ${f.status} from :${f.backend}${f.error ? ` (${f.error})` : ""}`)
+            .map(
+              (f) =>
+                `  ${f.at} ${f.method} ${f.path} → ${f.status} from :${f.backend}${f.error ? ` (${f.error})` : ""}`,
+            )
             .join("\n"),
   };
 }

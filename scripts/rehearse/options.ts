@@ -108,13 +108,16 @@ export function parseOptions(argv: string[]): Options {
   };
   if (values.driver !== "neon" && values.driver !== "pg") throw new Error("--driver must be neon or pg");
   const only = values.only ? values.only.split(",").map((w) => w.trim()) : WORKLOADS;
-  for (const w of only) if (!WORKLOADS.includes(w as Workload)) throw new Error(`--only: unknown workload "${w}" (${WORKLOADS.join(", ")})`);
+  for (const w of only)
+    if (!WORKLOADS.includes(w as Workload))
+      throw new Error(`--only: unknown workload "${w}" (${WORKLOADS.join(", ")})`);
   const options: Options = {
     long,
     servers: int("servers", 2, 4, 1),
     keep: values.keep,
     driver: values.driver,
-    adminUrl: values["database-url"] ?? process.env.REHEARSAL_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    adminUrl:
+      values["database-url"] ?? process.env.REHEARSAL_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     cronEveryMs: int("cron-every-ms", 2_000, 5_000, 100),
     cronMaxInFlight: int("cron-max-in-flight", 8, 8, 1),
     chaos: !values["no-chaos"],

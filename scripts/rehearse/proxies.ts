@@ -81,10 +81,20 @@ async function closeServer(server: http.Server): Promise<void> {
 
 type Attempt = { kind: "answered"; upstream: IncomingMessage } | { kind: "refused" } | { kind: "reset"; error: Error };
 
-function forward(port: number, req: IncomingMessage, body: Buffer, headers: http.OutgoingHttpHeaders): Promise<Attempt> {
+function forward(
+  port: number,
+  req: IncomingMessage,
+  body: Buffer,
+  headers: http.OutgoingHttpHeaders,
+): Promise<Attempt> {
   return new Promise((resolve) => {
-    const upstream = http.request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers, agent: false }, (res) => resolve({ kind: "answered", upstream: res }));
-    upstream.on("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED" ? { kind: "refused" } : { kind: "reset", error }));
+    const upstream = http.request(
+      { host: "127.0.0.1", port, method: req.method, path: req.url, headers, agent: false },
+      (res) => resolve({ kind: "answered", upstream: res }),
+    );
+    upstream.on("error", (error: NodeJS.ErrnoException) =>
+      resolve(error.code === "ECONNREFUSED" ? { kind: "refused" } : { kind: "reset", error }),
+    );
     upstream.end(body);
   });
 }
@@ -93,7 +103,8 @@ function forwardedHeaders(req: IncomingMessage, body: Buffer): http.OutgoingHttp
   const headers: http.OutgoingHttpHeaders = { ...req.headers };
   const client = req.headers["x-rehearsal-client-ip"];
   delete headers["x-rehearsal-client-ip"];
-  headers["x-forwarded-for"] = typeof client === "string" && client ? client : (req.socket.remoteAddress ?? "127.0.0.1");
+  headers["x-forwarded-for"] =
+    typeof client === "string" && client ? client : (req.socket.remoteAddress ?? "127.0.0.1");
   // Vercel's edge sets these too, overwriting what the client sent; the app reads them first (src/http/client-address.ts).
   headers["x-vercel-forwarded-for"] = headers["x-forwarded-for"];
   headers["x-real-ip"] = headers["x-forwarded-for"];
@@ -110,7 +121,9 @@ function answer(res: ServerResponse, status: number, message: string): void {
     res.destroy();
     return;
   }
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "proxy", message } }));
+  res
+    .writeHead(status, { "content-type": "application/json" })
+    .end(JSON.stringify({ error: { code: "proxy", message } }));
 }
 
 /** The production domain: round-robin over the pool's slots. */
@@ -147,13 +160,28 @@ export async function startRoundRobinProxy(poolOf: () => ServerPool): Promise<Pr
         count(stats, 502);
         // A reset from a process that is still the live one was not a kill.
         await new Promise((r) => setTimeout(r, 50));
-        if (pool.isLive(port, generation)) stats.liveResets.push({ at: new Date().toISOString(), method: req.method ?? "", path, status: 502, backend: port, error: `${(attempt.error as NodeJS.ErrnoException).code ?? ""} ${attempt.error.message}`.trim() });
+        if (pool.isLive(port, generation))
+          stats.liveResets.push({
+            at: new Date().toISOString(),
+            method: req.method ?? "",
+            path,
+            status: 502,
+            backend: port,
+            error: `${(attempt.error as NodeJS.ErrnoException).code ?? ""} ${attempt.error.message}`.trim(),
+          });
         else stats.killed502 += 1;
         return answer(res, 502, `backend ${port} went away mid-request (${attempt.error.message})`);
       }
       const upstream = attempt.upstream;
       count(stats, upstream.statusCode ?? 0);
-      if ((upstream.statusCode ?? 0) >= 500) stats.live5xx.push({ at: new Date().toISOString(), method: req.method ?? "", path, status: upstream.statusCode ?? 0, backend: port });
+      if ((upstream.statusCode ?? 0) >= 500)
+        stats.live5xx.push({
+          at: new Date().toISOString(),
+          method: req.method ?? "",
+          path,
+          status: upstream.statusCode ?? 0,
+          backend: port,
+        });
       res.writeHead(upstream.statusCode ?? 502, upstream.headers);
       upstream.pipe(res);
       upstream.on("error", () => res.destroy());
@@ -182,11 +210,20 @@ export async function startProtectedProxy(target: Proxy, bypassSecret: string): 
       const path = (req.url ?? "/").split("?")[0]!;
       refused[path] = (refused[path] ?? 0) + 1;
       req.resume();
-      res.writeHead(401, { "content-type": "text/html" }).end("<!doctype html><title>Authentication Required</title><p>Vercel Authentication</p>");
+      res
+        .writeHead(401, { "content-type": "text/html" })
+        .end("<!doctype html><title>Authentication Required</title><p>Vercel Authentication</p>");
       return;
     }
     const upstream = http.request(
-      { host: "127.0.0.1", port: target.port, method: req.method, path: req.url, headers: { ...req.headers, connection: "close" }, agent: false },
+      {
+        host: "127.0.0.1",
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, connection: "close" },
+        agent: false,
+      },
       (up) => {
         count(stats, up.statusCode ?? 0);
         res.writeHead(up.statusCode ?? 502, up.headers);

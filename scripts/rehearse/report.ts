@@ -23,7 +23,9 @@ export async function tickFigures(db: RehearsalDatabase): Promise<TickFigures> {
   const [longest] = await db.query<{ value: number; origin: string; budget: string }>(
     `select value, labels->>'origin' as origin, labels->>'budgetMs' as budget from metric_points where name = 'tick.duration' order by value desc limit 1`,
   );
-  const [p50] = await db.query<{ p50: number | null }>(`select percentile_cont(0.5) within group (order by value) as p50 from metric_points where name = 'tick.duration'`);
+  const [p50] = await db.query<{ p50: number | null }>(
+    `select percentile_cont(0.5) within group (order by value) as p50 from metric_points where name = 'tick.duration'`,
+  );
   return {
     byOrigin: Object.fromEntries(byOrigin.map((r) => [r.origin, r.n])),
     longestMs: longest ? Math.round(longest.value) : null,
@@ -33,12 +35,18 @@ export async function tickFigures(db: RehearsalDatabase): Promise<TickFigures> {
   };
 }
 
-export async function agentCallFigures(db: RehearsalDatabase): Promise<{ calls: number; failed: number; perHour: number | null }> {
+export async function agentCallFigures(
+  db: RehearsalDatabase,
+): Promise<{ calls: number; failed: number; perHour: number | null }> {
   const [row] = await db.query<{ calls: number; failed: number; first: Date | null; last: Date | null }>(
     `select count(*)::int as calls, count(*) filter (where outcome = 'failed')::int as failed, min(at) as first, max(at) as last from agent_calls`,
   );
   const spanMs = row?.first && row.last ? row.last.getTime() - row.first.getTime() : 0;
-  return { calls: row?.calls ?? 0, failed: row?.failed ?? 0, perHour: spanMs > 0 ? Math.round((row!.calls / spanMs) * 3_600_000) : null };
+  return {
+    calls: row?.calls ?? 0,
+    failed: row?.failed ?? 0,
+    perHour: spanMs > 0 ? Math.round((row!.calls / spanMs) * 3_600_000) : null,
+  };
 }
 
 export interface Spread {
@@ -49,24 +57,40 @@ export interface Spread {
 }
 
 export function spread(ms: number[]): Spread {
-  return { count: ms.length, minMs: ms.length ? Math.min(...ms) : null, medianMs: median(ms), maxMs: ms.length ? Math.max(...ms) : null };
+  return {
+    count: ms.length,
+    minMs: ms.length ? Math.min(...ms) : null,
+    medianMs: median(ms),
+    maxMs: ms.length ? Math.max(...ms) : null,
+  };
 }
 
 /** Cold starts to the first healthy answer, and to the first answer of any kind. */
 /** Attempts that did not succeed, by outcome and error message (the ten most frequent). */
-export async function attemptFailures(db: RehearsalDatabase): Promise<{ outcome: string; message: string; n: number }[]> {
+export async function attemptFailures(
+  db: RehearsalDatabase,
+): Promise<{ outcome: string; message: string; n: number }[]> {
   return db.query<{ outcome: string; message: string; n: number }>(
     `select outcome, left(coalesce(error->>'message', ''), 200) as message, count(*)::int as n from step_attempts
       where outcome <> 'succeeded' group by 1, 2 order by 3 desc limit 10`,
   );
 }
 
-export function coldStartFigures(starts: { ms: number; firstAnswerMs: number | null }[]): Spread & { firstAnswer: Spread } {
-  return { ...spread(starts.map((s) => s.ms)), firstAnswer: spread(starts.flatMap((s) => (s.firstAnswerMs === null ? [] : [s.firstAnswerMs]))) };
+export function coldStartFigures(
+  starts: { ms: number; firstAnswerMs: number | null }[],
+): Spread & { firstAnswer: Spread } {
+  return {
+    ...spread(starts.map((s) => s.ms)),
+    firstAnswer: spread(starts.flatMap((s) => (s.firstAnswerMs === null ? [] : [s.firstAnswerMs]))),
+  };
 }
 
 /** Tick route calls by origin (counted at the production proxy, killed ticks included), within [from, to]. */
-export function tickCallsByOrigin(calls: { at: number; origin: string }[], from = -Infinity, to = Infinity): Record<string, number> {
+export function tickCallsByOrigin(
+  calls: { at: number; origin: string }[],
+  from = -Infinity,
+  to = Infinity,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const c of calls) if (c.at >= from && c.at <= to) out[c.origin] = (out[c.origin] ?? 0) + 1;
   return out;
@@ -87,13 +111,22 @@ export function printTable(figures: {
 }): void {
   const lines: string[] = [];
   lines.push("", "workload                      time       runs");
-  for (const w of figures.workloads) lines.push(`${pad(w.name, 30)}${pad(`${(w.ms / 1000).toFixed(1)} s`, 11)}${w.runs}`);
+  for (const w of figures.workloads)
+    lines.push(`${pad(w.name, 30)}${pad(`${(w.ms / 1000).toFixed(1)} s`, 11)}${w.runs}`);
   for (const w of figures.failedWorkloads) lines.push(`${pad(w.name, 30)}FAILED`);
   const t = figures.ticks;
   lines.push(
     "",
-    `tick calls by origin          ${Object.entries(figures.tickCalls).map(([o, n]) => `${o} ${n}`).join(", ") || "none"}`,
-    `ticks recorded (completed)    ${Object.entries(t.byOrigin).map(([o, n]) => `${o} ${n}`).join(", ") || "none recorded"}`,
+    `tick calls by origin          ${
+      Object.entries(figures.tickCalls)
+        .map(([o, n]) => `${o} ${n}`)
+        .join(", ") || "none"
+    }`,
+    `ticks recorded (completed)    ${
+      Object.entries(t.byOrigin)
+        .map(([o, n]) => `${o} ${n}`)
+        .join(", ") || "none recorded"
+    }`,
     `longest tick                  ${t.longestMs ?? "-"} ms (${t.longestOrigin ?? "-"}) of a ${t.budgetMs ?? "-"} ms budget; median ${t.p50Ms ?? "-"} ms`,
     `cold starts (to healthy)      ${figures.coldStarts.count}: min ${figures.coldStarts.minMs ?? "-"} ms, median ${figures.coldStarts.medianMs ?? "-"} ms, max ${figures.coldStarts.maxMs ?? "-"} ms`,
     `  (to first answer)           min ${figures.coldStarts.firstAnswer.minMs ?? "-"} ms, median ${figures.coldStarts.firstAnswer.medianMs ?? "-"} ms, max ${figures.coldStarts.firstAnswer.maxMs ?? "-"} ms`,

@@ -50,13 +50,28 @@ export class ServerPool {
     private readonly verbose: boolean,
     private readonly label = "server",
   ) {
-    this.slots = ports.map((port, index) => ({ index, port, generation: 0, child: null, healthy: false, killedGeneration: 0, logFile: path.join(logDir, `${label}-${index}.log`) }));
+    this.slots = ports.map((port, index) => ({
+      index,
+      port,
+      generation: 0,
+      child: null,
+      healthy: false,
+      killedGeneration: 0,
+      logFile: path.join(logDir, `${label}-${index}.log`),
+    }));
   }
 
   /** Whether the process that served `generation` of this port is still the live one. */
   isLive(port: number, generation: number): boolean {
     const slot = this.slots.find((s) => s.port === port);
-    return Boolean(slot && slot.generation === generation && slot.killedGeneration !== generation && slot.child && slot.child.exitCode === null && slot.child.signalCode === null);
+    return Boolean(
+      slot &&
+        slot.generation === generation &&
+        slot.killedGeneration !== generation &&
+        slot.child &&
+        slot.child.exitCode === null &&
+        slot.child.signalCode === null,
+    );
   }
 
   generationOf(port: number): number {
@@ -98,7 +113,10 @@ export class ServerPool {
     });
     track(child);
     slot.child = child;
-    appendFileSync(slot.logFile, `--- ${this.label} ${slot.index} generation ${generation} (pid ${child.pid}) started ${new Date().toISOString()}\n`);
+    appendFileSync(
+      slot.logFile,
+      `--- ${this.label} ${slot.index} generation ${generation} (pid ${child.pid}) started ${new Date().toISOString()}\n`,
+    );
     let portTaken = false;
     const onData = (chunk: Buffer) => {
       const text = chunk.toString("utf8");
@@ -108,7 +126,8 @@ export class ServerPool {
         if (!line.trim()) continue;
         if (this.verbose) console.log(`  ${this.label}${slot.index}.${generation} | ${line}`);
         const isError = line.startsWith("{") ? line.includes('"level":"error"') : /\bError\b|⨯/.test(line);
-        if (isError && this.errorLines.length < MAX_ERROR_LINES) this.errorLines.push(`${this.label}${slot.index}.${generation}: ${line.slice(0, 2_000)}`);
+        if (isError && this.errorLines.length < MAX_ERROR_LINES)
+          this.errorLines.push(`${this.label}${slot.index}.${generation}: ${line.slice(0, 2_000)}`);
       }
     };
     child.stdout?.on("data", onData);
@@ -119,7 +138,9 @@ export class ServerPool {
       if (child.exitCode !== null || child.signalCode !== null) {
         if (this.stopping || slot.generation !== generation) return -1;
         if (portTaken) throw new PortTaken();
-        throw new Error(`${this.label} ${slot.index} exited (${child.exitCode ?? child.signalCode}) before it was healthy; see ${slot.logFile}`);
+        throw new Error(
+          `${this.label} ${slot.index} exited (${child.exitCode ?? child.signalCode}) before it was healthy; see ${slot.logFile}`,
+        );
       }
       try {
         const res = await fetch(`http://127.0.0.1:${slot.port}/api/health`, { signal: AbortSignal.timeout(2_000) });
@@ -129,7 +150,8 @@ export class ServerPool {
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`${this.label} ${slot.index} was not healthy after ${timeoutMs / 1000} s; see ${slot.logFile}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.label} ${slot.index} was not healthy after ${timeoutMs / 1000} s; see ${slot.logFile}`);
       await sleep(25);
     }
     const ms = Math.round(performance.now() - started);
@@ -143,7 +165,9 @@ export class ServerPool {
     const child = slot.child;
     slot.healthy = false;
     if (!child) return;
-    const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
+    const exited = new Promise<void>((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve()),
+    );
     slot.killedGeneration = slot.generation;
     killGroup(child, "SIGKILL");
     await exited;

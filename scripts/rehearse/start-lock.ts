@@ -52,7 +52,8 @@ export async function acquireStartLock(root: string): Promise<StartLock> {
       released = true;
       // Only our own lock: a takeover by someone else (we were presumed dead) stays theirs.
       try {
-        if (Number(readFileSync(path.join(dir, "pid"), "utf8")) === process.pid) rmSync(dir, { recursive: true, force: true });
+        if (Number(readFileSync(path.join(dir, "pid"), "utf8")) === process.pid)
+          rmSync(dir, { recursive: true, force: true });
       } catch {
         // already gone
       }

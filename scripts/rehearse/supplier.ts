@@ -21,6 +21,11 @@ export async function startSupplier(): Promise<Supplier> {
   return {
     simulator,
     running,
-    env: { SUPPLIER_API_URL: running.url, SUPPLIER_APP_KEY: appKey, SUPPLIER_APP_SECRET: appSecret, SUPPLIER_ACCESS_TOKEN: randomBytes(16).toString("hex") },
+    env: {
+      SUPPLIER_API_URL: running.url,
+      SUPPLIER_APP_KEY: appKey,
+      SUPPLIER_APP_SECRET: appSecret,
+      SUPPLIER_ACCESS_TOKEN: randomBytes(16).toString("hex"),
+    },
   };
 }

@@ -34,7 +34,10 @@ export function parseLoopbackTarget(address: string | null): Target | null {
   // The driver writes `${host}:${port}` as is, so an IPv6 host may come with or without brackets.
   const colon = address.lastIndexOf(":");
   if (colon <= 0) return null;
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const host = address
+    .slice(0, colon)
+    .replace(/^\[(.*)\]$/, "$1")
+    .toLowerCase();
   const portText = address.slice(colon + 1);
   if (!/^\d{1,5}$/.test(portText)) return null;
   const port = Number(portText);

@@ -26,10 +26,16 @@ export function assertMayCall(agent: string, action: string, caller: ActionCalle
   if (!spec) throw new NotFoundError(`The agent "${agent}" has no action "${action}".`);
   if (caller.kind === "signed") return;
   if (spec.directCall === undefined) {
-    throw new CodedError("forbidden", `${agent}/${action} runs only as a workflow step (signed engine calls); it cannot be called with an API key.`);
+    throw new CodedError(
+      "forbidden",
+      `${agent}/${action} runs only as a workflow step (signed engine calls); it cannot be called with an API key.`,
+    );
   }
   if (!hasRole(caller.principal.role, spec.directCall)) {
-    throw new CodedError("forbidden", `${agent}/${action} needs the ${spec.directCall} role; this key has ${caller.principal.role}.`);
+    throw new CodedError(
+      "forbidden",
+      `${agent}/${action} needs the ${spec.directCall} role; this key has ${caller.principal.role}.`,
+    );
   }
 }
 

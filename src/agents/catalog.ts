@@ -10,7 +10,14 @@ import { core } from "./core";
 import { designIa } from "./design-ia";
 import type { Role } from "@/auth/roles";
 import { setActionTimeoutLookup } from "@/engine/definition/agent-defaults";
-import { DEFAULT_ACTION_TIMEOUT_MS, defineAction, defineAgent, type ActionContext, type ActionSpec, type AgentSpec } from "./framework";
+import {
+  DEFAULT_ACTION_TIMEOUT_MS,
+  defineAction,
+  defineAgent,
+  type ActionContext,
+  type ActionSpec,
+  type AgentSpec,
+} from "./framework";
 import { orders } from "./orders";
 
 export const BUILT_IN_AGENTS = ["design-ia", "automation", "ads", "core", "orders"] as const;
@@ -33,9 +40,15 @@ export function registerAgent(spec: AgentSpec): void {
  * An agent whose actions take and return anything (no schemas), for tests and benchmarks:
  * it still goes through the transports, the gateway and the signature like any other.
  */
-export function registerInProcessAgent(name: string, handlers: Record<string, (input: unknown, ctx: ActionContext) => Promise<unknown>>): void {
+export function registerInProcessAgent(
+  name: string,
+  handlers: Record<string, (input: unknown, ctx: ActionContext) => Promise<unknown>>,
+): void {
   const actions = Object.fromEntries(
-    Object.entries(handlers).map(([action, handler]) => [action, defineAction({ description: `${name}/${action}`, input: z.unknown(), output: z.unknown(), handler })]),
+    Object.entries(handlers).map(([action, handler]) => [
+      action,
+      defineAction({ description: `${name}/${action}`, input: z.unknown(), output: z.unknown(), handler }),
+    ]),
   );
   registerAgent({ name, description: "Registered in process.", actions });
 }
@@ -69,7 +82,14 @@ export interface AgentDescription {
   name: string;
   description: string;
   /** `directCall`: the least role that may call the action with an API key; null: workflow steps only. */
-  actions: { name: string; description: string; input: unknown; output: unknown; timeoutMs: number; directCall: Role | null }[];
+  actions: {
+    name: string;
+    description: string;
+    input: unknown;
+    output: unknown;
+    timeoutMs: number;
+    directCall: Role | null;
+  }[];
 }
 
 export function describeAgents(): AgentDescription[] {

@@ -26,11 +26,17 @@ export class AgentOutputInvalid extends Error {
   }
 }
 
-export async function runAction(agent: string, action: string, input: unknown, ctx: Omit<ActionContext, "agent" | "action">): Promise<ActionOutcome> {
+export async function runAction(
+  agent: string,
+  action: string,
+  input: unknown,
+  ctx: Omit<ActionContext, "agent" | "action">,
+): Promise<ActionOutcome> {
   const spec = findAction(agent, action);
   if (!spec) throw new NotFoundError(`The agent "${agent}" has no action "${action}".`);
   const parsed = spec.input.safeParse(input);
-  if (!parsed.success) throw new CodedError("validation_failed", `The input of ${agent}/${action} is invalid.`, issues(parsed.error));
+  if (!parsed.success)
+    throw new CodedError("validation_failed", `The input of ${agent}/${action} is invalid.`, issues(parsed.error));
   const result = await spec.handler(parsed.data, { ...ctx, agent, action });
   if (isAccepted(result)) return { status: "accepted" };
   const output = spec.output.safeParse(result);

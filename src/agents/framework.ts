@@ -80,7 +80,8 @@ export function defineAction<I extends z.ZodType, O extends z.ZodType>(spec: Act
 
 export function defineAgent<A extends AgentSpec>(spec: A): A {
   if (!AGENT_NAME.test(spec.name)) throw new Error(`invalid agent name "${spec.name}"`);
-  for (const name of Object.keys(spec.actions)) if (!ACTION_NAME.test(name)) throw new Error(`invalid action name "${spec.name}/${name}"`);
+  for (const name of Object.keys(spec.actions))
+    if (!ACTION_NAME.test(name)) throw new Error(`invalid action name "${spec.name}/${name}"`);
   return spec;
 }
 

@@ -60,7 +60,10 @@ const checkReportSchema = z.object({
   latencyMs: z.number(),
   detail: z.string().max(1000).optional(),
 });
-const probeAnswerSchema = z.object({ status: z.enum(["ok", "degraded", "down"]), checks: z.array(checkReportSchema).max(50) });
+const probeAnswerSchema = z.object({
+  status: z.enum(["ok", "degraded", "down"]),
+  checks: z.array(checkReportSchema).max(50),
+});
 
 type Probed = { status: ProbeStatus; checks: CheckReport[]; error?: string; latencyMs: number };
 
@@ -70,7 +73,10 @@ function summary(status: ProbeStatus, checks: CheckReport[], error?: string): Om
 
 async function probe(db: Db, agent: string): Promise<Probed> {
   const started = performance.now();
-  const done = (result: Omit<Probed, "latencyMs">): Probed => ({ ...result, latencyMs: Math.round((performance.now() - started) * 10) / 10 });
+  const done = (result: Omit<Probed, "latencyMs">): Probed => ({
+    ...result,
+    latencyMs: Math.round((performance.now() - started) * 10) / 10,
+  });
   if (agentTransport() === "inline") {
     // In process the agent's route is this very code: the same probe, run here.
     const probed = await probeAgent(db, agent);
@@ -97,7 +103,8 @@ async function probe(db: Db, agent: string): Promise<Probed> {
   } catch (error) {
     if (error instanceof SelfCallUnavailable) return done(summary("down", [], "PUBLIC_BASE_URL is not set"));
     const name = (error as { name?: unknown } | null)?.name;
-    if (name === "TimeoutError" || name === "AbortError") return done(summary("down", [], `no answer within ${PROBE_TIMEOUT_MS / 1000} s`));
+    if (name === "TimeoutError" || name === "AbortError")
+      return done(summary("down", [], `no answer within ${PROBE_TIMEOUT_MS / 1000} s`));
     return done(summary("down", [], "the agent's route could not be reached"));
   }
 }
@@ -105,12 +112,19 @@ async function probe(db: Db, agent: string): Promise<Probed> {
 export async function agentsHealth(db: Db): Promise<AgentHealth[]> {
   return Promise.all(
     listAgents().map(async (agent): Promise<AgentHealth> => {
-      const [probed, circuit, stats] = await Promise.all([probe(db, agent.name), circuitOf(db, agent.name), callStats(db, agent.name, RECENT_MS)]);
+      const [probed, circuit, stats] = await Promise.all([
+        probe(db, agent.name),
+        circuitOf(db, agent.name),
+        callStats(db, agent.name, RECENT_MS),
+      ]);
       const errorRate = stats.calls === 0 ? 0 : Math.round((stats.failures / stats.calls) * 1000) / 1000;
       const status =
         probed.status === "down" || circuit.state === "open"
           ? "down"
-          : probed.status === "degraded" || circuit.state === "half_open" || errorRate > DEGRADED_ERROR_RATE || probed.latencyMs > SLOW_PROBE_MS
+          : probed.status === "degraded" ||
+              circuit.state === "half_open" ||
+              errorRate > DEGRADED_ERROR_RATE ||
+              probed.latencyMs > SLOW_PROBE_MS
             ? "degraded"
             : "healthy";
       return {
@@ -120,7 +134,12 @@ export async function agentsHealth(db: Db): Promise<AgentHealth[]> {
         latencyMs: probed.latencyMs,
         errorRate,
         recent: { calls: stats.calls, p95Ms: stats.p95Ms === null ? null : Math.round(stats.p95Ms) },
-        probe: { ok: probed.status === "ok", status: probed.status, ...(probed.error ? { error: probed.error } : {}), checks: probed.checks },
+        probe: {
+          ok: probed.status === "ok",
+          status: probed.status,
+          ...(probed.error ? { error: probed.error } : {}),
+          checks: probed.checks,
+        },
         lastCheckedAt: new Date().toISOString(),
       };
     }),

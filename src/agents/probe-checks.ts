@@ -29,7 +29,9 @@ const failed = (detail: string): CheckResult => ({ status: "degraded", detail })
 
 /** A digest of configuration values, so a cache key never holds a secret in clear. */
 function digest(...values: (string | undefined)[]): string {
-  return createHash("sha256").update(values.map((v) => v ?? "").join("\u0000")).digest("hex");
+  return createHash("sha256")
+    .update(values.map((v) => v ?? "").join("\u0000"))
+    .digest("hex");
 }
 
 /** Blank means unset, as in env.ts. Read directly: an unrelated invalid variable must not fail every check. */
@@ -40,7 +42,11 @@ function setting(name: string): string | undefined {
 /** The error codes of a network failure (`ESOCKET`, `ECONNREFUSED`…), never its message (it may quote a host or a reply). */
 function errorCodes(error: unknown): string {
   const codes = new Set<string>();
-  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = error, depth = 0;
+    e && typeof e === "object" && depth < 4;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && /^[A-Z][A-Z0-9_]{1,30}$/.test(code)) codes.add(code);
     const message = (e as { message?: unknown }).message;
@@ -74,7 +80,9 @@ export const languageModelCheck: HealthCheck = {
     const [name, key, shape] = anthropic
       ? (["ANTHROPIC_API_KEY", anthropic, /^sk-ant-[A-Za-z0-9_-]{20,}$/] as const)
       : (["OPENAI_API_KEY", openai!, /^sk-[A-Za-z0-9_-]{20,}$/] as const);
-    return shape.test(key) ? OK : failed(`${name} is not shaped like a key of its provider (the copy falls back to the templates)`);
+    return shape.test(key)
+      ? OK
+      : failed(`${name} is not shaped like a key of its provider (the copy falls back to the templates)`);
   },
 };
 
@@ -91,9 +99,15 @@ export const smtpCheck: HealthCheck = {
     } catch {
       return failed("SMTP_URL is not a valid URL");
     }
-    if (parsed.protocol !== "smtp:" && parsed.protocol !== "smtps:") return failed("SMTP_URL must start with smtp:// or smtps://");
+    if (parsed.protocol !== "smtp:" && parsed.protocol !== "smtps:")
+      return failed("SMTP_URL must start with smtp:// or smtps://");
     const budget = CHECK_TIMEOUT_MS - 500;
-    const transport = nodemailer.createTransport({ url, connectionTimeout: budget, greetingTimeout: budget, socketTimeout: budget });
+    const transport = nodemailer.createTransport({
+      url,
+      connectionTimeout: budget,
+      greetingTimeout: budget,
+      socketTimeout: budget,
+    });
     const stop = () => transport.close();
     signal.addEventListener("abort", stop, { once: true });
     try {
@@ -134,7 +148,9 @@ export const blobCheck: HealthCheck = {
   async run() {
     const token = setting("BLOB_READ_WRITE_TOKEN");
     if (!token) return skipped("not configured (BLOB_READ_WRITE_TOKEN): sites are served from the database only");
-    return BLOB_TOKEN.test(token) ? OK : failed("BLOB_READ_WRITE_TOKEN is not shaped like a Vercel Blob read-write token");
+    return BLOB_TOKEN.test(token)
+      ? OK
+      : failed("BLOB_READ_WRITE_TOKEN is not shaped like a Vercel Blob read-write token");
   },
 };
 
@@ -169,7 +185,8 @@ export const googleAdsCheck: HealthCheck = {
       throw error;
     }
     const config = googleAdsConfig(env);
-    if (!config.ok) return failed(`${config.missing.join(", ")} not set: a launch needs all of ${GOOGLE_ADS_REQUIRED.join(", ")}`);
+    if (!config.ok)
+      return failed(`${config.missing.join(", ")} not set: a launch needs all of ${GOOGLE_ADS_REQUIRED.join(", ")}`);
     return OK;
   },
 };
@@ -177,7 +194,15 @@ export const googleAdsCheck: HealthCheck = {
 export const supplierCheck: HealthCheck = {
   name: "supplier",
   failure: "degraded",
-  cacheKey: () => digest(setting("SUPPLIER_API_URL"), setting("SUPPLIER_APP_KEY"), setting("SUPPLIER_APP_SECRET"), setting("APP_ENV"), setting("VERCEL"), setting("HTTP_STEP_ALLOWED_HOSTS")),
+  cacheKey: () =>
+    digest(
+      setting("SUPPLIER_API_URL"),
+      setting("SUPPLIER_APP_KEY"),
+      setting("SUPPLIER_APP_SECRET"),
+      setting("APP_ENV"),
+      setting("VERCEL"),
+      setting("HTTP_STEP_ALLOWED_HOSTS"),
+    ),
   async run({ signal }) {
     let config;
     try {

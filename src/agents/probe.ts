@@ -124,7 +124,11 @@ export function clearProbeCache(): void {
 /** Runs the checks in parallel; the worst failure is the probe's status. */
 export async function runProbe(agent: string, checks: readonly HealthCheck[], db: Db): Promise<AgentProbe> {
   const reports = await Promise.all(checks.map((check) => runCheck(check, db)));
-  const status: ProbeStatus = reports.some((r) => r.status === "down") ? "down" : reports.some((r) => r.status === "degraded") ? "degraded" : "ok";
+  const status: ProbeStatus = reports.some((r) => r.status === "down")
+    ? "down"
+    : reports.some((r) => r.status === "degraded")
+      ? "degraded"
+      : "ok";
   return { agent, status, checks: reports, checkedAt: new Date().toISOString() };
 }
 

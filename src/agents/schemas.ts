@@ -13,7 +13,9 @@ export const LAYOUTS = ["centered", "split", "editorial", "grid"] as const;
 
 const HEX = /^#[0-9a-f]{6}$/;
 export const hexColor = z.string().regex(HEX, "a colour like #1a2b3c (lower case, 6 digits)");
-const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/, "lower-case letters, digits and inner hyphens, at most 48");
+const slug = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/, "lower-case letters, digits and inner hyphens, at most 48");
 
 /** What a client typed in the order form (lenient: normalize_brief cleans it). */
 export const rawBriefSchema = z.strictObject({
@@ -97,13 +99,19 @@ export const pageContentSchema = z.strictObject({
       z.strictObject({
         heading: z.string().min(1).max(90),
         paragraphs: z.array(z.string().min(1).max(900)).min(1).max(5),
-        items: z.array(z.strictObject({ title: z.string().min(1).max(90), text: z.string().min(1).max(400) })).max(8).optional(),
+        items: z
+          .array(z.strictObject({ title: z.string().min(1).max(90), text: z.string().min(1).max(400) }))
+          .max(8)
+          .optional(),
       }),
     )
     .min(1)
     .max(8),
   /** Calls to action; `href` is a site-internal path ("/contact/") or a mailto: link. */
-  ctas: z.array(z.strictObject({ label: z.string().min(1).max(40), href: z.string().min(1).max(300) })).min(1).max(3),
+  ctas: z
+    .array(z.strictObject({ label: z.string().min(1).max(40), href: z.string().min(1).max(300) }))
+    .min(1)
+    .max(3),
 });
 export type PageContent = z.infer<typeof pageContentSchema>;
 

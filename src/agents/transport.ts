@@ -54,7 +54,10 @@ export class AgentCallFailed extends Error {
 
 /** Converts a classified failure to the engine's step errors. */
 export function toStepError(error: unknown): Error {
-  if (error instanceof AgentCallFailed) return error.agentFault ? new RetryableError(error.message, error.details) : new NonRetryableError(error.message, error.details);
+  if (error instanceof AgentCallFailed)
+    return error.agentFault
+      ? new RetryableError(error.message, error.details)
+      : new NonRetryableError(error.message, error.details);
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -91,12 +94,20 @@ export async function callInline(call: AgentCall): Promise<AgentResult> {
   if (!check.ok) throw new AgentCallFailed(`The call could not be signed (${check.reason}).`, false);
   const envelope = signedCallSchema.parse(JSON.parse(raw));
   try {
-    return await runAction(call.agent, call.action, envelope.input, { db: call.db, ...envelope.call, signal: call.signal });
+    return await runAction(call.agent, call.action, envelope.input, {
+      db: call.db,
+      ...envelope.call,
+      signal: call.signal,
+    });
   } catch (error) {
-    if (error instanceof CodedError && ERROR_STATUS[error.code] < 500) throw new AgentCallFailed(error.message, false, error.details);
+    if (error instanceof CodedError && ERROR_STATUS[error.code] < 500)
+      throw new AgentCallFailed(error.message, false, error.details);
     if (error instanceof AgentOutputInvalid) throw new AgentCallFailed(error.message, true, error.issues);
     if (error instanceof NonRetryableError) throw new AgentCallFailed(error.message, false, error.details);
-    throw new AgentCallFailed(`${call.agent}/${call.action} failed: ${error instanceof Error ? error.message : String(error)}`, true);
+    throw new AgentCallFailed(
+      `${call.agent}/${call.action} failed: ${error instanceof Error ? error.message : String(error)}`,
+      true,
+    );
   }
 }
 
@@ -107,7 +118,8 @@ export function agentPath(agent: string, action: string): string {
 
 export function agentUrl(agent: string, action: string): string {
   const base = selfBaseUrl();
-  if (!base) throw new AgentCallFailed("PUBLIC_BASE_URL is not set: the http agent transport cannot reach the agents.", false);
+  if (!base)
+    throw new AgentCallFailed("PUBLIC_BASE_URL is not set: the http agent transport cannot reach the agents.", false);
   return `${base}${agentPath(agent, action)}`;
 }
 
@@ -121,7 +133,11 @@ export async function callHttp(call: AgentCall): Promise<AgentResult> {
       // The agents' routes are our own: the protection bypass header when one is configured.
       headers: selfCallHeaders({
         "content-type": "application/json",
-        [SIGNATURE_HEADER]: signRequest(getSecret("INTER_AGENT_SECRET"), { method: "POST", path: agentPath(call.agent, call.action), body: raw }),
+        [SIGNATURE_HEADER]: signRequest(getSecret("INTER_AGENT_SECRET"), {
+          method: "POST",
+          path: agentPath(call.agent, call.action),
+          body: raw,
+        }),
         [HEADERS.idempotencyKey]: call.idempotencyKey,
         [HEADERS.attempt]: String(call.attempt),
         [HEADERS.taskId]: call.taskId,
@@ -131,10 +147,14 @@ export async function callHttp(call: AgentCall): Promise<AgentResult> {
       signal: call.signal,
     });
   } catch (error) {
-    throw new AgentCallFailed(`${call.agent}/${call.action} did not answer: ${error instanceof Error ? error.message : String(error)}`, true);
+    throw new AgentCallFailed(
+      `${call.agent}/${call.action} did not answer: ${error instanceof Error ? error.message : String(error)}`,
+      true,
+    );
   }
   const text = await readLimitedText(res, MAX_RESPONSE_BYTES);
-  if (text === null) throw new AgentCallFailed(`${call.agent}/${call.action} answered more than ${MAX_RESPONSE_BYTES} bytes.`, true);
+  if (text === null)
+    throw new AgentCallFailed(`${call.agent}/${call.action} answered more than ${MAX_RESPONSE_BYTES} bytes.`, true);
   let parsed: unknown = null;
   try {
     parsed = text ? (JSON.parse(text) as unknown) : null;
@@ -148,7 +168,11 @@ export async function callHttp(call: AgentCall): Promise<AgentResult> {
     // fault, retried, and never recorded as the step's output for its successors to read.
     const schema = findAction(call.agent, call.action)?.output;
     const checked = schema ? schema.safeParse(parsed) : { success: true as const };
-    if (!checked.success) throw new AgentCallFailed(`${call.agent}/${call.action} answered ${res.status} with a body that is not its output`, true);
+    if (!checked.success)
+      throw new AgentCallFailed(
+        `${call.agent}/${call.action} answered ${res.status} with a body that is not its output`,
+        true,
+      );
     return { status: "completed", output: parsed };
   }
   const apiError = (parsed as { error?: { message?: unknown; details?: unknown } } | null)?.error;
@@ -157,6 +181,7 @@ export async function callHttp(call: AgentCall): Promise<AgentResult> {
   // header, a signing secret that differs between instances mid-deploy), not the step's input:
   // retried and counted against the breaker, which then defers the agent's steps until fixed.
   const refused = res.status === 401 || res.status === 403;
-  const agentFault = refused || res.status >= 500 || res.status === 408 || res.status === 429 || (res.status >= 300 && res.status < 400);
+  const agentFault =
+    refused || res.status >= 500 || res.status === 408 || res.status === 429 || (res.status >= 300 && res.status < 400);
   throw new AgentCallFailed(message, agentFault, apiError?.details);
 }

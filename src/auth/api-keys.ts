@@ -71,10 +71,18 @@ export async function createApiKey(db: Db, params: CreateApiKeyParams): Promise<
 }
 
 /** Registers a known key if its hash is not there yet (idempotent). */
-export async function ensureApiKey(db: Db, params: Required<Pick<CreateApiKeyParams, "name" | "role" | "key">>): Promise<boolean> {
+export async function ensureApiKey(
+  db: Db,
+  params: Required<Pick<CreateApiKeyParams, "name" | "role" | "key">>,
+): Promise<boolean> {
   const inserted = await db
     .insert(apiKeys)
-    .values({ name: params.name, role: params.role, keyHash: sha256Hex(params.key), prefix: params.key.slice(0, DISPLAY_PREFIX_LENGTH) })
+    .values({
+      name: params.name,
+      role: params.role,
+      keyHash: sha256Hex(params.key),
+      prefix: params.key.slice(0, DISPLAY_PREFIX_LENGTH),
+    })
     .onConflictDoNothing({ target: apiKeys.keyHash })
     .returning({ id: apiKeys.id });
   return inserted.length > 0;
@@ -89,7 +97,10 @@ export interface ListApiKeysParams {
   cursor?: { createdAt: string; id: string };
 }
 
-export async function listApiKeys(db: Db, params: ListApiKeysParams): Promise<{ keys: ApiKeyView[]; nextCursor: string | null }> {
+export async function listApiKeys(
+  db: Db,
+  params: ListApiKeysParams,
+): Promise<{ keys: ApiKeyView[]; nextCursor: string | null }> {
   const c = params.cursor;
   const rows = await db
     .select({ key: apiKeys, cursorAt: CURSOR_AT })

@@ -41,7 +41,10 @@ export interface ListAuditParams {
 }
 
 /** Newest first; served by the primary key. */
-export async function listAudit(db: Db, params: ListAuditParams): Promise<{ entries: AuditView[]; nextCursor: string | null }> {
+export async function listAudit(
+  db: Db,
+  params: ListAuditParams,
+): Promise<{ entries: AuditView[]; nextCursor: string | null }> {
   const rows = await db
     .select()
     .from(auditLog)

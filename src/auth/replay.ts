@@ -22,17 +22,25 @@ export async function rememberSignature(db: Db, mac: string): Promise<boolean> {
 }
 
 export async function pruneSeenSignatures(db: Db): Promise<number> {
-  const rows = await queryRows<{ mac: string }>(db, sql`delete from seen_signatures where expires_at < now() returning mac`);
+  const rows = await queryRows<{ mac: string }>(
+    db,
+    sql`delete from seen_signatures where expires_at < now() returning mac`,
+  );
   return rows.length;
 }
 
 /** Records a MAC as spent until `expiresAt` (idempotent). */
 export async function spendMac(db: Db, mac: string, expiresAt: Date): Promise<void> {
-  await db.execute(sql`insert into seen_signatures (mac, expires_at) values (${mac}, ${expiresAt.toISOString()}::timestamptz) on conflict (mac) do nothing`);
+  await db.execute(
+    sql`insert into seen_signatures (mac, expires_at) values (${mac}, ${expiresAt.toISOString()}::timestamptz) on conflict (mac) do nothing`,
+  );
 }
 
 /** True when the MAC was spent (and its entry has not expired). */
 export async function isMacSpent(db: Db, mac: string): Promise<boolean> {
-  const rows = await queryRows<{ mac: string }>(db, sql`select mac from seen_signatures where mac = ${mac} and expires_at >= now() limit 1`);
+  const rows = await queryRows<{ mac: string }>(
+    db,
+    sql`select mac from seen_signatures where mac = ${mac} and expires_at >= now() limit 1`,
+  );
   return rows.length > 0;
 }

@@ -21,6 +21,10 @@ export const keyCursor = z
     const [createdAt, id] = s.split("|") as [string, string];
     return { createdAt, id };
   })
-  .refine((c) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(c.createdAt) && !Number.isNaN(Date.parse(c.createdAt)), "invalid cursor");
+  .refine(
+    (c) =>
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(c.createdAt) && !Number.isNaN(Date.parse(c.createdAt)),
+    "invalid cursor",
+  );
 
 export const auditCursor = z.coerce.number().int().positive();

@@ -44,7 +44,11 @@ export const DASHBOARD_HEADER_VALUE = "dashboard";
 /** Login attempts per client address: a burst of 10, then one every 6 seconds (brute force is pointless against 256-bit keys, but each attempt costs a lookup). */
 export const LOGIN_RATE_LIMIT: BucketLimit = { capacity: 10, perMs: 1 / 6_000 };
 /** ...and from all addresses together: a burst of 100, then 5 a second (operators are few; a distributed flood is bounded). */
-export const LOGIN_LIMIT: AddressLimit = { name: "session", perAddress: LOGIN_RATE_LIMIT, allAddresses: { capacity: 100, perMs: 1 / 200 } };
+export const LOGIN_LIMIT: AddressLimit = {
+  name: "session",
+  perAddress: LOGIN_RATE_LIMIT,
+  allAddresses: { capacity: 100, perMs: 1 / 200 },
+};
 
 const ISSUER = "agent-orchestrator";
 const AUDIENCE = "core-platform-dashboard";
@@ -64,14 +68,23 @@ export interface SessionCookieOptions {
 }
 
 /** The cookie's attributes, as `cookies().set()` takes them (maxAge 0 clears it). */
-export function sessionCookieOptions(maxAge = SESSION_TTL_SECONDS, source: NodeJS.ProcessEnv = process.env): SessionCookieOptions {
+export function sessionCookieOptions(
+  maxAge = SESSION_TTL_SECONDS,
+  source: NodeJS.ProcessEnv = process.env,
+): SessionCookieOptions {
   return { httpOnly: true, sameSite: "lax", path: "/", secure: isProduction(source), maxAge };
 }
 
 /** A `Set-Cookie` value that sets the session (or, with `null`, clears it). */
 export function sessionSetCookie(token: string | null, source: NodeJS.ProcessEnv = process.env): string {
   const o = sessionCookieOptions(token === null ? 0 : SESSION_TTL_SECONDS, source);
-  const parts = [`${sessionCookieName(source)}=${token ?? ""}`, `Path=${o.path}`, `Max-Age=${o.maxAge}`, "HttpOnly", "SameSite=Lax"];
+  const parts = [
+    `${sessionCookieName(source)}=${token ?? ""}`,
+    `Path=${o.path}`,
+    `Max-Age=${o.maxAge}`,
+    "HttpOnly",
+    "SameSite=Lax",
+  ];
   if (token === null) parts.push("Expires=Thu, 01 Jan 1970 00:00:00 GMT");
   if (o.secure) parts.push("Secure");
   return parts.join("; ");
@@ -111,7 +124,10 @@ function signingKey(source: NodeJS.ProcessEnv): Uint8Array {
 
 /** A 128-bit HMAC of the env admin key under SESSION_SECRET: proves which key, reveals nothing of it. */
 export function adminKeyMarker(adminKey: string, source: NodeJS.ProcessEnv = process.env): string {
-  return createHmac("sha256", getSecret("SESSION_SECRET", source)).update(`admin-api-key:${adminKey}`).digest("base64url").slice(0, 22);
+  return createHmac("sha256", getSecret("SESSION_SECRET", source))
+    .update(`admin-api-key:${adminKey}`)
+    .digest("base64url")
+    .slice(0, 22);
 }
 
 const claimsSchema = z.object({
@@ -131,7 +147,10 @@ export interface SignSessionOptions {
 }
 
 /** Signs a session for a principal that `authenticateApiKey` just returned. */
-export async function signSession(principal: Principal, options: SignSessionOptions): Promise<{ token: string; expiresAt: Date }> {
+export async function signSession(
+  principal: Principal,
+  options: SignSessionOptions,
+): Promise<{ token: string; expiresAt: Date }> {
   const source = options.source ?? process.env;
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const claims: Omit<SessionClaims, "sub"> = { kid: principal.keyId, role: principal.role };
@@ -154,7 +173,10 @@ export async function signSession(principal: Principal, options: SignSessionOpti
  * The claims of a token this platform signed and that has not expired; null for anything else
  * (bad signature, another algorithm, expired, malformed). No database: see `resolveSession`.
  */
-export async function verifySessionToken(token: string, options: { now?: number; source?: NodeJS.ProcessEnv } = {}): Promise<(SessionClaims & { exp: number }) | null> {
+export async function verifySessionToken(
+  token: string,
+  options: { now?: number; source?: NodeJS.ProcessEnv } = {},
+): Promise<(SessionClaims & { exp: number }) | null> {
   if (token.length > 4096) return null;
   try {
     const { payload } = await jwtVerify(token, signingKey(options.source ?? process.env), {
@@ -177,7 +199,11 @@ export async function verifySessionToken(token: string, options: { now?: number;
  * key must still be valid (unrevoked row, or ADMIN_API_KEY unchanged), and the session not signed
  * out (revokeSession). Two indexed lookups.
  */
-export async function resolveSession(db: Db, token: string, source: NodeJS.ProcessEnv = process.env): Promise<Principal | null> {
+export async function resolveSession(
+  db: Db,
+  token: string,
+  source: NodeJS.ProcessEnv = process.env,
+): Promise<Principal | null> {
   const claims = await verifySessionToken(token, { source });
   if (!claims) return null;
   if (await isMacSpent(db, revocationId(token))) return null;

@@ -52,7 +52,12 @@ export function verifySignature(
   return verifyMac(secret, header, (t) => `${t}.${rawBody}`, nowSeconds);
 }
 
-function verifyMac(secret: string, header: string | null, signed: (t: number) => string, nowSeconds: number): SignatureCheck {
+function verifyMac(
+  secret: string,
+  header: string | null,
+  signed: (t: number) => string,
+  nowSeconds: number,
+): SignatureCheck {
   if (!header) return { ok: false, reason: "missing" };
   const parsed = parseSignatureHeader(header);
   if (!parsed) return { ok: false, reason: "malformed" };

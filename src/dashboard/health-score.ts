@@ -93,7 +93,9 @@ export function healthScore(inputs: HealthInputs): HealthScore {
 }
 
 /** The error rate the score uses: the steps' when known, else the agent calls'. */
-export function scoredErrorRate(errorRate: { steps: number | null; agentCalls: number | null } | undefined): number | null | undefined {
+export function scoredErrorRate(
+  errorRate: { steps: number | null; agentCalls: number | null } | undefined,
+): number | null | undefined {
   if (errorRate === undefined) return undefined;
   return errorRate.steps ?? errorRate.agentCalls;
 }

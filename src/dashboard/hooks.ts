@@ -51,11 +51,20 @@ const OPTIONS: SWRConfiguration<Fetched<unknown>, DashboardFetchError> = {
 };
 
 function toError(error: unknown): DashboardFetchError {
-  return error instanceof DashboardFetchError ? error : new DashboardFetchError("network", error instanceof Error ? error.message : String(error));
+  return error instanceof DashboardFetchError
+    ? error
+    : new DashboardFetchError("network", error instanceof Error ? error.message : String(error));
 }
 
-function useResource<S extends z.ZodType>(key: string | null | readonly unknown[], load: () => Promise<Fetched<z.output<S>>>, options: SWRConfiguration = {}): Resource<z.output<S>> {
-  const swr = useSWR<Fetched<z.output<S>>, unknown>(key, load, { ...OPTIONS, ...options } as SWRConfiguration<Fetched<z.output<S>>, unknown>);
+function useResource<S extends z.ZodType>(
+  key: string | null | readonly unknown[],
+  load: () => Promise<Fetched<z.output<S>>>,
+  options: SWRConfiguration = {},
+): Resource<z.output<S>> {
+  const swr = useSWR<Fetched<z.output<S>>, unknown>(key, load, { ...OPTIONS, ...options } as SWRConfiguration<
+    Fetched<z.output<S>>,
+    unknown
+  >);
   const error = swr.error === undefined ? undefined : toError(swr.error);
   return {
     data: swr.data?.value,
@@ -77,12 +86,17 @@ export function useAgentsHealth() {
 }
 
 export function useMonitoring() {
-  return useResource<typeof monitoringSchema>("/api/system/monitoring", json("/api/system/monitoring", monitoringSchema));
+  return useResource<typeof monitoringSchema>(
+    "/api/system/monitoring",
+    json("/api/system/monitoring", monitoringSchema),
+  );
 }
 
 /** The workflows change rarely: once a minute is enough for the filter's choices. */
 export function useWorkflows() {
-  return useResource<typeof workflowsSchema>("/api/workflows", json("/api/workflows", workflowsSchema), { refreshInterval: 60_000 });
+  return useResource<typeof workflowsSchema>("/api/workflows", json("/api/workflows", workflowsSchema), {
+    refreshInterval: 60_000,
+  });
 }
 
 export interface RunFilter {
@@ -122,7 +136,12 @@ export const AGENT_CALL_METRIC = "agent.call.duration";
 
 export function metricsUrl(agent: string | null, range: MetricRange, now: number): string {
   const { ms, bucket } = METRIC_RANGES[range];
-  const params = new URLSearchParams({ name: AGENT_CALL_METRIC, from: new Date(now - ms).toISOString(), to: new Date(now).toISOString(), bucket });
+  const params = new URLSearchParams({
+    name: AGENT_CALL_METRIC,
+    from: new Date(now - ms).toISOString(),
+    to: new Date(now).toISOString(),
+    bucket,
+  });
   if (agent) params.set("agent", agent);
   return `/api/metrics?${params}`;
 }
@@ -132,7 +151,9 @@ export function metricsUrl(agent: string | null, range: MetricRange, now: number
  * names the agent and range, not the times: the window slides to "now" at each refresh.
  */
 export function useAgentMetrics(agent: string | null, range: MetricRange) {
-  return useResource<typeof seriesSchema>(["metrics", AGENT_CALL_METRIC, agent, range], () => getJson(metricsUrl(agent, range, Date.now()), seriesSchema));
+  return useResource<typeof seriesSchema>(["metrics", AGENT_CALL_METRIC, agent, range], () =>
+    getJson(metricsUrl(agent, range, Date.now()), seriesSchema),
+  );
 }
 
 export function useActiveAlerts() {

@@ -13,7 +13,16 @@
 import { z } from "zod";
 
 export const RUN_STATUSES = ["queued", "running", "waiting", "succeeded", "failed", "cancelled"] as const;
-export const STEP_STATUSES = ["pending", "queued", "running", "waiting", "succeeded", "failed", "skipped", "cancelled"] as const;
+export const STEP_STATUSES = [
+  "pending",
+  "queued",
+  "running",
+  "waiting",
+  "succeeded",
+  "failed",
+  "skipped",
+  "cancelled",
+] as const;
 export const AGENT_STATUSES = ["healthy", "degraded", "down"] as const;
 export const CIRCUIT_STATES = ["closed", "open", "half_open"] as const;
 export const ALERT_SEVERITIES = ["info", "warning", "critical"] as const;
@@ -27,7 +36,9 @@ const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "must be a da
 const nullableIso = iso.nullable();
 
 /** The API's error body, `{"error": {code, message, details?}}`. */
-export const apiErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
+export const apiErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
 
 // GET /api/health/agents
 export const agentHealthSchema = z.object({
@@ -47,11 +58,20 @@ export type AgentHealth = z.infer<typeof agentHealthSchema>;
 export const monitoringSchema = z.object({
   at: iso,
   throughput: z.object({ stepsPerSecond: z.number(), requestsPerSecond: z.number(), windowSeconds: z.number() }),
-  errorRate: z.object({ steps: z.number().nullable(), requests: z.number().nullable(), agentCalls: z.number().nullable() }),
+  errorRate: z.object({
+    steps: z.number().nullable(),
+    requests: z.number().nullable(),
+    agentCalls: z.number().nullable(),
+  }),
   queue: z.object({ ready: z.number(), oldestReadyAgeMs: z.number().nullable(), waitingSteps: z.number() }),
   runs: z.object(Object.fromEntries(RUN_STATUSES.map((s) => [s, z.number()])) as Record<RunStatus, z.ZodNumber>),
   database: z.object({ latencyMs: z.number() }),
-  process: z.object({ rssBytes: z.number(), heapUsedBytes: z.number(), heapTotalBytes: z.number(), uptimeSeconds: z.number() }),
+  process: z.object({
+    rssBytes: z.number(),
+    heapUsedBytes: z.number(),
+    heapTotalBytes: z.number(),
+    uptimeSeconds: z.number(),
+  }),
 });
 export type Monitoring = z.infer<typeof monitoringSchema>;
 
@@ -176,7 +196,10 @@ export const shopifyDeliverySchema = z.object({
   nextAttemptAt: nullableIso,
   processedAt: nullableIso,
 });
-export const shopifyDeliveryListSchema = z.object({ deliveries: z.array(shopifyDeliverySchema), nextCursor: z.string().nullable() });
+export const shopifyDeliveryListSchema = z.object({
+  deliveries: z.array(shopifyDeliverySchema),
+  nextCursor: z.string().nullable(),
+});
 export const shopifyReprocessSchema = z.object({ delivery: shopifyDeliverySchema, requeued: z.boolean() });
 export type ShopifyDelivery = z.infer<typeof shopifyDeliverySchema>;
 

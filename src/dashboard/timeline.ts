@@ -44,7 +44,9 @@ export interface TimelineLayout {
   rows: TimelineRow[];
 }
 
-type StepLike = Pick<Step, "name" | "status" | "startedAt" | "finishedAt" | "history"> & { items?: Omit<StepLike, "items">[] };
+type StepLike = Pick<Step, "name" | "status" | "startedAt" | "finishedAt" | "history"> & {
+  items?: Omit<StepLike, "items">[];
+};
 
 const OPEN_STATUSES = new Set(["running", "waiting"]);
 const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
@@ -63,7 +65,13 @@ function barsOf(step: Omit<StepLike, "items">, now: number): RawBar[] {
     const start = ms(a.startedAt);
     if (start === null) continue;
     const end = ms(a.finishedAt);
-    bars.push({ attempt: a.attempt, outcome: a.outcome, startMs: start, endMs: end ?? Math.max(start, now), open: end === null });
+    bars.push({
+      attempt: a.attempt,
+      outcome: a.outcome,
+      startMs: start,
+      endMs: end ?? Math.max(start, now),
+      open: end === null,
+    });
   }
   const started = ms(step.startedAt);
   const finished = ms(step.finishedAt);
@@ -74,7 +82,8 @@ function barsOf(step: Omit<StepLike, "items">, now: number): RawBar[] {
     // The current try began after the last recorded attempt ended (or at the step's start).
     const lastEnd = bars.reduce((m, b) => Math.max(m, b.endMs), Number.NEGATIVE_INFINITY);
     const start = Math.max(started, Number.isFinite(lastEnd) ? lastEnd : started);
-    if (!bars.some((b) => b.open)) bars.push({ attempt: null, outcome: step.status, startMs: start, endMs: Math.max(start, now), open: true });
+    if (!bars.some((b) => b.open))
+      bars.push({ attempt: null, outcome: step.status, startMs: start, endMs: Math.max(start, now), open: true });
   }
   return bars;
 }
@@ -83,7 +92,9 @@ export function layoutTimeline(steps: readonly StepLike[], now: number): Timelin
   const raw: { label: string; step: string; status: string; bars: RawBar[] }[] = [];
   for (const step of steps) {
     raw.push({ label: step.name, step: step.name, status: step.status, bars: barsOf(step, now) });
-    step.items?.forEach((item, i) => raw.push({ label: `${step.name}[${i}]`, step: step.name, status: item.status, bars: barsOf(item, now) }));
+    step.items?.forEach((item, i) =>
+      raw.push({ label: `${step.name}[${i}]`, step: step.name, status: item.status, bars: barsOf(item, now) }),
+    );
   }
   const all = raw.flatMap((r) => r.bars);
   const startMs = all.length ? Math.min(...all.map((b) => b.startMs)) : now;
@@ -106,5 +117,8 @@ export function layoutTimeline(steps: readonly StepLike[], now: number): Timelin
 
 /** Tick marks for the time axis: `count + 1` evenly spaced offsets from the start. */
 export function timelineTicks(layout: Pick<TimelineLayout, "spanMs">, count = 4): { pct: number; offsetMs: number }[] {
-  return Array.from({ length: count + 1 }, (_, i) => ({ pct: (i / count) * 100, offsetMs: (layout.spanMs * i) / count }));
+  return Array.from({ length: count + 1 }, (_, i) => ({
+    pct: (i / count) * 100,
+    offsetMs: (layout.spanMs * i) / count,
+  }));
 }

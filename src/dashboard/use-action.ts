@@ -19,7 +19,13 @@ export function useAction() {
   const [message, setMessage] = useState<ActionMessage | null>(null);
 
   const run = useCallback(
-    async <S extends z.ZodType>(key: string, url: string, schema: S, done: string, refresh: () => Promise<unknown>): Promise<z.output<S> | null> => {
+    async <S extends z.ZodType>(
+      key: string,
+      url: string,
+      schema: S,
+      done: string,
+      refresh: () => Promise<unknown>,
+    ): Promise<z.output<S> | null> => {
       setPending(key);
       setMessage(null);
       try {

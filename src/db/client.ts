@@ -48,7 +48,11 @@ export function chooseDriver(url: string | undefined, forced?: DriverName): Driv
 }
 
 /** Opens a new handle. Most code wants `getDb()` instead, which shares one per process. */
-export async function openDb(url: string | undefined, driver: DriverName, options: OpenDbOptions = {}): Promise<DbHandle> {
+export async function openDb(
+  url: string | undefined,
+  driver: DriverName,
+  options: OpenDbOptions = {},
+): Promise<DbHandle> {
   if (driver === "pglite") {
     const { PGlite } = await import("@electric-sql/pglite");
     const { drizzle } = await import("drizzle-orm/pglite");

@@ -83,7 +83,8 @@ export async function migrate(db: Db, folder = defaultMigrationsFolder()): Promi
       try {
         for (const statement of migration.statements) await tx.execute(sql.raw(statement));
       } catch (error) {
-        const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+        const reason =
+          error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
         throw new MigrationError(`Migration ${migration.tag} failed: ${reason}`, { cause: error });
       }
       await tx.execute(sql`insert into schema_migrations (tag, hash) values (${migration.tag}, ${migration.hash})`);

@@ -19,7 +19,12 @@ const TABLES = {
 } as const;
 
 /** Takes one token, or says when one will be there. */
-export async function takeToken(db: Db, kind: keyof typeof TABLES, key: string, limit: BucketLimit): Promise<{ ok: true } | { ok: false; until: Date }> {
+export async function takeToken(
+  db: Db,
+  kind: keyof typeof TABLES,
+  key: string,
+  limit: BucketLimit,
+): Promise<{ ok: true } | { ok: false; until: Date }> {
   const { table, key: column } = TABLES[kind];
   const refill = (tokens: ReturnType<typeof sql>, at: ReturnType<typeof sql>) =>
     sql`least(${limit.capacity}::float8, ${tokens} + extract(epoch from (clock_timestamp() - ${at})) * 1000 * ${limit.perMs}::float8)`;
@@ -31,7 +36,10 @@ export async function takeToken(db: Db, kind: keyof typeof TABLES, key: string, 
         returning tokens`,
   );
   if (taken) return { ok: true };
-  const [row] = await queryRows<{ missing: unknown }>(db, sql`select 1 - ${refill(sql`tokens`, sql`refilled_at`)} as missing from ${table} where ${column} = ${key}`);
+  const [row] = await queryRows<{ missing: unknown }>(
+    db,
+    sql`select 1 - ${refill(sql`tokens`, sql`refilled_at`)} as missing from ${table} where ${column} = ${key}`,
+  );
   const waitMs = Math.max(1, Math.ceil(Number(row?.missing ?? 1) / limit.perMs));
   return { ok: false, until: new Date(Date.now() + waitMs) };
 }

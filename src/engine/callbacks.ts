@@ -68,7 +68,12 @@ export async function applyTaskCallback(db: Db, callback: TaskCallback): Promise
           from steps where id = ${stepId} for update`,
     );
     if (!row || row.kind !== "agent") throw conflict(`Unknown task "${callback.taskId}".`);
-    const result = (status: string, duplicate = false): CallbackResult => ({ duplicate, runId: row.run_id, step: row.name, status });
+    const result = (status: string, duplicate = false): CallbackResult => ({
+      duplicate,
+      runId: row.run_id,
+      step: row.name,
+      status,
+    });
     if (callback.type !== "task_progress") {
       const outcome = callback.type === "task_completed" ? "succeeded" : "failed";
       const [seen] = await queryRows<{ n: unknown }>(
@@ -83,7 +88,9 @@ export async function applyTaskCallback(db: Db, callback: TaskCallback): Promise
       throw conflict(`Task "${callback.taskId}" is not waiting for an answer: ${why}.`);
     }
     if (callback.type === "task_progress") {
-      await tx.execute(sql`update steps set progress = ${JSON.stringify(callback.progress ?? null)}::jsonb where id = ${stepId}`);
+      await tx.execute(
+        sql`update steps set progress = ${JSON.stringify(callback.progress ?? null)}::jsonb where id = ${stepId}`,
+      );
       return result(row.status);
     }
     if (row.status === "waiting") {
@@ -104,7 +111,9 @@ export async function applyTaskCallback(db: Db, callback: TaskCallback): Promise
       fence,
       item: row.item,
       firstStartedAt: new Date((row.started_at as string | Date | null) ?? Date.now()),
-      claimedAt: new Date((row.wait_since as string | Date | null) ?? (row.started_at as string | Date | null) ?? Date.now()),
+      claimedAt: new Date(
+        (row.wait_since as string | Date | null) ?? (row.started_at as string | Date | null) ?? Date.now(),
+      ),
     };
     const run = (await loadRunContexts(tx, [row.run_id])).get(row.run_id);
     if (!run) throw conflict(`Unknown task "${callback.taskId}".`);
@@ -112,7 +121,13 @@ export async function applyTaskCallback(db: Db, callback: TaskCallback): Promise
       callback.type === "task_completed"
         ? { type: "succeeded", output: callback.output ?? null, input: row.input }
         : { type: "failed", error: failure(callback.error), input: row.input };
-    const completion: Completion = await completeStep(tx, run, claimed, stepResult, run.plan.step(row.name)?.retry ?? DEFAULT_RETRY);
+    const completion: Completion = await completeStep(
+      tx,
+      run,
+      claimed,
+      stepResult,
+      run.plan.step(row.name)?.retry ?? DEFAULT_RETRY,
+    );
     if (completion.outcome === "discarded") throw conflict(`Task "${callback.taskId}" was superseded.`);
     const [after] = await queryRows<{ status: string }>(tx, sql`select status from steps where id = ${stepId}`);
     return result(after?.status ?? row.status);
@@ -121,5 +136,7 @@ export async function applyTaskCallback(db: Db, callback: TaskCallback): Promise
 
 function failure(error: Extract<TaskCallback, { type: "task_failed" }>["error"]): Error {
   if (typeof error === "string") return new NonRetryableError(error);
-  return error.retryable ? new RetryableError(error.message, error.details) : new NonRetryableError(error.message, error.details);
+  return error.retryable
+    ? new RetryableError(error.message, error.details)
+    : new NonRetryableError(error.message, error.details);
 }

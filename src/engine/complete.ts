@@ -17,7 +17,15 @@ export { isConflict, retryOnConflict } from "./conflict";
 
 class Superseded extends Error {}
 
-export type CompletionOutcome = "succeeded" | "failed" | "retrying" | "skipped" | "parked" | "deferred" | "expanded" | "discarded";
+export type CompletionOutcome =
+  | "succeeded"
+  | "failed"
+  | "retrying"
+  | "skipped"
+  | "parked"
+  | "deferred"
+  | "expanded"
+  | "discarded";
 
 export interface RetryPolicy {
   backoff: "exponential" | "fixed";
@@ -27,7 +35,8 @@ export interface RetryPolicy {
 
 /** Delay before attempt `attempt + 1`, with jitter (50–100 % of the computed delay). */
 export function backoffDelayMs(policy: RetryPolicy, attempt: number, random = Math.random): number {
-  const base = policy.backoff === "fixed" ? policy.initialIntervalMs : policy.initialIntervalMs * 2 ** Math.min(attempt - 1, 30);
+  const base =
+    policy.backoff === "fixed" ? policy.initialIntervalMs : policy.initialIntervalMs * 2 ** Math.min(attempt - 1, 30);
   const capped = Math.min(base, policy.maxIntervalMs);
   return Math.round(capped * (0.5 + random() * 0.5));
 }
@@ -38,7 +47,14 @@ const j = (v: unknown) => sql`${JSON.stringify(v ?? null)}::jsonb`;
  * The fenced write: updates the step only while this attempt still owns it, and records the
  * attempt in the same statement when `outcome` is given (one round trip instead of two).
  */
-async function fenced(tx: Db, step: ClaimedStep, set: ReturnType<typeof sql>, outcome?: string, error?: unknown, finishedAt?: Date): Promise<void> {
+async function fenced(
+  tx: Db,
+  step: ClaimedStep,
+  set: ReturnType<typeof sql>,
+  outcome?: string,
+  error?: unknown,
+  finishedAt?: Date,
+): Promise<void> {
   const update = sql`update steps set ${set}, lease_expires_at = null where id = ${step.id} and fence = ${step.fence} and status = 'running' returning id`;
   const rows = outcome
     ? await queryRows<{ id: unknown }>(
@@ -53,7 +69,13 @@ async function fenced(tx: Db, step: ClaimedStep, set: ReturnType<typeof sql>, ou
   if (rows.length === 0) throw new Superseded();
 }
 
-async function recordAttempt(tx: Db, step: ClaimedStep, outcome: string, error: unknown, finishedAt: Date): Promise<void> {
+async function recordAttempt(
+  tx: Db,
+  step: ClaimedStep,
+  outcome: string,
+  error: unknown,
+  finishedAt: Date,
+): Promise<void> {
   await tx.execute(sql`insert into step_attempts (step_id, attempt, fence, outcome, error, started_at, finished_at, duration_ms)
     values (${step.id}, ${step.attempt}, ${step.fence}, ${outcome}, ${j(error)}, ${step.claimedAt.toISOString()}::timestamptz,
             ${finishedAt.toISOString()}::timestamptz, ${Math.max(0, finishedAt.getTime() - step.claimedAt.getTime())})`);
@@ -61,7 +83,13 @@ async function recordAttempt(tx: Db, step: ClaimedStep, outcome: string, error: 
 
 /** A superseded attempt's result is dropped; its history keeps the attempt, as `discarded`. */
 function recordDiscarded(db: Db, step: ClaimedStep, finishedAt: Date): Promise<void> {
-  return recordAttempt(db, step, "discarded", { message: "The attempt lost its lease or the run was cancelled; its result was discarded." }, finishedAt);
+  return recordAttempt(
+    db,
+    step,
+    "discarded",
+    { message: "The attempt lost its lease or the run was cancelled; its result was discarded." },
+    finishedAt,
+  );
 }
 
 export interface Continuation {
@@ -90,7 +118,13 @@ export async function completeStep(
   const claimNext = (tx: Db, ready: string[]) => startReadySteps(tx, run.id, ready, continuation);
   if (result.type === "succeeded" && !result.emit && step.itemIndex < 0 && isChainLink(run.plan, step.name)) {
     // One statement, atomic by itself: no BEGIN/COMMIT round trips (see settleSucceededTopLevel).
-    const settled = await settleSucceededTopLevel(db, ref, step, { output: result.output, input: result.input, finishedAt }, continuation);
+    const settled = await settleSucceededTopLevel(
+      db,
+      ref,
+      step,
+      { output: result.output, input: result.input, finishedAt },
+      continuation,
+    );
     if (settled === null) {
       await recordDiscarded(db, step, finishedAt);
       return done("discarded");
@@ -99,59 +133,122 @@ export async function completeStep(
     return done("succeeded", settled.claimed);
   }
   try {
-    return await retryOnConflict(() => db.transaction(async (tx): Promise<Completion> => {
-      switch (result.type) {
-        case "succeeded": {
-          let output = result.output;
-          if (result.emit) output = await publishEventInTx(tx, { topic: result.emit.topic, data: result.emit.data, source: `run:${run.id}` });
-          if (step.itemIndex < 0) {
-            const settled = await settleSucceededTopLevel(tx, ref, step, { output, input: result.input, finishedAt }, continuation);
-            if (settled === null) throw new Superseded();
-            run.outputs[step.name] = { output };
-            return done("succeeded", [...settled.claimed, ...(await claimNext(tx, settled.ready))]);
+    return await retryOnConflict(() =>
+      db.transaction(async (tx): Promise<Completion> => {
+        switch (result.type) {
+          case "succeeded": {
+            let output = result.output;
+            if (result.emit)
+              output = await publishEventInTx(tx, {
+                topic: result.emit.topic,
+                data: result.emit.data,
+                source: `run:${run.id}`,
+              });
+            if (step.itemIndex < 0) {
+              const settled = await settleSucceededTopLevel(
+                tx,
+                ref,
+                step,
+                { output, input: result.input, finishedAt },
+                continuation,
+              );
+              if (settled === null) throw new Superseded();
+              run.outputs[step.name] = { output };
+              return done("succeeded", [...settled.claimed, ...(await claimNext(tx, settled.ready))]);
+            }
+            await fenced(
+              tx,
+              step,
+              sql`status = 'succeeded', output = ${j(output)}, input = ${j(result.input)}, error = null, finished_at = now()`,
+              "succeeded",
+              null,
+              finishedAt,
+            );
+            return done(
+              "succeeded",
+              await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "succeeded")),
+            );
           }
-          await fenced(tx, step, sql`status = 'succeeded', output = ${j(output)}, input = ${j(result.input)}, error = null, finished_at = now()`, "succeeded", null, finishedAt);
-          return done("succeeded", await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "succeeded")));
-        }
-        case "failed": {
-          const { info, retryable } = describeStepError(result.error);
-          if (retryable && step.attempt < step.maxAttempts) {
-            const delay = backoffDelayMs(retry, step.attempt);
-            await fenced(tx, step, sql`status = 'queued', error = ${j(info)}, input = ${j(result.input)},
-              ready_at = now() + ${delay} * interval '1 millisecond'`, "failed", info, finishedAt);
-            return done("retrying");
+          case "failed": {
+            const { info, retryable } = describeStepError(result.error);
+            if (retryable && step.attempt < step.maxAttempts) {
+              const delay = backoffDelayMs(retry, step.attempt);
+              await fenced(
+                tx,
+                step,
+                sql`status = 'queued', error = ${j(info)}, input = ${j(result.input)},
+              ready_at = now() + ${delay} * interval '1 millisecond'`,
+                "failed",
+                info,
+                finishedAt,
+              );
+              return done("retrying");
+            }
+            await fenced(
+              tx,
+              step,
+              sql`status = 'failed', error = ${j(info)}, input = ${j(result.input)}, finished_at = now()`,
+              "failed",
+              info,
+              finishedAt,
+            );
+            return done(
+              "failed",
+              await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "failed", info)),
+            );
           }
-          await fenced(tx, step, sql`status = 'failed', error = ${j(info)}, input = ${j(result.input)}, finished_at = now()`, "failed", info, finishedAt);
-          return done("failed", await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "failed", info)));
-        }
-        case "skipped":
-          await fenced(tx, step, sql`status = 'skipped', attempts = attempts - 1, finished_at = now()`);
-          return done("skipped", await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "skipped")));
-        case "park": {
-          // A wait whose event was published before this tick reached it takes that event now
-          // (events since the run started count: a late tick must never lose one).
-          const event = result.waitTopic === undefined ? null : await findPublishedEvent(tx, run, step.name, result.waitTopic);
-          if (event) {
-            await fenced(tx, step, sql`status = 'succeeded', output = ${j(event)}, error = null, finished_at = now()`, "succeeded", null, finishedAt);
-            if (step.itemIndex < 0) run.outputs[step.name] = { output: event };
-            return done("succeeded", await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "succeeded")));
+          case "skipped":
+            await fenced(tx, step, sql`status = 'skipped', attempts = attempts - 1, finished_at = now()`);
+            return done(
+              "skipped",
+              await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "skipped")),
+            );
+          case "park": {
+            // A wait whose event was published before this tick reached it takes that event now
+            // (events since the run started count: a late tick must never lose one).
+            const event =
+              result.waitTopic === undefined ? null : await findPublishedEvent(tx, run, step.name, result.waitTopic);
+            if (event) {
+              await fenced(
+                tx,
+                step,
+                sql`status = 'succeeded', output = ${j(event)}, error = null, finished_at = now()`,
+                "succeeded",
+                null,
+                finishedAt,
+              );
+              if (step.itemIndex < 0) run.outputs[step.name] = { output: event };
+              return done(
+                "succeeded",
+                await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "succeeded")),
+              );
+            }
+            // Parking is not an attempt: the counter goes back, the lease is dropped. A wait for an
+            // event counts events from its run's start; a callback wait from now.
+            const since =
+              result.waitTopic === undefined ? sql`now()` : sql`(select created_at from runs where id = ${run.id})`;
+            await fenced(
+              tx,
+              step,
+              sql`status = 'waiting', attempts = attempts - 1, ready_at = ${result.readyAt.toISOString()}::timestamptz,
+            wait_topic = ${result.waitTopic ?? null}, wait_since = ${since}, input = ${result.input === undefined ? sql`input` : j(result.input)}`,
+            );
+            return done("parked");
           }
-          // Parking is not an attempt: the counter goes back, the lease is dropped. A wait for an
-          // event counts events from its run's start; a callback wait from now.
-          const since = result.waitTopic === undefined ? sql`now()` : sql`(select created_at from runs where id = ${run.id})`;
-          await fenced(tx, step, sql`status = 'waiting', attempts = attempts - 1, ready_at = ${result.readyAt.toISOString()}::timestamptz,
-            wait_topic = ${result.waitTopic ?? null}, wait_since = ${since}, input = ${result.input === undefined ? sql`input` : j(result.input)}`);
-          return done("parked");
+          case "defer":
+            // Not an attempt either: back to the queue until the gateway lets the call through.
+            await fenced(
+              tx,
+              step,
+              sql`status = 'queued', attempts = attempts - 1,
+            ready_at = ${result.readyAt.toISOString()}::timestamptz, error = ${j({ name: "Deferred", message: result.reason })}`,
+            );
+            return done("deferred");
+          case "expand":
+            return expand(tx, ref, step, result.items, claimNext);
         }
-        case "defer":
-          // Not an attempt either: back to the queue until the gateway lets the call through.
-          await fenced(tx, step, sql`status = 'queued', attempts = attempts - 1,
-            ready_at = ${result.readyAt.toISOString()}::timestamptz, error = ${j({ name: "Deferred", message: result.reason })}`);
-          return done("deferred");
-        case "expand":
-          return expand(tx, ref, step, result.items, claimNext);
-      }
-    }));
+      }),
+    );
   } catch (error) {
     if (!(error instanceof Superseded)) throw error;
     await recordDiscarded(db, step, finishedAt);
@@ -168,10 +265,18 @@ async function expand(
   claimNext: (tx: Db, ready: string[]) => Promise<ClaimedStep[]>,
 ): Promise<Completion> {
   if (items.length === 0) {
-    await fenced(tx, step, sql`status = 'succeeded', attempts = attempts - 1, output = '[]'::jsonb, finished_at = now()`);
+    await fenced(
+      tx,
+      step,
+      sql`status = 'succeeded', attempts = attempts - 1, output = '[]'::jsonb, finished_at = now()`,
+    );
     return { outcome: "succeeded", next: await claimNext(tx, await settleStep(tx, run, step.name, -1, "succeeded")) };
   }
-  await fenced(tx, step, sql`status = 'waiting', attempts = attempts - 1, ready_at = null, items_remaining = ${items.length}`);
+  await fenced(
+    tx,
+    step,
+    sql`status = 'waiting', attempts = attempts - 1, ready_at = null, items_remaining = ${items.length}`,
+  );
   await tx.execute(sql`insert into steps (run_id, name, item_index, kind, status, priority, max_attempts, timeout_ms, ready_at, item)
     select p.run_id, p.name, i.ord - 1, p.kind, 'queued', p.priority, p.max_attempts, p.timeout_ms, now(), jsonb_build_object('item', i.value)
     from steps p, jsonb_array_elements(${j(items)}) with ordinality as i(value, ord)
@@ -191,7 +296,13 @@ export interface ItemSuccess {
  * rows and their attempts, one decrement of the parent. Items whose attempt was superseded are
  * recorded as discarded, as in completeStep.
  */
-export async function completeItemsBatch(db: Db, run: RunContext, name: string, items: ItemSuccess[], continuation?: Continuation): Promise<Completion[]> {
+export async function completeItemsBatch(
+  db: Db,
+  run: RunContext,
+  name: string,
+  items: ItemSuccess[],
+  continuation?: Continuation,
+): Promise<Completion[]> {
   const values = successRows(items);
   const { updated, next } = await db.transaction(async (tx) => {
     const rows = await queryRows<{ id: unknown }>(
@@ -210,7 +321,10 @@ export async function completeItemsBatch(db: Db, run: RunContext, name: string, 
     );
     const ref = { id: run.id, plan: run.plan, deferReady: true };
     const ready = rows.length > 0 ? await settleItems(tx, ref, name, rows.length, 0) : [];
-    return { updated: new Set(rows.map((r) => Number(r.id))), next: await startReadySteps(tx, run.id, ready, continuation) };
+    return {
+      updated: new Set(rows.map((r) => Number(r.id))),
+      next: await startReadySteps(tx, run.id, ready, continuation),
+    };
   });
   const completions: Completion[] = [];
   for (const item of items) {
@@ -218,7 +332,9 @@ export async function completeItemsBatch(db: Db, run: RunContext, name: string, 
     await recordDiscarded(db, item.step, item.finishedAt);
     completions.push({ outcome: "discarded", next: [] });
   }
-  completions.push(...Array.from({ length: updated.size }, (_, k) => ({ outcome: "succeeded" as const, next: k === 0 ? next : [] })));
+  completions.push(
+    ...Array.from({ length: updated.size }, (_, k) => ({ outcome: "succeeded" as const, next: k === 0 ? next : [] })),
+  );
   return completions;
 }
 
@@ -239,13 +355,21 @@ export interface TopLevelSuccess {
  * statement each. A superseded attempt changes nothing (every write is conditional on the
  * fence) and is recorded as discarded.
  */
-export async function completeTopLevelBatch(db: Db, entries: TopLevelSuccess[], continuation?: Continuation): Promise<{ entry: TopLevelSuccess; completion: Completion }[]> {
-  const sorted = [...entries].sort((a, b) => (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : a.step.id - b.step.id));
+export async function completeTopLevelBatch(
+  db: Db,
+  entries: TopLevelSuccess[],
+  continuation?: Continuation,
+): Promise<{ entry: TopLevelSuccess; completion: Completion }[]> {
+  const sorted = [...entries].sort((a, b) =>
+    a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : a.step.id - b.step.id,
+  );
   const sinks = sorted.filter((e) => e.run.plan.dependents(e.step.name).length === 0);
   const others = sorted.filter((e) => e.run.plan.dependents(e.step.name).length > 0);
   const results = await db.transaction(async (tx) => {
     const out: { entry: TopLevelSuccess; completion: Completion }[] = [];
-    await tx.execute(sql`select id from runs where id = any(${sql.param([...new Set(sorted.map((e) => e.run.id))])}::uuid[]) order by id for update`);
+    await tx.execute(
+      sql`select id from runs where id = any(${sql.param([...new Set(sorted.map((e) => e.run.id))])}::uuid[]) order by id for update`,
+    );
     if (sinks.length > 0) {
       const fenced = await settleSinks(tx, sinks);
       for (const entry of sinks) {

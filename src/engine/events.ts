@@ -56,7 +56,14 @@ interface EventRow {
 }
 
 function toView(r: EventRow): EventView {
-  return { id: toNumber(r.id), topic: r.topic, data: r.data, source: r.source, dedupeKey: r.dedupe_key, createdAt: toIso(r.created_at)! };
+  return {
+    id: toNumber(r.id),
+    topic: r.topic,
+    data: r.data,
+    source: r.source,
+    dedupeKey: r.dedupe_key,
+    createdAt: toIso(r.created_at)!,
+  };
 }
 
 export async function publishEvent(db: Db, params: PublishParams): Promise<Published> {
@@ -73,7 +80,10 @@ export async function publishEventInTx(tx: Db, params: PublishParams): Promise<P
         returning id, topic, data, source, dedupe_key, created_at`,
   );
   if (inserted.length === 0) {
-    const [existing] = await queryRows<EventRow>(tx, sql`select id, topic from events where dedupe_key = ${params.dedupeKey ?? null}`);
+    const [existing] = await queryRows<EventRow>(
+      tx,
+      sql`select id, topic from events where dedupe_key = ${params.dedupeKey ?? null}`,
+    );
     return { id: toNumber(existing!.id), topic: existing!.topic, duplicate: true, runIds: [] };
   }
   const event = toView(inserted[0]!);
@@ -90,7 +100,10 @@ function waitLockKey(topic: string) {
 }
 
 /** Does the wait's `match` accept this event (no `match`: every event of its topic)? */
-function waitMatches(def: StepDefinition & { kind: "wait_for_event" }, scope: TemplateScope & { event: EventView }): boolean {
+function waitMatches(
+  def: StepDefinition & { kind: "wait_for_event" },
+  scope: TemplateScope & { event: EventView },
+): boolean {
   if (def.waitForEvent.match === undefined) return true;
   let matched: unknown;
   try {
@@ -113,7 +126,12 @@ export const WAIT_LOOKBACK_EVENTS = 1_000;
  * of the run already took. Takes the topic's wait lock exclusively first (see the top of this
  * file), so it must be the first statement of the parking transaction.
  */
-export async function findPublishedEvent(tx: Db, run: RunContext, stepName: string, topic: string): Promise<EventView | null> {
+export async function findPublishedEvent(
+  tx: Db,
+  run: RunContext,
+  stepName: string,
+  topic: string,
+): Promise<EventView | null> {
   const def = run.plan.step(stepName);
   if (!def || def.kind !== "wait_for_event") return null;
   await tx.execute(sql`select pg_advisory_xact_lock(${waitLockKey(topic)})`);
@@ -131,7 +149,13 @@ export async function findPublishedEvent(tx: Db, run: RunContext, stepName: stri
   );
   for (const row of rows) {
     const event = toView(row);
-    const scope = { input: run.input, trigger: run.trigger, steps: run.outputs, run: { id: run.id, workflow: run.workflow, version: run.version }, event };
+    const scope = {
+      input: run.input,
+      trigger: run.trigger,
+      steps: run.outputs,
+      run: { id: run.id, workflow: run.workflow, version: run.version },
+      event,
+    };
     if (waitMatches(def, scope)) return event;
   }
   return null;
@@ -147,7 +171,16 @@ export async function findPublishedEvent(tx: Db, run: RunContext, stepName: stri
  * timed out when their events came within 0.4 s).
  */
 async function wakeWaitingSteps(tx: Db, event: EventView): Promise<void> {
-  const waiting = await queryRows<{ id: unknown; run_id: string; name: string; item_index: unknown; workflow: string; version: unknown; input: unknown; trigger: unknown }>(
+  const waiting = await queryRows<{
+    id: unknown;
+    run_id: string;
+    name: string;
+    item_index: unknown;
+    workflow: string;
+    version: unknown;
+    input: unknown;
+    trigger: unknown;
+  }>(
     tx,
     sql`select s.id, s.run_id, s.name, s.item_index, r.workflow, r.version, r.input, r.trigger
         from steps s join runs r on r.id = s.run_id
@@ -192,7 +225,13 @@ async function startTriggeredRuns(tx: Db, event: EventView): Promise<string[]> {
       let accepted: unknown;
       try {
         const trig = { id: event.id, topic: event.topic, data: event.data };
-        accepted = renderTemplates(trigger.filter, { input: event.data, trigger: trig, steps: {}, run: { id: "", workflow: registered.name, version: registered.version }, event });
+        accepted = renderTemplates(trigger.filter, {
+          input: event.data,
+          trigger: trig,
+          steps: {},
+          run: { id: "", workflow: registered.name, version: registered.version },
+          event,
+        });
       } catch {
         accepted = false;
       }
@@ -221,7 +260,10 @@ export interface ListEventsParams {
   limit: number;
 }
 
-export async function listEvents(db: Db, params: ListEventsParams): Promise<{ events: EventView[]; nextCursor: string | null }> {
+export async function listEvents(
+  db: Db,
+  params: ListEventsParams,
+): Promise<{ events: EventView[]; nextCursor: string | null }> {
   const topic = params.topic ?? null;
   // Both orders walk the primary key (or events_topic_id_idx with a topic), forwards or backwards.
   const rows = await queryRows<EventRow>(

@@ -64,7 +64,11 @@ export function scopeFor(run: RunContext, step: ClaimedStep): TemplateScope {
 /** Decides `when` and `for_each` (first claim of a step), then runs its kind. */
 export async function executeStep(db: Db, run: RunContext, step: ClaimedStep): Promise<StepResult> {
   const def = run.plan.step(step.name);
-  if (!def) return { type: "failed", error: new NonRetryableError(`Step "${step.name}" is not in version ${run.version} of ${run.workflow}.`) };
+  if (!def)
+    return {
+      type: "failed",
+      error: new NonRetryableError(`Step "${step.name}" is not in version ${run.version} of ${run.workflow}.`),
+    };
   const scope = scopeFor(run, step);
   try {
     if (step.itemIndex < 0) {
@@ -76,7 +80,8 @@ export async function executeStep(db: Db, run: RunContext, step: ClaimedStep): P
     return await runKind(db, def, step, scope);
   } catch (error) {
     // A template that fails to render fails the same way on every attempt: no retry.
-    if (error instanceof TemplateError) return { type: "failed", error: new NonRetryableError(`${error.message}`, { expression: error.expression }) };
+    if (error instanceof TemplateError)
+      return { type: "failed", error: new NonRetryableError(`${error.message}`, { expression: error.expression }) };
     return { type: "failed", error };
   }
 }
@@ -103,28 +108,52 @@ async function runKind(db: Db, def: StepDefinition, step: ClaimedStep, scope: Te
     case "sleep":
       return { type: "park", readyAt: new Date(step.firstStartedAt.getTime() + def.durationMs) };
     case "wait_for_event":
-      return { type: "park", readyAt: new Date(step.claimedAt.getTime() + def.waitForEvent.timeoutMs), waitTopic: def.waitForEvent.topic };
+      return {
+        type: "park",
+        readyAt: new Date(step.claimedAt.getTime() + def.waitForEvent.timeoutMs),
+        waitTopic: def.waitForEvent.topic,
+      };
     case "emit": {
       const data = renderTemplates(def.emit.data ?? null, scope);
-      return { type: "succeeded", output: null, input: { topic: def.emit.topic, data }, emit: { topic: def.emit.topic, data } };
+      return {
+        type: "succeeded",
+        output: null,
+        input: { topic: def.emit.topic, data },
+        emit: { topic: def.emit.topic, data },
+      };
     }
     case "http": {
-      const spec = renderTemplates({ url: def.http.url, method: def.http.method, headers: def.http.headers, body: def.http.body ?? null }, scope) as {
+      const spec = renderTemplates(
+        { url: def.http.url, method: def.http.method, headers: def.http.headers, body: def.http.body ?? null },
+        scope,
+      ) as {
         url: string;
         method: string;
         headers: Record<string, unknown>;
         body: unknown;
       };
       if (typeof spec.url !== "string") throw new NonRetryableError("The http url must be a string.");
-      const output = await withTimeout(step.timeoutMs, (signal) => runHttpStep(spec, { ...call, signal, definitionHeaders: def.http.headers }));
+      const output = await withTimeout(step.timeoutMs, (signal) =>
+        runHttpStep(spec, { ...call, signal, definitionHeaders: def.http.headers }),
+      );
       return { type: "succeeded", output, input: spec };
     }
     case "agent": {
       const input = renderTemplates(def.input ?? null, scope);
       const result = await withTimeout(step.timeoutMs, (signal) =>
-        agentInvoker().invoke({ db, agent: def.agent, action: def.action, input, ...call, taskId: taskIdOf(step), timeoutMs: step.timeoutMs, signal }),
+        agentInvoker().invoke({
+          db,
+          agent: def.agent,
+          action: def.action,
+          input,
+          ...call,
+          taskId: taskIdOf(step),
+          timeoutMs: step.timeoutMs,
+          signal,
+        }),
       );
-      if (result.status === "accepted") return { type: "park", readyAt: new Date(step.claimedAt.getTime() + step.timeoutMs), input };
+      if (result.status === "accepted")
+        return { type: "park", readyAt: new Date(step.claimedAt.getTime() + step.timeoutMs), input };
       if (result.status === "deferred") return { type: "defer", readyAt: result.until, reason: result.reason };
       return { type: "succeeded", output: result.output, input };
     }

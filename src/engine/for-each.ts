@@ -15,7 +15,9 @@ import { NonRetryableError } from "./step-errors";
 
 export function forEachItems(stepName: string, rendered: unknown, source: NodeJS.ProcessEnv = process.env): unknown[] {
   if (!Array.isArray(rendered)) {
-    throw new NonRetryableError(`for_each of "${stepName}" must give an array, not ${rendered === null ? "null" : typeof rendered}.`);
+    throw new NonRetryableError(
+      `for_each of "${stepName}" must give an array, not ${rendered === null ? "null" : typeof rendered}.`,
+    );
   }
   const cap = readEnv(source).FOR_EACH_MAX_ITEMS;
   if (rendered.length > cap) {

@@ -42,7 +42,10 @@ export async function kickTick(db?: Db, origin: KickOrigin = "kick"): Promise<vo
     if (!res.ok) {
       log.warn("kick: the tick route refused the call; work waits for the cron", {
         status: res.status,
-        hint: res.status === 401 || res.status === 403 ? "check VERCEL_AUTOMATION_BYPASS_SECRET (Deployment Protection) and CRON_SECRET" : undefined,
+        hint:
+          res.status === 401 || res.status === 403
+            ? "check VERCEL_AUTOMATION_BYPASS_SECRET (Deployment Protection) and CRON_SECRET"
+            : undefined,
       });
     }
   } catch (error) {

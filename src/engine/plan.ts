@@ -43,8 +43,7 @@ export function planFor(definition: WorkflowDefinition, version: number): Plan {
     dependents: (name) => dependents.get(name) ?? [],
     roots: definition.steps.filter((s) => s.dependsOn.length === 0).map((s) => s.name),
     sinks: definition.steps.filter((s) => !dependents.has(s.name)).map((s) => s.name),
-    handlersFor: (failedStep) =>
-      definition.errorHandlers.filter((h) => h.onError === "*" || h.onError === failedStep),
+    handlersFor: (failedStep) => definition.errorHandlers.filter((h) => h.onError === "*" || h.onError === failedStep),
   };
   cache.set(definition, plan);
   return plan;

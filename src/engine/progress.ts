@@ -49,7 +49,14 @@ export function decide(rule: string, total: number, remaining: number, succeeded
  * Settles a step that just became final; `error` is its failure, for error handlers.
  * Returns the names of the top-level steps it made ready (the caller may claim them at once).
  */
-export async function settleStep(tx: Db, run: RunRef, name: string, itemIndex: number, status: FinalStatus, error?: unknown): Promise<string[]> {
+export async function settleStep(
+  tx: Db,
+  run: RunRef,
+  name: string,
+  itemIndex: number,
+  status: FinalStatus,
+  error?: unknown,
+): Promise<string[]> {
   if (itemIndex >= 0) return settleItem(tx, run, name, status, error);
   // A top-level step that failed or was skipped (rare): the run's row before any dependent's
   // row, the lock order of settleSucceededTopLevel, so a sibling failing while another succeeds
@@ -153,7 +160,12 @@ export async function settleSucceededTopLevel(
             and exists (select 1 from r)
           returning s.name, s.deps_remaining, s.deps_succeeded, s.deps_failed, s.status = 'running' as taken, s.status,
             s.id, s.run_id, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item, s.started_at, now() as claimed_at`;
-  const [row] = await queryRows<{ fenced: unknown; steps_remaining: unknown; run_status: string; dependents: (DependentRow & ClaimRow & { taken: boolean; status: string })[] }>(
+  const [row] = await queryRows<{
+    fenced: unknown;
+    steps_remaining: unknown;
+    run_status: string;
+    dependents: (DependentRow & ClaimRow & { taken: boolean; status: string })[];
+  }>(
     tx,
     sql`with u as (
           update steps set status = 'succeeded', output = ${json(values.output)}, input = ${json(values.input)}, error = null,
@@ -175,8 +187,15 @@ export async function settleSucceededTopLevel(
   if (!row || toNumber(row.fenced) === 0) return null;
   const claimed = row.dependents.filter((d) => d.taken).map(toClaimed);
   // Dependents this statement made ready are already `running` (claimed) or `queued`.
-  const advanced = await decideDependents(tx, run, row.dependents.filter((d) => !d.taken && d.status !== "queued"));
-  const ready = await propagate(tx, run, advanced.skipped, advanced, { steps_remaining: row.steps_remaining, status: row.run_status });
+  const advanced = await decideDependents(
+    tx,
+    run,
+    row.dependents.filter((d) => !d.taken && d.status !== "queued"),
+  );
+  const ready = await propagate(tx, run, advanced.skipped, advanced, {
+    steps_remaining: row.steps_remaining,
+    status: row.run_status,
+  });
   return { ready, claimed };
 }
 
@@ -250,11 +269,17 @@ export async function settleSinks(tx: Db, entries: SinkSuccess[]): Promise<Set<n
   );
   const fenced = new Set((row?.fenced ?? []).map((id) => toNumber(id)));
   const plans = new Map(entries.map((e) => [e.run.id, e.run.plan]));
-  const ending = (row?.runs ?? []).filter((r) => toNumber(r.left) === 0 && r.status !== "cancelled").map((r) => ({ id: r.id, plan: plans.get(r.id)! }));
+  const ending = (row?.runs ?? [])
+    .filter((r) => toNumber(r.left) === 0 && r.status !== "cancelled")
+    .map((r) => ({ id: r.id, plan: plans.get(r.id)! }));
   const simple = ending.filter((r) => r.plan.definition.output === undefined && !r.plan.definition.concurrency);
   const ended = new Set<string>();
   if (simple.length > 0) {
-    const runs = simple.map((r) => ({ id: r.id, sinks: r.plan.sinks, top: r.plan.definition.steps.map((s) => s.name) }));
+    const runs = simple.map((r) => ({
+      id: r.id,
+      sinks: r.plan.sinks,
+      top: r.plan.definition.steps.map((s) => s.name),
+    }));
     const rows = await queryRows<{ id: string }>(
       tx,
       sql`with v as (
@@ -301,7 +326,12 @@ async function decideDependents(tx: Db, run: RunRef, rows: DependentRow[]): Prom
   const ready: string[] = [];
   for (const row of rows) {
     const def = run.plan.step(row.name);
-    const decision = decide(def?.triggerRule ?? "all_success", def?.dependsOn.length ?? 0, toNumber(row.deps_remaining), toNumber(row.deps_succeeded));
+    const decision = decide(
+      def?.triggerRule ?? "all_success",
+      def?.dependsOn.length ?? 0,
+      toNumber(row.deps_remaining),
+      toNumber(row.deps_succeeded),
+    );
     if (decision === "ready") ready.push(row.name);
     else if (decision === "skip") skipped.push({ name: row.name, status: "skipped" });
   }
@@ -326,7 +356,14 @@ function settleItem(tx: Db, run: RunRef, name: string, status: FinalStatus, erro
  * batches matters: every item decrements the parent's row, so item completions serialise on
  * that row lock until commit; one batch takes the lock once.
  */
-export async function settleItems(tx: Db, run: RunRef, name: string, count: number, failed: number, error?: unknown): Promise<string[]> {
+export async function settleItems(
+  tx: Db,
+  run: RunRef,
+  name: string,
+  count: number,
+  failed: number,
+  error?: unknown,
+): Promise<string[]> {
   const [parent] = await queryRows<{ items_remaining: unknown; deps_failed: unknown; status: string }>(
     tx,
     sql`update steps set items_remaining = items_remaining - ${count}, deps_failed = deps_failed + ${failed}
@@ -335,7 +372,10 @@ export async function settleItems(tx: Db, run: RunRef, name: string, count: numb
   );
   if (!parent || toNumber(parent.items_remaining) > 0 || parent.status !== "waiting") return [];
   if (toNumber(parent.deps_failed) > 0) {
-    const parentError = { message: `${toNumber(parent.deps_failed)} item(s) of "${name}" failed`, cause: error ?? null };
+    const parentError = {
+      message: `${toNumber(parent.deps_failed)} item(s) of "${name}" failed`,
+      cause: error ?? null,
+    };
     await tx.execute(sql`update steps set status = 'failed', error = ${JSON.stringify(parentError)}::jsonb, finished_at = now()
       where run_id = ${run.id} and name = ${name} and item_index = -1`);
     return settleStep(tx, run, name, -1, "failed", parentError);
@@ -381,7 +421,9 @@ async function finishRun(tx: Db, run: RunRef): Promise<void> {
   let output: unknown = null;
   let error: unknown = failedStep ? { step: failedStep.name, message: errorMessage(failedStep.error) } : null;
   if (!failedStep) {
-    const outputs = Object.fromEntries(rows.filter((r) => r.status === "succeeded").map((r) => [r.name, { output: r.output }]));
+    const outputs = Object.fromEntries(
+      rows.filter((r) => r.status === "succeeded").map((r) => [r.name, { output: r.output }]),
+    );
     try {
       output = await runOutput(tx, run, outputs);
     } catch (e) {
@@ -396,7 +438,8 @@ async function finishRun(tx: Db, run: RunRef): Promise<void> {
 
 async function runOutput(tx: Db, run: RunRef, outputs: Record<string, { output: unknown }>): Promise<unknown> {
   const def = run.plan.definition;
-  if (def.output === undefined) return Object.fromEntries(run.plan.sinks.map((name) => [name, outputs[name]?.output ?? null]));
+  if (def.output === undefined)
+    return Object.fromEntries(run.plan.sinks.map((name) => [name, outputs[name]?.output ?? null]));
   const [r] = await queryRows<{ input: unknown; trigger: unknown; workflow: string; version: number }>(
     tx,
     sql`select input, trigger, workflow, version from runs where id = ${run.id}`,
@@ -420,7 +463,9 @@ export async function admitNextRun(tx: Db, finishedRunId: string): Promise<void>
     sql`select workflow, concurrency_key from runs where id = ${finishedRunId}`,
   );
   if (!finished?.concurrency_key) return;
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`concurrency:${finished.workflow}:${finished.concurrency_key}`}))`);
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtext(${`concurrency:${finished.workflow}:${finished.concurrency_key}`}))`,
+  );
   const [next] = await queryRows<{ id: string }>(
     tx,
     sql`select id from runs where workflow = ${finished.workflow} and concurrency_key = ${finished.concurrency_key} and status = 'queued'

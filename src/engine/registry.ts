@@ -8,7 +8,14 @@ import type { Db } from "@/db/client";
 import { workflowDefinitions } from "@/db/schema";
 import { NotFoundError } from "@/errors";
 import { findAction, findAgent } from "@/agents/catalog";
-import { DefinitionError, definitionHash, formatDuration, loadWorkflowFiles, type DefinitionIssue, type WorkflowDefinition } from "./definition";
+import {
+  DefinitionError,
+  definitionHash,
+  formatDuration,
+  loadWorkflowFiles,
+  type DefinitionIssue,
+  type WorkflowDefinition,
+} from "./definition";
 import { maxServerlessStepTimeoutMs, tickRouteMaxDurationS } from "./tick-budget";
 import { planFor, type Plan } from "./plan";
 
@@ -56,7 +63,8 @@ export function assertAgentsKnown(def: WorkflowDefinition): void {
   const check = (step: WorkflowDefinition["steps"][number], path: string) => {
     if (step.kind !== "agent") return;
     if (!findAgent(step.agent)) issues.push({ path: `${path}.agent`, message: `unknown agent "${step.agent}"` });
-    else if (!findAction(step.agent, step.action)) issues.push({ path: `${path}.action`, message: `agent "${step.agent}" has no action "${step.action}"` });
+    else if (!findAction(step.agent, step.action))
+      issues.push({ path: `${path}.action`, message: `agent "${step.agent}" has no action "${step.action}"` });
   };
   def.steps.forEach((step, i) => check(step, `steps[${i}]`));
   def.errorHandlers.forEach((handler, i) => check(handler.step, `error_handling[${i}]`));
@@ -89,7 +97,10 @@ export function assertFitsServerlessTick(def: WorkflowDefinition, source: NodeJS
   if (issues.length > 0) throw new DefinitionError(issues);
 }
 
-export async function registerDefinition(db: Db, params: RegisterParams): Promise<{ registered: RegisteredDefinition; created: boolean }> {
+export async function registerDefinition(
+  db: Db,
+  params: RegisterParams,
+): Promise<{ registered: RegisteredDefinition; created: boolean }> {
   assertAgentsKnown(params.definition);
   assertFitsServerlessTick(params.definition);
   const hash = definitionHash(params.definition);
@@ -156,7 +167,11 @@ export async function getDefinition(db: Db, name: string, version?: number): Pro
   const [row] = await db
     .select()
     .from(workflowDefinitions)
-    .where(version === undefined ? eq(workflowDefinitions.name, name) : and(eq(workflowDefinitions.name, name), eq(workflowDefinitions.version, version)))
+    .where(
+      version === undefined
+        ? eq(workflowDefinitions.name, name)
+        : and(eq(workflowDefinitions.name, name), eq(workflowDefinitions.version, version)),
+    )
     .orderBy(desc(workflowDefinitions.version))
     .limit(1);
   if (!row) throw new WorkflowNotFoundError(name, version);
@@ -185,7 +200,10 @@ export async function listLatestDefinitions(db: Db): Promise<RegisteredDefinitio
 }
 
 /** Registers every file of `workflows/` (at start); unchanged files create no version. */
-export async function syncWorkflowFiles(db: Db, dir?: string): Promise<{ name: string; version: number; created: boolean }[]> {
+export async function syncWorkflowFiles(
+  db: Db,
+  dir?: string,
+): Promise<{ name: string; version: number; created: boolean }[]> {
   const files = await loadWorkflowFiles(dir);
   // Every file is checked before any is registered: a deploy that fails on one file registers none.
   const issues: DefinitionIssue[] = [];

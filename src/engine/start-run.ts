@@ -62,7 +62,12 @@ export async function startRun(db: Db, params: StartRunParams): Promise<StartedR
   });
   let concurrencyKey: string | null = null;
   if (def.concurrency) {
-    const key = renderTemplates(def.concurrency.key, { input, trigger, steps: {}, run: { id: runId, workflow: def.name, version: registered.version } });
+    const key = renderTemplates(def.concurrency.key, {
+      input,
+      trigger,
+      steps: {},
+      run: { id: runId, workflow: def.name, version: registered.version },
+    });
     concurrencyKey = key === null || key === undefined ? null : typeof key === "string" ? key : JSON.stringify(key);
   }
   if (concurrencyKey === null || !def.concurrency) return (await insertRuns(db, plan, [row(true, null)]))[0]!;
@@ -108,7 +113,10 @@ export async function startRuns(
   if (params.runs.length === 0) return [];
   if (registered.definition.concurrency) {
     const started: StartedRun[] = [];
-    for (const run of params.runs) started.push(await startRun(db, { ...run, workflow: params.workflow, version: registered.version, trigger: params.trigger }));
+    for (const run of params.runs)
+      started.push(
+        await startRun(db, { ...run, workflow: params.workflow, version: registered.version, trigger: params.trigger }),
+      );
     return started;
   }
   const trigger = params.trigger ?? { type: "manual" };
@@ -185,5 +193,7 @@ async function insertRuns(db: Db, plan: Plan, runs: RunRow[]): Promise<StartedRu
     );
     for (const row of rows) existing.set(row.idempotency_key, row.id);
   }
-  return runs.map((r) => (created.has(r.id) ? { id: r.id, created: true } : { id: existing.get(r.idempotency_key!)!, created: false }));
+  return runs.map((r) =>
+    created.has(r.id) ? { id: r.id, created: true } : { id: existing.get(r.idempotency_key!)!, created: false },
+  );
 }

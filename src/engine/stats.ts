@@ -65,7 +65,10 @@ export async function orchestrationStats(db: Db): Promise<OrchestrationStats> {
     },
     queue: {
       ready: toNumber(row.ready),
-      oldestReadyAgeMs: row.oldest_ready_age_ms === null || row.oldest_ready_age_ms === undefined ? null : toNumber(row.oldest_ready_age_ms),
+      oldestReadyAgeMs:
+        row.oldest_ready_age_ms === null || row.oldest_ready_age_ms === undefined
+          ? null
+          : toNumber(row.oldest_ready_age_ms),
     },
     waitingSteps: toNumber(row.waiting_steps),
   };

@@ -4,7 +4,11 @@
  */
 export class RetryableError extends Error {
   readonly retryable = true as const;
-  constructor(message: string, readonly details?: unknown, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = "RetryableError";
   }
@@ -12,7 +16,11 @@ export class RetryableError extends Error {
 
 export class NonRetryableError extends Error {
   readonly retryable = false as const;
-  constructor(message: string, readonly details?: unknown, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = "NonRetryableError";
   }

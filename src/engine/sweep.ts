@@ -43,7 +43,10 @@ export async function sweepExpiredLeases(db: Db): Promise<number> {
     for (const row of rows) {
       const plan = await getPlan(tx, row.workflow, toNumber(row.version));
       const def = plan.step(row.name);
-      const error = { name: "LeaseExpired", message: "The worker running this attempt stopped answering; its lease expired." };
+      const error = {
+        name: "LeaseExpired",
+        message: "The worker running this attempt stopped answering; its lease expired.",
+      };
       await tx.execute(sql`insert into step_attempts (step_id, attempt, fence, outcome, error, started_at, finished_at, duration_ms)
         values (${toNumber(row.id)}, ${toNumber(row.attempts)}, ${toNumber(row.fence)}, 'lease_expired', ${JSON.stringify(error)}::jsonb,
                 now(), now(), 0)`);
@@ -74,11 +77,19 @@ export async function sweepDueWaits(db: Db): Promise<number> {
       const plan = await getPlan(tx, row.workflow, toNumber(row.version));
       const ref = { id: row.run_id, plan };
       if (row.kind === "sleep") {
-        await tx.execute(sql`update steps set status = 'succeeded', output = 'null'::jsonb, finished_at = now() where id = ${toNumber(row.id)}`);
+        await tx.execute(
+          sql`update steps set status = 'succeeded', output = 'null'::jsonb, finished_at = now() where id = ${toNumber(row.id)}`,
+        );
         await settleStep(tx, ref, row.name, toNumber(row.item_index), "succeeded");
         continue;
       }
-      const error = { name: "WaitTimeout", message: row.kind === "wait_for_event" ? "No matching event arrived before the timeout." : "The agent did not call back before the timeout." };
+      const error = {
+        name: "WaitTimeout",
+        message:
+          row.kind === "wait_for_event"
+            ? "No matching event arrived before the timeout."
+            : "The agent did not call back before the timeout.",
+      };
       await tx.execute(sql`update steps set status = 'failed', error = ${JSON.stringify(error)}::jsonb, wait_topic = null, finished_at = now()
         where id = ${toNumber(row.id)}`);
       await settleStep(tx, ref, row.name, toNumber(row.item_index), "failed", error);

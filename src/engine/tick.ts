@@ -91,10 +91,14 @@ export const DEFAULT_BATCH_SIZE = 100;
 
 export async function loadRunContexts(db: Db, runIds: string[]): Promise<Map<string, RunContext>> {
   const ids = [...new Set(runIds)];
-  const runs = await queryRows<{ id: string; workflow: string; version: unknown; status: string; input: unknown; trigger: unknown }>(
-    db,
-    sql`select id, workflow, version, status, input, trigger from runs where id = any(${sql.param(ids)}::uuid[])`,
-  );
+  const runs = await queryRows<{
+    id: string;
+    workflow: string;
+    version: unknown;
+    status: string;
+    input: unknown;
+    trigger: unknown;
+  }>(db, sql`select id, workflow, version, status, input, trigger from runs where id = any(${sql.param(ids)}::uuid[])`);
   const outputs = await queryRows<{ run_id: string; name: string; output: unknown }>(
     db,
     sql`select run_id, name, output from steps where run_id = any(${sql.param(ids)}::uuid[]) and item_index = -1 and status = 'succeeded'`,
@@ -102,7 +106,16 @@ export async function loadRunContexts(db: Db, runIds: string[]): Promise<Map<str
   const contexts = new Map<string, RunContext>();
   for (const r of runs) {
     const version = toNumber(r.version);
-    contexts.set(r.id, { id: r.id, workflow: r.workflow, version, status: r.status, input: r.input, trigger: r.trigger, plan: await getPlan(db, r.workflow, version), outputs: {} });
+    contexts.set(r.id, {
+      id: r.id,
+      workflow: r.workflow,
+      version,
+      status: r.status,
+      input: r.input,
+      trigger: r.trigger,
+      plan: await getPlan(db, r.workflow, version),
+      outputs: {},
+    });
   }
   for (const o of outputs) {
     const ctx = contexts.get(o.run_id);
@@ -166,7 +179,13 @@ async function executeTimed(db: Db, run: RunContext, step: ClaimedStep): Promise
     name: METRICS.stepDuration,
     value: Math.round((performance.now() - started) * 10) / 10,
     error: result.type === "failed",
-    labels: { workflow: run.workflow, step: step.name, kind: def?.kind ?? "unknown", agent: def?.kind === "agent" ? def.agent : "", status: METRIC_STATUS[result.type] },
+    labels: {
+      workflow: run.workflow,
+      step: step.name,
+      kind: def?.kind ?? "unknown",
+      agent: def?.kind === "agent" ? def.agent : "",
+      status: METRIC_STATUS[result.type],
+    },
   });
   return result;
 }
@@ -217,17 +236,27 @@ class TurnBatcher<T> {
  * transaction (one decrement of the parent row). Everything else is recorded as it finishes.
  */
 async function runBatch(db: Db, claimed: ClaimedStep[], state: TickState): Promise<void> {
-  const contexts = await loadRunContexts(db, claimed.map((c) => c.runId));
+  const contexts = await loadRunContexts(
+    db,
+    claimed.map((c) => c.runId),
+  );
   const tops = new TurnBatcher<TopLevelSuccess>((list) =>
     guard(
       list[0]!.step,
       state,
       list.length === 1
-        ? completeStep(db, list[0]!.run, list[0]!.step, { type: "succeeded", output: list[0]!.output, input: list[0]!.input }, retryOf(list[0]!.run, list[0]!.step), continuationOf(state)).then((c) =>
-            followUp(db, list[0]!.run, c, state),
-          )
+        ? completeStep(
+            db,
+            list[0]!.run,
+            list[0]!.step,
+            { type: "succeeded", output: list[0]!.output, input: list[0]!.input },
+            retryOf(list[0]!.run, list[0]!.step),
+            continuationOf(state),
+          ).then((c) => followUp(db, list[0]!.run, c, state))
         : completeTopLevelBatch(db, list, continuationOf(state)).then((done) =>
-            Promise.all(done.map(({ entry, completion }) => followUp(db, entry.run, completion, state))).then(() => undefined),
+            Promise.all(done.map(({ entry, completion }) => followUp(db, entry.run, completion, state))).then(
+              () => undefined,
+            ),
           ),
     ),
   );
@@ -237,7 +266,13 @@ async function runBatch(db: Db, claimed: ClaimedStep[], state: TickState): Promi
     let batcher = items.get(key);
     if (!batcher) {
       batcher = new TurnBatcher<ItemSuccess>((list) =>
-        guard(list[0]!.step, state, completeItemsBatch(db, run, name, list, continuationOf(state)).then((cs) => Promise.all(cs.map((c) => followUp(db, run, c, state))).then(() => undefined))),
+        guard(
+          list[0]!.step,
+          state,
+          completeItemsBatch(db, run, name, list, continuationOf(state)).then((cs) =>
+            Promise.all(cs.map((c) => followUp(db, run, c, state))).then(() => undefined),
+          ),
+        ),
       );
       items.set(key, batcher);
     }
@@ -254,7 +289,13 @@ async function runBatch(db: Db, claimed: ClaimedStep[], state: TickState): Promi
         else itemBatcher(run, step.name).add(success);
         return;
       }
-      await guard(step, state, completeStep(db, run, step, result, retryOf(run, step), continuationOf(state)).then((c) => followUp(db, run, c, state)));
+      await guard(
+        step,
+        state,
+        completeStep(db, run, step, result, retryOf(run, step), continuationOf(state)).then((c) =>
+          followUp(db, run, c, state),
+        ),
+      );
     }),
   );
   await Promise.all([...tops.flushes, ...[...items.values()].flatMap((b) => b.flushes)]);
@@ -267,7 +308,14 @@ function earliest(a: number | null, b: number | null): number | null {
 export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
   const started = performance.now();
   const deadline = started + options.budgetMs;
-  const result: TickResult = { claimed: 0, outcomes: {}, swept: 0, budgetExhausted: false, elapsedMs: 0, nextDueInMs: null };
+  const result: TickResult = {
+    claimed: 0,
+    outcomes: {},
+    swept: 0,
+    budgetExhausted: false,
+    elapsedMs: 0,
+    nextDueInMs: null,
+  };
   let sweepNow = options.alwaysSweep ?? false;
   let dueDeliveryWaits = 0;
   for (;;) {
@@ -290,17 +338,29 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
     const leaseGraceMs = options.leaseGraceMs ?? 5_000;
     // int4 bound: the claim compares with timeout_ms.
     const maxTimeoutMs = options.claimAnyTimeout ? 2 ** 31 - 1 : left;
-    const claimed = await claimSteps(db, { limit: options.batchSize ?? DEFAULT_BATCH_SIZE, maxTimeoutMs, leaseGraceMs });
+    const claimed = await claimSteps(db, {
+      limit: options.batchSize ?? DEFAULT_BATCH_SIZE,
+      maxTimeoutMs,
+      leaseGraceMs,
+    });
     if (claimed.length === 0) {
       if (!options.carryTimersMs) break;
       // Nothing ready: a timer due soon (a step's, or a delivery retry's) is carried by this tick
       // rather than left to the cron.
       const deliveries = await housekeepingDue(db);
       // A delivery already due but held back by the chore's rhythm is waited for once per tick.
-      const deliveryMs = deliveries === null || (deliveries.dueNow && deliveries.ms > 0 && dueDeliveryWaits++ > 0) ? null : deliveries.ms;
+      const deliveryMs =
+        deliveries === null || (deliveries.dueNow && deliveries.ms > 0 && dueDeliveryWaits++ > 0)
+          ? null
+          : deliveries.ms;
       result.nextDueInMs = earliest(await nextDueInMs(db, maxTimeoutMs), deliveryMs);
       const waitMs = result.nextDueInMs;
-      if (waitMs === null || waitMs > options.carryTimersMs || waitMs >= deadline - performance.now() - RECORD_MARGIN_MS) break;
+      if (
+        waitMs === null ||
+        waitMs > options.carryTimersMs ||
+        waitMs >= deadline - performance.now() - RECORD_MARGIN_MS
+      )
+        break;
       await sleepUntilWoken(waitMs + 5);
       sweepNow = true;
       continue;
@@ -313,7 +373,11 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
   // the invocation may be frozen right after it answers. Resident workers flush on a timer.
   result.elapsedMs = Math.round(performance.now() - started);
   if (options.origin) {
-    recordMetric(db, { name: METRICS.tickDuration, value: result.elapsedMs, labels: { origin: options.origin, budgetMs: String(options.budgetMs) } });
+    recordMetric(db, {
+      name: METRICS.tickDuration,
+      value: result.elapsedMs,
+      labels: { origin: options.origin, budgetMs: String(options.budgetMs) },
+    });
   }
   if (options.flushCallRecords) await Promise.all([flushCalls(db), flushMetrics(db)]);
   return result;

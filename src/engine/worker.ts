@@ -38,7 +38,11 @@ export async function runWorker(db: Db, options: WorkerOptions): Promise<void> {
   const idleMin = options.idleMinMs ?? 50;
   const idleMax = options.idleMaxMs ?? 2_000;
   const alertEvaluationMs = options.alertEvaluationMs ?? 60_000;
-  const tickOptions: TickOptions = { budgetMs: options.budgetMs ?? 300_000, batchSize: options.batchSize, claimAnyTimeout: true };
+  const tickOptions: TickOptions = {
+    budgetMs: options.budgetMs ?? 300_000,
+    batchSize: options.batchSize,
+    claimAnyTimeout: true,
+  };
   let idle = idleMin;
   let lastAlertCheck = performance.now();
   while (!options.signal.aborted) {

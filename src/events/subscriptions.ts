@@ -69,11 +69,7 @@ export const subscriptionInput = z.strictObject({
     .superRefine(issueOnThrow((url: string) => checkOutboundUrl(url))),
   /** The signing secret; generated (and shown once) when absent. */
   secret: z.string().min(16).max(200).optional(),
-  orderingKey: z
-    .string()
-    .max(500)
-    .superRefine(issueOnThrow(orderingExpression))
-    .optional(),
+  orderingKey: z.string().max(500).superRefine(issueOnThrow(orderingExpression)).optional(),
 });
 
 export interface SubscriptionView {
@@ -85,11 +81,29 @@ export interface SubscriptionView {
   createdAt: string;
 }
 
-type SubscriptionRow = { id: string; topic_pattern: string; url: string; secret: string; ordering_key: string | null; active: boolean; created_at: unknown };
+type SubscriptionRow = {
+  id: string;
+  topic_pattern: string;
+  url: string;
+  secret: string;
+  ordering_key: string | null;
+  active: boolean;
+  created_at: unknown;
+};
 
-const view = (r: SubscriptionRow): SubscriptionView => ({ id: r.id, topic: r.topic_pattern, url: r.url, orderingKey: r.ordering_key, active: r.active, createdAt: toIso(r.created_at)! });
+const view = (r: SubscriptionRow): SubscriptionView => ({
+  id: r.id,
+  topic: r.topic_pattern,
+  url: r.url,
+  orderingKey: r.ordering_key,
+  active: r.active,
+  createdAt: toIso(r.created_at)!,
+});
 
-export async function createSubscription(db: Db, input: z.output<typeof subscriptionInput>): Promise<{ subscription: SubscriptionView; secret: string }> {
+export async function createSubscription(
+  db: Db,
+  input: z.output<typeof subscriptionInput>,
+): Promise<{ subscription: SubscriptionView; secret: string }> {
   const secret = input.secret ?? `whsec_${randomBytes(24).toString("base64url")}`;
   const [row] = await queryRows<SubscriptionRow>(
     db,
@@ -100,7 +114,9 @@ export async function createSubscription(db: Db, input: z.output<typeof subscrip
 }
 
 export async function listSubscriptions(db: Db): Promise<SubscriptionView[]> {
-  return (await queryRows<SubscriptionRow>(db, sql`select * from event_subscriptions order by created_at, id`)).map(view);
+  return (await queryRows<SubscriptionRow>(db, sql`select * from event_subscriptions order by created_at, id`)).map(
+    view,
+  );
 }
 
 export async function deleteSubscription(db: Db, id: string): Promise<void> {
@@ -119,7 +135,11 @@ function orderingValue(template: string | null, event: { id: number; topic: stri
   try {
     const compiled = compileExpression(orderingExpression(template));
     if (!compiled.ok) return null;
-    const value: unknown = TreeInterpreter.search(compiled.ast, { id: event.id, topic: event.topic, data: event.data } as never);
+    const value: unknown = TreeInterpreter.search(compiled.ast, {
+      id: event.id,
+      topic: event.topic,
+      data: event.data,
+    } as never);
     return value === null || value === undefined ? null : typeof value === "string" ? value : JSON.stringify(value);
   } catch {
     return null; // an event without the key is delivered without ordering, never dropped
@@ -141,7 +161,11 @@ export async function fanOutEvent(tx: Db, event: { id: number; topic: string; da
   );
   const matching = subs.filter((s) => topicMatches(s.topic_pattern, event.topic));
   if (matching.length === 0) return 0;
-  const rows = matching.map((s) => ({ subscription_id: s.id, event_id: event.id, ordering_value: orderingValue(s.ordering_key, event) }));
+  const rows = matching.map((s) => ({
+    subscription_id: s.id,
+    event_id: event.id,
+    ordering_value: orderingValue(s.ordering_key, event),
+  }));
   await tx.execute(sql`insert into event_deliveries (subscription_id, event_id, ordering_value)
     select subscription_id, event_id, ordering_value from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
       as r(subscription_id uuid, event_id bigint, ordering_value text)
@@ -150,7 +174,14 @@ export async function fanOutEvent(tx: Db, event: { id: number; topic: string; da
 }
 
 type DueRow = {
-  id: unknown; attempts: unknown; url: string; secret: string; event_id: unknown; topic: string; data: unknown; created_at: unknown;
+  id: unknown;
+  attempts: unknown;
+  url: string;
+  secret: string;
+  event_id: unknown;
+  topic: string;
+  data: unknown;
+  created_at: unknown;
 };
 
 /**
@@ -177,7 +208,10 @@ export async function nextDeliveryDueInMs(db: Db): Promise<number | null> {
  * Delivers up to `limit` due deliveries, one transaction each (the row stays locked during its
  * POST, bounded by SEND_TIMEOUT_MS, so two deliverers never send it at once).
  */
-export async function deliverDueEvents(db: Db, params: { limit: number }): Promise<Record<"delivered" | "retrying" | "dead", number>> {
+export async function deliverDueEvents(
+  db: Db,
+  params: { limit: number },
+): Promise<Record<"delivered" | "retrying" | "dead", number>> {
   const counts = { delivered: 0, retrying: 0, dead: 0 };
   for (let i = 0; i < params.limit; i++) {
     const outcome = await db.transaction(async (tx) => {
@@ -196,14 +230,23 @@ export async function deliverDueEvents(db: Db, params: { limit: number }): Promi
       );
       if (!row) return null;
       const id = toNumber(row.id);
-      const body = JSON.stringify({ id: toNumber(row.event_id), topic: row.topic, data: row.data, createdAt: toIso(row.created_at), deliveryId: id });
+      const body = JSON.stringify({
+        id: toNumber(row.event_id),
+        topic: row.topic,
+        data: row.data,
+        createdAt: toIso(row.created_at),
+        deliveryId: id,
+      });
       let error: string | null = null;
       let refused = false;
       try {
         // Checked at every send, at connection time: a public name may resolve (or rebind) to a private address.
         const res = await outboundFetch(row.url, {
           method: "POST",
-          headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signBody(decryptField(row.secret, SECRET_CONTEXT), body) },
+          headers: {
+            "content-type": "application/json",
+            [SIGNATURE_HEADER]: signBody(decryptField(row.secret, SECRET_CONTEXT), body),
+          },
           body,
           signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
         });
@@ -212,11 +255,15 @@ export async function deliverDueEvents(db: Db, params: { limit: number }): Promi
       } catch (failure) {
         // Decision: a policy refusal is not retried (it would be refused again, 8 times over hours): dead at once.
         refused = failure instanceof OutboundRefused;
-        error = (failure instanceof Error ? `${failure.name}: ${describeOutboundFailure(failure)}` : "unknown error").slice(0, 300);
+        error = (
+          failure instanceof Error ? `${failure.name}: ${describeOutboundFailure(failure)}` : "unknown error"
+        ).slice(0, 300);
       }
       const attempts = toNumber(row.attempts) + 1;
       if (!error) {
-        await tx.execute(sql`update event_deliveries set status = 'delivered', attempts = ${attempts}, delivered_at = now(), last_error = null where id = ${id}`);
+        await tx.execute(
+          sql`update event_deliveries set status = 'delivered', attempts = ${attempts}, delivered_at = now(), last_error = null where id = ${id}`,
+        );
         return "delivered" as const;
       }
       const dead = refused || attempts >= MAX_ATTEMPTS;
@@ -243,7 +290,16 @@ export interface DeliveryView {
   deliveredAt: string | null;
 }
 
-type DeliveryRow = { id: unknown; subscription_id: string; event_id: unknown; status: EventDeliveryStatus; attempts: unknown; last_error: string | null; next_attempt_at: unknown; delivered_at: unknown };
+type DeliveryRow = {
+  id: unknown;
+  subscription_id: string;
+  event_id: unknown;
+  status: EventDeliveryStatus;
+  attempts: unknown;
+  last_error: string | null;
+  next_attempt_at: unknown;
+  delivered_at: unknown;
+};
 
 const deliveryView = (r: DeliveryRow): DeliveryView => ({
   id: toNumber(r.id),
@@ -257,7 +313,10 @@ const deliveryView = (r: DeliveryRow): DeliveryView => ({
 });
 
 /** Newest first, in pages below `before` (an id). */
-export async function listDeliveries(db: Db, params: { status?: EventDeliveryStatus; before?: number; limit: number }): Promise<{ deliveries: DeliveryView[]; nextCursor: string | null }> {
+export async function listDeliveries(
+  db: Db,
+  params: { status?: EventDeliveryStatus; before?: number; limit: number },
+): Promise<{ deliveries: DeliveryView[]; nextCursor: string | null }> {
   const rows = await queryRows<DeliveryRow>(
     db,
     sql`select id, subscription_id, event_id, status, attempts, last_error, next_attempt_at, delivered_at from event_deliveries
@@ -266,7 +325,10 @@ export async function listDeliveries(db: Db, params: { status?: EventDeliverySta
         order by id desc limit ${params.limit + 1}`,
   );
   const page = rows.slice(0, params.limit).map(deliveryView);
-  return { deliveries: page, nextCursor: rows.length > params.limit && page.length > 0 ? String(page.at(-1)!.id) : null };
+  return {
+    deliveries: page,
+    nextCursor: rows.length > params.limit && page.length > 0 ? String(page.at(-1)!.id) : null,
+  };
 }
 
 /** Re-drives a delivery (dead, or pending with a later retry time): pending now, attempts from zero. */
@@ -288,7 +350,10 @@ export const replayInput = z
     topic: z.string().min(1).max(200).optional(),
     subscriptionId: z.guid().optional(),
   })
-  .refine((r) => r.toId === undefined || r.toId >= r.fromId, { message: "toId must not be below fromId", path: ["toId"] });
+  .refine((r) => r.toId === undefined || r.toId >= r.fromId, {
+    message: "toId must not be below fromId",
+    path: ["toId"],
+  });
 
 /** Re-delivers the events of a range to the matching subscriptions (or one): new deliveries, or delivered/dead ones pending again. */
 export async function replayEvents(db: Db, input: z.output<typeof replayInput>): Promise<{ deliveries: number }> {
@@ -303,7 +368,13 @@ export async function replayEvents(db: Db, input: z.output<typeof replayInput>):
   );
   const rows = events.flatMap((e) => {
     const event = { id: toNumber(e.id), topic: e.topic, data: e.data };
-    return subs.filter((s) => topicMatches(s.topic_pattern, e.topic)).map((s) => ({ subscription_id: s.id, event_id: event.id, ordering_value: orderingValue(s.ordering_key, event) }));
+    return subs
+      .filter((s) => topicMatches(s.topic_pattern, e.topic))
+      .map((s) => ({
+        subscription_id: s.id,
+        event_id: event.id,
+        ordering_value: orderingValue(s.ordering_key, event),
+      }));
   });
   if (rows.length === 0) return { deliveries: 0 };
   await db.execute(sql`insert into event_deliveries (subscription_id, event_id, ordering_value)

@@ -15,7 +15,8 @@ export function maxBodyBytes(): number {
 /** Reads a request body as text, refused with 413 past `limit` bytes. */
 export async function readRawBody(req: Pick<Request, "headers" | "body">, limit = maxBodyBytes()): Promise<string> {
   const text = await readLimitedText(req, limit);
-  if (text === null) throw new ApiError("payload_too_large", `The request body is larger than ${limit} bytes.`, { limitBytes: limit });
+  if (text === null)
+    throw new ApiError("payload_too_large", `The request body is larger than ${limit} bytes.`, { limitBytes: limit });
   return text;
 }
 

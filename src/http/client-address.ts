@@ -49,7 +49,11 @@ function firstEntry(value: string | null): string | undefined {
 }
 
 function vercelAddress(headers: Headers): string | undefined {
-  return firstEntry(headers.get("x-vercel-forwarded-for")) ?? firstEntry(headers.get("x-real-ip")) ?? firstEntry(headers.get("x-forwarded-for"));
+  return (
+    firstEntry(headers.get("x-vercel-forwarded-for")) ??
+    firstEntry(headers.get("x-real-ip")) ??
+    firstEntry(headers.get("x-forwarded-for"))
+  );
 }
 
 /** The entry `proxies` places from the right (0: the last one, written by `next start`). */
@@ -95,6 +99,10 @@ export function normaliseAddress(value: string): string {
   if (!isIPv6(address.replace(/%.*$/, ""))) return UNKNOWN_ADDRESS;
   const h = hextets(address);
   // ::ffff:a.b.c.d is an IPv4 client seen through a dual-stack socket.
-  if (h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff) return `${h[6]! >> 8}.${h[6]! & 0xff}.${h[7]! >> 8}.${h[7]! & 0xff}`;
-  return `${h.slice(0, 4).map((x) => x.toString(16)).join(":")}::/64`;
+  if (h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff)
+    return `${h[6]! >> 8}.${h[6]! & 0xff}.${h[7]! >> 8}.${h[7]! & 0xff}`;
+  return `${h
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(":")}::/64`;
 }

@@ -58,7 +58,8 @@ const UNREACHABLE_CODES = new Set([
   "57P02",
   "57P03",
 ]);
-const UNREACHABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|WebSocket/i;
+const UNREACHABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|WebSocket/i;
 
 /** Postgres errors caused by the input, not by us (a safety net behind zod validation). */
 const SQLSTATE_TO_ERROR: Record<string, [ErrorCode, string]> = {
@@ -106,7 +107,10 @@ export function toApiError(error: unknown): { apiError: ApiError; internal: bool
     return { apiError: new ApiError("validation_failed", "The request is invalid.", details), internal: false };
   }
   if (isDatabaseUnreachable(error)) {
-    return { apiError: new ApiError("database_unavailable", "The database is unreachable; try again shortly."), internal: true };
+    return {
+      apiError: new ApiError("database_unavailable", "The database is unreachable; try again shortly."),
+      internal: true,
+    };
   }
   for (const e of causes(error)) {
     const mapped = SQLSTATE_TO_ERROR[codeOf(e) ?? ""];

@@ -32,7 +32,11 @@ export interface AddressLimit {
  * still a ceiling (3,600 an hour) on what a client spread over many addresses can make the
  * platform create (Checkout sessions; in test mode, whole sites).
  */
-export const ORDER_LIMIT: AddressLimit = { name: "projects", perAddress: PROJECTS_PER_ADDRESS, allAddresses: { capacity: 600, perMs: 1 / 1_000 } };
+export const ORDER_LIMIT: AddressLimit = {
+  name: "projects",
+  perAddress: PROJECTS_PER_ADDRESS,
+  allAddresses: { capacity: 600, perMs: 1 / 1_000 },
+};
 
 /** How long an untouched bucket is kept. Every limit here refills completely well within it. */
 export const IDLE_BUCKET_MS = 60 * 60_000;
@@ -45,7 +49,9 @@ export async function enforceRateLimit(db: Db, key: string, limit: BucketLimit):
   await pruneNowAndThen(db);
   if (token.ok) return;
   const seconds = Math.max(1, Math.ceil((token.until.getTime() - Date.now()) / 1000));
-  throw new ApiError("rate_limited", `Too many requests; try again in ${seconds} s.`, undefined, { headers: { "Retry-After": String(seconds) } });
+  throw new ApiError("rate_limited", `Too many requests; try again in ${seconds} s.`, undefined, {
+    headers: { "Retry-After": String(seconds) },
+  });
 }
 
 /** The address's own bucket, then the one of all addresses (see the file's comment). */

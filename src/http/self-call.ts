@@ -58,7 +58,11 @@ export function isSelfUrl(url: string | URL, source: NodeJS.ProcessEnv = process
  * request whose URL may be someone else's, pass `url`: the header is then added only when that
  * URL is on our own origin.
  */
-export function selfCallHeaders(headers?: HeadersInit, url?: string | URL, source: NodeJS.ProcessEnv = process.env): Headers {
+export function selfCallHeaders(
+  headers?: HeadersInit,
+  url?: string | URL,
+  source: NodeJS.ProcessEnv = process.env,
+): Headers {
   const out = new Headers(headers);
   const secret = source.VERCEL_AUTOMATION_BYPASS_SECRET?.trim();
   if (secret && (url === undefined || isSelfUrl(url, source))) out.set(BYPASS_HEADER, secret);

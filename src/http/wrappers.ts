@@ -144,7 +144,12 @@ async function recordRequest(req: Request, route: RouteContext | undefined, stat
 }
 
 /** Runs a handler, maps whatever it throws, logs the request and records its duration. */
-async function run(kind: WrapperKind, req: Request, fn: () => Promise<Response>, route?: RouteContext): Promise<Response> {
+async function run(
+  kind: WrapperKind,
+  req: Request,
+  fn: () => Promise<Response>,
+  route?: RouteContext,
+): Promise<Response> {
   const started = performance.now();
   let response: Response;
   try {
@@ -215,28 +220,36 @@ async function authenticateCaller(db: Db, req: Request, credential: Credential):
 
 export function withApiKey(options: ApiKeyOptions, handler: (ctx: ApiKeyContext) => Promise<Response>): RouteHandler {
   return brand("api-key", (req, route) =>
-    run("api-key", req, async () => {
-      const credential = presentedCredential(req);
-      const db = await getDb();
-      const principal = await authenticateCaller(db, req, credential);
-      const params = await resolveParams(route);
-      const ctx: ApiKeyContext = { ...baseContext(req, params), db, principal, audit: { target: params.id } };
-      const audited = MUTATING.has(req.method);
-      let response: Response;
-      try {
-        if (!hasRole(principal.role, options.role)) {
-          throw new ApiError("forbidden", `This action needs the ${options.role} role; this key has ${principal.role}.`);
+    run(
+      "api-key",
+      req,
+      async () => {
+        const credential = presentedCredential(req);
+        const db = await getDb();
+        const principal = await authenticateCaller(db, req, credential);
+        const params = await resolveParams(route);
+        const ctx: ApiKeyContext = { ...baseContext(req, params), db, principal, audit: { target: params.id } };
+        const audited = MUTATING.has(req.method);
+        let response: Response;
+        try {
+          if (!hasRole(principal.role, options.role)) {
+            throw new ApiError(
+              "forbidden",
+              `This action needs the ${options.role} role; this key has ${principal.role}.`,
+            );
+          }
+          response = await handler(ctx);
+        } catch (error) {
+          if (!audited) throw error;
+          const { apiError } = toApiError(error);
+          await audit(db, req, options, ctx, apiError.status);
+          throw error;
         }
-        response = await handler(ctx);
-      } catch (error) {
-        if (!audited) throw error;
-        const { apiError } = toApiError(error);
-        await audit(db, req, options, ctx, apiError.status);
-        throw error;
-      }
-      if (audited) await audit(db, req, options, ctx, response.status);
-      return response;
-    }, route),
+        if (audited) await audit(db, req, options, ctx, response.status);
+        return response;
+      },
+      route,
+    ),
   );
 }
 
@@ -257,11 +270,17 @@ async function audit(db: Db, req: Request, options: ApiKeyOptions, ctx: ApiKeyCo
 
 export function withCron(handler: (ctx: CronContext) => Promise<Response>): RouteHandler {
   return brand("cron", (req, route) =>
-    run("cron", req, async () => {
-      const token = bearerToken(req);
-      if (!token || !safeEqual(token, getSecret("CRON_SECRET"))) throw unauthorized("A valid cron secret is required.");
-      return handler({ ...baseContext(req, await resolveParams(route)), db: await getDb() });
-    }, route),
+    run(
+      "cron",
+      req,
+      async () => {
+        const token = bearerToken(req);
+        if (!token || !safeEqual(token, getSecret("CRON_SECRET")))
+          throw unauthorized("A valid cron secret is required.");
+        return handler({ ...baseContext(req, await resolveParams(route)), db: await getDb() });
+      },
+      route,
+    ),
   );
 }
 
@@ -278,13 +297,21 @@ export interface SignedCallOptions {
   rejectReplays?: boolean;
 }
 
-export function withSignedCall(handler: (ctx: RawBodyContext) => Promise<Response>, options: SignedCallOptions = {}): RouteHandler {
+export function withSignedCall(
+  handler: (ctx: RawBodyContext) => Promise<Response>,
+  options: SignedCallOptions = {},
+): RouteHandler {
   return brand("signed", (req, route) =>
-    run("signed", req, async () => {
-      const rawBody = await readRawBody(req);
-      const db = await verifiedSignedCall(req, rawBody, options.rejectReplays ?? true);
-      return handler({ ...baseContext(req, await resolveParams(route), rawBody), db, rawBody });
-    }, route),
+    run(
+      "signed",
+      req,
+      async () => {
+        const rawBody = await readRawBody(req);
+        const db = await verifiedSignedCall(req, rawBody, options.rejectReplays ?? true);
+        return handler({ ...baseContext(req, await resolveParams(route), rawBody), db, rawBody });
+      },
+      route,
+    ),
   );
 }
 
@@ -300,7 +327,8 @@ async function verifiedSignedCall(req: Request, rawBody: string, rejectReplays: 
   if (!rejectReplays) return db;
   // The MAC just verified (the header parses to exactly one v1), never another one of the header.
   const mac = parseSignatureHeader(header ?? "")?.v1 ?? "";
-  if (!(await rememberSignature(db, mac))) throw new ApiError("unauthorized", "The request signature was already used (replay).");
+  if (!(await rememberSignature(db, mac)))
+    throw new ApiError("unauthorized", "The request signature was already used (replay).");
   return db;
 }
 
@@ -313,13 +341,17 @@ export interface SignedOrKeyContext extends RawBodyContext {
  * Agent routes: a signed call from the engine, or a manual call with an API key of at least
  * `options.role` (audited like any API-key call). The signature header decides which check applies.
  */
-export function withSignedCallOrApiKey(options: ApiKeyOptions & SignedCallOptions, handler: (ctx: SignedOrKeyContext) => Promise<Response>): RouteHandler {
+export function withSignedCallOrApiKey(
+  options: ApiKeyOptions & SignedCallOptions,
+  handler: (ctx: SignedOrKeyContext) => Promise<Response>,
+): RouteHandler {
   const signed = withSignedCall((ctx) => handler({ ...ctx, caller: { kind: "signed" } }), options);
   const keyed = withApiKey(options, async (ctx) => {
     // A body must be JSON; no body at all (no content type) reads as empty, e.g. a GET probe.
     let rawBody = "";
     if (ctx.req.headers.has("content-type")) rawBody = (await ctx.text(["application/json"])).text;
-    else if ((await readRawBody(ctx.req)).trim() !== "") throw new ApiError("unsupported_media_type", "Send the body as application/json.");
+    else if ((await readRawBody(ctx.req)).trim() !== "")
+      throw new ApiError("unsupported_media_type", "Send the body as application/json.");
     return handler({ ...ctx, rawBody, caller: { kind: "api-key", principal: ctx.principal } });
   });
   return brand("signed", (req, route) => (req.headers.has(SIGNATURE_HEADER) ? signed(req, route) : keyed(req, route)));
@@ -328,12 +360,20 @@ export function withSignedCallOrApiKey(options: ApiKeyOptions & SignedCallOption
 /** Verifies a provider signature over the raw body; throws an ApiError (401, or 503 if unconfigured). */
 export type WebhookVerifier = (rawBody: string, headers: Headers) => void | Promise<void>;
 
-export function withWebhook(verify: WebhookVerifier, handler: (ctx: RawBodyContext) => Promise<Response>): RouteHandler {
+export function withWebhook(
+  verify: WebhookVerifier,
+  handler: (ctx: RawBodyContext) => Promise<Response>,
+): RouteHandler {
   return brand("webhook", (req, route) =>
-    run("webhook", req, async () => {
-      const rawBody = await readRawBody(req);
-      await verify(rawBody, req.headers);
-      return handler({ ...baseContext(req, await resolveParams(route), rawBody), db: await getDb(), rawBody });
-    }, route),
+    run(
+      "webhook",
+      req,
+      async () => {
+        const rawBody = await readRawBody(req);
+        await verify(rawBody, req.headers);
+        return handler({ ...baseContext(req, await resolveParams(route), rawBody), db: await getDb(), rawBody });
+      },
+      route,
+    ),
   );
 }

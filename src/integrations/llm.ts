@@ -56,7 +56,10 @@ export function selectLanguageModel(source: NodeJS.ProcessEnv = process.env): Mo
   const provider: ModelProvider | null = anthropicKey ? "anthropic" : openaiKey ? "openai" : null;
   if (provider === null) return null;
   const modelId = setting(source, "LLM_MODEL") ?? DEFAULT_MODEL_IDS[provider];
-  const model = provider === "anthropic" ? createAnthropic({ apiKey: anthropicKey })(modelId) : createOpenAI({ apiKey: openaiKey })(modelId);
+  const model =
+    provider === "anthropic"
+      ? createAnthropic({ apiKey: anthropicKey })(modelId)
+      : createOpenAI({ apiKey: openaiKey })(modelId);
   return { provider, modelId, model };
 }
 
@@ -177,5 +180,8 @@ export function describeModelError(error: unknown, depth = 0): Record<string, un
 function describeIssue(issue: unknown): unknown {
   if (typeof issue !== "object" || issue === null) return null;
   const { code, path } = issue as { code?: unknown; path?: unknown };
-  return { code, path: Array.isArray(path) ? path.map((p: unknown) => (typeof p === "number" ? p : String(p))).join(".") : undefined };
+  return {
+    code,
+    path: Array.isArray(path) ? path.map((p: unknown) => (typeof p === "number" ? p : String(p))).join(".") : undefined,
+  };
 }

@@ -33,7 +33,12 @@ export const SHOPIFY_HMAC_HEADER = "x-shopify-hmac-sha256";
 /** The configured secrets, newest first; none when unset. */
 export function shopifySecrets(): string[] {
   const raw = readEnv().SHOPIFY_WEBHOOK_SECRET;
-  return raw ? raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : [];
+  return raw
+    ? raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
+    : [];
 }
 
 /** True when `header` is the base64 HMAC-SHA256 of `rawBody` under one of `secrets`. */
@@ -69,7 +74,12 @@ const shopDomain = z
   .regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, "must be a <shop>.myshopify.com domain");
 
 const deliveryHeaders = z.object({
-  topic: z.string().trim().min(1).max(100).regex(/^[a-z_]+\/[a-z_]+$/, "must look like orders/create"),
+  topic: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^[a-z_]+\/[a-z_]+$/, "must look like orders/create"),
   shopDomain,
   webhookId: z.string().trim().min(1).max(200),
   eventId: z.string().trim().min(1).max(200).nullable(),
@@ -98,7 +108,10 @@ export function readShopifyHeaders(headers: Headers): ShopifyDelivery {
       triggeredAt: "X-Shopify-Triggered-At",
       apiVersion: "X-Shopify-API-Version",
     };
-    const details = parsed.error.issues.map((i) => ({ header: names[String(i.path[0])] ?? String(i.path[0]), message: i.message }));
+    const details = parsed.error.issues.map((i) => ({
+      header: names[String(i.path[0])] ?? String(i.path[0]),
+      message: i.message,
+    }));
     throw new ApiError("bad_request", "A Shopify delivery header is missing or malformed.", details);
   }
   return parsed.data;
@@ -119,13 +132,17 @@ export function assertShopAllowed(shopDomain: string, source: NodeJS.ProcessEnv 
   const allowed = readEnv(source).SHOPIFY_SHOP_DOMAINS;
   if (!allowed) {
     if (isProduction(source)) {
-      throw new ApiError("forbidden", "No Shopify shop is configured (SHOPIFY_SHOP_DOMAINS is not set): the delivery is refused.", [
-        { header: "X-Shopify-Shop-Domain", message: "no shop is configured" },
-      ]);
+      throw new ApiError(
+        "forbidden",
+        "No Shopify shop is configured (SHOPIFY_SHOP_DOMAINS is not set): the delivery is refused.",
+        [{ header: "X-Shopify-Shop-Domain", message: "no shop is configured" }],
+      );
     }
     if (!warnedAnyShop) {
       warnedAnyShop = true;
-      log.warn("SHOPIFY_SHOP_DOMAINS is not set: Shopify deliveries of every shop are accepted (local mode only; production requires it)");
+      log.warn(
+        "SHOPIFY_SHOP_DOMAINS is not set: Shopify deliveries of every shop are accepted (local mode only; production requires it)",
+      );
     }
     return;
   }
@@ -147,7 +164,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  * not: the shapes tell a data request, a customer's erasure and a shop's erasure apart, so one
  * signed body cannot be replayed under another of these topics.
  */
-const PRIVACY_SHAPES: Record<(typeof PRIVACY_TOPICS)[number], { required: Record<string, (v: unknown) => boolean>; forbidden: string[] }> = {
+const PRIVACY_SHAPES: Record<
+  (typeof PRIVACY_TOPICS)[number],
+  { required: Record<string, (v: unknown) => boolean>; forbidden: string[] }
+> = {
   "customers/data_request": {
     required: { customer: isObject, orders_requested: Array.isArray, data_request: isObject },
     forbidden: ["orders_to_redact"],
@@ -176,13 +196,21 @@ export function assertBodyFitsDelivery(delivery: Pick<ShopifyDelivery, "topic" |
   } else {
     const domain = typeof body.shop_domain === "string" ? body.shop_domain.trim().toLowerCase() : null;
     if (domain === null) problems.push({ field: "shop_domain", message: "is required" });
-    else if (domain !== delivery.shopDomain) problems.push({ field: "shop_domain", message: "does not match the X-Shopify-Shop-Domain header" });
-    if (!shopId.safeParse(body.shop_id).success) problems.push({ field: "shop_id", message: "is required (a positive integer)" });
-    for (const [field, check] of Object.entries(shape.required)) if (!check(body[field])) problems.push({ field, message: `is required for ${delivery.topic}` });
-    for (const field of shape.forbidden) if (field in body) problems.push({ field, message: `belongs to another topic than ${delivery.topic}` });
+    else if (domain !== delivery.shopDomain)
+      problems.push({ field: "shop_domain", message: "does not match the X-Shopify-Shop-Domain header" });
+    if (!shopId.safeParse(body.shop_id).success)
+      problems.push({ field: "shop_id", message: "is required (a positive integer)" });
+    for (const [field, check] of Object.entries(shape.required))
+      if (!check(body[field])) problems.push({ field, message: `is required for ${delivery.topic}` });
+    for (const field of shape.forbidden)
+      if (field in body) problems.push({ field, message: `belongs to another topic than ${delivery.topic}` });
   }
   if (problems.length > 0) {
-    throw new ApiError("bad_request", `The body does not fit a ${delivery.topic} delivery of this shop: it is refused and nothing is stored.`, problems);
+    throw new ApiError(
+      "bad_request",
+      `The body does not fit a ${delivery.topic} delivery of this shop: it is refused and nothing is stored.`,
+      problems,
+    );
   }
 }
 

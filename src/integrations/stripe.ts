@@ -27,11 +27,23 @@ function client(): Stripe {
   return new Stripe(env.STRIPE_SECRET_KEY, {
     maxNetworkRetries: 2,
     timeout: 15_000,
-    ...(api ? { host: api.hostname, port: Number(api.port || (api.protocol === "http:" ? 80 : 443)), protocol: api.protocol === "http:" ? "http" : "https" } : {}),
+    ...(api
+      ? {
+          host: api.hostname,
+          port: Number(api.port || (api.protocol === "http:" ? 80 : 443)),
+          protocol: api.protocol === "http:" ? "http" : "https",
+        }
+      : {}),
   });
 }
 
-export async function createCheckoutSession(params: { projectId: string; email: string; businessName: string; successUrl: string; cancelUrl: string }): Promise<{ id: string; url: string }> {
+export async function createCheckoutSession(params: {
+  projectId: string;
+  email: string;
+  businessName: string;
+  successUrl: string;
+  cancelUrl: string;
+}): Promise<{ id: string; url: string }> {
   const session = await client().checkout.sessions.create(
     {
       mode: "payment",
@@ -41,7 +53,11 @@ export async function createCheckoutSession(params: { projectId: string; email: 
       line_items: [
         {
           quantity: 1,
-          price_data: { currency: PRICE_CURRENCY, unit_amount: PRICE_CENTS, product_data: { name: `Website for ${params.businessName}`.slice(0, 250) } },
+          price_data: {
+            currency: PRICE_CURRENCY,
+            unit_amount: PRICE_CENTS,
+            product_data: { name: `Website for ${params.businessName}`.slice(0, 250) },
+          },
         },
       ],
       success_url: params.successUrl,
@@ -59,13 +75,24 @@ export async function createCheckoutSession(params: { projectId: string; email: 
  * so malformed JSON is reported as such. `receivedAt`: the receiving time in unix seconds
  * (tests replaying a recorded delivery); now by default.
  */
-export function verifyStripeSignature(rawBody: string, signature: string | null, options: { receivedAt?: number } = {}): void {
+export function verifyStripeSignature(
+  rawBody: string,
+  signature: string | null,
+  options: { receivedAt?: number } = {},
+): void {
   const secret = readEnv().STRIPE_WEBHOOK_SECRET;
   if (!secret) throw new ApiError("not_configured", "STRIPE_WEBHOOK_SECRET is not set.");
   if (!signature) throw new ApiError("bad_request", "The Stripe-Signature header is missing.");
   try {
     // The SDK takes the receiving time in milliseconds.
-    Stripe.webhooks.signature!.verifyHeader(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS, undefined, options.receivedAt === undefined ? undefined : options.receivedAt * 1000);
+    Stripe.webhooks.signature!.verifyHeader(
+      rawBody,
+      signature,
+      secret,
+      WEBHOOK_TOLERANCE_SECONDS,
+      undefined,
+      options.receivedAt === undefined ? undefined : options.receivedAt * 1000,
+    );
   } catch {
     throw new ApiError("bad_request", "The Stripe signature does not match this body, or is too old.");
   }

@@ -82,7 +82,10 @@ interface OutboxRow {
   cursor_at: string;
 }
 
-export async function listOutbox(db: Db, params: ListOutboxParams): Promise<{ messages: OutboxMessageView[]; nextCursor: string | null }> {
+export async function listOutbox(
+  db: Db,
+  params: ListOutboxParams,
+): Promise<{ messages: OutboxMessageView[]; nextCursor: string | null }> {
   const c = params.cursor;
   const rows = await queryRows<OutboxRow>(
     db,

@@ -37,7 +37,14 @@ import { outbox, type OUTBOX_STATUSES } from "@/db/schema";
 import { readEnv, type Env } from "@/env";
 import { log } from "@/observability/log";
 import { encryptField, isEncrypted } from "@/privacy/crypto";
-import { CHANNELS, channelSecrets, describeFailure, scrubSecrets, type OutboxChannel, type OutgoingMessage } from "./channels";
+import {
+  CHANNELS,
+  channelSecrets,
+  describeFailure,
+  scrubSecrets,
+  type OutboxChannel,
+  type OutgoingMessage,
+} from "./channels";
 import { maskEmails, openField, OUTBOX_CONTEXT } from "./personal";
 
 export type { OutboxChannel } from "./channels";
@@ -115,7 +122,11 @@ export async function enqueueMessage(db: Db, params: EnqueueMessageParams): Prom
   }
   // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit, so the
   // select below finds that message.
-  const [inserted] = await db.insert(outbox).values(values).onConflictDoNothing({ target: outbox.dedupeKey }).returning(returning);
+  const [inserted] = await db
+    .insert(outbox)
+    .values(values)
+    .onConflictDoNothing({ target: outbox.dedupeKey })
+    .returning(returning);
   if (inserted) return { ...inserted, created: true };
   const [existing] = await db.select(returning).from(outbox).where(eq(outbox.dedupeKey, values.dedupeKey));
   if (!existing) throw new Error("an outbox message with this dedupe key was removed while enqueuing");
@@ -140,7 +151,12 @@ export interface DeliveryOptions {
   signal?: AbortSignal;
 }
 
-const STATUS_AFTER: Record<DeliveryOutcome, OutboxStatus> = { sent: "sent", retrying: "pending", failed: "failed", kept: "kept" };
+const STATUS_AFTER: Record<DeliveryOutcome, OutboxStatus> = {
+  sent: "sent",
+  retrying: "pending",
+  failed: "failed",
+  kept: "kept",
+};
 
 type OutboxRow = typeof outbox.$inferSelect;
 
@@ -172,13 +188,23 @@ function storedError(error: unknown, env: Env, recipient: string | null): string
 }
 
 /** Runs the channel's send, bounded by SEND_TIMEOUT_MS even if the channel ignores its signal. */
-async function sendBounded(channel: OutboxChannel, message: OutgoingMessage, env: Env, outer?: AbortSignal): Promise<void> {
+async function sendBounded(
+  channel: OutboxChannel,
+  message: OutgoingMessage,
+  env: Env,
+  outer?: AbortSignal,
+): Promise<void> {
   const timeout = AbortSignal.timeout(SEND_TIMEOUT_MS);
   const signal = outer ? AbortSignal.any([timeout, outer]) : timeout;
   const sending = CHANNELS[channel].send(message, env, signal);
   let stop: () => void = () => undefined;
   const stopped = new Promise<never>((_, reject) => {
-    stop = () => reject(timeout.aborted ? new Error(`the send timed out after ${SEND_TIMEOUT_MS} ms`) : new Error("the send was aborted"));
+    stop = () =>
+      reject(
+        timeout.aborted
+          ? new Error(`the send timed out after ${SEND_TIMEOUT_MS} ms`)
+          : new Error("the send was aborted"),
+      );
     if (signal.aborted) stop();
     else signal.addEventListener("abort", stop, { once: true });
   });
@@ -265,7 +291,10 @@ export async function deliverMessage(db: Db, id: string, options: DeliveryOption
  * Delivers up to `limit` due messages, oldest first, one transaction per message. Safe to run
  * from several processes at once. Answers how many ended in each outcome.
  */
-export async function deliverPendingMessages(db: Db, params: { limit: number } & DeliveryOptions): Promise<DeliveryCounts> {
+export async function deliverPendingMessages(
+  db: Db,
+  params: { limit: number } & DeliveryOptions,
+): Promise<DeliveryCounts> {
   const counts: DeliveryCounts = { sent: 0, retrying: 0, failed: 0, kept: 0 };
   for (let i = 0; i < params.limit && !params.signal?.aborted; i++) {
     // A delivered or rescheduled row is no longer due, so the loop never picks a row twice.

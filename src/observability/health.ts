@@ -14,7 +14,13 @@ import type { Db } from "@/db/client";
 import { workflowDefinitions } from "@/db/schema";
 import { ConfigError, getSecret, readEnv } from "@/env";
 // Only the pure definition layer: this route must not load the agents (cold start), see comparable().
-import { DefinitionError, canonicalJson, loadWorkflowFiles, type StepDefinition, type WorkflowDefinition } from "@/engine/definition";
+import {
+  DefinitionError,
+  canonicalJson,
+  loadWorkflowFiles,
+  type StepDefinition,
+  type WorkflowDefinition,
+} from "@/engine/definition";
 import { usesTickRoute } from "@/engine/kick";
 import { isDatabaseUnreachable } from "@/http/errors";
 import { SelfCallUnavailable, selfFetch, selfOrigin } from "@/http/self-call";
@@ -80,7 +86,12 @@ const elapsed = (started: number) => Math.round((performance.now() - started) * 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -90,7 +101,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 async function checkDatabase(getDb: () => Promise<Db>): Promise<{ check: DatabaseCheck; db?: Db }> {
   const started = performance.now();
   try {
-    const db = await withTimeout(getDb().then(async (db) => (await db.execute(sql`select 1`), db)), CHECK_TIMEOUT_MS, "database check");
+    const db = await withTimeout(
+      getDb().then(async (db) => (await db.execute(sql`select 1`), db)),
+      CHECK_TIMEOUT_MS,
+      "database check",
+    );
     const latencyMs = elapsed(started);
     return { check: { status: latencyMs > DEGRADED_LATENCY_MS ? "degraded" : "ok", latencyMs }, db };
   } catch (error) {
@@ -139,7 +154,8 @@ function refusal(status: number, body: string | null, origin: string, location: 
     }
     return `status ${status}: ${origin} redirects to ${target}; self-calls must reach the app without a redirect (check PUBLIC_BASE_URL).`;
   }
-  if (status === 404) return `status 404: ${origin} does not serve this app's ${SELF_CHECK_PATH} (PUBLIC_BASE_URL names another site, or an older deployment).`;
+  if (status === 404)
+    return `status 404: ${origin} does not serve this app's ${SELF_CHECK_PATH} (PUBLIC_BASE_URL names another site, or an older deployment).`;
   return `status ${status} from ${origin}.`;
 }
 
@@ -155,15 +171,43 @@ async function probeSelf(): Promise<SelfCallCheck> {
     const body = await readLimitedText(res, 16 * 1024).catch(() => null);
     const latencyMs = elapsed(started);
     if (res.ok) return { status: "ok", latencyMs, url: origin };
-    return { status: "down", latencyMs, url: origin, error: refusal(res.status, body, origin ?? "the base URL", res.headers.get("location")) };
+    return {
+      status: "down",
+      latencyMs,
+      url: origin,
+      error: refusal(res.status, body, origin ?? "the base URL", res.headers.get("location")),
+    };
   } catch (error) {
-    if (error instanceof SelfCallUnavailable) return { status: "down", latencyMs: null, url: null, error: "No base URL: set PUBLIC_BASE_URL (Vercel sets VERCEL_URL itself)." };
-    if (error instanceof ConfigError) return { status: "down", latencyMs: null, url: origin, error: "CRON_SECRET is not set: self-calls cannot authenticate." };
+    if (error instanceof SelfCallUnavailable)
+      return {
+        status: "down",
+        latencyMs: null,
+        url: null,
+        error: "No base URL: set PUBLIC_BASE_URL (Vercel sets VERCEL_URL itself).",
+      };
+    if (error instanceof ConfigError)
+      return {
+        status: "down",
+        latencyMs: null,
+        url: origin,
+        error: "CRON_SECRET is not set: self-calls cannot authenticate.",
+      };
     const latencyMs = elapsed(started);
     const name = (error as { name?: unknown } | null)?.name;
-    if (name === "TimeoutError" || name === "AbortError") return { status: "down", latencyMs, url: origin, error: `${origin} did not answer within ${SELF_CALL_TIMEOUT_MS / 1000} s.` };
+    if (name === "TimeoutError" || name === "AbortError")
+      return {
+        status: "down",
+        latencyMs,
+        url: origin,
+        error: `${origin} did not answer within ${SELF_CALL_TIMEOUT_MS / 1000} s.`,
+      };
     const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-    return { status: "down", latencyMs, url: origin, error: `${origin} could not be reached${typeof cause === "string" ? ` (${cause})` : ""}.` };
+    return {
+      status: "down",
+      latencyMs,
+      url: origin,
+      error: `${origin} could not be reached${typeof cause === "string" ? ` (${cause})` : ""}.`,
+    };
   }
 }
 
@@ -187,7 +231,8 @@ export async function checkSelfCall(): Promise<SelfCallCheck> {
   const result = probeSelf();
   selfCache = { key, at: now, result };
   const check = await result;
-  if (check.status === "down") log.warn("health check: the app cannot call itself", { url: check.url, error: check.error });
+  if (check.status === "down")
+    log.warn("health check: the app cannot call itself", { url: check.url, error: check.error });
   return check;
 }
 
@@ -198,8 +243,13 @@ export async function checkSelfCall(): Promise<SelfCallCheck> {
  * whose only change is an agent step's timeout is not reported stale; any other change is.
  */
 function comparable(def: WorkflowDefinition): string {
-  const strip = (step: StepDefinition): StepDefinition => (step.kind === "agent" ? ({ ...step, timeoutMs: undefined } as unknown as StepDefinition) : step);
-  return canonicalJson({ ...def, steps: def.steps.map(strip), errorHandlers: def.errorHandlers.map((h) => ({ ...h, step: strip(h.step) })) });
+  const strip = (step: StepDefinition): StepDefinition =>
+    step.kind === "agent" ? ({ ...step, timeoutMs: undefined } as unknown as StepDefinition) : step;
+  return canonicalJson({
+    ...def,
+    steps: def.steps.map(strip),
+    errorHandlers: def.errorHandlers.map((h) => ({ ...h, step: strip(h.step) })),
+  });
 }
 
 /** Compares the files of workflows/ with the latest registered versions. */
@@ -209,14 +259,26 @@ async function compareWorkflows(db: Db): Promise<WorkflowsCheck> {
     files = await loadWorkflowFiles(WORKFLOWS_DIR);
   } catch (error) {
     const first = error instanceof DefinitionError ? error.issues[0] : undefined;
-    return { status: "down", files: 0, missing: [], stale: [], error: `The workflow files are invalid${first ? `: ${first.path}: ${first.message}` : ""}.` };
+    return {
+      status: "down",
+      files: 0,
+      missing: [],
+      stale: [],
+      error: `The workflow files are invalid${first ? `: ${first.path}: ${first.message}` : ""}.`,
+    };
   }
   const names = files.map((f) => f.definition.name);
-  const rows = names.length === 0 ? [] : await db
-    .selectDistinctOn([workflowDefinitions.name], { name: workflowDefinitions.name, definition: workflowDefinitions.definition })
-    .from(workflowDefinitions)
-    .where(sql`${workflowDefinitions.name} = any(${sql.param(names)}::text[])`)
-    .orderBy(workflowDefinitions.name, desc(workflowDefinitions.version));
+  const rows =
+    names.length === 0
+      ? []
+      : await db
+          .selectDistinctOn([workflowDefinitions.name], {
+            name: workflowDefinitions.name,
+            definition: workflowDefinitions.definition,
+          })
+          .from(workflowDefinitions)
+          .where(sql`${workflowDefinitions.name} = any(${sql.param(names)}::text[])`)
+          .orderBy(workflowDefinitions.name, desc(workflowDefinitions.version));
   const latest = new Map(rows.map((r) => [r.name, comparable(r.definition as WorkflowDefinition)]));
   const missing: string[] = [];
   const stale: string[] = [];
@@ -235,10 +297,12 @@ export async function checkWorkflows(db: Db): Promise<WorkflowsCheck> {
   const cached = workflowCaches.get(db);
   const now = performance.now();
   if (cached && now - cached.at < CHECK_CACHE_MS) return cached.result;
-  const result = withTimeout(compareWorkflows(db), CHECK_TIMEOUT_MS, "workflow check").catch((error: unknown): WorkflowsCheck => {
-    log.warn("health check: the workflow check failed", { error });
-    return { status: "down", files: 0, missing: [], stale: [], error: "The registered workflows could not be read." };
-  });
+  const result = withTimeout(compareWorkflows(db), CHECK_TIMEOUT_MS, "workflow check").catch(
+    (error: unknown): WorkflowsCheck => {
+      log.warn("health check: the workflow check failed", { error });
+      return { status: "down", files: 0, missing: [], stale: [], error: "The registered workflows could not be read." };
+    },
+  );
   workflowCaches.set(db, { at: now, result });
   return result;
 }

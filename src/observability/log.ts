@@ -41,7 +41,9 @@ function urlSecrets(name: string, value: string): string[] {
     return /WEBHOOK/.test(name) ? [value] : [];
   }
   const password = url.password ? [value, decodeURIComponentSafe(url.password), url.password] : [];
-  const queryCredential = [...url.searchParams.keys()].some((k) => /token|secret|key|password|signature|sig$/i.test(k)) ? [value] : [];
+  const queryCredential = [...url.searchParams.keys()].some((k) => /token|secret|key|password|signature|sig$/i.test(k))
+    ? [value]
+    : [];
   const webhook = /WEBHOOK/.test(name) ? [value] : [];
   return [...password, ...queryCredential, ...webhook];
 }
@@ -73,7 +75,9 @@ function secretValues(): string[] {
       // A missing production secret is reported by the config check, not here.
     }
   }
-  return [...new Set(values.filter((v): v is string => typeof v === "string" && v.length >= 8))].sort((a, b) => b.length - a.length);
+  return [...new Set(values.filter((v): v is string => typeof v === "string" && v.length >= 8))].sort(
+    (a, b) => b.length - a.length,
+  );
 }
 
 function redactString(text: string, secrets: string[]): string {
@@ -110,7 +114,8 @@ export function redact(value: unknown, secrets: string[] = secretValues(), depth
   if (typeof toJSON === "function") return redact(toJSON.call(value) as unknown, secrets, depth + 1);
   if (Array.isArray(value)) return value.map((v) => redact(v, secrets, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) && v != null ? REDACTED : redact(v, secrets, depth + 1);
+  for (const [k, v] of Object.entries(value))
+    out[k] = SECRET_FIELD.test(k) && v != null ? REDACTED : redact(v, secrets, depth + 1);
   return out;
 }
 
@@ -128,7 +133,12 @@ function write(level: Level, msg: string, fields: Record<string, unknown> = {}):
   try {
     line = JSON.stringify(redact({ level, time: new Date().toISOString(), msg, ...fields }));
   } catch {
-    line = JSON.stringify({ level, time: new Date().toISOString(), msg: redact(msg), note: "fields could not be serialised" });
+    line = JSON.stringify({
+      level,
+      time: new Date().toISOString(),
+      msg: redact(msg),
+      note: "fields could not be serialised",
+    });
   }
   if (level === "error" || level === "warn") process.stderr.write(line + "\n");
   else process.stdout.write(line + "\n");

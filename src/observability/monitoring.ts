@@ -55,11 +55,25 @@ export async function systemMonitoring(db: Db): Promise<SystemMonitoring> {
   const memory = process.memoryUsage();
   return {
     at: new Date().toISOString(),
-    throughput: { stepsPerSecond: steps.perSecond, requestsPerSecond: requests.perSecond, agentCallsPerSecond: calls.perSecond, windowSeconds: seconds },
+    throughput: {
+      stepsPerSecond: steps.perSecond,
+      requestsPerSecond: requests.perSecond,
+      agentCallsPerSecond: calls.perSecond,
+      windowSeconds: seconds,
+    },
     errorRate: { steps: steps.errorRate, requests: requests.errorRate, agentCalls: calls.errorRate },
-    queue: { ready: stats.queue.ready, oldestReadyAgeMs: stats.queue.oldestReadyAgeMs, waitingSteps: stats.waitingSteps },
+    queue: {
+      ready: stats.queue.ready,
+      oldestReadyAgeMs: stats.queue.oldestReadyAgeMs,
+      waitingSteps: stats.waitingSteps,
+    },
     runs: stats.runs,
     database: { latencyMs },
-    process: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, uptimeSeconds: Math.round(process.uptime()) },
+    process: {
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      heapTotalBytes: memory.heapTotal,
+      uptimeSeconds: Math.round(process.uptime()),
+    },
   };
 }

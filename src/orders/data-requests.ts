@@ -18,8 +18,15 @@ export const EXPORT_CONTEXT = "data_exports.payload";
 export const EXPORT_RETENTION_DAYS = 30;
 
 const dataRequestSchema = z.object({
-  customer: z.object({ id: z.union([z.number(), z.string()]).transform(String).nullish(), email: z.string().nullish(), phone: z.string().nullish() }),
-  orders_requested: z.array(z.union([z.number(), z.string()]).transform(String)).max(100_000).default([]),
+  customer: z.object({
+    id: z.union([z.number(), z.string()]).transform(String).nullish(),
+    email: z.string().nullish(),
+    phone: z.string().nullish(),
+  }),
+  orders_requested: z
+    .array(z.union([z.number(), z.string()]).transform(String))
+    .max(100_000)
+    .default([]),
   data_request: z.object({ id: z.union([z.number(), z.string()]).transform(String) }).nullish(),
 });
 
@@ -33,7 +40,10 @@ export interface DataExport {
 /** Builds and stores the export, and queues the admin's notice; answers the export's id. */
 export async function answerDataRequest(tx: Db, shopDomain: string, body: unknown): Promise<string> {
   const parsed = dataRequestSchema.safeParse(body);
-  if (!parsed.success) throw new Error(`the customers/data_request payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(
+      `the customers/data_request payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   const { customer, orders_requested: orderIds, data_request: request } = parsed.data;
   const hashes = customer.email ? searchHashes(customer.email, "email") : [];
   const ids = await queryRows<{ id: string }>(
@@ -76,11 +86,19 @@ export async function answerDataRequest(tx: Db, shopDomain: string, body: unknow
 
 /** The export, decrypted, for an admin; its download is recorded. */
 export async function readDataExport(db: Db, id: string): Promise<DataExport> {
-  const [row] = await queryRows<{ payload: string }>(db, sql`update data_exports set downloaded_at = now() where id = ${id} returning payload`);
-  if (!row) throw new NotFoundError(`No data export has the id ${id} (exports are deleted after ${EXPORT_RETENTION_DAYS} days).`);
+  const [row] = await queryRows<{ payload: string }>(
+    db,
+    sql`update data_exports set downloaded_at = now() where id = ${id} returning payload`,
+  );
+  if (!row)
+    throw new NotFoundError(
+      `No data export has the id ${id} (exports are deleted after ${EXPORT_RETENTION_DAYS} days).`,
+    );
   return JSON.parse(decryptField(row.payload, EXPORT_CONTEXT)) as DataExport;
 }
 
 export async function pruneDataExports(db: Db): Promise<void> {
-  await db.execute(sql`delete from data_exports where created_at < now() - ${EXPORT_RETENTION_DAYS} * interval '1 day'`);
+  await db.execute(
+    sql`delete from data_exports where created_at < now() - ${EXPORT_RETENTION_DAYS} * interval '1 day'`,
+  );
 }

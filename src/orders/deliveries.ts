@@ -46,7 +46,10 @@ type Handler = (tx: Db, delivery: DeliveryContext, body: unknown) => Promise<str
 /** orders/create, orders/updated, orders/paid, orders/cancelled: the same upsert, newest data wins. */
 const orderHandler: Handler = async (tx, delivery, body) => {
   const parsed = shopifyOrderSchema.safeParse(body);
-  if (!parsed.success) throw new Error(`the order payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(
+      `the order payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   const fields = orderFields(parsed.data);
   const result = await upsertShopifyOrder(tx, delivery.shopDomain, fields, fields.updatedAt ?? delivery.triggeredAt);
   if (result.change === "stale") return "stale: newer data already stored";
@@ -54,7 +57,13 @@ const orderHandler: Handler = async (tx, delivery, body) => {
   // Ids only: events are read by workflows, subscribers and operators, never personal data.
   await publishEventInTx(tx, {
     topic,
-    data: { orderId: result.id, shopifyId: fields.shopifyId, shopDomain: delivery.shopDomain, name: fields.name, cancelled: fields.cancelled },
+    data: {
+      orderId: result.id,
+      shopifyId: fields.shopifyId,
+      shopDomain: delivery.shopDomain,
+      name: fields.name,
+      cancelled: fields.cancelled,
+    },
     source: "shopify",
     dedupeKey: `shopify:${delivery.shopDomain}:${delivery.webhookId}`,
   });
@@ -63,13 +72,22 @@ const orderHandler: Handler = async (tx, delivery, body) => {
 
 const customerRedactSchema = z.object({
   shop_domain: z.string().min(1),
-  customer: z.object({ id: z.union([z.number(), z.string()]).transform(String).nullish(), email: z.string().nullish(), phone: z.string().nullish() }),
-  orders_to_redact: z.array(z.union([z.number(), z.string()]).transform(String)).max(100_000).default([]),
+  customer: z.object({
+    id: z.union([z.number(), z.string()]).transform(String).nullish(),
+    email: z.string().nullish(),
+    phone: z.string().nullish(),
+  }),
+  orders_to_redact: z
+    .array(z.union([z.number(), z.string()]).transform(String))
+    .max(100_000)
+    .default([]),
 });
 const shopRedactSchema = z.object({ shop_domain: z.string().min(1) });
 
 function invalid(what: string, error: z.ZodError): Error {
-  return new Error(`the ${what} payload is invalid: ${error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return new Error(
+    `the ${what} payload is invalid: ${error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+  );
 }
 
 /**
@@ -91,7 +109,11 @@ const customerRedactHandler: Handler = async (tx, delivery, body) => {
     const order = payload as { id?: unknown; customer?: { id?: unknown } | null };
     return orderIds.includes(String(order.id)) || (customer.id != null && String(order.customer?.id) === customer.id);
   });
-  const redacted = await redactOrders(tx, delivery.shopDomain, { customerId: customer.id ?? null, orderIds, emailHashes: hashes });
+  const redacted = await redactOrders(tx, delivery.shopDomain, {
+    customerId: customer.id ?? null,
+    orderIds,
+    emailHashes: hashes,
+  });
   return `redacted ${redacted} order(s), dropped ${dropped} pending delivery payload(s)`;
 };
 
@@ -109,11 +131,24 @@ const shopRedactHandler: Handler = async (tx, delivery, body) => {
 };
 
 const productHandler: Handler = (tx, delivery, body) =>
-  applyProductUpdate(tx, delivery.shopDomain, body, `shopify:${delivery.shopDomain}:${delivery.webhookId}`, delivery.triggeredAt);
+  applyProductUpdate(
+    tx,
+    delivery.shopDomain,
+    body,
+    `shopify:${delivery.shopDomain}:${delivery.webhookId}`,
+    delivery.triggeredAt,
+  );
 const inventoryHandler: Handler = (tx, delivery, body) =>
-  applyInventoryLevel(tx, delivery.shopDomain, body, `shopify:${delivery.shopDomain}:${delivery.webhookId}`, delivery.triggeredAt);
+  applyInventoryLevel(
+    tx,
+    delivery.shopDomain,
+    body,
+    `shopify:${delivery.shopDomain}:${delivery.webhookId}`,
+    delivery.triggeredAt,
+  );
 
-const dataRequestHandler: Handler = async (tx, delivery, body) => `export ${await answerDataRequest(tx, delivery.shopDomain, body)} stored, admin notified`;
+const dataRequestHandler: Handler = async (tx, delivery, body) =>
+  `export ${await answerDataRequest(tx, delivery.shopDomain, body)} stored, admin notified`;
 
 const fulfillmentSchema = z.object({
   order_id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,30}$/)]).transform(String),
@@ -155,7 +190,11 @@ export const HANDLERS: Record<string, Handler> = {
  * Other deliveries of the shop still holding a payload (pending or failed) that concern the
  * redacted data lose it: they are closed as processed, so a retry can never write it back.
  */
-async function dropPendingPayloads(tx: Db, delivery: DeliveryContext, concerns: (payload: unknown) => boolean): Promise<number> {
+async function dropPendingPayloads(
+  tx: Db,
+  delivery: DeliveryContext,
+  concerns: (payload: unknown) => boolean,
+): Promise<number> {
   const rows = await queryRows<{ id: unknown; payload: string }>(
     tx,
     sql`select id, payload from shopify_deliveries where shop_domain = ${delivery.shopDomain} and id <> ${delivery.id}
@@ -185,7 +224,11 @@ export const AWAITING_HANDLER = new Set<string>();
  * body (its digest, whatever the unsigned headers say: a signed body replayed under a new webhook
  * id or another shop's domain is a duplicate). A repeat stores nothing and answers the first one.
  */
-export async function storeDelivery(db: Db, delivery: ShopifyDelivery, rawBody: string): Promise<{ id: number; duplicate: boolean }> {
+export async function storeDelivery(
+  db: Db,
+  delivery: ShopifyDelivery,
+  rawBody: string,
+): Promise<{ id: number; duplicate: boolean }> {
   const digest = deliveryDigest(delivery.topic, rawBody);
   const inserted = await queryRows<{ id: unknown }>(
     db,
@@ -207,7 +250,15 @@ export async function storeDelivery(db: Db, delivery: ShopifyDelivery, rawBody: 
 
 export type ProcessOutcome = "processed" | "ignored" | "awaiting_handler" | "retrying" | "failed" | "skipped";
 
-type Row = { id: unknown; shop_domain: string; webhook_id: string; topic: string; triggered_at: unknown; payload: string | null; attempts: unknown };
+type Row = {
+  id: unknown;
+  shop_domain: string;
+  webhook_id: string;
+  topic: string;
+  triggered_at: unknown;
+  payload: string | null;
+  attempts: unknown;
+};
 
 export async function processDelivery(db: Db, id: number): Promise<ProcessOutcome> {
   return db.transaction(async (tx) => {
@@ -244,20 +295,33 @@ export async function processDelivery(db: Db, id: number): Promise<ProcessOutcom
       return "processed";
     } catch (error) {
       // Messages name fields, never their values (the payload holds personal data).
-      const message = error instanceof SyntaxError ? "the payload is not JSON" : error instanceof Error ? error.message.slice(0, 500) : "unknown error";
+      const message =
+        error instanceof SyntaxError
+          ? "the payload is not JSON"
+          : error instanceof Error
+            ? error.message.slice(0, 500)
+            : "unknown error";
       const attempts = Number(row.attempts) + 1;
       const final = attempts >= MAX_ATTEMPTS;
       await tx.execute(sql`update shopify_deliveries set attempts = ${attempts}, last_error = ${message},
         status = ${final ? "failed" : "pending"},
         next_attempt_at = ${final ? null : sql`now() + ${30 * 2 ** (attempts - 1)} * interval '1 second'`} where id = ${id}`);
-      log.warn(final ? "shopify delivery failed for good" : "shopify delivery failed, will retry", { id, topic: row.topic, attempts, error: message });
+      log.warn(final ? "shopify delivery failed for good" : "shopify delivery failed, will retry", {
+        id,
+        topic: row.topic,
+        attempts,
+        error: message,
+      });
       return final ? "failed" : "retrying";
     }
   });
 }
 
 /** The sweep: pending deliveries of handled topics, oldest first (the ones the answering process did not finish). */
-export async function processPendingDeliveries(db: Db, params: { limit: number }): Promise<Partial<Record<ProcessOutcome, number>>> {
+export async function processPendingDeliveries(
+  db: Db,
+  params: { limit: number },
+): Promise<Partial<Record<ProcessOutcome, number>>> {
   const due = await queryRows<{ id: unknown }>(
     db,
     sql`select id from shopify_deliveries
@@ -285,5 +349,7 @@ export async function nextDeliveryRetryInMs(db: Db): Promise<number | null> {
 
 /** Drops the dedupe records of deliveries processed more than DEDUPE_RETENTION_DAYS ago. */
 export async function pruneDeliveries(db: Db): Promise<void> {
-  await db.execute(sql`delete from shopify_deliveries where status = 'processed' and received_at < now() - ${DEDUPE_RETENTION_DAYS} * interval '1 day'`);
+  await db.execute(
+    sql`delete from shopify_deliveries where status = 'processed' and received_at < now() - ${DEDUPE_RETENTION_DAYS} * interval '1 day'`,
+  );
 }

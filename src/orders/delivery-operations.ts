@@ -38,8 +38,20 @@ export interface DeliveryView {
 }
 
 type Row = {
-  id: unknown; shop_domain: string; topic: string; webhook_id: string; event_id: string | null; api_version: string | null; status: DeliveryStatus;
-  attempts: unknown; last_error: string | null; has_payload: boolean; received_at: unknown; triggered_at: unknown; next_attempt_at: unknown; processed_at: unknown;
+  id: unknown;
+  shop_domain: string;
+  topic: string;
+  webhook_id: string;
+  event_id: string | null;
+  api_version: string | null;
+  status: DeliveryStatus;
+  attempts: unknown;
+  last_error: string | null;
+  has_payload: boolean;
+  received_at: unknown;
+  triggered_at: unknown;
+  next_attempt_at: unknown;
+  processed_at: unknown;
 };
 
 const COLUMNS = sql`id, shop_domain, topic, webhook_id, event_id, api_version, status, attempts, last_error, payload is not null as has_payload,
@@ -73,7 +85,10 @@ export interface ListDeliveriesParams {
 }
 
 /** Deliveries newest first, in keyset pages. */
-export async function listShopifyDeliveries(db: Db, params: ListDeliveriesParams): Promise<{ deliveries: DeliveryView[]; nextCursor: string | null }> {
+export async function listShopifyDeliveries(
+  db: Db,
+  params: ListDeliveriesParams,
+): Promise<{ deliveries: DeliveryView[]; nextCursor: string | null }> {
   const rows = await queryRows<Row>(
     db,
     sql`select ${COLUMNS} from shopify_deliveries
@@ -83,12 +98,18 @@ export async function listShopifyDeliveries(db: Db, params: ListDeliveriesParams
         order by id desc limit ${params.limit + 1}`,
   );
   const page = rows.slice(0, params.limit).map(toView);
-  return { deliveries: page, nextCursor: rows.length > params.limit && page.length > 0 ? String(page.at(-1)!.id) : null };
+  return {
+    deliveries: page,
+    nextCursor: rows.length > params.limit && page.length > 0 ? String(page.at(-1)!.id) : null,
+  };
 }
 
 /** Deliveries failed for good and not reprocessed (the failed_shopify_deliveries alert condition). */
 export async function countFailedDeliveries(db: Db): Promise<number> {
-  const [row] = await queryRows<{ n: unknown }>(db, sql`select count(*)::int as n from shopify_deliveries where status = 'failed'`);
+  const [row] = await queryRows<{ n: unknown }>(
+    db,
+    sql`select count(*)::int as n from shopify_deliveries where status = 'failed'`,
+  );
   return Number(row?.n ?? 0);
 }
 

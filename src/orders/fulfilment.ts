@@ -37,7 +37,8 @@ export interface Problem {
 }
 
 const cents = (amount: string) => Math.round(Number(amount) * 100);
-const linesCents = (order: Pick<Order, "lineItems">) => order.lineItems.reduce((sum, l) => sum + cents(l.price) * l.quantity, 0);
+const linesCents = (order: Pick<Order, "lineItems">) =>
+  order.lineItems.reduce((sum, l) => sum + cents(l.price) * l.quantity, 0);
 const amount = (c: number) => (c / 100).toFixed(2);
 
 /**
@@ -46,7 +47,11 @@ const amount = (c: number) => (c / 100).toFixed(2);
  * order carries it; else (manual orders, orders stored before it was kept) the lines' sum, which
  * is then a floor (shipping and taxes may add to it), not an exact total.
  */
-export function expectedTotal(order: Pick<Order, "lineItems" | "totals">): { cents: number; exact: boolean; how: string } {
+export function expectedTotal(order: Pick<Order, "lineItems" | "totals">): {
+  cents: number;
+  exact: boolean;
+  how: string;
+} {
   const lines = linesCents(order);
   const t = order.totals;
   if (!t) return { cents: lines, exact: false, how: `the lines' sum ${amount(lines)}` };
@@ -64,21 +69,31 @@ export function orderProblems(order: Order): Problem[] {
   if (order.lineItems.length === 0) problems.push({ field: "lineItems", message: "the order has no lines" });
   const skus = new Set<string>();
   order.lineItems.forEach((line, i) => {
-    if (!line.sku) problems.push({ field: `lineItems[${i}].sku`, message: "the line has no SKU (the supplier cannot be told what to send)" });
+    if (!line.sku)
+      problems.push({
+        field: `lineItems[${i}].sku`,
+        message: "the line has no SKU (the supplier cannot be told what to send)",
+      });
     else if (skus.has(line.sku)) problems.push({ field: `lineItems[${i}].sku`, message: `duplicate sku ${line.sku}` });
     if (line.sku) skus.add(line.sku);
-    if (line.quantity < 1) problems.push({ field: `lineItems[${i}].quantity`, message: "the quantity is not positive" });
+    if (line.quantity < 1)
+      problems.push({ field: `lineItems[${i}].quantity`, message: "the quantity is not positive" });
   });
   // Amounts are no personal data: the message may show them, so an operator sees what is off.
   const expected = expectedTotal(order);
   if (expected.exact && cents(order.totalPrice) !== expected.cents) {
-    problems.push({ field: "totalPrice", message: `${order.totalPrice} does not match Shopify's arithmetic: ${expected.how}` });
+    problems.push({
+      field: "totalPrice",
+      message: `${order.totalPrice} does not match Shopify's arithmetic: ${expected.how}`,
+    });
   } else if (!expected.exact && cents(order.totalPrice) < expected.cents) {
     problems.push({ field: "totalPrice", message: `${order.totalPrice} is less than ${expected.how}` });
   }
-  if (!["paid", "partially_paid"].includes(order.financialStatus ?? "")) problems.push({ field: "financialStatus", message: `not paid (${order.financialStatus ?? "unknown"})` });
+  if (!["paid", "partially_paid"].includes(order.financialStatus ?? ""))
+    problems.push({ field: "financialStatus", message: `not paid (${order.financialStatus ?? "unknown"})` });
   if (order.status === "cancelled") problems.push({ field: "status", message: "the order is cancelled" });
-  if (!order.customer?.email && !order.customer?.phone) problems.push({ field: "customer", message: "no way to reach the customer" });
+  if (!order.customer?.email && !order.customer?.phone)
+    problems.push({ field: "customer", message: "no way to reach the customer" });
   return problems;
 }
 
@@ -92,8 +107,16 @@ export interface Validation {
 export async function validateOrder(db: Db, orderId: string): Promise<Validation> {
   const order = await getOrder(db, orderId);
   const problems = orderProblems(order);
-  if (problems.length > 0) throw new OrderNotProcessable(`Order ${order.name} cannot be fulfilled: ${problems.map((p) => p.message).join("; ")}.`, problems);
-  return { valid: true, itemCount: order.lineItems.reduce((n, l) => n + l.quantity, 0), computedTotal: amount(expectedTotal(order).cents) };
+  if (problems.length > 0)
+    throw new OrderNotProcessable(
+      `Order ${order.name} cannot be fulfilled: ${problems.map((p) => p.message).join("; ")}.`,
+      problems,
+    );
+  return {
+    valid: true,
+    itemCount: order.lineItems.reduce((n, l) => n + l.quantity, 0),
+    computedTotal: amount(expectedTotal(order).cents),
+  };
 }
 
 export interface StockLine {
@@ -111,7 +134,8 @@ export interface StockLine {
 export async function checkInventory(db: Db, orderId: string): Promise<{ available: true; lines: StockLine[] }> {
   const order = await getOrder(db, orderId);
   const requested = new Map<string, number>();
-  for (const line of order.lineItems) if (line.sku) requested.set(line.sku, (requested.get(line.sku) ?? 0) + line.quantity);
+  for (const line of order.lineItems)
+    if (line.sku) requested.set(line.sku, (requested.get(line.sku) ?? 0) + line.quantity);
   const skus = [...requested.keys()];
   const stock = await queryRows<{ sku: string; available: unknown }>(
     db,
@@ -161,40 +185,88 @@ export async function prepareSupplierOrder(db: Db, orderId: string): Promise<Sup
   }
   if (quantities.size === 0) throw new OrderNotProcessable(`Order ${order.name} has no lines to send to a supplier.`);
   const supplierId = await defaultSupplierId(db);
-  await db.execute(sql`update orders set status = 'processing', updated_at = now() where id = ${orderId} and status in ('open', 'failed')`);
-  return { orderId, supplierId, currency: order.currency, lines: [...quantities].map(([sku, quantity]) => ({ sku, quantity })) };
+  await db.execute(
+    sql`update orders set status = 'processing', updated_at = now() where id = ${orderId} and status in ('open', 'failed')`,
+  );
+  return {
+    orderId,
+    supplierId,
+    currency: order.currency,
+    lines: [...quantities].map(([sku, quantity]) => ({ sku, quantity })),
+  };
 }
 
 /** The client for one supplier: its own API URL when it has one, the configured one otherwise. */
 export async function clientFor(db: Db, supplierId: string): Promise<SupplierClient> {
-  const [supplier] = await queryRows<{ api_url: string | null }>(db, sql`select api_url from suppliers where id = ${supplierId}`);
+  const [supplier] = await queryRows<{ api_url: string | null }>(
+    db,
+    sql`select api_url from suppliers where id = ${supplierId}`,
+  );
   if (!supplier) throw new OrderNotProcessable(`No supplier has the id ${supplierId}.`);
   const config = supplierConfig();
   if (!config) throw new ConfigError("No supplier is configured (SUPPLIER_API_URL).");
   if (!supplier.api_url) return createSupplierClient(config);
   // The development credentials are public: they may only ever be sent to a loopback simulator.
   if (config.simulated && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(supplier.api_url)) {
-    throw new ConfigError("A supplier's API URL needs SUPPLIER_APP_KEY and SUPPLIER_APP_SECRET (set SUPPLIER_API_URL and its credentials).");
+    throw new ConfigError(
+      "A supplier's API URL needs SUPPLIER_APP_KEY and SUPPLIER_APP_SECRET (set SUPPLIER_API_URL and its credentials).",
+    );
   }
   return createSupplierClient({ ...config, apiUrl: supplier.api_url });
 }
 
-type ShopifyAddress = Partial<Record<"name" | "first_name" | "last_name" | "address1" | "address2" | "city" | "zip" | "province" | "country_code" | "phone", string | null>>;
+type ShopifyAddress = Partial<
+  Record<
+    | "name"
+    | "first_name"
+    | "last_name"
+    | "address1"
+    | "address2"
+    | "city"
+    | "zip"
+    | "province"
+    | "country_code"
+    | "phone",
+    string | null
+  >
+>;
 
 /** The shipping address in the supplier's shape; refused (naming the missing fields only) when incomplete. */
 async function shippingAddressOf(db: Db, orderId: string, orderName: string): Promise<SupplierAddress> {
-  const [row] = await queryRows<{ shipping_address: string | null; customer_name: string | null; customer_phone: string | null }>(
-    db,
-    sql`select shipping_address, customer_name, customer_phone from orders where id = ${orderId}`,
-  );
+  const [row] = await queryRows<{
+    shipping_address: string | null;
+    customer_name: string | null;
+    customer_phone: string | null;
+  }>(db, sql`select shipping_address, customer_name, customer_phone from orders where id = ${orderId}`);
   const raw = decryptOptional(row?.shipping_address ?? null, CONTEXT.address);
   const a = (raw ? JSON.parse(raw) : {}) as ShopifyAddress;
-  const fullName = a.name || [a.first_name, a.last_name].filter(Boolean).join(" ") || decryptOptional(row?.customer_name ?? null, CONTEXT.name) || "";
+  const fullName =
+    a.name ||
+    [a.first_name, a.last_name].filter(Boolean).join(" ") ||
+    decryptOptional(row?.customer_name ?? null, CONTEXT.name) ||
+    "";
   const phone = a.phone || decryptOptional(row?.customer_phone ?? null, CONTEXT.phone) || "";
-  const address = { fullName, phone, address: a.address1 ?? "", city: a.city ?? "", country: a.country_code ?? "", zip: a.zip ?? "" };
-  const missing = Object.entries(address).filter(([, v]) => !v).map(([k]) => k);
-  if (missing.length > 0) throw new OrderNotProcessable(`Order ${orderName} has no complete shipping address (missing: ${missing.join(", ")}).`, { missing });
-  return { ...address, ...(a.address2 ? { address2: a.address2 } : {}), ...(a.province ? { province: a.province } : {}) };
+  const address = {
+    fullName,
+    phone,
+    address: a.address1 ?? "",
+    city: a.city ?? "",
+    country: a.country_code ?? "",
+    zip: a.zip ?? "",
+  };
+  const missing = Object.entries(address)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length > 0)
+    throw new OrderNotProcessable(
+      `Order ${orderName} has no complete shipping address (missing: ${missing.join(", ")}).`,
+      { missing },
+    );
+  return {
+    ...address,
+    ...(a.address2 ? { address2: a.address2 } : {}),
+    ...(a.province ? { province: a.province } : {}),
+  };
 }
 
 export interface Submission {
@@ -216,7 +288,8 @@ export async function submitToSupplier(db: Db, plan: SupplierOrderPlan, signal?:
   );
   if (existing) return { shipmentId: existing.id, supplierOrderId: existing.supplier_order_id, created: false };
   const order = await getOrder(db, plan.orderId);
-  if (order.status === "cancelled") throw new OrderNotProcessable(`Order ${order.name} was cancelled before it reached the supplier.`);
+  if (order.status === "cancelled")
+    throw new OrderNotProcessable(`Order ${order.name} was cancelled before it reached the supplier.`);
   const address = await shippingAddressOf(db, plan.orderId, order.name);
   const client = await clientFor(db, plan.supplierId);
   const created = await client.createOrder({
@@ -226,11 +299,21 @@ export async function submitToSupplier(db: Db, plan: SupplierOrderPlan, signal?:
     signal,
   });
   const recorded = await db.transaction(async (tx) => {
-    const result = await recordShipment(tx, { orderId: plan.orderId, supplierId: plan.supplierId, supplierOrderId: created.supplierOrderId });
-    await tx.execute(sql`update orders set status = 'submitted', updated_at = now() where id = ${plan.orderId} and status in ('open', 'processing', 'failed')`);
+    const result = await recordShipment(tx, {
+      orderId: plan.orderId,
+      supplierId: plan.supplierId,
+      supplierOrderId: created.supplierOrderId,
+    });
+    await tx.execute(
+      sql`update orders set status = 'submitted', updated_at = now() where id = ${plan.orderId} and status in ('open', 'processing', 'failed')`,
+    );
     return result;
   });
-  return { shipmentId: recorded.shipment.id, supplierOrderId: recorded.shipment.supplierOrderId, created: recorded.created };
+  return {
+    shipmentId: recorded.shipment.id,
+    supplierOrderId: recorded.shipment.supplierOrderId,
+    created: recorded.created,
+  };
 }
 
 export interface TrackingSync {
@@ -281,7 +364,11 @@ export async function syncTracking(db: Db, params: { limit: number; signal?: Abo
             where id = ${shipment.id} and status = 'submitted' returning id`,
       );
       if (!rows[0]) return false;
-      await markOrderShipped(tx, { id: shipment.order_id }, { trackingNumber: tracking.trackingNumber, carrier: tracking.carrier, source: "supplier" });
+      await markOrderShipped(
+        tx,
+        { id: shipment.order_id },
+        { trackingNumber: tracking.trackingNumber, carrier: tracking.carrier, source: "supplier" },
+      );
       return true;
     });
     if (shipped) result.shipped.push(shipment.order_id);
@@ -297,7 +384,11 @@ export interface CustomerNotice {
   status: string;
 }
 
-function noticeText(kind: NotificationKind, order: Order, tracking: { trackingNumber?: string | null; carrier?: string | null }) {
+function noticeText(
+  kind: NotificationKind,
+  order: Order,
+  tracking: { trackingNumber?: string | null; carrier?: string | null },
+) {
   const greeting = order.customer?.name ? `Hello ${order.customer.name},` : "Hello,";
   if (kind === "confirmed") {
     return {
@@ -305,8 +396,13 @@ function noticeText(kind: NotificationKind, order: Order, tracking: { trackingNu
       text: `${greeting}\n\nThank you for your order ${order.name} (${order.totalPrice} ${order.currency}). It is on its way to our supplier; you will receive another email with the tracking number as soon as it ships.`,
     };
   }
-  const how = tracking.trackingNumber ? `\n\nTracking number: ${tracking.trackingNumber}${tracking.carrier ? ` (${tracking.carrier})` : ""}` : "";
-  return { subject: `Your order ${order.name} has shipped`, text: `${greeting}\n\nYour order ${order.name} has shipped.${how}\n\nThank you for shopping with us.` };
+  const how = tracking.trackingNumber
+    ? `\n\nTracking number: ${tracking.trackingNumber}${tracking.carrier ? ` (${tracking.carrier})` : ""}`
+    : "";
+  return {
+    subject: `Your order ${order.name} has shipped`,
+    text: `${greeting}\n\nYour order ${order.name} has shipped.${how}\n\nThank you for shopping with us.`,
+  };
 }
 
 /**
@@ -316,7 +412,13 @@ function noticeText(kind: NotificationKind, order: Order, tracking: { trackingNu
  */
 export async function notifyCustomer(
   db: Db,
-  params: { orderId: string; kind: NotificationKind; trackingNumber?: string | null; carrier?: string | null; signal?: AbortSignal },
+  params: {
+    orderId: string;
+    kind: NotificationKind;
+    trackingNumber?: string | null;
+    carrier?: string | null;
+    signal?: AbortSignal;
+  },
 ): Promise<CustomerNotice> {
   const order = await getOrder(db, params.orderId);
   const email = order.customer?.email;

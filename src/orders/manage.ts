@@ -24,7 +24,11 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 const customerInput = z.strictObject({
   name: text(200).nullish(),
   email: z.email().max(320).nullish(),
-  phone: z.string().trim().regex(/^\+?[0-9 ()-]{4,40}$/, "must be a phone number").nullish(),
+  phone: z
+    .string()
+    .trim()
+    .regex(/^\+?[0-9 ()-]{4,40}$/, "must be a phone number")
+    .nullish(),
 });
 
 /** The shipping address, in Shopify's field names (what the supplier adapter reads). */
@@ -36,10 +40,19 @@ const addressInput = z.strictObject({
   zip: text(20),
   province: text(100).nullish(),
   country_code: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code like DE"),
-  phone: z.string().trim().regex(/^\+?[0-9 ()-]{4,40}$/, "must be a phone number").nullish(),
+  phone: z
+    .string()
+    .trim()
+    .regex(/^\+?[0-9 ()-]{4,40}$/, "must be a phone number")
+    .nullish(),
 });
 
-const lineInput = z.strictObject({ sku: text(100), title: text(300), quantity: z.number().int().min(1).max(10_000), price: money });
+const lineInput = z.strictObject({
+  sku: text(100),
+  title: text(300),
+  quantity: z.number().int().min(1).max(10_000),
+  price: money,
+});
 
 /**
  * How a manual order's total adds up, as for Shopify's orders (validate_order checks it exactly
@@ -55,7 +68,10 @@ const totalsInput = z.strictObject({
 
 export const createOrderInput = z.strictObject({
   shopDomain: text(255).default("manual"),
-  shopifyId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).optional(),
+  shopifyId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/)
+    .optional(),
   name: text(100),
   currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code like EUR"),
   totalPrice: money,
@@ -75,7 +91,9 @@ export const updateOrderInput = z
     customer: customerInput.nullable().optional(),
     shippingAddress: addressInput.nullable().optional(),
   })
-  .refine((v) => Object.keys(v).length > 0, { message: "nothing to change: give status, financialStatus, customer or shippingAddress" });
+  .refine((v) => Object.keys(v).length > 0, {
+    message: "nothing to change: give status, financialStatus, customer or shippingAddress",
+  });
 export type UpdateOrderInput = z.output<typeof updateOrderInput>;
 
 function personalColumns(customer: CreateOrderInput["customer"], address: CreateOrderInput["shippingAddress"]) {
@@ -121,18 +139,33 @@ export async function updateOrder(db: Db, id: string, input: UpdateOrderInput): 
   if (input.financialStatus) sets.push(sql`financial_status = ${input.financialStatus}`);
   if (input.customer !== undefined) {
     const p = personalColumns(input.customer, undefined);
-    sets.push(sql`customer_name = ${p.name}, customer_email = ${p.email}, customer_phone = ${p.phone}, customer_email_hash = ${p.emailHash}`);
+    sets.push(
+      sql`customer_name = ${p.name}, customer_email = ${p.email}, customer_phone = ${p.phone}, customer_email_hash = ${p.emailHash}`,
+    );
   }
-  if (input.shippingAddress !== undefined) sets.push(sql`shipping_address = ${personalColumns(null, input.shippingAddress).address}`);
+  if (input.shippingAddress !== undefined)
+    sets.push(sql`shipping_address = ${personalColumns(null, input.shippingAddress).address}`);
   await db.transaction(async (tx) => {
-    const [row] = await queryRows<{ id: string; shopify_id: string; shop_domain: string; name: string; status: string }>(
+    const [row] = await queryRows<{
+      id: string;
+      shopify_id: string;
+      shop_domain: string;
+      name: string;
+      status: string;
+    }>(
       tx,
       sql`update orders set ${sql.join(sets, sql`, `)} where id = ${id} returning id, shopify_id, shop_domain, name, status`,
     );
     if (!row) throw new NotFoundError(`No order has the id ${id}.`);
     await publishEventInTx(tx, {
       topic: "order.updated",
-      data: { orderId: row.id, shopifyId: row.shopify_id, shopDomain: row.shop_domain, name: row.name, cancelled: row.status === "cancelled" },
+      data: {
+        orderId: row.id,
+        shopifyId: row.shopify_id,
+        shopDomain: row.shop_domain,
+        name: row.name,
+        cancelled: row.status === "cancelled",
+      },
       source: "api",
     });
   });
@@ -145,7 +178,8 @@ export async function updateOrder(db: Db, id: string, input: UpdateOrderInput): 
  */
 export async function processOrder(db: Db, id: string): Promise<{ runId: string; created: boolean }> {
   const order = await getOrder(db, id);
-  if (order.status === "cancelled" || order.status === "shipped") throw new ConflictError(`Order ${order.name} is ${order.status}: there is nothing to process.`);
+  if (order.status === "cancelled" || order.status === "shipped")
+    throw new ConflictError(`Order ${order.name} is ${order.status}: there is nothing to process.`);
   const [active] = await queryRows<{ id: string }>(
     db,
     // The workflow's concurrency key is the order id (runs_concurrency_idx).

@@ -26,7 +26,12 @@ export const CONTEXT = {
 } as const;
 
 /** A customer's personal fields as stored: each encrypted under its column's context, the email's search hash beside it. */
-export function sealCustomer(plain: { name: string | null; email: string | null; phone: string | null; address: string | null }) {
+export function sealCustomer(plain: {
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  address: string | null;
+}) {
   return {
     name: encryptOptional(plain.name, CONTEXT.name),
     email: encryptOptional(plain.email, CONTEXT.email),
@@ -94,11 +99,17 @@ function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
  * An order without `created_at` counts as created before any redaction (the safe side).
  * The check is part of the upsert statement, run under the shop's redaction lock (see above).
  */
-export async function upsertShopifyOrder(db: Db, shopDomain: string, fields: OrderFields, sourceAt: string | null): Promise<UpsertResult> {
+export async function upsertShopifyOrder(
+  db: Db,
+  shopDomain: string,
+  fields: OrderFields,
+  sourceAt: string | null,
+): Promise<UpsertResult> {
   const status: OrderStatus = fields.cancelled ? "cancelled" : "open";
   const createdAt = sql`coalesce(${fields.createdAt}::timestamptz, '-infinity'::timestamptz)`;
   /** The value, or null when a redaction covers the order. */
-  const personal = (value: string | null | undefined) => sql`case when covered.redacted then null else ${value ?? null}::text end`;
+  const personal = (value: string | null | undefined) =>
+    sql`case when covered.redacted then null else ${value ?? null}::text end`;
   const sealed = sealCustomer({ ...fields.customer, address: fields.shippingAddress });
   const t = fields.totals;
   return inTransaction(db, async (tx) => {
@@ -146,10 +157,26 @@ export async function upsertShopifyOrder(db: Db, shopDomain: string, fields: Ord
 }
 
 type OrderRow = {
-  id: string; shopify_id: string; shop_domain: string; name: string; currency: string; total_price: unknown; financial_status: string | null;
-  total_discounts: string | null; total_shipping: string | null; total_tax: string | null; taxes_included: boolean | null; total_extras: string | null;
-  status: OrderStatus; line_items: Order["lineItems"]; customer_name: string | null; customer_email: string | null; customer_phone: string | null;
-  created_at: unknown; updated_at: unknown; cursor_at: string;
+  id: string;
+  shopify_id: string;
+  shop_domain: string;
+  name: string;
+  currency: string;
+  total_price: unknown;
+  financial_status: string | null;
+  total_discounts: string | null;
+  total_shipping: string | null;
+  total_tax: string | null;
+  taxes_included: boolean | null;
+  total_extras: string | null;
+  status: OrderStatus;
+  line_items: Order["lineItems"];
+  customer_name: string | null;
+  customer_email: string | null;
+  customer_phone: string | null;
+  created_at: unknown;
+  updated_at: unknown;
+  cursor_at: string;
 };
 
 const COLUMNS = sql`id, shopify_id, shop_domain, name, currency, total_price::text as total_price, financial_status, status, line_items,
@@ -171,7 +198,13 @@ function toOrder(r: OrderRow): Order {
     totals:
       r.total_discounts === null
         ? null
-        : { discounts: r.total_discounts, shipping: r.total_shipping ?? "0.00", tax: r.total_tax ?? "0.00", taxesIncluded: r.taxes_included ?? true, extras: r.total_extras ?? "0.00" },
+        : {
+            discounts: r.total_discounts,
+            shipping: r.total_shipping ?? "0.00",
+            tax: r.total_tax ?? "0.00",
+            taxesIncluded: r.taxes_included ?? true,
+            extras: r.total_extras ?? "0.00",
+          },
     financialStatus: r.financial_status,
     status: r.status,
     lineItems: r.line_items,
@@ -198,7 +231,10 @@ export interface ListOrdersParams {
 }
 
 /** Newest first, in keyset pages (orders_created_idx / orders_status_created_idx scanned backwards). */
-export async function listOrders(db: Db, params: ListOrdersParams): Promise<{ orders: Order[]; nextCursor: string | null }> {
+export async function listOrders(
+  db: Db,
+  params: ListOrdersParams,
+): Promise<{ orders: Order[]; nextCursor: string | null }> {
   const c = params.cursor;
   const emailHashes = params.email ? searchHashes(params.email, "email") : null;
   const rows = await queryRows<OrderRow>(
@@ -212,7 +248,10 @@ export async function listOrders(db: Db, params: ListOrdersParams): Promise<{ or
   );
   const page = rows.slice(0, params.limit);
   const last = page.at(-1);
-  return { orders: page.map(toOrder), nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null };
+  return {
+    orders: page.map(toOrder),
+    nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null,
+  };
 }
 
 /**
@@ -225,7 +264,12 @@ export function maskCustomer(order: Order): Order {
   return {
     ...order,
     customer: {
-      name: name ? name.split(/\s+/).map((part) => `${part.slice(0, 1)}.`).join(" ") : null,
+      name: name
+        ? name
+            .split(/\s+/)
+            .map((part) => `${part.slice(0, 1)}.`)
+            .join(" ")
+        : null,
       email: email ? email.replace(/^([^@]?)[^@]*@/, "$1***@") : null,
       phone: phone ? `${"*".repeat(Math.max(0, phone.length - 2))}${phone.slice(-2)}` : null,
     },
@@ -275,7 +319,10 @@ export async function redactOrders(
     }
     // An export made for an earlier data request holds the same data: a redaction supersedes it.
     if (!who) await tx.execute(sql`delete from data_exports where shop_domain = ${shopDomain}`);
-    else if (who.customerId) await tx.execute(sql`delete from data_exports where shop_domain = ${shopDomain} and shopify_customer_id = ${who.customerId}`);
+    else if (who.customerId)
+      await tx.execute(
+        sql`delete from data_exports where shop_domain = ${shopDomain} and shopify_customer_id = ${who.customerId}`,
+      );
     const orderIds = who ? [...new Set([...who.orderIds, ...rows.map((r) => r.shopify_id)])] : [];
     await tx.execute(
       sql`insert into privacy_redactions (shop_domain, scope, shopify_customer_id, shopify_order_ids)
@@ -296,7 +343,10 @@ export async function markOrderShipped(
   order: { shopDomain: string; shopifyOrderId: string } | { id: string },
   params: { trackingNumber: string | null; carrier: string | null; source: string },
 ): Promise<{ orderId: string; published: boolean } | null> {
-  const match = "id" in order ? sql`id = ${order.id}` : sql`shop_domain = ${order.shopDomain} and shopify_id = ${order.shopifyOrderId}`;
+  const match =
+    "id" in order
+      ? sql`id = ${order.id}`
+      : sql`shop_domain = ${order.shopDomain} and shopify_id = ${order.shopifyOrderId}`;
   const [row] = await queryRows<{ id: string; shop_domain: string }>(
     db,
     sql`update orders set status = case when status = 'cancelled' then status else 'shipped' end, updated_at = now()
@@ -305,7 +355,12 @@ export async function markOrderShipped(
   if (!row) return null;
   const published = await publishEventInTx(db, {
     topic: "order.shipped",
-    data: { orderId: row.id, shopDomain: row.shop_domain, trackingNumber: params.trackingNumber, carrier: params.carrier },
+    data: {
+      orderId: row.id,
+      shopDomain: row.shop_domain,
+      trackingNumber: params.trackingNumber,
+      carrier: params.carrier,
+    },
     source: params.source,
     dedupeKey: `order.shipped:${row.id}`,
   });

@@ -26,7 +26,11 @@ export const productUpdateSchema = z.object({
         id,
         sku: z.string().max(200).nullish(),
         title: z.string().max(500).nullish(),
-        price: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^\d{1,12}(\.\d{1,2})?$/)).nullish(),
+        price: z
+          .union([z.string(), z.number()])
+          .transform(String)
+          .pipe(z.string().regex(/^\d{1,12}(\.\d{1,2})?$/))
+          .nullish(),
         inventory_item_id: id.nullish(),
         inventory_quantity: z.number().int().nullish(),
         updated_at: time,
@@ -52,7 +56,9 @@ interface StockChange {
 /** Sets `stock_alerted` on the given products now under their threshold, and publishes one alert each. */
 async function alertLowStock(tx: Db, shopDomain: string, ids: string[], dedupe: string): Promise<number> {
   if (ids.length === 0) return 0;
-  await tx.execute(sql`update products set stock_alerted = false where id = any(${sql.param(ids)}::uuid[]) and stock_alerted and available >= stock_threshold`);
+  await tx.execute(
+    sql`update products set stock_alerted = false where id = any(${sql.param(ids)}::uuid[]) and stock_alerted and available >= stock_threshold`,
+  );
   const low = await queryRows<StockChange>(
     tx,
     sql`update products set stock_alerted = true
@@ -74,9 +80,18 @@ async function alertLowStock(tx: Db, shopDomain: string, ids: string[], dedupe: 
  * products/update. A variant's stock here is Shopify's total (`inventory_quantity`); it is used
  * only while no per-location level has been received for it (levels are more precise).
  */
-export async function applyProductUpdate(tx: Db, shopDomain: string, body: unknown, dedupe: string, triggeredAt: string | null): Promise<string> {
+export async function applyProductUpdate(
+  tx: Db,
+  shopDomain: string,
+  body: unknown,
+  dedupe: string,
+  triggeredAt: string | null,
+): Promise<string> {
   const parsed = productUpdateSchema.safeParse(body);
-  if (!parsed.success) throw new Error(`the product payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(
+      `the product payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   const product = parsed.data;
   const touched: string[] = [];
   for (const v of product.variants) {
@@ -101,9 +116,18 @@ export async function applyProductUpdate(tx: Db, shopDomain: string, body: unkno
 }
 
 /** inventory_levels/update: one location's stock of one inventory item; the total is their sum. */
-export async function applyInventoryLevel(tx: Db, shopDomain: string, body: unknown, dedupe: string, triggeredAt: string | null): Promise<string> {
+export async function applyInventoryLevel(
+  tx: Db,
+  shopDomain: string,
+  body: unknown,
+  dedupe: string,
+  triggeredAt: string | null,
+): Promise<string> {
   const parsed = inventoryLevelSchema.safeParse(body);
-  if (!parsed.success) throw new Error(`the inventory level payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(
+      `the inventory level payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   const level = parsed.data;
   const at = level.updated_at ?? triggeredAt ?? new Date().toISOString();
   // levels: {"<location>": {"available": n, "at": "<iso>"}}; an older level for a location is ignored.
@@ -119,7 +143,12 @@ export async function applyInventoryLevel(tx: Db, shopDomain: string, body: unkn
         ) n
         where p.id = n.id returning p.id`,
   );
-  const alerts = await alertLowStock(tx, shopDomain, rows.map((r) => r.id), dedupe);
+  const alerts = await alertLowStock(
+    tx,
+    shopDomain,
+    rows.map((r) => r.id),
+    dedupe,
+  );
   if (rows.length === 0) return "stale or unknown inventory item: nothing changed";
   return `stock of ${rows.length} variant(s) updated, ${alerts} stock alert(s)`;
 }

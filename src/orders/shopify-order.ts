@@ -7,8 +7,15 @@
 import { z } from "zod";
 
 const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,30}$/)]).transform(String);
-const money = z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^-?\d{1,12}(\.\d{1,2})?$/, "must be an amount like 87.20"));
-const text = z.string().max(1000).nullish().transform((v) => (v === undefined || v === null || v.trim() === "" ? null : v.trim()));
+const money = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .pipe(z.string().regex(/^-?\d{1,12}(\.\d{1,2})?$/, "must be an amount like 87.20"));
+const text = z
+  .string()
+  .max(1000)
+  .nullish()
+  .transform((v) => (v === undefined || v === null || v.trim() === "" ? null : v.trim()));
 
 const address = z
   .object({
@@ -40,7 +47,10 @@ export const shopifyOrderSchema = z.object({
   total_tax: money.nullish(),
   taxes_included: z.boolean().nullish(),
   total_shipping_price_set: moneySet,
-  shipping_lines: z.array(z.object({ price: money })).max(100).nullish(),
+  shipping_lines: z
+    .array(z.object({ price: money }))
+    .max(100)
+    .nullish(),
   total_tip_received: money.nullish(),
   original_total_duties_set: moneySet,
   original_total_additional_fees_set: moneySet,
@@ -109,7 +119,9 @@ function orderTotals(order: ShopifyOrder): OrderTotals | null {
     ? cents(order.total_shipping_price_set.shop_money.amount)
     : (order.shipping_lines ?? []).reduce((sum, line) => sum + cents(line.price), 0);
   const extras =
-    cents(order.total_tip_received) + cents(order.original_total_duties_set?.shop_money.amount) + cents(order.original_total_additional_fees_set?.shop_money.amount);
+    cents(order.total_tip_received) +
+    cents(order.original_total_duties_set?.shop_money.amount) +
+    cents(order.original_total_additional_fees_set?.shop_money.amount);
   return {
     discounts: amount(cents(order.total_discounts)),
     shipping: amount(shipping),
@@ -134,7 +146,11 @@ export function orderFields(order: ShopifyOrder): OrderFields {
     cancelled: Boolean(order.cancelled_at),
     lineItems: order.line_items.map((li) => ({ sku: li.sku, title: li.title, quantity: li.quantity, price: li.price })),
     shopifyCustomerId: c?.id ?? null,
-    customer: { name: fullName, email: order.email ?? c?.email ?? null, phone: order.phone ?? c?.phone ?? a?.phone ?? null },
+    customer: {
+      name: fullName,
+      email: order.email ?? c?.email ?? null,
+      phone: order.phone ?? c?.phone ?? a?.phone ?? null,
+    },
     shippingAddress: a ? JSON.stringify(a) : null,
     createdAt: order.created_at ?? null,
     updatedAt: order.updated_at ?? null,

@@ -36,10 +36,19 @@ export const supplierInput = z.strictObject({
 
 type SupplierRow = { id: string; name: string; kind: Supplier["kind"]; api_url: string | null; created_at: unknown };
 
-const toSupplier = (r: SupplierRow): Supplier => ({ id: r.id, name: r.name, kind: r.kind, apiUrl: r.api_url, createdAt: toIso(r.created_at)! });
+const toSupplier = (r: SupplierRow): Supplier => ({
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  apiUrl: r.api_url,
+  createdAt: toIso(r.created_at)!,
+});
 
 export async function listSuppliers(db: Db): Promise<Supplier[]> {
-  const rows = await queryRows<SupplierRow>(db, sql`select id, name, kind, api_url, created_at from suppliers order by name`);
+  const rows = await queryRows<SupplierRow>(
+    db,
+    sql`select id, name, kind, api_url, created_at from suppliers order by name`,
+  );
   return rows.map(toSupplier);
 }
 
@@ -68,8 +77,17 @@ export interface Shipment {
 }
 
 type ShipmentRow = {
-  id: string; order_id: string; supplier_id: string; supplier_order_id: string; status: ShipmentStatus; tracking_number: string | null;
-  carrier: string | null; created_at: unknown; updated_at: unknown; shipped_at: unknown; cursor_at: string;
+  id: string;
+  order_id: string;
+  supplier_id: string;
+  supplier_order_id: string;
+  status: ShipmentStatus;
+  tracking_number: string | null;
+  carrier: string | null;
+  created_at: unknown;
+  updated_at: unknown;
+  shipped_at: unknown;
+  cursor_at: string;
 };
 
 const SHIPMENT_COLUMNS = sql`id, order_id, supplier_id, supplier_order_id, status, tracking_number, carrier, created_at, updated_at, shipped_at,
@@ -102,7 +120,10 @@ export interface ListShipmentsParams {
 }
 
 /** Newest first, keyset pages (shipments_created_idx / shipments_status_created_idx scanned backwards). */
-export async function listShipments(db: Db, params: ListShipmentsParams): Promise<{ shipments: Shipment[]; nextCursor: string | null }> {
+export async function listShipments(
+  db: Db,
+  params: ListShipmentsParams,
+): Promise<{ shipments: Shipment[]; nextCursor: string | null }> {
   const c = params.cursor;
   const rows = await queryRows<ShipmentRow>(
     db,
@@ -114,7 +135,10 @@ export async function listShipments(db: Db, params: ListShipmentsParams): Promis
   );
   const page = rows.slice(0, params.limit);
   const last = page.at(-1);
-  return { shipments: page.map(toShipment), nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null };
+  return {
+    shipments: page.map(toShipment),
+    nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null,
+  };
 }
 
 export async function getShipment(db: Db, id: string): Promise<Shipment> {
@@ -127,7 +151,10 @@ export async function getShipment(db: Db, id: string): Promise<Shipment> {
  * Records what a supplier accepted for an order. A repeat (a retried submission) keeps the first
  * record and answers it: one shipment per order and supplier.
  */
-export async function recordShipment(db: Db, params: { orderId: string; supplierId: string; supplierOrderId: string }): Promise<{ shipment: Shipment; created: boolean }> {
+export async function recordShipment(
+  db: Db,
+  params: { orderId: string; supplierId: string; supplierOrderId: string },
+): Promise<{ shipment: Shipment; created: boolean }> {
   const inserted = await queryRows<ShipmentRow>(
     db,
     sql`insert into shipments (order_id, supplier_id, supplier_order_id) values (${params.orderId}, ${params.supplierId}, ${params.supplierOrderId})

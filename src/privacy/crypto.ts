@@ -80,7 +80,9 @@ function aad(version: number, context: string): Buffer {
 function assertWellFormed(value: string, what: string): void {
   if (typeof value !== "string") throw new TypeError(`${what} must be a string`);
   if (LONE_SURROGATE.test(value)) {
-    throw new TypeError(`${what} is not well-formed Unicode (it contains a lone surrogate) and cannot be stored without corruption`);
+    throw new TypeError(
+      `${what} is not well-formed Unicode (it contains a lone surrogate) and cannot be stored without corruption`,
+    );
   }
 }
 
@@ -99,7 +101,8 @@ export function encryptUnder(entry: KeyEntry, plaintext: string, context = ""): 
 /** Internal: decrypts with a given keyring. */
 export function decryptWith(keyring: Keyring, token: string, context = ""): string {
   const parsed = typeof token === "string" ? parseToken(token) : undefined;
-  if (!parsed) throw new DecryptionError("malformed", `Cannot decrypt${where(context)}: the value is not a valid encrypted token`);
+  if (!parsed)
+    throw new DecryptionError("malformed", `Cannot decrypt${where(context)}: the value is not a valid encrypted token`);
   const entry = keyring.get(parsed.version);
   if (!entry) {
     throw new DecryptionError(
@@ -161,7 +164,8 @@ export function isEncrypted(value: unknown): value is string {
 /** The key version a token names. Throws DecryptionError ("malformed") if it is not a token. */
 export function keyVersionOf(token: string): number {
   const parsed = typeof token === "string" ? parseToken(token) : undefined;
-  if (!parsed) throw new DecryptionError("malformed", "Cannot read the key version: the value is not a valid encrypted token");
+  if (!parsed)
+    throw new DecryptionError("malformed", "Cannot read the key version: the value is not a valid encrypted token");
   return parsed.version;
 }
 

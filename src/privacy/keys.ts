@@ -49,7 +49,9 @@ const VERSION = /^[1-9][0-9]*$/;
 const BASE64_CHARS = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function keyError(message: string): ConfigError {
-  return new ConfigError(`Invalid ENCRYPTION_KEYS: ${message}. Expected comma-separated "<version>:<base64 of 32 bytes>" entries.`);
+  return new ConfigError(
+    `Invalid ENCRYPTION_KEYS: ${message}. Expected comma-separated "<version>:<base64 of 32 bytes>" entries.`,
+  );
 }
 
 function makeEntry(version: number, key: KeyObject): KeyEntry {
@@ -76,7 +78,9 @@ function decodeKey(encoded: string, where: string): Buffer {
     throw keyError(`${where}: the key is not valid base64`);
   }
   if (bytes.length !== 32) {
-    throw keyError(`${where}: the key decodes to ${bytes.length} bytes, expected exactly 32 (generate one with: openssl rand -base64 32)`);
+    throw keyError(
+      `${where}: the key decodes to ${bytes.length} bytes, expected exactly 32 (generate one with: openssl rand -base64 32)`,
+    );
   }
   return bytes;
 }
@@ -95,15 +99,18 @@ export function parseEncryptionKeys(raw: string): Keyring {
     if (colon < 0) throw keyError(`${position} has no "<version>:" prefix`);
     const versionText = entry.slice(0, colon).trim();
     // The version text is quoted only once it is known to be a plain number.
-    if (!VERSION.test(versionText)) throw keyError(`${position}: the version is not a positive integer without leading zeros`);
+    if (!VERSION.test(versionText))
+      throw keyError(`${position}: the version is not a positive integer without leading zeros`);
     const version = Number(versionText);
-    if (version > MAX_KEY_VERSION) throw keyError(`${position}: version ${versionText} is larger than ${MAX_KEY_VERSION}`);
+    if (version > MAX_KEY_VERSION)
+      throw keyError(`${position}: version ${versionText} is larger than ${MAX_KEY_VERSION}`);
     const where = `${position} (version ${version})`;
     if (byVersion.has(version)) throw keyError(`version ${version} is listed twice`);
     const bytes = decodeKey(entry.slice(colon + 1).trim(), where);
     const fingerprint = createHash("sha256").update(bytes).digest("hex");
     const sameAs = seenKeys.get(fingerprint);
-    if (sameAs !== undefined) throw keyError(`versions ${sameAs} and ${version} have the same key; a new version needs a new key`);
+    if (sameAs !== undefined)
+      throw keyError(`versions ${sameAs} and ${version} have the same key; a new version needs a new key`);
     seenKeys.set(fingerprint, version);
     byVersion.set(version, makeEntry(version, createSecretKey(bytes)));
     bytes.fill(0);

@@ -17,7 +17,11 @@ export function maskPersonalData<T>(value: T): T {
 function mask(value: unknown): unknown {
   if (typeof value === "string") return maskEmails(value);
   if (Array.isArray(value)) return value.map(mask);
-  if (value !== null && typeof value === "object" && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
+  if (
+    value !== null &&
+    typeof value === "object" &&
+    (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)
+  ) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [maskEmails(k), mask(v)]));
   }
   return value;

@@ -37,7 +37,11 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumnSpec[] = [
     ],
     hashColumns: [{ name: "customer_email_hash", source: "customer_email", kind: "email" }],
   },
-  { table: "shopify_deliveries", idColumn: "id", columns: [{ name: "payload", context: "shopify_deliveries.payload" }] },
+  {
+    table: "shopify_deliveries",
+    idColumn: "id",
+    columns: [{ name: "payload", context: "shopify_deliveries.payload" }],
+  },
   { table: "data_exports", idColumn: "id", columns: [{ name: "payload", context: "data_exports.payload" }] },
   {
     table: "outbox",
@@ -48,7 +52,11 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumnSpec[] = [
       { name: "rich", context: "outbox.rich", plaintextAllowed: true },
     ],
   },
-  { table: "event_subscriptions", idColumn: "id", columns: [{ name: "secret", context: "event_subscriptions.secret" }] },
+  {
+    table: "event_subscriptions",
+    idColumn: "id",
+    columns: [{ name: "secret", context: "event_subscriptions.secret" }],
+  },
   {
     // A site order's form, as JSON (src/projects/personal.ts, PROJECT_BRIEF_CONTEXT); its hash is of the contact email in it.
     table: "projects",

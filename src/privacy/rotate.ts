@@ -57,7 +57,12 @@ export interface EncryptedColumnSpec {
    * `extract`: the source holds a document (e.g. a whole order form as JSON) and the hashed value
    * is one field of it; null when the document has none.
    */
-  hashColumns?: { name: string; source: string; kind: SearchHashKind; extract?: (plaintext: string) => string | null }[];
+  hashColumns?: {
+    name: string;
+    source: string;
+    kind: SearchHashKind;
+    extract?: (plaintext: string) => string | null;
+  }[];
 }
 
 export interface RotationProgress {
@@ -120,28 +125,36 @@ export function validateSpecs(specs: readonly EncryptedColumnSpec[]): void {
   for (const spec of specs) {
     const label = `EncryptedColumnSpec ${JSON.stringify(spec.table)}`;
     const parts = spec.table.split(".");
-    if (parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p))) throw new Error(`${label}: the table is not a plain identifier`);
+    if (parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p)))
+      throw new Error(`${label}: the table is not a plain identifier`);
     if (tables.has(spec.table)) throw new Error(`${label}: the table is listed twice; put all its columns in one spec`);
     tables.add(spec.table);
     const names = [spec.idColumn, ...spec.columns.map((c) => c.name), ...(spec.hashColumns ?? []).map((h) => h.name)];
     for (const name of names) {
-      if (!IDENTIFIER.test(name) || name === ROW_ID) throw new Error(`${label}: ${JSON.stringify(name)} is not a usable column name`);
+      if (!IDENTIFIER.test(name) || name === ROW_ID)
+        throw new Error(`${label}: ${JSON.stringify(name)} is not a usable column name`);
     }
-    if (new Set(names).size !== names.length) throw new Error(`${label}: a column is listed twice (or is the id column)`);
+    if (new Set(names).size !== names.length)
+      throw new Error(`${label}: a column is listed twice (or is the id column)`);
     if (spec.columns.length === 0) throw new Error(`${label}: no encrypted columns`);
     const contexts = new Set<string>();
     for (const column of spec.columns) {
       if (column.context.trim() === "") throw new Error(`${label}: column ${column.name} has no context`);
-      if (contexts.has(column.context)) throw new Error(`${label}: two columns share the context ${JSON.stringify(column.context)}`);
+      if (contexts.has(column.context))
+        throw new Error(`${label}: two columns share the context ${JSON.stringify(column.context)}`);
       contexts.add(column.context);
     }
     for (const hash of spec.hashColumns ?? []) {
       const source = spec.columns.find((c) => c.name === hash.source);
       if (!source) {
-        throw new Error(`${label}: hash column ${hash.name} has source ${hash.source}, which is not one of its encrypted columns`);
+        throw new Error(
+          `${label}: hash column ${hash.name} has source ${hash.source}, which is not one of its encrypted columns`,
+        );
       }
-      if (source.plaintextAllowed) throw new Error(`${label}: hash column ${hash.name} has source ${hash.source}, which allows plaintext`);
-      if (hash.kind !== "email" && hash.kind !== "phone") throw new Error(`${label}: hash column ${hash.name} has an unknown kind`);
+      if (source.plaintextAllowed)
+        throw new Error(`${label}: hash column ${hash.name} has source ${hash.source}, which allows plaintext`);
+      if (hash.kind !== "email" && hash.kind !== "phone")
+        throw new Error(`${label}: hash column ${hash.name} has an unknown kind`);
     }
   }
 }
@@ -182,7 +195,13 @@ interface BatchOutcome {
 type Row = Record<string, string | null>;
 
 /** What to write to one row (column → new value), recording values that cannot be read. */
-function planRow(spec: EncryptedColumnSpec, keyring: Keyring, row: Row, id: string, failures: RotationFailure[]): Map<string, string | null> {
+function planRow(
+  spec: EncryptedColumnSpec,
+  keyring: Keyring,
+  row: Row,
+  id: string,
+  failures: RotationFailure[],
+): Map<string, string | null> {
   const current = keyring.current;
   const updates = new Map<string, string | null>();
   const plaintexts = new Map<string, string>();
@@ -235,7 +254,8 @@ function planRow(spec: EncryptedColumnSpec, keyring: Keyring, row: Row, id: stri
     const plaintext = readPlaintext(source.name, source.context);
     if (plaintext === undefined) continue;
     const value = hash.extract ? hash.extract(plaintext) : plaintext;
-    const fresh = value === null || normalizeForSearch(value, hash.kind) === "" ? null : searchHashUnder(current, value, hash.kind);
+    const fresh =
+      value === null || normalizeForSearch(value, hash.kind) === "" ? null : searchHashUnder(current, value, hash.kind);
     if (fresh !== stored) updates.set(hash.name, fresh);
   }
   return updates;
@@ -245,7 +265,9 @@ function planRow(spec: EncryptedColumnSpec, keyring: Keyring, row: Row, id: stri
 async function rotateBatch(db: Db, spec: EncryptedColumnSpec, keyring: Keyring, ids: string[]): Promise<BatchOutcome> {
   const table = tableRef(spec.table);
   const idColumn = sql.identifier(spec.idColumn);
-  const selected = [...spec.columns.map((c) => c.name), ...(spec.hashColumns ?? []).map((h) => h.name)].map((name) => sql.identifier(name));
+  const selected = [...spec.columns.map((c) => c.name), ...(spec.hashColumns ?? []).map((h) => h.name)].map((name) =>
+    sql.identifier(name),
+  );
   const idList = sql.join(
     ids.map((id) => sql`${id}`),
     sql`, `,
@@ -278,7 +300,12 @@ async function rotateBatch(db: Db, spec: EncryptedColumnSpec, keyring: Keyring, 
 
 type Settings = Required<Omit<RotateOptions, "onProgress">> & Pick<RotateOptions, "onProgress">;
 
-async function rotateTable(db: Db, spec: EncryptedColumnSpec, keyring: Keyring, options: Settings): Promise<RotationResult> {
+async function rotateTable(
+  db: Db,
+  spec: EncryptedColumnSpec,
+  keyring: Keyring,
+  options: Settings,
+): Promise<RotationResult> {
   const table = tableRef(spec.table);
   const idColumn = sql.identifier(spec.idColumn);
   const candidates = candidatePredicate(spec, keyring.current.version);
@@ -290,9 +317,17 @@ async function rotateTable(db: Db, spec: EncryptedColumnSpec, keyring: Keyring, 
     examined += outcome.examined;
     result.rows += outcome.updated;
     result.failed += outcome.failures.length;
-    for (const failure of outcome.failures) if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure);
+    for (const failure of outcome.failures)
+      if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure);
   };
-  const report = () => options.onProgress?.({ table: spec.table, examined, updated: result.rows, failed: result.failed, deferred: deferred.length });
+  const report = () =>
+    options.onProgress?.({
+      table: spec.table,
+      examined,
+      updated: result.rows,
+      failed: result.failed,
+      deferred: deferred.length,
+    });
 
   // The walk: candidates are found without locks; each batch then locks what it can.
   let last: string | undefined;
@@ -327,7 +362,10 @@ async function rotateTable(db: Db, spec: EncryptedColumnSpec, keyring: Keyring, 
     report();
   }
   result.skipped = deferred.length;
-  const [left] = await queryRows<{ n: number | string }>(db, sql`select count(*)::int as n from ${table} where ${candidates}`);
+  const [left] = await queryRows<{ n: number | string }>(
+    db,
+    sql`select count(*)::int as n from ${table} where ${candidates}`,
+  );
   result.remaining = Number(left?.n ?? 0);
   return result;
 }
@@ -336,10 +374,15 @@ async function rotateTable(db: Db, spec: EncryptedColumnSpec, keyring: Keyring, 
  * Re-encrypts, table by table, every value (and search hash) of `specs` that is under a key
  * version older than the current one. Returns one result per spec, in order.
  */
-export async function rotateKeys(db: Db, specs: readonly EncryptedColumnSpec[], options: RotateOptions = {}): Promise<RotationResult[]> {
+export async function rotateKeys(
+  db: Db,
+  specs: readonly EncryptedColumnSpec[],
+  options: RotateOptions = {},
+): Promise<RotationResult[]> {
   validateSpecs(specs);
   const batchSize = options.batchSize ?? 100;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new RangeError("rotateKeys: batchSize must be an integer from 1 to 10000");
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+    throw new RangeError("rotateKeys: batchSize must be an integer from 1 to 10000");
   const lockRetries = options.lockRetries ?? 5;
   const lockRetryDelayMs = options.lockRetryDelayMs ?? 100;
   const keyring = getKeyring();

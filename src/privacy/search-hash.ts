@@ -53,7 +53,8 @@ function hashWith(entry: KeyEntry, normalized: string, kind: SearchHashKind): st
 
 function normalizedOrThrow(value: string, kind: SearchHashKind): string {
   const normalized = normalizeForSearch(value, kind);
-  if (normalized === "") throw new TypeError(`searchHash: the ${kind} is empty after normalisation; there is nothing to search for`);
+  if (normalized === "")
+    throw new TypeError(`searchHash: the ${kind} is empty after normalisation; there is nothing to search for`);
   return normalized;
 }
 

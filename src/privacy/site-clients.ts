@@ -58,7 +58,12 @@ export async function eraseSiteClient(db: Db, target: SiteClientTarget): Promise
       "projectId" in target
         ? sql`id = ${target.projectId}`
         : sql`(contact_email_hash = any(${sql.param(hashes)}::text[]) or lower(trim(brief->>'contactEmail')) = ${target.email.trim().toLowerCase()})`;
-    const matched = await queryRows<{ id: string; run_id: string | null; legacy_email: string | null; erased: boolean }>(
+    const matched = await queryRows<{
+      id: string;
+      run_id: string | null;
+      legacy_email: string | null;
+      erased: boolean;
+    }>(
       tx,
       sql`select id, run_id, brief->>'contactEmail' as legacy_email, erased_at is not null as erased from projects
           where ${match} order by id for update`,
@@ -73,7 +78,11 @@ export async function eraseSiteClient(db: Db, target: SiteClientTarget): Promise
       if (row.legacy_email) await scrubRunCopies(tx, row.run_id, row.legacy_email);
       messages += await blankPersonalMessages(tx, row.run_id);
     }
-    return { projectIds: rows.map((r) => r.id), alreadyErased: matched.filter((r) => r.erased).map((r) => r.id), messages };
+    return {
+      projectIds: rows.map((r) => r.id),
+      alreadyErased: matched.filter((r) => r.erased).map((r) => r.id),
+      messages,
+    };
   });
 }
 
@@ -107,7 +116,9 @@ async function scrubRunCopies(tx: Db, runId: string, email: string): Promise<voi
     // The JSON text of an address (z.email: no quote, no backslash) is the address itself.
     const swap = (column: string) => sql`replace(${sql.identifier(column)}::text, ${copy}, ${masked})::jsonb`;
     const holds = (column: string) => sql`strpos(${sql.identifier(column)}::text, ${copy}) > 0`;
-    await tx.execute(sql`update runs set input = ${swap("input")}, output = ${swap("output")} where id = ${runId} and (${holds("input")} or ${holds("output")})`);
+    await tx.execute(
+      sql`update runs set input = ${swap("input")}, output = ${swap("output")} where id = ${runId} and (${holds("input")} or ${holds("output")})`,
+    );
     await tx.execute(
       sql`update steps set input = ${swap("input")}, output = ${swap("output")}, item = ${swap("item")}
           where run_id = ${runId} and (${holds("input")} or ${holds("output")} or ${holds("item")})`,

@@ -47,7 +47,8 @@ export interface StoredOrder {
  * Throws DecryptionError when a token cannot be read (a key left ENCRYPTION_KEYS): our fault.
  */
 export function openOrderForm(stored: StoredOrder): OrderForm | null {
-  const raw: unknown = stored.briefSealed !== null ? JSON.parse(decryptField(stored.briefSealed, PROJECT_BRIEF_CONTEXT)) : stored.brief;
+  const raw: unknown =
+    stored.briefSealed !== null ? JSON.parse(decryptField(stored.briefSealed, PROJECT_BRIEF_CONTEXT)) : stored.brief;
   if (raw == null) return null;
   const parsed = orderFormSchema.safeParse(raw);
   return parsed.success ? parsed.data : null;
@@ -59,10 +60,16 @@ export function openOrderForm(stored: StoredOrder): OrderForm | null {
  * (which takes it FOR UPDATE) cannot commit between this read and what the caller stores.
  */
 export async function readOrderForm(db: Db, projectId: string, options: { lock?: boolean } = {}): Promise<OrderForm> {
-  const query = db.select({ briefSealed: projects.briefSealed, brief: projects.brief }).from(projects).where(eq(projects.id, projectId));
+  const query = db
+    .select({ briefSealed: projects.briefSealed, brief: projects.brief })
+    .from(projects)
+    .where(eq(projects.id, projectId));
   const [row] = options.lock ? await query.for("share") : await query;
   const form = row ? openOrderForm(row) : null;
-  if (!form) throw new NotFoundError(`Project ${projectId} has no order data (unknown project, or its client's data was erased).`);
+  if (!form)
+    throw new NotFoundError(
+      `Project ${projectId} has no order data (unknown project, or its client's data was erased).`,
+    );
   return form;
 }
 

@@ -25,7 +25,10 @@ export const orderFormSchema = z.strictObject({
   industry: text("Industry", 120),
   audience: text("Audience", 300),
   tone: z.enum(TONES, { error: "Choose a tone" }),
-  pages: z.array(z.enum(PAGE_KEYS, { error: "Unknown page" }), { error: "Choose at least one page" }).min(1, "Choose at least one page").max(PAGE_KEYS.length),
+  pages: z
+    .array(z.enum(PAGE_KEYS, { error: "Unknown page" }), { error: "Choose at least one page" })
+    .min(1, "Choose at least one page")
+    .max(PAGE_KEYS.length),
   contactEmail: z.email({ error: "Enter a valid email address" }).max(254),
   /**
    * The address to publish on the site (optional): the business's public contact, not where we
@@ -61,7 +64,9 @@ export function briefOf(form: OrderForm): Record<string, unknown> {
     pages: form.pages,
     ...(form.publicEmail ? { contactEmail: form.publicEmail } : {}),
     language: form.language,
-    ...(form.brandColor ? { brandColor: form.brandColor.startsWith("#") ? form.brandColor : `#${form.brandColor}` } : {}),
+    ...(form.brandColor
+      ? { brandColor: form.brandColor.startsWith("#") ? form.brandColor : `#${form.brandColor}` }
+      : {}),
     ...(form.tagline ? { tagline: form.tagline } : {}),
   };
 }

@@ -35,14 +35,22 @@ export interface CreatedProject {
   testMode: boolean;
 }
 
-export async function createProject(db: Db, form: OrderForm, options: { origin?: string } = {}): Promise<CreatedProject> {
+export async function createProject(
+  db: Db,
+  form: OrderForm,
+  options: { origin?: string } = {},
+): Promise<CreatedProject> {
   const token = randomBytes(24).toString("base64url");
   const testMode = !stripeConfigured();
   const insert = (target: Db) =>
     target
       .insert(projects)
       // The order form only encrypted (src/projects/personal.ts): the contact email and the brief are the client's.
-      .values({ tokenHash: hashToken(token), ...sealOrderForm(form), paymentStatus: testMode ? "test_mode" : "awaiting_payment" })
+      .values({
+        tokenHash: hashToken(token),
+        ...sealOrderForm(form),
+        paymentStatus: testMode ? "test_mode" : "awaiting_payment",
+      })
       .returning({ id: projects.id });
   if (testMode) {
     // The project and its run together, or neither (e.g. the workflow is not registered).
@@ -75,17 +83,27 @@ export async function createProject(db: Db, form: OrderForm, options: { origin?:
  * input is the project id and its site's address (public, src/sites/slugs.ts): the steps read the brief and the email from the project when
  * they need them (src/projects/personal.ts), so run and step rows never hold them in clear.
  */
-async function startProjectRun(db: Db, projectId: string, idempotencyKey: string): Promise<{ runId: string; created: boolean }> {
+async function startProjectRun(
+  db: Db,
+  projectId: string,
+  idempotencyKey: string,
+): Promise<{ runId: string; created: boolean }> {
   const [project] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId));
   if (!project) throw new NotFoundError(`There is no project ${projectId}.`);
   // The site's address, allocated once per project (a duplicate delivery gets the same one).
   const siteSlug = await ensureProjectSiteSlug(db, projectId);
   let started;
   try {
-    started = await startRun(db, { workflow: SITE_WORKFLOW, input: { projectId, siteSlug }, idempotencyKey, trigger: { type: "project", projectId } });
+    started = await startRun(db, {
+      workflow: SITE_WORKFLOW,
+      input: { projectId, siteSlug },
+      idempotencyKey,
+      trigger: { type: "project", projectId },
+    });
   } catch (error) {
     // Not the client's fault: the deployment lacks its workflow.
-    if (error instanceof NotFoundError) throw new ApiError("not_configured", `The ${SITE_WORKFLOW} workflow is not registered.`);
+    if (error instanceof NotFoundError)
+      throw new ApiError("not_configured", `The ${SITE_WORKFLOW} workflow is not registered.`);
     throw error;
   }
   await db.update(projects).set({ runId: started.id }).where(eq(projects.id, projectId));
@@ -94,7 +112,11 @@ async function startProjectRun(db: Db, projectId: string, idempotencyKey: string
 
 export type FulfilOutcome =
   | { started: true; projectId: string; runId: string }
-  | { started: false; reason: "duplicate" | "unpaid" | "wrong_amount" | "unknown_project" | "ignored_event"; projectId?: string };
+  | {
+      started: false;
+      reason: "duplicate" | "unpaid" | "wrong_amount" | "unknown_project" | "ignored_event";
+      projectId?: string;
+    };
 
 /**
  * `checkout.session.completed` (and `async_payment_succeeded`): starts the project's run when
@@ -102,22 +124,37 @@ export type FulfilOutcome =
  * number of times for one session: the session id is the run's idempotency key.
  */
 export async function fulfilCheckout(db: Db, event: Stripe.Event): Promise<FulfilOutcome> {
-  if (event.type !== "checkout.session.completed" && event.type !== "checkout.session.async_payment_succeeded") return { started: false, reason: "ignored_event" };
+  if (event.type !== "checkout.session.completed" && event.type !== "checkout.session.async_payment_succeeded")
+    return { started: false, reason: "ignored_event" };
   const session = event.data.object;
   const projectId = session.metadata?.project_id ?? session.client_reference_id ?? "";
-  const [project] = /^[0-9a-f-]{36}$/i.test(projectId) ? await db.select().from(projects).where(eq(projects.id, projectId)) : [];
+  const [project] = /^[0-9a-f-]{36}$/i.test(projectId)
+    ? await db.select().from(projects).where(eq(projects.id, projectId))
+    : [];
   if (!project) {
     log.warn("stripe: a paid session names no project of ours", { event: event.id, session: session.id });
     return { started: false, reason: "unknown_project" };
   }
   if (session.payment_status !== "paid") return { started: false, reason: "unpaid", projectId };
   if (session.amount_total !== PRICE_CENTS || session.currency !== PRICE_CURRENCY) {
-    log.error("stripe: refused a session whose amount is not 399.00 EUR", { event: event.id, session: session.id, amountTotal: session.amount_total, currency: session.currency, projectId });
+    log.error("stripe: refused a session whose amount is not 399.00 EUR", {
+      event: event.id,
+      session: session.id,
+      amountTotal: session.amount_total,
+      currency: session.currency,
+      projectId,
+    });
     return { started: false, reason: "wrong_amount", projectId };
   }
   await db
     .update(projects)
-    .set({ paymentStatus: "paid", paidAt: sql`coalesce(${projects.paidAt}, now())`, checkoutSessionId: session.id, amountTotal: session.amount_total, currency: session.currency })
+    .set({
+      paymentStatus: "paid",
+      paidAt: sql`coalesce(${projects.paidAt}, now())`,
+      checkoutSessionId: session.id,
+      amountTotal: session.amount_total,
+      currency: session.currency,
+    })
     .where(eq(projects.id, projectId));
   const { runId, created } = await startProjectRun(db, projectId, session.id);
   if (created) await kickTick(db);
@@ -144,7 +181,15 @@ export interface ProjectStatus {
   testMode: boolean;
   /** waiting_for_payment, queued, running, done, failed, cancelled. */
   status: string;
-  stages: { key: string; label: string; status: string; startedAt: string | null; finishedAt: string | null; durationMs: number | null; error: string | null }[];
+  stages: {
+    key: string;
+    label: string;
+    status: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+    durationMs: number | null;
+    error: string | null;
+  }[];
   site: { url: string; path: string } | null;
   qa: { passed: boolean; score: number } | null;
   campaigns: unknown[] | null;
@@ -159,13 +204,22 @@ export interface ProjectStatus {
  * reads the real error on the dashboard (the run's steps, the admin alert).
  */
 export const CLIENT_STAGE_ERROR = "This stage could not be completed. Our team has been alerted.";
-export const CLIENT_RUN_ERROR = "Your website could not be finished. Our team has been alerted and will get back to you.";
+export const CLIENT_RUN_ERROR =
+  "Your website could not be finished. Our team has been alerted and will get back to you.";
 
 /** The client's view of a project; a wrong or missing token is a 404, exactly like an unknown id. */
 export async function getProjectStatus(db: Db, id: string, token: string): Promise<ProjectStatus> {
   const notFound = new NotFoundError("There is no such project.");
   if (!/^[0-9a-f-]{36}$/i.test(id) || !token) throw notFound;
-  const [project] = await queryRows<{ id: string; token_hash: string; brief: unknown; brief_sealed: string | null; payment_status: string; run_id: string | null; created_at: unknown }>(
+  const [project] = await queryRows<{
+    id: string;
+    token_hash: string;
+    brief: unknown;
+    brief_sealed: string | null;
+    payment_status: string;
+    run_id: string | null;
+    created_at: unknown;
+  }>(
     db,
     sql`select id, token_hash, brief, brief_sealed, payment_status, run_id, created_at from projects where id = ${id}`,
   );
@@ -186,8 +240,19 @@ export async function getProjectStatus(db: Db, id: string, token: string): Promi
       error: step?.status === "failed" ? CLIENT_STAGE_ERROR : null,
     };
   });
-  const output = (run?.status === "succeeded" ? run.output : null) as { siteUrl?: string; sitePath?: string; qa?: { passed: boolean; score: number }; campaigns?: unknown[] } | null;
-  const status = !run ? (project.payment_status === "awaiting_payment" ? "waiting_for_payment" : "queued") : run.status === "succeeded" ? "done" : run.status;
+  const output = (run?.status === "succeeded" ? run.output : null) as {
+    siteUrl?: string;
+    sitePath?: string;
+    qa?: { passed: boolean; score: number };
+    campaigns?: unknown[];
+  } | null;
+  const status = !run
+    ? project.payment_status === "awaiting_payment"
+      ? "waiting_for_payment"
+      : "queued"
+    : run.status === "succeeded"
+      ? "done"
+      : run.status;
   return {
     id: project.id,
     // The client holds the token: they see their own business name (empty once their data was erased).

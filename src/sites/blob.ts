@@ -55,8 +55,10 @@ export interface BlobSiteFile {
 /** One line, at most 300 characters, with the token scrubbed (fetch's own message says little: its cause does). */
 function describeUploadError(error: unknown, token: string): string {
   let text = error instanceof Error ? error.message : String(error);
-  if (error instanceof Error && error.cause instanceof Error && !text.includes(error.cause.message)) text += `: ${error.cause.message}`;
-  const clean = text.split(token).join(REDACTED).replace(TOKEN_SHAPE, REDACTED).replace(/\s+/g, " ").trim() || "unknown error";
+  if (error instanceof Error && error.cause instanceof Error && !text.includes(error.cause.message))
+    text += `: ${error.cause.message}`;
+  const clean =
+    text.split(token).join(REDACTED).replace(TOKEN_SHAPE, REDACTED).replace(/\s+/g, " ").trim() || "unknown error";
   return clean.length <= MESSAGE_MAX ? clean : `${clean.slice(0, MESSAGE_MAX - 1)}…`;
 }
 
@@ -83,14 +85,18 @@ export async function uploadSiteToBlob(params: UploadSiteToBlobParams): Promise<
       const file = files[next++]!;
       try {
         // A Buffer, not the string: `put` refuses an empty string body, and a site may hold an empty file.
-        const blob = await put(blobPathname(params.slug, params.deploymentId, file.path), Buffer.from(file.content, "utf8"), {
-          access: "public",
-          contentType: file.contentType,
-          addRandomSuffix: false,
-          allowOverwrite: true,
-          token,
-          abortSignal: abort.signal,
-        });
+        const blob = await put(
+          blobPathname(params.slug, params.deploymentId, file.path),
+          Buffer.from(file.content, "utf8"),
+          {
+            access: "public",
+            contentType: file.contentType,
+            addRandomSuffix: false,
+            allowOverwrite: true,
+            token,
+            abortSignal: abort.signal,
+          },
+        );
         urls.set(file.path, blob.url);
       } catch (error) {
         failure ??= { path: file.path, error };
@@ -103,7 +109,8 @@ export async function uploadSiteToBlob(params: UploadSiteToBlobParams): Promise<
   } finally {
     params.signal?.removeEventListener("abort", forwardAbort);
   }
-  if (failure) throw new Error(`Uploading ${failure.path} to Vercel Blob failed: ${describeUploadError(failure.error, token)}`);
+  if (failure)
+    throw new Error(`Uploading ${failure.path} to Vercel Blob failed: ${describeUploadError(failure.error, token)}`);
   if (urls.size < files.length) throw new Error("The upload to Vercel Blob was cancelled.");
   return files.map((f) => ({ path: f.path, url: urls.get(f.path)! }));
 }

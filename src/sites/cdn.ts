@@ -29,6 +29,9 @@ export async function purgeSiteFromCdn(slug: string): Promise<void> {
   try {
     await dangerouslyDeleteByTag(siteCacheTag(slug));
   } catch (error) {
-    log.warn("sites: could not purge the CDN after publishing; the edge serves the previous files for up to a day", { slug, error });
+    log.warn("sites: could not purge the CDN after publishing; the edge serves the previous files for up to a day", {
+      slug,
+      error,
+    });
   }
 }

@@ -45,7 +45,9 @@ function withSuffix(base: string, suffix: string): string {
 export function slugCandidates(base: string): string[] {
   if (!SITE_SLUG.test(base)) throw new Error(`Not a valid site slug: ${JSON.stringify(base)}`);
   const numbered = Array.from({ length: NUMBERED_CANDIDATES - 1 }, (_, i) => withSuffix(base, String(i + 2)));
-  const random = Array.from({ length: RANDOM_CANDIDATES }, () => withSuffix(base, randomBytes(4).readUInt32BE(0).toString(36).padStart(6, "0").slice(-6)));
+  const random = Array.from({ length: RANDOM_CANDIDATES }, () =>
+    withSuffix(base, randomBytes(4).readUInt32BE(0).toString(36).padStart(6, "0").slice(-6)),
+  );
   return [base, ...numbered, ...random];
 }
 
@@ -66,9 +68,17 @@ export async function allocateSiteSlug(db: Db, projectId: string, base: string):
   const existing = await allocatedSlug(db, projectId);
   if (existing) return existing;
   const candidates = slugCandidates(base);
-  const taken = new Set((await db.select({ slug: siteSlugs.slug }).from(siteSlugs).where(inArray(siteSlugs.slug, candidates))).map((r) => r.slug));
+  const taken = new Set(
+    (await db.select({ slug: siteSlugs.slug }).from(siteSlugs).where(inArray(siteSlugs.slug, candidates))).map(
+      (r) => r.slug,
+    ),
+  );
   for (const slug of candidates.filter((c) => !taken.has(c))) {
-    const inserted = await db.insert(siteSlugs).values({ slug, projectId }).onConflictDoNothing().returning({ slug: siteSlugs.slug });
+    const inserted = await db
+      .insert(siteSlugs)
+      .values({ slug, projectId })
+      .onConflictDoNothing()
+      .returning({ slug: siteSlugs.slug });
     if (inserted.length > 0) return slug;
     // Taken meanwhile, by another order or by this project's own concurrent allocation.
     const mine = await allocatedSlug(db, projectId);
@@ -87,14 +97,20 @@ export async function allocateSiteSlug(db: Db, projectId: string, base: string):
 export async function claimForPublish(tx: Db, slug: string, projectId: string | null): Promise<void> {
   // Does nothing when the slug exists, or when the project already has another one (unique).
   await tx.insert(siteSlugs).values({ slug, projectId }).onConflictDoNothing();
-  const [row] = await tx.select({ projectId: siteSlugs.projectId }).from(siteSlugs).where(eq(siteSlugs.slug, slug)).for("update");
+  const [row] = await tx
+    .select({ projectId: siteSlugs.projectId })
+    .from(siteSlugs)
+    .where(eq(siteSlugs.slug, slug))
+    .for("update");
   if (!row || row.projectId !== projectId) throw new SiteSlugTakenError(slug, projectId);
 }
 
 /** The same check without a lock or a write: lets a publisher refuse before uploading anything (the transaction checks again). */
 export async function assertMayPublish(db: Db, slug: string, projectId: string | null): Promise<void> {
   const [row] = await db.select({ projectId: siteSlugs.projectId }).from(siteSlugs).where(eq(siteSlugs.slug, slug));
-  const allowed = row ? row.projectId === projectId : projectId === null || (await allocatedSlug(db, projectId)) === null;
+  const allowed = row
+    ? row.projectId === projectId
+    : projectId === null || (await allocatedSlug(db, projectId)) === null;
   if (!allowed) throw new SiteSlugTakenError(slug, projectId);
 }
 

@@ -80,7 +80,10 @@ export async function publishSite(db: Db, params: PublishSiteParams): Promise<Pu
     await tx
       .insert(sites)
       .values({ slug: params.slug, deploymentId, fileCount: rows.length, bytes })
-      .onConflictDoUpdate({ target: sites.slug, set: { deploymentId, fileCount: rows.length, bytes, publishedAt: sql`now()` } });
+      .onConflictDoUpdate({
+        target: sites.slug,
+        set: { deploymentId, fileCount: rows.length, bytes, publishedAt: sql`now()` },
+      });
     await tx.delete(siteFiles).where(eq(siteFiles.slug, params.slug));
     if (rows.length > 0) await tx.insert(siteFiles).values(rows);
   });
@@ -119,9 +122,20 @@ export async function lookupSitePath(db: Db, request: SitePathRequest): Promise<
   const isFolder = request.trailingSlash || segments.length === 0 || !last.includes(".");
   const wanted = isFolder ? (joined === "" ? INDEX_FILE : `${joined}/${INDEX_FILE}`) : joined;
   const found = await db
-    .select({ path: siteFiles.path, contentType: siteFiles.contentType, body: siteFiles.body, etag: siteFiles.etag, bytes: siteFiles.bytes })
+    .select({
+      path: siteFiles.path,
+      contentType: siteFiles.contentType,
+      body: siteFiles.body,
+      etag: siteFiles.etag,
+      bytes: siteFiles.bytes,
+    })
     .from(siteFiles)
-    .where(and(eq(siteFiles.slug, request.slug), inArray(siteFiles.path, valid ? [wanted, NOT_FOUND_FILE] : [NOT_FOUND_FILE])));
+    .where(
+      and(
+        eq(siteFiles.slug, request.slug),
+        inArray(siteFiles.path, valid ? [wanted, NOT_FOUND_FILE] : [NOT_FOUND_FILE]),
+      ),
+    );
   const file = valid ? found.find((f) => f.path === wanted) : undefined;
   if (file) return isFolder && !request.trailingSlash ? { kind: "add_slash" } : { kind: "file", file };
   const page = found.find((f) => f.path === NOT_FOUND_FILE);

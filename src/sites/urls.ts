@@ -18,7 +18,8 @@ export function resolveBaseUrl(explicit?: string, env: NodeJS.ProcessEnv = proce
   } catch {
     throw new Error(`PUBLIC_BASE_URL is not a valid URL: ${JSON.stringify(configured)}`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`The base URL must be http(s): ${JSON.stringify(configured)}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new Error(`The base URL must be http(s): ${JSON.stringify(configured)}`);
   return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
 }
 

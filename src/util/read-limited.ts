@@ -3,7 +3,10 @@
  * `limit` bytes: a huge body costs at most `limit` bytes of memory, whatever Content-Length
  * claims. Returns null when the body is over the limit.
  */
-export async function readLimitedText(source: Pick<Request, "headers" | "body">, limit: number): Promise<string | null> {
+export async function readLimitedText(
+  source: Pick<Request, "headers" | "body">,
+  limit: number,
+): Promise<string | null> {
   const declared = Number(source.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > limit) return null;
   if (!source.body) return "";

@@ -24,7 +24,9 @@ interface JournalEntry {
 
 /** The tags of the real migrations, in journal order. */
 async function journalTags(folder = defaultMigrationsFolder()): Promise<string[]> {
-  const journal = JSON.parse(await readFile(path.join(folder, "meta", "_journal.json"), "utf8")) as { entries: JournalEntry[] };
+  const journal = JSON.parse(await readFile(path.join(folder, "meta", "_journal.json"), "utf8")) as {
+    entries: JournalEntry[];
+  };
   return journal.entries.map((e) => e.tag);
 }
 
@@ -34,7 +36,10 @@ function openEmptyDb(target: TestTarget): Promise<DbHandle> {
 }
 
 async function appliedRows(db: Db, tags?: string[]): Promise<{ tag: string; hash: string }[]> {
-  const rows = await queryRows<{ tag: string; hash: string }>(db, sql`select tag, hash from schema_migrations order by tag`);
+  const rows = await queryRows<{ tag: string; hash: string }>(
+    db,
+    sql`select tag, hash from schema_migrations order by tag`,
+  );
   return tags ? rows.filter((r) => tags.includes(r.tag)) : rows;
 }
 
@@ -44,10 +49,22 @@ async function tableExists(db: Db, name: string): Promise<boolean> {
 }
 
 /** A migrations folder of our own: `migrations` in journal order, each a list of statements. */
-async function writeMigrationsFolder(folder: string, migrations: { tag: string; when: number; statements: string[] }[]): Promise<void> {
+async function writeMigrationsFolder(
+  folder: string,
+  migrations: { tag: string; when: number; statements: string[] }[],
+): Promise<void> {
   await mkdir(path.join(folder, "meta"), { recursive: true });
-  const entries: JournalEntry[] = migrations.map((m, idx) => ({ idx, version: "7", when: m.when, tag: m.tag, breakpoints: true }));
-  await writeFile(path.join(folder, "meta", "_journal.json"), JSON.stringify({ version: "7", dialect: "postgresql", entries }, null, 2));
+  const entries: JournalEntry[] = migrations.map((m, idx) => ({
+    idx,
+    version: "7",
+    when: m.when,
+    tag: m.tag,
+    breakpoints: true,
+  }));
+  await writeFile(
+    path.join(folder, "meta", "_journal.json"),
+    JSON.stringify({ version: "7", dialect: "postgresql", entries }, null, 2),
+  );
   for (const m of migrations) {
     await writeFile(path.join(folder, `${m.tag}.sql`), m.statements.join("\n--> statement-breakpoint\n") + "\n");
   }
@@ -128,7 +145,11 @@ for (const target of TEST_TARGETS) {
 
       it("applies a journal entry missing from schema_migrations even when it sits before applied ones (merged later)", async () => {
         const folder = tempFolder("merged-later");
-        const later = { tag: "0001_later_branch", when: 2_000, statements: ["create table mig_later (id int primary key)", "insert into mig_later values (1)"] };
+        const later = {
+          tag: "0001_later_branch",
+          when: 2_000,
+          statements: ["create table mig_later (id int primary key)", "insert into mig_later values (1)"],
+        };
         const earlier = {
           tag: "0000_earlier_branch",
           when: 1_000,
@@ -166,7 +187,11 @@ for (const target of TEST_TARGETS) {
 
         // Nothing was recorded, so the corrected file is applied (no "changed after applied" error).
         await writeMigrationsFolder(folder, [
-          { tag, when: 1_000, statements: ["create table mig_half (id int primary key)", "insert into mig_half values (1)"] },
+          {
+            tag,
+            when: 1_000,
+            statements: ["create table mig_half (id int primary key)", "insert into mig_half values (1)"],
+          },
         ]);
         expect(await migrate(db(), folder)).toEqual({ applied: [tag], alreadyApplied: 0 });
         expect(await tableExists(db(), "mig_half")).toBe(true);
@@ -193,7 +218,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("migrate, two processes at once 
       expect(winners).toEqual([{ applied: tags, alreadyApplied: 0 }]);
       expect(losers).toEqual([{ applied: [], alreadyApplied: tags.length }]);
 
-      const rows = await queryRows<{ tag: string; n: number }>(a.db, sql`select tag, count(*)::int as n from schema_migrations group by tag order by tag`);
+      const rows = await queryRows<{ tag: string; n: number }>(
+        a.db,
+        sql`select tag, count(*)::int as n from schema_migrations group by tag order by tag`,
+      );
       expect(rows).toEqual([...tags].sort().map((tag) => ({ tag, n: 1 })));
     } finally {
       await a.close();

@@ -15,7 +15,13 @@ beforeAll(async () => {
   supplierServer = await supplier.start();
   app = await startApp({
     // The supplier is a third party under the outbound policy: its loopback simulator is listed.
-    env: { AGENT_TRANSPORT: "http", HTTP_STEP_ALLOWED_HOSTS: "127.0.0.1", SUPPLIER_API_URL: supplierServer.url, SUPPLIER_APP_KEY: supplier.appKey, SUPPLIER_APP_SECRET: supplier.appSecret },
+    env: {
+      AGENT_TRANSPORT: "http",
+      HTTP_STEP_ALLOWED_HOSTS: "127.0.0.1",
+      SUPPLIER_API_URL: supplierServer.url,
+      SUPPLIER_APP_KEY: supplier.appKey,
+      SUPPLIER_APP_SECRET: supplier.appSecret,
+    },
   });
 }, 9 * 60_000);
 afterAll(async () => {
@@ -29,12 +35,29 @@ const ORDER = {
   totalPrice: "29.70",
   lineItems: [{ sku: "MUG-1", title: "Mug", quantity: 3, price: "9.90" }],
   customer: { name: "Ada Lovelace", email: "ada@example.com" },
-  shippingAddress: { name: "Ada Lovelace", address1: "12 St James's Square", city: "London", zip: "SW1Y 4JH", country_code: "GB", phone: "+44 20 7946 0000" },
+  shippingAddress: {
+    name: "Ada Lovelace",
+    address1: "12 St James's Square",
+    city: "London",
+    zip: "SW1Y 4JH",
+    country_code: "GB",
+    phone: "+44 20 7946 0000",
+  },
 };
 
-type RunBody = { id: string; status: string; output: unknown; steps: { name: string; status: string; attempts: number }[] };
+type RunBody = {
+  id: string;
+  status: string;
+  output: unknown;
+  steps: { name: string; status: string; attempts: number }[];
+};
 
-async function api<T>(method: string, path: string, body?: unknown, type = "application/json"): Promise<{ status: number; body: T }> {
+async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  type = "application/json",
+): Promise<{ status: number; body: T }> {
   const res = await fetch(app.base + path, {
     method,
     headers: { authorization: `Bearer ${app.adminKey()}`, ...(body === undefined ? {} : { "content-type": type }) },
@@ -64,9 +87,13 @@ function requestLines(): LogLine[] {
 async function finishedRun(workflow: string, orderId: string | null): Promise<RunBody> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const list = await api<{ runs: { id: string; status: string; input: { orderId?: string } | null }[] }>("GET", `/api/orchestration/runs?workflow=${workflow}&limit=20`);
+    const list = await api<{ runs: { id: string; status: string; input: { orderId?: string } | null }[] }>(
+      "GET",
+      `/api/orchestration/runs?workflow=${workflow}&limit=20`,
+    );
     const run = list.body.runs.find((r) => orderId === null || r.input?.orderId === orderId);
-    if (run && ["succeeded", "failed", "cancelled"].includes(run.status)) return (await api<RunBody>("GET", `/api/orchestration/runs/${run.id}`)).body;
+    if (run && ["succeeded", "failed", "cancelled"].includes(run.status))
+      return (await api<RunBody>("GET", `/api/orchestration/runs/${run.id}`)).body;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`no finished ${workflow} run for ${orderId}`);
@@ -108,13 +135,18 @@ it("processes an order over signed HTTP agent calls: created by the API, submitt
 }, 120_000);
 
 it("probes every agent's route over HTTP for /api/health/agents", async () => {
-  const health = await api<{ agents: { name: string; status: string; circuit: string; probe: { ok: boolean } }[] }>("GET", "/api/health/agents");
+  const health = await api<{ agents: { name: string; status: string; circuit: string; probe: { ok: boolean } }[] }>(
+    "GET",
+    "/api/health/agents",
+  );
   expect(health.status).toBe(200);
   const byName = Object.fromEntries(health.body.agents.map((a) => [a.name, a]));
   for (const name of ["design-ia", "automation", "ads", "core", "orders"]) {
     expect(byName[name]).toMatchObject({ status: "healthy", circuit: "closed", probe: { ok: true } });
   }
-  const probes = requestLines().filter((l) => l.method === "GET" && /^\/api\/agents\/[a-z-]+\/health$/.test(l.path ?? ""));
+  const probes = requestLines().filter(
+    (l) => l.method === "GET" && /^\/api\/agents\/[a-z-]+\/health$/.test(l.path ?? ""),
+  );
   expect(probes.length).toBeGreaterThanOrEqual(5);
   expect(probes.every((l) => l.kind === "signed" && l.status === 200)).toBe(true);
 }, 60_000);

@@ -27,10 +27,18 @@ let browser: Browser;
 let admin: string;
 const keys: { operator?: { id: string; key: string }; viewer?: { id: string; key: string } } = {};
 
-async function api<T = unknown>(method: string, urlPath: string, options: { key?: string; body?: unknown; contentType?: string } = {}): Promise<{ status: number; body: T }> {
+async function api<T = unknown>(
+  method: string,
+  urlPath: string,
+  options: { key?: string; body?: unknown; contentType?: string } = {},
+): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = { authorization: `Bearer ${options.key ?? admin}` };
   if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
-  const res = await fetch(`${app.base}${urlPath}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const res = await fetch(`${app.base}${urlPath}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
@@ -56,16 +64,22 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-const runStatus = async (id: string) => (await api<{ status: string }>("GET", `/api/orchestration/runs/${id}`)).body.status;
+const runStatus = async (id: string) =>
+  (await api<{ status: string }>("GET", `/api/orchestration/runs/${id}`)).body.status;
 
 beforeAll(async () => {
   // A missing browser is a failure, not a skip: this test is the proof that the page works.
-  if (!existsSync(CHROMIUM)) throw new Error(`This browser test needs Chromium at ${CHROMIUM} (Debian: apt-get install chromium); it was not found.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `This browser test needs Chromium at ${CHROMIUM} (Debian: apt-get install chromium); it was not found.`,
+    );
   mkdirSync(RESULTS, { recursive: true });
   app = await startApp({ env: { STRIPE_SECRET_KEY: "", STRIPE_WEBHOOK_SECRET: "", CRON_SECRET } });
   admin = app.adminKey();
   for (const role of ["operator", "viewer"] as const) {
-    const res = await api<{ id: string; key: string }>("POST", "/api/keys", { body: { name: `dashboard e2e ${role}`, role } });
+    const res = await api<{ id: string; key: string }>("POST", "/api/keys", {
+      body: { name: `dashboard e2e ${role}`, role },
+    });
     expect(res.status).toBe(201);
     keys[role] = { id: res.body.id, key: res.body.key };
   }
@@ -82,11 +96,25 @@ beforeAll(async () => {
   await registerWorkflow({ name: "e2e_sleepy", steps: [{ name: "long_nap", sleep: "1h" }] });
   await registerWorkflow({
     name: "e2e_failing",
-    steps: [{ name: "verify", agent: "automation", action: "verify_deployment", input: { slug: "no-such-site-for-e2e" }, retry: { max_attempts: 1 } }],
+    steps: [
+      {
+        name: "verify",
+        agent: "automation",
+        action: "verify_deployment",
+        input: { slug: "no-such-site-for-e2e" },
+        retry: { max_attempts: 1 },
+      },
+    ],
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }, 9 * 60_000);
 
@@ -95,7 +123,8 @@ afterAll(async () => {
   await app?.stop();
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(RESULTS, `dashboard-${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(RESULTS, `dashboard-${name}.png`), fullPage: true });
 
 /**
  * Console errors and page exceptions. Expected: the favicon and Vercel's analytics script (404s
@@ -115,7 +144,10 @@ function watchErrors(page: Page): { errors: string[]; paused: boolean } {
 
 async function signIn(page: Page, key: string): Promise<void> {
   await page.getByLabel("API key").fill(key);
-  await Promise.all([page.waitForURL(`${app.base}${DASHBOARD}`), page.getByRole("button", { name: "Sign in" }).click()]);
+  await Promise.all([
+    page.waitForURL(`${app.base}${DASHBOARD}`),
+    page.getByRole("button", { name: "Sign in" }).click(),
+  ]);
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 }
 
@@ -180,7 +212,11 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
   expect(await detail.locator(".dash-gantt-rows > li").count()).toBe(3);
   expect(await detail.locator(".dash-gantt-bar").count()).toBeGreaterThanOrEqual(3);
   // The sleep is the longest bar: 20 s of a run of about 20 s.
-  const widths = await detail.locator(".dash-gantt-rows > li").evaluateAll((rows) => rows.map((r) => (r.querySelector(".dash-gantt-bar") as HTMLElement | null)?.style.width ?? ""));
+  const widths = await detail
+    .locator(".dash-gantt-rows > li")
+    .evaluateAll((rows) =>
+      rows.map((r) => (r.querySelector(".dash-gantt-bar") as HTMLElement | null)?.style.width ?? ""),
+    );
   expect(parseFloat(widths[1]!)).toBeGreaterThan(80);
   await detail.locator('[data-step="greet"] summary').click();
   const greet = detail.locator('[data-step="greet"]');
@@ -208,7 +244,9 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
   // A failing workflow fires the failed-runs alert; acknowledge it from the page.
   const failing = await startRun("e2e_failing");
   await waitFor("the failing run to fail", async () => ((await runStatus(failing)) === "failed" ? true : undefined));
-  const evaluated = await fetch(`${app.base}/api/alerts/evaluate`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
+  const evaluated = await fetch(`${app.base}/api/alerts/evaluate`, {
+    headers: { authorization: `Bearer ${CRON_SECRET}` },
+  });
   expect(evaluated.status).toBe(200);
   const active = await api<{ alerts: { id: string; ruleName: string }[] }>("GET", "/api/alerts?state=active");
   const alert = active.body.alerts.find((a) => a.ruleName === "Failed runs");
@@ -220,7 +258,10 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
   await alertItem.getByRole("button", { name: /^Acknowledge alert Failed runs/ }).click();
   await page.getByText("Acknowledged “Failed runs”.").waitFor();
   await alertItem.waitFor({ state: "detached" });
-  const acknowledged = await api<{ alerts: { id: string; acknowledgedBy: string | null }[] }>("GET", "/api/alerts?state=acknowledged");
+  const acknowledged = await api<{ alerts: { id: string; acknowledgedBy: string | null }[] }>(
+    "GET",
+    "/api/alerts?state=acknowledged",
+  );
   expect(acknowledged.body.alerts.find((a) => a.id === alert!.id)?.acknowledgedBy).toBe(`key:${keys.operator!.id}`);
 
   // The failed run's detail offers Retry; the charts and panels are all there.
@@ -235,16 +276,27 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
   // The API becomes unreachable: every panel keeps its data, marked stale; then it recovers.
   watched.paused = true;
   await page.route("**/api/**", (route) => route.abort("connectionrefused"));
-  await page.getByText(/Stale — last updated \d\d:\d\d:\d\d/).first().waitFor({ timeout: REFRESH_WAIT });
+  await page
+    .getByText(/Stale — last updated \d\d:\d\d:\d\d/)
+    .first()
+    .waitFor({ timeout: REFRESH_WAIT });
   // Each panel notices at its own next refresh (within 10 s): health, queue, alerts, runs, run, charts, outbox, events,
   // failed Shopify deliveries.
   expect(await page.locator(".dash-panel").count()).toBe(9);
-  await waitFor("every panel to be marked stale", async () => ((await page.locator('.dash-panel[data-stale="true"]').count()) === 9 ? true : undefined), REFRESH_WAIT);
+  await waitFor(
+    "every panel to be marked stale",
+    async () => ((await page.locator('.dash-panel[data-stale="true"]').count()) === 9 ? true : undefined),
+    REFRESH_WAIT,
+  );
   expect(await page.locator(`[data-run-id="${quick}"]`).count()).toBe(1); // the data is still shown
   await shot(page, "3-stale");
   await page.unroute("**/api/**");
   await page.locator('.dash-panel[data-stale="true"]').first().waitFor({ state: "detached", timeout: REFRESH_WAIT });
-  await waitFor("every panel to be fresh again", async () => ((await page.locator('.dash-panel[data-stale="true"]').count()) === 0 ? true : undefined), REFRESH_WAIT);
+  await waitFor(
+    "every panel to be fresh again",
+    async () => ((await page.locator('.dash-panel[data-stale="true"]').count()) === 0 ? true : undefined),
+    REFRESH_WAIT,
+  );
   watched.paused = false;
 
   // On a phone: nothing wider than the screen, buttons at least 40 px tall.
@@ -267,7 +319,10 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
 
   // Sign out: the form only, and the cookie no longer opens the API.
   await page.setViewportSize({ width: 1366, height: 900 });
-  await Promise.all([page.waitForURL(`${app.base}${DASHBOARD}`), page.getByRole("button", { name: "Sign out" }).click()]);
+  await Promise.all([
+    page.waitForURL(`${app.base}${DASHBOARD}`),
+    page.getByRole("button", { name: "Sign out" }).click(),
+  ]);
   await expectSignInOnly(page);
   expect((await context.cookies()).some((c) => c.name === "orchestrator_session" && c.value !== "")).toBe(false);
   expect(await apiStatusFromPage(page, "/api/orchestration/runs")).toBe(401);
@@ -285,7 +340,17 @@ it("shows no data to a fresh browser: the sign-in form only, and every API the p
   await expectSignInOnly(page);
   const html = await page.content();
   expect(html).not.toMatch(/e2e_quick|e2e_sleepy|Failed runs/);
-  for (const p of ["/api/health/agents", "/api/system/monitoring", "/api/orchestration/runs", "/api/workflows", "/api/metrics?name=agent.call.duration", "/api/alerts?state=active", "/api/outbox", "/api/events", "/api/session"]) {
+  for (const p of [
+    "/api/health/agents",
+    "/api/system/monitoring",
+    "/api/orchestration/runs",
+    "/api/workflows",
+    "/api/metrics?name=agent.call.duration",
+    "/api/alerts?state=active",
+    "/api/outbox",
+    "/api/events",
+    "/api/session",
+  ]) {
     expect(await apiStatusFromPage(page, p), p).toBe(401);
   }
   await context.close();
@@ -307,7 +372,11 @@ it("lets a viewer see everything but act on nothing", async () => {
   expect(await page.getByRole("button", { name: /Cancel run|Retry run|Acknowledge/ }).count()).toBe(0);
   // The API agrees: a viewer's session cannot cancel, even from the page's own scripts.
   const status = await page.evaluate(async () => {
-    const res = await fetch("/api/orchestration/runs/00000000-0000-4000-8000-000000000000/cancel", { method: "POST", credentials: "same-origin", headers: { "X-Requested-With": "dashboard" } });
+    const res = await fetch("/api/orchestration/runs/00000000-0000-4000-8000-000000000000/cancel", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "dashboard" },
+    });
     return res.status;
   });
   expect(status).toBe(403);
@@ -320,13 +389,22 @@ it("signs in and out without JavaScript (server actions as plain form posts)", a
   const page = await context.newPage();
   await page.goto(`${app.base}${DASHBOARD}`);
   await page.getByLabel("API key").fill("aok_wrong-wrong-wrong-wrong-wrong-wrong-wrong-wro");
-  await Promise.all([page.waitForResponse((r) => r.request().method() === "POST"), page.getByRole("button", { name: "Sign in" }).click()]);
+  await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST"),
+    page.getByRole("button", { name: "Sign in" }).click(),
+  ]);
   await page.getByText("This API key is unknown or revoked.").waitFor();
   await page.getByLabel("API key").fill(keys.viewer!.key);
-  await Promise.all([page.waitForResponse((r) => r.request().method() === "POST"), page.getByRole("button", { name: "Sign in" }).click()]);
+  await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST"),
+    page.getByRole("button", { name: "Sign in" }).click(),
+  ]);
   await page.getByRole("button", { name: "Sign out" }).waitFor();
   expect(await page.getByRole("heading", { name: "Core platform" }).count()).toBe(1);
-  await Promise.all([page.waitForResponse((r) => r.request().method() === "POST"), page.getByRole("button", { name: "Sign out" }).click()]);
+  await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST"),
+    page.getByRole("button", { name: "Sign out" }).click(),
+  ]);
   await expectSignInOnly(page);
   await context.close();
 }, 60_000);

@@ -21,12 +21,21 @@ let browser: Browser;
 
 beforeAll(async () => {
   // A missing browser is a failure, not a skip: this test is the proof that the pages work.
-  if (!existsSync(CHROMIUM)) throw new Error(`This browser test needs Chromium at ${CHROMIUM} (Debian: apt-get install chromium); it was not found.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `This browser test needs Chromium at ${CHROMIUM} (Debian: apt-get install chromium); it was not found.`,
+    );
   mkdirSync(RESULTS, { recursive: true });
   app = await startApp({ env: { STRIPE_SECRET_KEY: "", STRIPE_WEBHOOK_SECRET: "" } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }, 9 * 60_000);
 
@@ -35,7 +44,8 @@ afterAll(async () => {
   await app?.stop();
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(RESULTS, `site-order-${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(RESULTS, `site-order-${name}.png`), fullPage: true });
 
 interface Order {
   businessName: string;
@@ -60,7 +70,9 @@ async function fillOrder(page: Page, order: Order): Promise<void> {
   await page.getByLabel("Language").selectOption(order.language);
   // The form opens with the usual set ticked (issue 15): the order's pages are exactly these.
   for (const label of PRESELECTED_PAGES) {
-    expect(await page.getByLabel(label, { exact: true }).isChecked(), `${label} is ticked when the form opens`).toBe(true);
+    expect(await page.getByLabel(label, { exact: true }).isChecked(), `${label} is ticked when the form opens`).toBe(
+      true,
+    );
     if (!order.extraPages.includes(label)) await page.getByLabel(label, { exact: true }).uncheck();
   }
   for (const label of order.extraPages) await page.getByLabel(label, { exact: true }).check();
@@ -88,7 +100,8 @@ it("orders a site through /start, follows it to done and visits every page of th
   const expected404 = /\/favicon\.ico$|\/_vercel\/insights\/script\.js$/;
   page.on("pageerror", (error) => browserErrors.push(error.message));
   page.on("console", (message) => {
-    if (message.type() === "error" && !expected404.test(message.location().url)) browserErrors.push(`${message.text()} (${message.location().url})`);
+    if (message.type() === "error" && !expected404.test(message.location().url))
+      browserErrors.push(`${message.text()} (${message.location().url})`);
   });
   const order: Order = {
     businessName: "Harbour Lights Bakery",
@@ -126,7 +139,10 @@ it("orders a site through /start, follows it to done and visits every page of th
   await shot(page, "2-form-invalid-email");
 
   await page.getByLabel("Contact email").fill("owner@harbour-lights.example");
-  await Promise.all([page.waitForURL(PROGRESS_URL, { timeout: 30_000 }), page.getByRole("button", { name: "Create my website" }).click()]);
+  await Promise.all([
+    page.waitForURL(PROGRESS_URL, { timeout: 30_000 }),
+    page.getByRole("button", { name: "Create my website" }).click(),
+  ]);
   const progressUrl = page.url();
   expect(await page.locator("h1").innerText()).toBe(order.businessName);
   expect(await page.getByText("Test mode", { exact: true }).count()).toBe(1);
@@ -154,7 +170,9 @@ it("orders a site through /start, follows it to done and visits every page of th
   expect(await page.locator("h1").count()).toBe(1);
   await shot(page, "4-generated-home");
 
-  const navLinks = [...new Set(await page.locator("nav a").evaluateAll((links) => links.map((a) => (a as HTMLAnchorElement).href)))];
+  const navLinks = [
+    ...new Set(await page.locator("nav a").evaluateAll((links) => links.map((a) => (a as HTMLAnchorElement).href))),
+  ];
   expect(navLinks.length).toBeGreaterThanOrEqual(5);
   for (const href of navLinks) {
     const res = await page.goto(href);
@@ -195,7 +213,11 @@ it("works without JavaScript: the server renders the field errors and redirects 
   };
   await page.goto(`${app.base}/start`);
   await fillOrder(page, order);
-  await Promise.all([page.waitForLoadState("load"), page.waitForResponse((r) => r.request().method() === "POST"), page.getByRole("button", { name: "Create my website" }).click()]);
+  await Promise.all([
+    page.waitForLoadState("load"),
+    page.waitForResponse((r) => r.request().method() === "POST"),
+    page.getByRole("button", { name: "Create my website" }).click(),
+  ]);
   await page.waitForSelector("#contactEmail-error");
   expect(await fieldError(page, "Contact email")).toBe("Enter a valid email address");
   expect(await page.getByLabel("Business name").inputValue()).toBe(order.businessName);
@@ -205,7 +227,10 @@ it("works without JavaScript: the server renders the field errors and redirects 
   await shot(page, "6-nojs-invalid-email");
 
   await page.getByLabel("Contact email").fill("hello@plain-post.example");
-  await Promise.all([page.waitForURL(PROGRESS_URL, { timeout: 30_000 }), page.getByRole("button", { name: "Create my website" }).click()]);
+  await Promise.all([
+    page.waitForURL(PROGRESS_URL, { timeout: 30_000 }),
+    page.getByRole("button", { name: "Create my website" }).click(),
+  ]);
   expect(await page.locator("h1").innerText()).toBe(order.businessName);
   expect(await page.getByText("Test mode", { exact: true }).count()).toBe(1);
   expect(await page.getByRole("heading", { name: "Stages" }).count()).toBe(1);

@@ -45,21 +45,40 @@ process.once("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
 
-export async function startApp(options: { env?: Record<string, string>; readyTimeoutMs?: number; dataDir?: string } = {}): Promise<RunningApp> {
+export async function startApp(
+  options: { env?: Record<string, string>; readyTimeoutMs?: number; dataDir?: string } = {},
+): Promise<RunningApp> {
   return withStartLock(() => startUnlocked(options));
 }
 
-async function startUnlocked(options: { env?: Record<string, string>; readyTimeoutMs?: number; dataDir?: string }): Promise<RunningApp> {
+async function startUnlocked(options: {
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+  dataDir?: string;
+}): Promise<RunningApp> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // A restart passes the previous app's dataDir (its admin key, its embedded database).
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "orchestrator-app-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, PUBLIC_BASE_URL: base, LOG_LEVEL: "info", ...options.env };
-  for (const key of ["DATABASE_URL", "ADMIN_API_KEY", "VITEST", "VITEST_POOL_ID", "VITEST_WORKER_ID", "NODE_ENV"]) if (!options.env?.[key]) delete env[key];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    PUBLIC_BASE_URL: base,
+    LOG_LEVEL: "info",
+    ...options.env,
+  };
+  for (const key of ["DATABASE_URL", "ADMIN_API_KEY", "VITEST", "VITEST_POOL_ID", "VITEST_WORKER_ID", "NODE_ENV"])
+    if (!options.env?.[key]) delete env[key];
   // `next start` without Stripe refuses to start unless test mode is said explicitly (src/env.ts
   // assertPaymentConfig): the tests' apps take orders without payment, unless a test gives Stripe keys.
   if (!env.STRIPE_SECRET_KEY?.trim() && options.env?.ORDERS_TEST_MODE === undefined) env.ORDERS_TEST_MODE = "1";
-  const child = spawn(process.execPath, [path.join(ROOT, "scripts", "start.mjs")], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [path.join(ROOT, "scripts", "start.mjs")], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   live.add(child);
   let output = "";
   const append = (chunk: Buffer) => {

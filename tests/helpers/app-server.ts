@@ -35,9 +35,12 @@ export async function startAppServer(routes: AppRoute[]): Promise<AppServer> {
         else {
           const headers = new Headers();
           for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-          const body = chunks.length > 0 && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined;
+          const body =
+            chunks.length > 0 && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined;
           const request = new Request(new URL(url.pathname + url.search, base), { method: req.method, headers, body });
-          const params = Object.fromEntries(Object.entries(route.m!.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
+          const params = Object.fromEntries(
+            Object.entries(route.m!.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]),
+          );
           response = await handler(request, { params: Promise.resolve(params) });
         }
         requests.push({ method: req.method ?? "GET", path: url.pathname, status: response.status });

@@ -43,7 +43,10 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
 }
 
 /** A migrated database for one test file (`empty`: no migrations applied). */
-export async function createTestDb(target: TestTarget, options: { driver?: DriverName; empty?: boolean } & OpenDbOptions = {}): Promise<DbHandle> {
+export async function createTestDb(
+  target: TestTarget,
+  options: { driver?: DriverName; empty?: boolean } & OpenDbOptions = {},
+): Promise<DbHandle> {
   if (target === "pglite") {
     const handle = await openDb(undefined, "pglite", { pgliteDataDir: "memory://", ...options });
     if (!options.empty) await migrate(handle.db);

@@ -123,7 +123,9 @@ export async function waitForWorkersReady(db: Db, workers: WorkerProc[], timeout
     );
     if (Number(row?.n ?? 0) >= workers.length) return;
     if (Date.now() > deadline) {
-      throw new Error(`workers not ready after ${timeoutMs} ms:\n${workers.map((w) => `--- ${w.pid}\n${w.output()}`).join("\n")}`);
+      throw new Error(
+        `workers not ready after ${timeoutMs} ms:\n${workers.map((w) => `--- ${w.pid}\n${w.output()}`).join("\n")}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -131,5 +133,10 @@ export async function waitForWorkersReady(db: Db, workers: WorkerProc[], timeout
 
 /** Error-level lines the workers logged (JSON lines with `"level":"error"`). */
 export function workerErrors(workers: WorkerProc[]): string[] {
-  return workers.flatMap((w) => w.output().split("\n").filter((line) => line.includes('"level":"error"')));
+  return workers.flatMap((w) =>
+    w
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"level":"error"')),
+  );
 }

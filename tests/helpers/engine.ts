@@ -18,7 +18,10 @@ export async function runUntilDone(db: Db, runId: string, maxMs = 20_000): Promi
   for (;;) {
     const run = await getRun(db, runId);
     if (FINAL.has(run.status)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status} after ${maxMs} ms: ${JSON.stringify(run.steps.map((s) => [s.name, s.status]))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `run ${runId} still ${run.status} after ${maxMs} ms: ${JSON.stringify(run.steps.map((s) => [s.name, s.status]))}`,
+      );
     const result = await tick(db, { budgetMs: 60_000, alwaysSweep: true });
     if (result.claimed === 0 && result.swept === 0) await new Promise((r) => setTimeout(r, 20));
   }

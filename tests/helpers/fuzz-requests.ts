@@ -7,7 +7,10 @@
  */
 import fc from "fast-check";
 
-export type Segment = { kind: "static"; value: string } | { kind: "param"; name: string } | { kind: "rest"; name: string; optional: boolean };
+export type Segment =
+  | { kind: "static"; value: string }
+  | { kind: "param"; name: string }
+  | { kind: "rest"; name: string; optional: boolean };
 
 /** `api/keys/[id]/route.ts` → static `api`, static `keys`, param `id`. */
 export function routeSegments(file: string): Segment[] {
@@ -30,9 +33,33 @@ const PRINTABLE = fc.constantFrom(...Array.from({ length: 95 }, (_, i) => String
 export const headerText = (maxLength = 80) => fc.string({ unit: PRINTABLE, maxLength });
 
 /** Text a client may put anywhere: ASCII, control characters, unicode, surrogate-free. */
-const anyText = (maxLength = 60) => fc.oneof(fc.string({ maxLength }), fc.string({ unit: "grapheme", maxLength }), fc.string({ unit: "binary", maxLength }));
+const anyText = (maxLength = 60) =>
+  fc.oneof(
+    fc.string({ maxLength }),
+    fc.string({ unit: "grapheme", maxLength }),
+    fc.string({ unit: "binary", maxLength }),
+  );
 
-const TRICKY_SEGMENTS = ["", ".", "..", "%", "null", "undefined", "0", "-1", "1e309", "9".repeat(40), "x".repeat(300), "../../etc/passwd", "a b", "\u0000", "é", "😀", "__proto__", "constructor"];
+const TRICKY_SEGMENTS = [
+  "",
+  ".",
+  "..",
+  "%",
+  "null",
+  "undefined",
+  "0",
+  "-1",
+  "1e309",
+  "9".repeat(40),
+  "x".repeat(300),
+  "../../etc/passwd",
+  "a b",
+  "\u0000",
+  "é",
+  "😀",
+  "__proto__",
+  "constructor",
+];
 
 /** A value for one dynamic segment: a known-good one from `pool`, or anything. */
 export function segmentValue(pool: readonly string[]): fc.Arbitrary<string> {
@@ -51,7 +78,10 @@ export interface GeneratedPath {
 }
 
 /** A path for a route file, its dynamic segments drawn from `pools[name]`; params as Next gives them (decoded). */
-export function pathArbitrary(segments: Segment[], pools: Record<string, readonly string[]>): fc.Arbitrary<GeneratedPath> {
+export function pathArbitrary(
+  segments: Segment[],
+  pools: Record<string, readonly string[]>,
+): fc.Arbitrary<GeneratedPath> {
   const parts = segments.map((s): fc.Arbitrary<{ encoded: string[]; param?: [string, string | string[]] }> => {
     if (s.kind === "static") return fc.constant({ encoded: [s.value] });
     const value = segmentValue(pools[s.name] ?? []).filter((v) => v !== "" && v !== "." && v !== "..");
@@ -69,14 +99,70 @@ export function pathArbitrary(segments: Segment[], pools: Record<string, readonl
 
 /** Query keys the routes read (so values meet their validation), and anything else. */
 const QUERY_KEYS = [
-  "limit", "cursor", "status", "state", "name", "bucket", "from", "to", "since", "until", "token", "version", "channel",
-  "agent", "workflow", "topic", "action", "actor", "q", "search", "email", "shop", "supplier", "order", "window", "kind",
-  "severity", "role", "include", "fromId", "toId", "page", "labels", "step", "group", "groupBy",
+  "limit",
+  "cursor",
+  "status",
+  "state",
+  "name",
+  "bucket",
+  "from",
+  "to",
+  "since",
+  "until",
+  "token",
+  "version",
+  "channel",
+  "agent",
+  "workflow",
+  "topic",
+  "action",
+  "actor",
+  "q",
+  "search",
+  "email",
+  "shop",
+  "supplier",
+  "order",
+  "window",
+  "kind",
+  "severity",
+  "role",
+  "include",
+  "fromId",
+  "toId",
+  "page",
+  "labels",
+  "step",
+  "group",
+  "groupBy",
 ];
 const QUERY_VALUES = fc.oneof(
   anyText(30),
   fc.integer({ min: -10, max: 10_000 }).map(String),
-  fc.constantFrom("", "0", "-1", "1.5", "NaN", "Infinity", "1e400", "true", "null", "[]", "{}", "'; drop table runs; --", "2026-13-45", "2026-01-01T00:00:00Z", "1m", "5m", "1h", "7m", "active", "pending", "failed", "open"),
+  fc.constantFrom(
+    "",
+    "0",
+    "-1",
+    "1.5",
+    "NaN",
+    "Infinity",
+    "1e400",
+    "true",
+    "null",
+    "[]",
+    "{}",
+    "'; drop table runs; --",
+    "2026-13-45",
+    "2026-01-01T00:00:00Z",
+    "1m",
+    "5m",
+    "1h",
+    "7m",
+    "active",
+    "pending",
+    "failed",
+    "open",
+  ),
   fc.uuid(),
 );
 
@@ -85,7 +171,13 @@ export const queryArbitrary: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .array(fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...QUERY_KEYS) }, { weight: 1, arbitrary: anyText(12) }), QUERY_VALUES), { maxLength: 6 })
+      .array(
+        fc.tuple(
+          fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...QUERY_KEYS) }, { weight: 1, arbitrary: anyText(12) }),
+          QUERY_VALUES,
+        ),
+        { maxLength: 6 },
+      )
       .map((pairs) => {
         const q = new URLSearchParams(pairs).toString();
         return q ? `?${q}` : "";
@@ -112,12 +204,62 @@ export const CONTENT_TYPES = [
 /** A JSON body shaped like what the routes read, with wrong types and extra keys. */
 const SHAPED = fc.dictionary(
   fc.constantFrom(
-    "name", "role", "apiKey", "topic", "data", "runs", "input", "url", "events", "secret", "status", "threshold", "comparator",
-    "windowSeconds", "severity", "channels", "condition", "source", "metric", "aggregate", "fromId", "toId", "id", "type", "taskId",
-    "output", "error", "progress", "call", "idempotencyKey", "lineItems", "currency", "totalPrice", "businessName", "industry",
-    "pages", "language", "contactEmail", "slug", "brief", "orderId", "value", "labels", "steps", "object", "customer", "email",
+    "name",
+    "role",
+    "apiKey",
+    "topic",
+    "data",
+    "runs",
+    "input",
+    "url",
+    "events",
+    "secret",
+    "status",
+    "threshold",
+    "comparator",
+    "windowSeconds",
+    "severity",
+    "channels",
+    "condition",
+    "source",
+    "metric",
+    "aggregate",
+    "fromId",
+    "toId",
+    "id",
+    "type",
+    "taskId",
+    "output",
+    "error",
+    "progress",
+    "call",
+    "idempotencyKey",
+    "lineItems",
+    "currency",
+    "totalPrice",
+    "businessName",
+    "industry",
+    "pages",
+    "language",
+    "contactEmail",
+    "slug",
+    "brief",
+    "orderId",
+    "value",
+    "labels",
+    "steps",
+    "object",
+    "customer",
+    "email",
   ),
-  fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.string(), fc.integer(), fc.double(), fc.constant(null), fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 })),
+  fc.oneof(
+    fc.jsonValue({ maxDepth: 2 }),
+    fc.string(),
+    fc.integer(),
+    fc.double(),
+    fc.constant(null),
+    fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }),
+  ),
   { maxKeys: 6 },
 );
 
@@ -127,7 +269,22 @@ export const bodyArbitrary: fc.Arbitrary<string | undefined> = fc.oneof(
   { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
   { weight: 4, arbitrary: SHAPED.map((v) => JSON.stringify(v)) },
   { weight: 2, arbitrary: anyText(200) },
-  { weight: 1, arbitrary: fc.constantFrom("", " ", "{", "[", '{"a":', "null", "1e999", '"\\ud800"', '{"__proto__":{"x":1}}', "\u0000", "\ufeff{}") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "",
+      " ",
+      "{",
+      "[",
+      '{"a":',
+      "null",
+      "1e999",
+      '"\\ud800"',
+      '{"__proto__":{"x":1}}',
+      "\u0000",
+      "\ufeff{}",
+    ),
+  },
 );
 
 /**
@@ -149,7 +306,10 @@ export function leakIn(answer: string, echoed: readonly string[] = []): string |
     [/(?:file:\/\/|\/(?:work|home|usr|var|tmp|app|src|opt)\/)[\w./@-]*/, "a file path"],
     [/[\w-]+\.(?:ts|tsx|mjs|cjs)\b(?::\d+)?/, "a source file name"],
     [/node_modules|webpack|turbopack|\.next\//, "a module path"],
-    [/\b(?:TypeError|ReferenceError|RangeError|SyntaxError|ZodError|DrizzleQueryError|DatabaseError|PGliteError|AggregateError|EvalError)\b/, "an error class"],
+    [
+      /\b(?:TypeError|ReferenceError|RangeError|SyntaxError|ZodError|DrizzleQueryError|DatabaseError|PGliteError|AggregateError|EvalError)\b/,
+      "an error class",
+    ],
     [/\[object Object\]/, "an unserialised object"],
   ];
   for (const [re, what] of checks) {

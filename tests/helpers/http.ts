@@ -24,7 +24,11 @@ export async function call(handler: RouteHandler, path: string, options: CallOpt
   return handler(req, { params: Promise.resolve(options.params ?? {}) });
 }
 
-export async function callJson<T = unknown>(handler: RouteHandler, path: string, options: CallOptions = {}): Promise<{ status: number; body: T; headers: Headers }> {
+export async function callJson<T = unknown>(
+  handler: RouteHandler,
+  path: string,
+  options: CallOptions = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await call(handler, path, options);
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };

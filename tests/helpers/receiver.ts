@@ -56,7 +56,9 @@ export async function startReceiver(hold: HoldPolicy = () => 0): Promise<Receive
 
   const answer = (call: ReceivedCall, res: ServerResponse) => {
     if (res.writableEnded || res.destroyed) return;
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ key: call.key, attempt: call.attempt, path: call.path }));
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ key: call.key, attempt: call.attempt, path: call.path }));
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -74,7 +76,8 @@ export async function startReceiver(hold: HoldPolicy = () => 0): Promise<Receive
       };
       calls.push(call);
       const same = active.get(call.key) ?? new Set<ReceivedCall>();
-      if (same.size > 0) overlaps.push({ key: call.key, attempt: call.attempt, inFlightAttempts: [...same].map((c) => c.attempt) });
+      if (same.size > 0)
+        overlaps.push({ key: call.key, attempt: call.attempt, inFlightAttempts: [...same].map((c) => c.attempt) });
       same.add(call);
       active.set(call.key, same);
 
@@ -126,7 +129,8 @@ export async function startReceiver(hold: HoldPolicy = () => 0): Promise<Receive
       for (const c of calls) counts.set(c.key, (counts.get(c.key) ?? 0) + 1);
       return counts;
     },
-    inFlight: (prefix) => calls.filter((c) => c.outcome === "in_flight" && (prefix === undefined || c.path.startsWith(prefix))),
+    inFlight: (prefix) =>
+      calls.filter((c) => c.outcome === "in_flight" && (prefix === undefined || c.path.startsWith(prefix))),
     async waitUntil(predicate, timeoutMs, what) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate()) {

@@ -53,7 +53,8 @@ export async function startSmtpServer(): Promise<FakeSmtpServer> {
   const sockets = new Set<Socket>();
   const state: FakeSmtpServer = {
     port: 0,
-    url: (auth) => `smtp://${auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.pass)}@` : ""}127.0.0.1:${state.port}`,
+    url: (auth) =>
+      `smtp://${auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.pass)}@` : ""}127.0.0.1:${state.port}`,
     messages: [],
     failMailFrom: null,
     failAuth: null,

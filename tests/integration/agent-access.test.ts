@@ -53,18 +53,25 @@ registerAgent({
 });
 
 function envelope(input: unknown) {
-  return JSON.stringify({ input, call: { idempotencyKey: null, attempt: 1, taskId: null, nonce: crypto.randomUUID() } });
+  return JSON.stringify({
+    input,
+    call: { idempotencyKey: null, attempt: 1, taskId: null, nonce: crypto.randomUUID() },
+  });
 }
 
 function signedHeaders(method: string, path: string, body: string): Record<string, string> {
-  return { "content-type": "application/json", "x-orchestrator-signature": signRequest(getSecret("INTER_AGENT_SECRET"), { method, path, body }) };
+  return {
+    "content-type": "application/json",
+    "x-orchestrator-signature": signRequest(getSecret("INTER_AGENT_SECRET"), { method, path, body }),
+  };
 }
 
 describeDb("agent actions: who may call them", (suite) => {
   const keys = { viewer: "", operator: "", admin: "", otherOperator: "" };
   let orderId = "";
   beforeAll(async () => {
-    for (const role of ["viewer", "operator", "admin"] as const) keys[role] = (await createApiKey(suite.db(), { name: `access ${role}`, role })).key;
+    for (const role of ["viewer", "operator", "admin"] as const)
+      keys[role] = (await createApiKey(suite.db(), { name: `access ${role}`, role })).key;
     keys.otherOperator = (await createApiKey(suite.db(), { name: "access operator 2", role: "operator" })).key;
     orderId = (await createOrder(suite.db(), createOrderInput.parse(ORDER_INPUT))).id;
   });
@@ -76,36 +83,61 @@ describeDb("agent actions: who may call them", (suite) => {
       const headers = signedHeaders("POST", signedPath, body);
 
       // Captured on its way to validate_order, sent to mark_failed of the same agent: refused.
-      const otherAction = await callJson<{ error: { code: string; message: string } }>(agentPost("orders"), "/api/agents/orders/mark_failed", {
-        method: "POST",
-        body,
-        headers,
-        params: { action: "mark_failed" },
-      });
+      const otherAction = await callJson<{ error: { code: string; message: string } }>(
+        agentPost("orders"),
+        "/api/agents/orders/mark_failed",
+        {
+          method: "POST",
+          body,
+          headers,
+          params: { action: "mark_failed" },
+        },
+      );
       expect(otherAction.status).toBe(401);
       expect(otherAction.body.error.code).toBe("unauthorized");
       expect(otherAction.body.error.message).toMatch(/signature is mismatch/);
 
       // ...to another agent's route: refused.
-      const otherAgent = await call(agentPost("core"), "/api/agents/core/notify_admin", { method: "POST", body, headers, params: { action: "notify_admin" } });
+      const otherAgent = await call(agentPost("core"), "/api/agents/core/notify_admin", {
+        method: "POST",
+        body,
+        headers,
+        params: { action: "notify_admin" },
+      });
       expect(otherAgent.status).toBe(401);
 
       // ...with another method: refused.
       const probeHeaders = signedHeaders("POST", "/api/agents/orders/health", "");
-      const otherMethod = await call(agentGet("orders"), "/api/agents/orders/health", { method: "GET", headers: probeHeaders, params: { action: "health" } });
+      const otherMethod = await call(agentGet("orders"), "/api/agents/orders/health", {
+        method: "GET",
+        headers: probeHeaders,
+        params: { action: "health" },
+      });
       expect(otherMethod.status).toBe(401);
 
       // The refusals did not burn the signature: sent where it was signed for, it runs (once).
-      const right = await callJson<{ valid: boolean }>(agentPost("orders"), signedPath, { method: "POST", body, headers, params: { action: "validate_order" } });
+      const right = await callJson<{ valid: boolean }>(agentPost("orders"), signedPath, {
+        method: "POST",
+        body,
+        headers,
+        params: { action: "validate_order" },
+      });
       expect(right.status).toBe(200);
       expect(right.body.valid).toBe(true);
-      const [order] = await queryRows<{ status: string }>(suite.db(), sql`select status from orders where id = ${orderId}`);
+      const [order] = await queryRows<{ status: string }>(
+        suite.db(),
+        sql`select status from orders where id = ${orderId}`,
+      );
       expect(order?.status).not.toBe("failed");
     });
 
     it("a GET probe signed for its own path passes", async () => {
       const path = "/api/agents/orders/health";
-      const res = await call(agentGet("orders"), path, { method: "GET", headers: signedHeaders("GET", path, ""), params: { action: "health" } });
+      const res = await call(agentGet("orders"), path, {
+        method: "GET",
+        headers: signedHeaders("GET", path, ""),
+        params: { action: "health" },
+      });
       expect(res.status).not.toBe(401);
     });
   });
@@ -113,31 +145,52 @@ describeDb("agent actions: who may call them", (suite) => {
   describe("direct calls with an API key", () => {
     const DANGEROUS = [
       { agent: "automation", action: "verify_deployment", body: { url: "http://169.254.169.254/latest/meta-data/" } },
-      { agent: "core", action: "notify_client", body: { to: "victim@example.com", subject: "Your invoice", html: "<a href='https://evil.example'>pay</a>" } },
+      {
+        agent: "core",
+        action: "notify_client",
+        body: { to: "victim@example.com", subject: "Your invoice", html: "<a href='https://evil.example'>pay</a>" },
+      },
       { agent: "automation", action: "deploy_site", body: { slug: "anything" } },
       { agent: "orders", action: "submit_to_supplier", body: { supplierOrder: { orderId: "x", lines: [] } } },
     ];
 
-    it.each(DANGEROUS)("$agent/$action refuses an operator key and an admin key (403 JSON), whatever the body", async ({ agent, action, body }) => {
-      for (const key of [keys.operator, keys.admin]) {
-        const res = await callJson<{ error: { code: string; message: string } }>(agentPost(agent), `/api/agents/${agent}/${action}`, {
-          method: "POST",
-          key,
-          body,
-          params: { action },
-        });
-        expect(res.status).toBe(403);
-        expect(res.body.error.code).toBe("forbidden");
-        expect(res.body.error.message).toMatch(/workflow step/);
-      }
-    });
+    it.each(DANGEROUS)(
+      "$agent/$action refuses an operator key and an admin key (403 JSON), whatever the body",
+      async ({ agent, action, body }) => {
+        for (const key of [keys.operator, keys.admin]) {
+          const res = await callJson<{ error: { code: string; message: string } }>(
+            agentPost(agent),
+            `/api/agents/${agent}/${action}`,
+            {
+              method: "POST",
+              key,
+              body,
+              params: { action },
+            },
+          );
+          expect(res.status).toBe(403);
+          expect(res.body.error.code).toBe("forbidden");
+          expect(res.body.error.message).toMatch(/workflow step/);
+        }
+      },
+    );
 
     it("an action without a declaration is signed-only (the default)", async () => {
-      const res = await call(agentPost("keyed-demo"), "/api/agents/keyed-demo/undeclared", { method: "POST", key: keys.admin, body: {}, params: { action: "undeclared" } });
+      const res = await call(agentPost("keyed-demo"), "/api/agents/keyed-demo/undeclared", {
+        method: "POST",
+        key: keys.admin,
+        body: {},
+        params: { action: "undeclared" },
+      });
       expect(res.status).toBe(403);
       const body = envelope({});
       const path = "/api/agents/keyed-demo/undeclared";
-      const signed = await call(agentPost("keyed-demo"), path, { method: "POST", body, headers: signedHeaders("POST", path, body), params: { action: "undeclared" } });
+      const signed = await call(agentPost("keyed-demo"), path, {
+        method: "POST",
+        body,
+        headers: signedHeaders("POST", path, body),
+        params: { action: "undeclared" },
+      });
       expect(signed.status).toBe(200);
     });
 
@@ -150,14 +203,29 @@ describeDb("agent actions: who may call them", (suite) => {
       });
       expect(validate.status).toBe(200);
       expect(validate.body.valid).toBe(true);
-      const viewer = await call(agentPost("orders"), "/api/agents/orders/validate_order", { method: "POST", key: keys.viewer, body: { orderId }, params: { action: "validate_order" } });
+      const viewer = await call(agentPost("orders"), "/api/agents/orders/validate_order", {
+        method: "POST",
+        key: keys.viewer,
+        body: { orderId },
+        params: { action: "validate_order" },
+      });
       expect(viewer.status).toBe(403);
-      const health = await call(agentPost("core"), "/api/agents/core/health", { method: "POST", key: keys.viewer, body: {}, params: { action: "health" } });
+      const health = await call(agentPost("core"), "/api/agents/core/health", {
+        method: "POST",
+        key: keys.viewer,
+        body: {},
+        params: { action: "health" },
+      });
       expect(health.status).toBe(200);
     });
 
     it("an unknown action is a 404 before any role question", async () => {
-      const res = await call(agentPost("orders"), "/api/agents/orders/no_such_action", { method: "POST", key: keys.viewer, body: {}, params: { action: "no_such_action" } });
+      const res = await call(agentPost("orders"), "/api/agents/orders/no_such_action", {
+        method: "POST",
+        key: keys.viewer,
+        body: {},
+        params: { action: "no_such_action" },
+      });
       expect(res.status).toBe(404);
     });
   });
@@ -183,12 +251,25 @@ describeDb("agent actions: who may call them", (suite) => {
 
       // The engine's signed call keeps its key as is.
       const path = "/api/agents/keyed-demo/record";
-      const body = JSON.stringify({ input: {}, call: { idempotencyKey: engineKey, attempt: 1, taskId: null, nonce: crypto.randomUUID() } });
-      const signed = await callJson<{ key: string | null }>(agentPost("keyed-demo"), path, { method: "POST", body, headers: signedHeaders("POST", path, body), params: { action: "record" } });
+      const body = JSON.stringify({
+        input: {},
+        call: { idempotencyKey: engineKey, attempt: 1, taskId: null, nonce: crypto.randomUUID() },
+      });
+      const signed = await callJson<{ key: string | null }>(agentPost("keyed-demo"), path, {
+        method: "POST",
+        body,
+        headers: signedHeaders("POST", path, body),
+        params: { action: "record" },
+      });
       expect(signed.body.key).toBe(engineKey);
 
       // Without the header a direct call has no key at all.
-      const none = await callJson<{ key: string | null }>(agentPost("keyed-demo"), path, { method: "POST", key: keys.operator, body: {}, params: { action: "record" } });
+      const none = await callJson<{ key: string | null }>(agentPost("keyed-demo"), path, {
+        method: "POST",
+        key: keys.operator,
+        body: {},
+        params: { action: "record" },
+      });
       expect(none.body.key).toBeNull();
     });
   });

@@ -21,7 +21,18 @@ import { call, callJson } from "../helpers/http";
 import { startSmtpServer, type FakeSmtpServer } from "../helpers/smtp";
 
 const AGENTS = ["design-ia", "automation", "ads", "core", "orders"] as const;
-const ENV_KEYS = ["AGENT_TRANSPORT", "PUBLIC_BASE_URL", "SMTP_URL", "SUPPLIER_API_URL", "SUPPLIER_APP_KEY", "SUPPLIER_APP_SECRET", "ANTHROPIC_API_KEY", "BLOB_READ_WRITE_TOKEN", "GOOGLE_ADS_DEVELOPER_TOKEN", "HTTP_STEP_ALLOWED_HOSTS"];
+const ENV_KEYS = [
+  "AGENT_TRANSPORT",
+  "PUBLIC_BASE_URL",
+  "SMTP_URL",
+  "SUPPLIER_API_URL",
+  "SUPPLIER_APP_KEY",
+  "SUPPLIER_APP_SECRET",
+  "ANTHROPIC_API_KEY",
+  "BLOB_READ_WRITE_TOKEN",
+  "GOOGLE_ADS_DEVELOPER_TOKEN",
+  "HTTP_STEP_ALLOWED_HOSTS",
+];
 const SECRET = "s3cret-pass-word";
 
 /** A loopback port nothing listens on (taken, then released). */
@@ -34,7 +45,11 @@ async function closedPort(): Promise<number> {
 }
 
 interface HealthBody {
-  agents: { name: string; status: string; probe: { ok: boolean; status: string; error?: string; checks: { name: string; status: string; detail?: string }[] } }[];
+  agents: {
+    name: string;
+    status: string;
+    probe: { ok: boolean; status: string; error?: string; checks: { name: string; status: string; detail?: string }[] };
+  }[];
 }
 
 let smtp: FakeSmtpServer;
@@ -44,7 +59,12 @@ const simulator = new SupplierSimulator();
 beforeAll(async () => {
   smtp = await startSmtpServer();
   supplier = await simulator.start();
-  app = await startAppServer(AGENTS.map((name) => ({ pattern: new RegExp(`^/api/agents/${name}/(?<action>[^/]+)$`), handlers: { GET: agentGet(name) } })));
+  app = await startAppServer(
+    AGENTS.map((name) => ({
+      pattern: new RegExp(`^/api/agents/${name}/(?<action>[^/]+)$`),
+      handlers: { GET: agentGet(name) },
+    })),
+  );
 });
 afterAll(async () => {
   await smtp.close();
@@ -83,16 +103,23 @@ describeDb("agent health probes", (suite) => {
     expect((await probeAgent(suite.db(), "core")).checks.find((c) => c.name === "smtp")?.status).toBe("ok");
     expect((await probeAgent(suite.db(), "orders")).checks.find((c) => c.name === "supplier")?.status).toBe("ok");
     const byName = await health();
-    for (const agent of AGENTS) expect(byName[agent]).toMatchObject({ status: "healthy", probe: { ok: true, status: "ok" } });
+    for (const agent of AGENTS)
+      expect(byName[agent]).toMatchObject({ status: "healthy", probe: { ok: true, status: "ok" } });
   });
 
   it("reports core and orders degraded when SMTP points at a closed loopback port, naming the reason without the password", async () => {
     process.env.SMTP_URL = `smtp://mailer:${SECRET}@127.0.0.1:${await closedPort()}`;
     const probe = await probeAgent(suite.db(), "core");
     expect(probe.status).toBe("degraded");
-    expect(probe.checks.find((c) => c.name === "smtp")).toMatchObject({ status: "degraded", detail: expect.stringMatching(/could not be reached.*ECONNREFUSED/) });
+    expect(probe.checks.find((c) => c.name === "smtp")).toMatchObject({
+      status: "degraded",
+      detail: expect.stringMatching(/could not be reached.*ECONNREFUSED/),
+    });
     const byName = await health();
-    expect(byName.core).toMatchObject({ status: "degraded", probe: { ok: false, status: "degraded", error: expect.stringMatching(/^smtp: /) } });
+    expect(byName.core).toMatchObject({
+      status: "degraded",
+      probe: { ok: false, status: "degraded", error: expect.stringMatching(/^smtp: /) },
+    });
     expect(byName.orders).toMatchObject({ status: "degraded" });
     expect(byName["design-ia"]).toMatchObject({ status: "healthy" });
     expect(JSON.stringify(byName)).not.toContain(SECRET);
@@ -104,7 +131,10 @@ describeDb("agent health probes", (suite) => {
     process.env.SUPPLIER_APP_SECRET = SECRET;
     // Not listed: the outbound policy refuses the loopback address before any connection.
     const refused = await probeAgent(suite.db(), "orders");
-    expect(refused.checks.find((c) => c.name === "supplier")).toMatchObject({ status: "degraded", detail: expect.stringMatching(/^the supplier API URL is refused: outbound policy: host "127\.0\.0\.1"/) });
+    expect(refused.checks.find((c) => c.name === "supplier")).toMatchObject({
+      status: "degraded",
+      detail: expect.stringMatching(/^the supplier API URL is refused: outbound policy: host "127\.0\.0\.1"/),
+    });
     clearProbeCache();
     process.env.HTTP_STEP_ALLOWED_HOSTS = "127.0.0.1";
     const unreachable = await probeAgent(suite.db(), "orders");
@@ -112,17 +142,28 @@ describeDb("agent health probes", (suite) => {
     expect(unreachable.checks.find((c) => c.name === "supplier")?.detail).toMatch(/could not be reached/);
     delete process.env.SUPPLIER_APP_SECRET;
     const halfConfigured = await probeAgent(suite.db(), "orders");
-    expect(halfConfigured.checks.find((c) => c.name === "supplier")).toMatchObject({ status: "degraded", detail: expect.stringContaining("SUPPLIER_APP_SECRET") });
+    expect(halfConfigured.checks.find((c) => c.name === "supplier")).toMatchObject({
+      status: "degraded",
+      detail: expect.stringContaining("SUPPLIER_APP_SECRET"),
+    });
   });
 
   it("reports malformed provider credentials as degraded without echoing them", async () => {
     process.env.ANTHROPIC_API_KEY = `not-a-key-${SECRET}`;
     process.env.BLOB_READ_WRITE_TOKEN = `blob-${SECRET}`;
     process.env.GOOGLE_ADS_DEVELOPER_TOKEN = SECRET; // one of five: a launch cannot work
-    const [design, automation, ads] = await Promise.all(["design-ia", "automation", "ads"].map((a) => probeAgent(suite.db(), a)));
-    expect(design!.checks.find((c) => c.name === "language_model")).toMatchObject({ status: "degraded", detail: expect.stringContaining("ANTHROPIC_API_KEY") });
+    const [design, automation, ads] = await Promise.all(
+      ["design-ia", "automation", "ads"].map((a) => probeAgent(suite.db(), a)),
+    );
+    expect(design!.checks.find((c) => c.name === "language_model")).toMatchObject({
+      status: "degraded",
+      detail: expect.stringContaining("ANTHROPIC_API_KEY"),
+    });
     expect(automation!.checks.find((c) => c.name === "blob")).toMatchObject({ status: "degraded" });
-    expect(ads!.checks.find((c) => c.name === "google_ads")).toMatchObject({ status: "degraded", detail: expect.stringContaining("GOOGLE_ADS_CLIENT_ID") });
+    expect(ads!.checks.find((c) => c.name === "google_ads")).toMatchObject({
+      status: "degraded",
+      detail: expect.stringContaining("GOOGLE_ADS_CLIENT_ID"),
+    });
     expect([design, automation, ads].map((p) => p!.status)).toEqual(["degraded", "degraded", "degraded"]);
     expect(JSON.stringify([design, automation, ads])).not.toContain(SECRET);
   });
@@ -132,9 +173,14 @@ describeDb("agent health probes", (suite) => {
     process.env.PUBLIC_BASE_URL = app.base;
     process.env.SMTP_URL = `smtp://127.0.0.1:${await closedPort()}`;
     const byName = await health();
-    expect(byName.core).toMatchObject({ status: "degraded", probe: { ok: false, status: "degraded", error: expect.stringMatching(/^smtp: .*ECONNREFUSED/) } });
+    expect(byName.core).toMatchObject({
+      status: "degraded",
+      probe: { ok: false, status: "degraded", error: expect.stringMatching(/^smtp: .*ECONNREFUSED/) },
+    });
     expect(byName.ads).toMatchObject({ status: "healthy", probe: { ok: true } });
-    expect(app.requests.filter((r) => r.method === "GET" && r.path === "/api/agents/core/health").at(-1)?.status).toBe(200);
+    expect(app.requests.filter((r) => r.method === "GET" && r.path === "/api/agents/core/health").at(-1)?.status).toBe(
+      200,
+    );
   });
 
   it("reuses a networked check's result for a while, so polling the probe opens no stream of connections", async () => {
@@ -162,13 +208,28 @@ describeDb("agent health probes", (suite) => {
     await closed.close();
     const inProcess = await probeAgent(closed.db, "design-ia");
     expect(inProcess.status).toBe("down");
-    expect(inProcess.checks.find((c) => c.name === "database")).toMatchObject({ status: "down", detail: "the database did not answer" });
+    expect(inProcess.checks.find((c) => c.name === "database")).toMatchObject({
+      status: "down",
+      detail: "the database did not answer",
+    });
 
     const saved = await getDbHandle();
-    const unreachable: DbHandle = await openDb(`postgres://postgres:${SECRET}@127.0.0.1:${await closedPort()}/nowhere`, "pg");
+    const unreachable: DbHandle = await openDb(
+      `postgres://postgres:${SECRET}@127.0.0.1:${await closedPort()}/nowhere`,
+      "pg",
+    );
     setDbHandle(unreachable);
     try {
-      const res = await call(agentGet("core"), "/api/agents/core/health", { params: { action: "health" }, headers: { "x-orchestrator-signature": signRequest(getSecret("INTER_AGENT_SECRET"), { method: "GET", path: "/api/agents/core/health", body: "" }) } });
+      const res = await call(agentGet("core"), "/api/agents/core/health", {
+        params: { action: "health" },
+        headers: {
+          "x-orchestrator-signature": signRequest(getSecret("INTER_AGENT_SECRET"), {
+            method: "GET",
+            path: "/api/agents/core/health",
+            body: "",
+          }),
+        },
+      });
       expect(res.status).toBe(503);
       const text = await res.text();
       expect(JSON.parse(text)).toMatchObject({ agent: "core", status: "down" });

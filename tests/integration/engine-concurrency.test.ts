@@ -23,8 +23,14 @@ const DONE_TIMEOUT_MS = 120_000;
 
 /** What the steps and attempts look like, for a failure message. */
 async function diagnose(db: Db): Promise<string> {
-  const steps = await queryRows(db, sql`select name, status, attempts, count(*)::int as n from steps group by 1, 2, 3 order by 1, 2, 3`);
-  const attempts = await queryRows(db, sql`select outcome, attempt, error->>'message' as message, count(*)::int as n from step_attempts group by 1, 2, 3 order by 4 desc limit 10`);
+  const steps = await queryRows(
+    db,
+    sql`select name, status, attempts, count(*)::int as n from steps group by 1, 2, 3 order by 1, 2, 3`,
+  );
+  const attempts = await queryRows(
+    db,
+    sql`select outcome, attempt, error->>'message' as message, count(*)::int as n from step_attempts group by 1, 2, 3 order by 4 desc limit 10`,
+  );
   return `steps: ${JSON.stringify(steps)}\nattempts: ${JSON.stringify(attempts)}`;
 }
 
@@ -105,18 +111,27 @@ steps:
         // Runs arrive while the workers and ticks are already claiming; each chunk wakes the
         // workers the way the start route does (NOTIFY).
         for (let i = 0; i < RUNS; i += 25) {
-          const chunk = await Promise.all(Array.from({ length: Math.min(25, RUNS - i) }, () => startRun(db, { workflow: "contended", input: { items: ["x", "y"] } })));
+          const chunk = await Promise.all(
+            Array.from({ length: Math.min(25, RUNS - i) }, () =>
+              startRun(db, { workflow: "contended", input: { items: ["x", "y"] } }),
+            ),
+          );
           runIds.push(...chunk.map((r) => r.id));
           await kickTick(db);
         }
 
         const deadline = Date.now() + DONE_TIMEOUT_MS;
         for (;;) {
-          const counts = await queryRows<{ status: string; n: unknown }>(db, sql`select status, count(*)::int as n from runs group by status`);
+          const counts = await queryRows<{ status: string; n: unknown }>(
+            db,
+            sql`select status, count(*)::int as n from runs group by status`,
+          );
           const by = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)]));
           if ((by.succeeded ?? 0) === RUNS) break;
           if ((by.failed ?? 0) > 0 || Date.now() > deadline || loopFailed) {
-            throw new Error(`runs not done after ${Math.round(performance.now() - started)} ms: ${JSON.stringify(by)}\n${await diagnose(db)}\n${workerErrors(workers).slice(0, 5).join("\n")}`);
+            throw new Error(
+              `runs not done after ${Math.round(performance.now() - started)} ms: ${JSON.stringify(by)}\n${await diagnose(db)}\n${workerErrors(workers).slice(0, 5).join("\n")}`,
+            );
           }
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -145,7 +160,11 @@ steps:
       expect([...counts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
       expect(r.calls.filter((c) => c.attempt !== 1 || c.outcome !== "answered")).toEqual([]);
       // Templates saw the right output: `second` of each run was called after its own `first`.
-      expect(r.calls.filter((c) => c.path.startsWith("/second/") && JSON.parse(c.body).after !== c.key.replace(/:second:\d$/, ":first"))).toEqual([]);
+      expect(
+        r.calls.filter(
+          (c) => c.path.startsWith("/second/") && JSON.parse(c.body).after !== c.key.replace(/:second:\d$/, ":first"),
+        ),
+      ).toEqual([]);
 
       // The database: every step succeeded, each call on attempt 1 with exactly one recorded
       // attempt (the for_each parent only expanded: no attempt).
@@ -153,7 +172,15 @@ steps:
         db,
         sql`select name, item_index >= 0 as item, status, attempts, count(*)::int as n from steps group by 1, 2, 3, 4 order by 1, 2`,
       );
-      expect(steps.map((s) => ({ name: s.name, item: s.item, status: s.status, attempts: Number(s.attempts), n: Number(s.n) }))).toEqual([
+      expect(
+        steps.map((s) => ({
+          name: s.name,
+          item: s.item,
+          status: s.status,
+          attempts: Number(s.attempts),
+          n: Number(s.n),
+        })),
+      ).toEqual([
         { name: "first", item: false, status: "succeeded", attempts: 1, n: RUNS },
         { name: "second", item: false, status: "succeeded", attempts: 0, n: RUNS },
         { name: "second", item: true, status: "succeeded", attempts: 1, n: RUNS * 2 },
@@ -181,7 +208,10 @@ steps:
                     jsonb_build_object('status', 200, 'body', jsonb_build_object('key', run_id || ':second:1', 'attempt', 1, 'path', '/second/y')))`,
       );
       expect(Number(wrongOutputs!.n)).toBe(0);
-      const [remaining] = await queryRows<{ n: unknown }>(db, sql`select count(*)::int as n from runs where steps_remaining <> 0`);
+      const [remaining] = await queryRows<{ n: unknown }>(
+        db,
+        sql`select count(*)::int as n from runs where steps_remaining <> 0`,
+      );
       expect(Number(remaining!.n)).toBe(0);
     },
     DONE_TIMEOUT_MS + 60_000,

@@ -82,7 +82,9 @@ steps:
     expect(run.status).toBe("succeeded");
     const joins = receiver.callsFor(`${id}:join`);
     expect(joins.map((c) => JSON.parse(c.body))).toEqual([{ left: `${id}:left`, right: `${id}:right` }]);
-    expect(stepOf(await getRun(db, id), "join").input).toMatchObject({ body: { left: `${id}:left`, right: `${id}:right` } });
+    expect(stepOf(await getRun(db, id), "join").input).toMatchObject({
+      body: { left: `${id}:left`, right: `${id}:right` },
+    });
   });
 
   it("the same when the dependency the other worker completed is a for_each, whose output is assembled in the database", async () => {
@@ -111,6 +113,8 @@ steps:
     const run = await runUntilDone(db, id);
     expect(run.status).toBe("succeeded");
     // Tick A held whichever root it claimed; either way `join` needs both outputs.
-    expect(receiver.callsFor(`${id}:join`).map((c) => JSON.parse(c.body))).toEqual([{ single: `${id}:single`, fan: [`${id}:fan:0`, `${id}:fan:1`] }]);
+    expect(receiver.callsFor(`${id}:join`).map((c) => JSON.parse(c.body))).toEqual([
+      { single: `${id}:single`, fan: [`${id}:fan:0`, `${id}:fan:1`] },
+    ]);
   });
 });

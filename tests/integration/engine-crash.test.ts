@@ -206,19 +206,27 @@ steps:
     const second = spawnWorker(database!.url);
     workers.push(second);
     await waitForWorkersReady(db, [second]);
-    await waitFor("the runs to finish after the sleep", SLEEP_MS + 30_000, async () => (await statusCounts(db, runIds)).succeeded === runIds.length);
+    await waitFor(
+      "the runs to finish after the sleep",
+      SLEEP_MS + 30_000,
+      async () => (await statusCounts(db, runIds)).succeeded === runIds.length,
+    );
 
     for (const id of runIds) {
       const run = await getRun(db, id);
       expect(run.status).toBe("succeeded");
       expect(r.callsFor(`${id}:before`).map((c) => c.attempt)).toEqual([1]);
-      expect(r.callsFor(`${id}:after`).map((c) => [c.attempt, JSON.parse(c.body)])).toEqual([[1, { before: `${id}:before` }]]);
+      expect(r.callsFor(`${id}:after`).map((c) => [c.attempt, JSON.parse(c.body)])).toEqual([
+        [1, { before: `${id}:before` }],
+      ]);
       expect(await attemptHistory(db, id, "before")).toEqual([[1, "succeeded"]]);
       // The sleep was honoured from its start, across the crash.
       const nap = stepOf(run, "nap");
       const after = stepOf(run, "after");
       expect(nap.status).toBe("succeeded");
-      expect(new Date(after.startedAt!).getTime() - new Date(nap.startedAt!).getTime()).toBeGreaterThanOrEqual(SLEEP_MS);
+      expect(new Date(after.startedAt!).getTime() - new Date(nap.startedAt!).getTime()).toBeGreaterThanOrEqual(
+        SLEEP_MS,
+      );
     }
     expect(r.overlaps).toEqual([]);
   }, 60_000);

@@ -54,11 +54,20 @@ async function complete(db: Db, runId: string, step: ClaimedStep, result: StepRe
 }
 
 async function stepRow(db: Db, id: number) {
-  const [row] = await queryRows<{ status: string; output: unknown; fence: unknown; attempts: unknown; lease_expires_at: unknown }>(
-    db,
-    sql`select status, output, fence, attempts, lease_expires_at from steps where id = ${id}`,
-  );
-  return { status: row!.status, output: row!.output, fence: Number(row!.fence), attempts: Number(row!.attempts), leased: row!.lease_expires_at !== null };
+  const [row] = await queryRows<{
+    status: string;
+    output: unknown;
+    fence: unknown;
+    attempts: unknown;
+    lease_expires_at: unknown;
+  }>(db, sql`select status, output, fence, attempts, lease_expires_at from steps where id = ${id}`);
+  return {
+    status: row!.status,
+    output: row!.output,
+    fence: Number(row!.fence),
+    attempts: Number(row!.attempts),
+    leased: row!.lease_expires_at !== null,
+  };
 }
 
 async function attemptsOf(db: Db, stepId: number) {
@@ -102,15 +111,29 @@ steps:
     // While the second attempt runs, the first answers again (a retry of its own request): discarded,
     // and the second attempt keeps its lease.
     expect(await complete(db, runId, first, { type: "succeeded", output: "A" })).toBe("discarded");
-    expect(await stepRow(db, first.id)).toMatchObject({ status: "running", fence: second.fence, attempts: 2, leased: true, output: null });
+    expect(await stepRow(db, first.id)).toMatchObject({
+      status: "running",
+      fence: second.fence,
+      attempts: 2,
+      leased: true,
+      output: null,
+    });
 
     expect(await complete(db, runId, second, { type: "succeeded", output: "B" })).toBe("succeeded");
 
     // The late answer after the newer attempt succeeded: a success or a failure, both discarded.
     expect(await complete(db, runId, first, { type: "succeeded", output: "A" })).toBe("discarded");
-    expect(await complete(db, runId, first, { type: "failed", error: new RetryableError("late 503") })).toBe("discarded");
+    expect(await complete(db, runId, first, { type: "failed", error: new RetryableError("late 503") })).toBe(
+      "discarded",
+    );
 
-    expect(await stepRow(db, first.id)).toMatchObject({ status: "succeeded", output: "B", fence: second.fence, attempts: 2, leased: false });
+    expect(await stepRow(db, first.id)).toMatchObject({
+      status: "succeeded",
+      output: "B",
+      fence: second.fence,
+      attempts: 2,
+      leased: false,
+    });
     const run = await getRun(db, runId);
     expect(run.status).toBe("succeeded");
     expect(run.output).toEqual({ call: "B" });
@@ -123,7 +146,10 @@ steps:
       { attempt: 1, fence: first.fence, outcome: "discarded" },
       { attempt: 1, fence: first.fence, outcome: "discarded" },
     ]);
-    const [remaining] = await queryRows<{ steps_remaining: unknown }>(db, sql`select steps_remaining from runs where id = ${runId}`);
+    const [remaining] = await queryRows<{ steps_remaining: unknown }>(
+      db,
+      sql`select steps_remaining from runs where id = ${runId}`,
+    );
     expect(Number(remaining!.steps_remaining)).toBe(0); // the late answers settled nothing twice
   });
 
@@ -151,11 +177,17 @@ steps:
     );
     const { id: runId } = await startRun(db, { workflow: "fenced_emit" });
     const eventCount = async () => {
-      const [row] = await queryRows<{ n: unknown }>(db, sql`select count(*)::int as n from events where topic = 'fencing.announced'`);
+      const [row] = await queryRows<{ n: unknown }>(
+        db,
+        sql`select count(*)::int as n from events where topic = 'fencing.announced'`,
+      );
       return Number(row!.n);
     };
     const triggeredRuns = async () => {
-      const [row] = await queryRows<{ n: unknown }>(db, sql`select count(*)::int as n from runs where workflow = 'on_announce'`);
+      const [row] = await queryRows<{ n: unknown }>(
+        db,
+        sql`select count(*)::int as n from runs where workflow = 'on_announce'`,
+      );
       return Number(row!.n);
     };
 
@@ -170,7 +202,9 @@ steps:
     expect(await eventCount()).toBe(0);
     expect(await triggeredRuns()).toBe(0);
 
-    expect(await complete(db, runId, second, await executeStep(db, await context(db, runId), second))).toBe("succeeded");
+    expect(await complete(db, runId, second, await executeStep(db, await context(db, runId), second))).toBe(
+      "succeeded",
+    );
     expect(await eventCount()).toBe(1);
     expect(await triggeredRuns()).toBe(1);
 
@@ -181,7 +215,11 @@ steps:
     const [event] = await queryRows<{ id: unknown }>(db, sql`select id from events where topic = 'fencing.announced'`);
     const run = await getRun(db, runId);
     expect(run.status).toBe("succeeded");
-    expect(stepOf(run, "announce").output).toMatchObject({ id: Number(event!.id), topic: "fencing.announced", duplicate: false });
+    expect(stepOf(run, "announce").output).toMatchObject({
+      id: Number(event!.id),
+      topic: "fencing.announced",
+      duplicate: false,
+    });
     expect((await attemptsOf(db, first.id)).map((a) => [a.attempt, a.outcome])).toEqual([
       [1, "lease_expired"],
       [1, "discarded"],
@@ -246,7 +284,10 @@ steps:
       [2, "succeeded"],
       [1, "discarded"],
     ]);
-    const [parentRow] = await queryRows<{ items_remaining: unknown }>(db, sql`select items_remaining from steps where id = ${parent.id}`);
+    const [parentRow] = await queryRows<{ items_remaining: unknown }>(
+      db,
+      sql`select items_remaining from steps where id = ${parent.id}`,
+    );
     expect(Number(parentRow!.items_remaining)).toBe(0); // the late answers decremented nothing
   });
 
@@ -255,7 +296,10 @@ steps:
     const { id: runId } = await startRun(db, { workflow: "fenced_call" });
     const attempt = await claimOne(db, runId);
     await db.execute(sql`update steps set lease_expires_at = now() - interval '1 second' where id = ${attempt.id}`);
-    const [swept, outcome] = await Promise.all([sweepExpiredLeases(db), complete(db, runId, attempt, { type: "succeeded", output: "late" })]);
+    const [swept, outcome] = await Promise.all([
+      sweepExpiredLeases(db),
+      complete(db, runId, attempt, { type: "succeeded", output: "late" }),
+    ]);
     const row = await stepRow(db, attempt.id);
     const outcomes = (await attemptsOf(db, attempt.id)).map((a) => a.outcome);
     if (outcome === "succeeded") {

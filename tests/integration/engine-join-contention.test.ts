@@ -16,7 +16,9 @@ import { register } from "../helpers/engine";
 describeDb("engine join contention", (suite) => {
   it("completes 60 runs of four parallel agent calls and a join under four concurrent ticks, each step in one attempt", async () => {
     const db = suite.db();
-    await register(db, `
+    await register(
+      db,
+      `
 name: join_contention
 steps:
   - { name: a, agent: core, action: health, timeout: 2s }
@@ -24,12 +26,16 @@ steps:
   - { name: c, agent: core, action: health, timeout: 2s }
   - { name: d, agent: core, action: health, timeout: 2s }
   - { name: join, depends_on: [a, b, c, d], emit: { topic: contention.join }, timeout: 1s }
-`);
+`,
+    );
     const ids: string[] = [];
     for (let i = 0; i < 60; i++) ids.push((await startRun(db, { workflow: "join_contention" })).id);
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const [left] = await queryRows<{ n: unknown }>(db, sql`select count(*)::int as n from runs where workflow = 'join_contention' and status <> 'succeeded'`);
+      const [left] = await queryRows<{ n: unknown }>(
+        db,
+        sql`select count(*)::int as n from runs where workflow = 'join_contention' and status <> 'succeeded'`,
+      );
       if (Number(left!.n) === 0 || Date.now() > deadline) break;
       await Promise.all(Array.from({ length: 4 }, () => tick(db, { budgetMs: 10_000 })));
     }
@@ -38,7 +44,9 @@ steps:
       sql`select s.status, s.attempts, count(*)::int as n from steps s join runs r on r.id = s.run_id
           where r.workflow = 'join_contention' group by s.status, s.attempts`,
     );
-    expect(steps.map((s) => ({ status: s.status, attempts: Number(s.attempts), n: Number(s.n) }))).toEqual([{ status: "succeeded", attempts: 1, n: 300 }]);
+    expect(steps.map((s) => ({ status: s.status, attempts: Number(s.attempts), n: Number(s.n) }))).toEqual([
+      { status: "succeeded", attempts: 1, n: 300 },
+    ]);
     const [failures] = await queryRows<{ n: unknown }>(
       db,
       sql`select count(*)::int as n from step_attempts a join steps s on s.id = a.step_id join runs r on r.id = s.run_id

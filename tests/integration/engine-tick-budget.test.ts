@@ -34,7 +34,9 @@ const previousAllowedHosts = process.env.HTTP_STEP_ALLOWED_HOSTS;
 
 beforeAll(async () => {
   // /slow holds a call 10 s, /hang until released (never, unless the test ends); the rest answer at once.
-  receiver = await startReceiver(({ path }) => (path.startsWith("/slow") ? 10_000 : path.startsWith("/hang") ? "until_released" : 0));
+  receiver = await startReceiver(({ path }) =>
+    path.startsWith("/slow") ? 10_000 : path.startsWith("/hang") ? "until_released" : 0,
+  );
   process.env.HTTP_STEP_ALLOWED_HOSTS = "127.0.0.1";
 });
 
@@ -105,11 +107,15 @@ steps:
 async function startBusyWorker(db: Db, limit: number) {
   await db.execute(sql`delete from runs where workflow = 'perpetual'`); // an earlier test's chains
   await register(db, perpetual("perpetual.next", limit));
-  for (let chain = 0; chain < 2; chain++) await publishEvent(db, { topic: "perpetual.next", data: { chain, n: 0 }, source: "test" });
+  for (let chain = 0; chain < 2; chain++)
+    await publishEvent(db, { topic: "perpetual.next", data: { chain, n: 0 }, source: "test" });
   const controller = new AbortController();
   const worker = runWorker(db, { signal: controller.signal, idleMaxMs: 100 });
   const count = async (where: ReturnType<typeof sql>) => {
-    const [row] = await queryRows<{ n: unknown }>(db, sql`select count(*)::int as n from runs where workflow = 'perpetual' and ${where}`);
+    const [row] = await queryRows<{ n: unknown }>(
+      db,
+      sql`select count(*)::int as n from runs where workflow = 'perpetual' and ${where}`,
+    );
     return Number(row!.n);
   };
   return {
@@ -127,14 +133,19 @@ describeDb("engine tick budget", (suite) => {
   beforeAll(async () => {
     const db = suite.db();
     const base = receiver.base;
-    await register(db, `
+    await register(
+      db,
+      `
 name: slow_call
 steps:
   - name: slow
     http: { url: "${base}/slow" }
     timeout: 30s
-`);
-    await register(db, `
+`,
+    );
+    await register(
+      db,
+      `
 name: quick_chain
 steps:
   - name: quick
@@ -144,15 +155,19 @@ steps:
     depends_on: quick
     http: { url: "${base}/quick2" }
     timeout: 1s
-`);
-    await register(db, `
+`,
+    );
+    await register(
+      db,
+      `
 name: hanging
 steps:
   - name: hang
     http: { url: "${base}/hang" }
     timeout: 1500ms
     retry: { max_attempts: 2, initial_interval: 1m }
-`);
+`,
+    );
   });
 
   it("a 2 s tick returns within its budget, leaves a 30 s step unclaimed, and runs the short steps that fit", async () => {
@@ -185,10 +200,12 @@ steps:
     const small = await timed(() => tick(db, { budgetMs: 800 }));
     expect(small.ms).toBeLessThan(800 + 500);
     expect(small.value.claimed).toBe(0);
-    expect(await stepsOf(db, quick)).toEqual(quick.flatMap(() => [
-      { name: "quick", status: "queued", attempts: 0 },
-      { name: "quick2", status: "pending", attempts: 0 },
-    ]));
+    expect(await stepsOf(db, quick)).toEqual(
+      quick.flatMap(() => [
+        { name: "quick", status: "queued", attempts: 0 },
+        { name: "quick2", status: "pending", attempts: 0 },
+      ]),
+    );
 
     const fits = await timed(() => tick(db, { budgetMs: 2_000 }));
     expect(fits.ms).toBeLessThan(BOUND_MS);
@@ -221,7 +238,8 @@ steps:
     const worker = runWorker(db, { signal: controller.signal, idleMaxMs: 100 });
     try {
       const deadline = Date.now() + 5_000;
-      while ((await getRun(db, id)).status !== "succeeded" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while ((await getRun(db, id)).status !== "succeeded" && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
     } finally {
       controller.abort();
       await worker;
@@ -235,13 +253,17 @@ steps:
     const db = suite.db();
     // A definition may set any timeout up to 30 days (an agent that calls back within the hour,
     // a slow export). The step must not sit in the queue forever because no tick budget fits it.
-    await register(db, "name: long_timeout\nsteps:\n  - name: say\n    emit: { topic: budget.long }\n    timeout: 10m\n");
+    await register(
+      db,
+      "name: long_timeout\nsteps:\n  - name: say\n    emit: { topic: budget.long }\n    timeout: 10m\n",
+    );
     const { id } = await startRun(db, { workflow: "long_timeout" });
     const controller = new AbortController();
     const worker = runWorker(db, { signal: controller.signal, idleMaxMs: 100 });
     try {
       const deadline = Date.now() + 3_000;
-      while ((await getRun(db, id)).status !== "succeeded" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while ((await getRun(db, id)).status !== "succeeded" && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
     } finally {
       controller.abort();
       await worker;
@@ -253,14 +275,18 @@ steps:
 
   it("a busy worker still ends a due sleep on time (its sweeps are not starved by a long tick budget)", async () => {
     const db = suite.db();
-    await register(db, "name: short_nap\nsteps:\n  - name: nap\n    sleep: 300ms\n  - name: after\n    depends_on: nap\n    emit: { topic: nap.woke }\n    timeout: 1s\n");
+    await register(
+      db,
+      "name: short_nap\nsteps:\n  - name: nap\n    sleep: 300ms\n  - name: after\n    depends_on: nap\n    emit: { topic: nap.woke }\n    timeout: 1s\n",
+    );
     const nap = await startRun(db, { workflow: "short_nap" });
     // Chains of 400 runs: they outlast the sleep plus the allowed lag, yet end by themselves, so
     // a worker that starves the event loop (see the next test) delays this test, never hangs it.
     const busy = await startBusyWorker(db, 400);
     const started = Date.now();
     try {
-      while (Date.now() - started < 5_000 && (await getRun(db, nap.id)).status !== "succeeded") await new Promise((r) => setTimeout(r, 20));
+      while (Date.now() - started < 5_000 && (await getRun(db, nap.id)).status !== "succeeded")
+        await new Promise((r) => setTimeout(r, 20));
       // Stay busy a little longer, so that "still busy after the sleep ended" can be seen.
       await new Promise((r) => setTimeout(r, 300));
     } finally {
@@ -275,9 +301,15 @@ steps:
     const done = t!.done === null ? null : new Date(String(t!.done)).getTime();
     // The worker ended the sleep soon after it was due...
     const lag = done === null ? Infinity : done - due;
-    expect(lag, done === null ? "the sleep never ended while the worker was busy (5 s)" : `the sleep ended ${lag} ms late`).toBeLessThan(MAX_SLEEP_LAG_MS);
+    expect(
+      lag,
+      done === null ? "the sleep never ended while the worker was busy (5 s)" : `the sleep ended ${lag} ms late`,
+    ).toBeLessThan(MAX_SLEEP_LAG_MS);
     // ...while it still had work, not because it ran out of it.
-    expect(await busy.runsCreatedAfter(done ?? due), "the sleep only ended once the worker ran out of work").toBeGreaterThan(0);
+    expect(
+      await busy.runsCreatedAfter(done ?? due),
+      "the sleep only ended once the worker ran out of work",
+    ).toBeGreaterThan(0);
   }, 30_000);
 
   it("a busy worker lets the rest of its process run (timers fire while it works)", async () => {
@@ -289,7 +321,8 @@ steps:
     const busy = await startBusyWorker(db, 150);
     const started = Date.now();
     try {
-      while (fires.filter((f) => f >= started).length < 50 && !(await busy.chainsEnded())) await new Promise((r) => setTimeout(r, 20));
+      while (fires.filter((f) => f >= started).length < 50 && !(await busy.chainsEnded()))
+        await new Promise((r) => setTimeout(r, 20));
     } finally {
       clearInterval(interval);
       await busy.stop();

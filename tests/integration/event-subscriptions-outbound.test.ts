@@ -40,8 +40,19 @@ describeDb("outgoing webhooks under the outbound policy", (suite) => {
   });
 
   it("refuses a subscription to a refused address with a 400 naming the policy", async () => {
-    for (const url of ["http://169.254.169.254/latest/meta-data", "http://100.100.100.200/hook", "http://[::ffff:10.0.0.1]/hook", "http://198.18.0.1/hook", "http://[fec0::1]/hook", "http://localhost:9/hook"]) {
-      const res = await callJson<{ error: { code: string; message: string; details: unknown } }>(subscribe, "/api/events/subscriptions", { method: "POST", key: admin, body: { topic: "order.*", url } });
+    for (const url of [
+      "http://169.254.169.254/latest/meta-data",
+      "http://100.100.100.200/hook",
+      "http://[::ffff:10.0.0.1]/hook",
+      "http://198.18.0.1/hook",
+      "http://[fec0::1]/hook",
+      "http://localhost:9/hook",
+    ]) {
+      const res = await callJson<{ error: { code: string; message: string; details: unknown } }>(
+        subscribe,
+        "/api/events/subscriptions",
+        { method: "POST", key: admin, body: { topic: "order.*", url } },
+      );
       expect(res.status, url).toBe(400);
       expect(JSON.stringify(res.body.error), url).toMatch(/outbound policy/);
     }
@@ -55,7 +66,11 @@ describeDb("outgoing webhooks under the outbound policy", (suite) => {
     });
     expect(created.status).toBe(201);
     vi.spyOn(dns, "lookup").mockImplementation(((_host: string, options: unknown, callback: unknown) => {
-      const cb = (typeof options === "function" ? options : callback) as (e: Error | null, a: string | LookupAddress[], f?: number) => void;
+      const cb = (typeof options === "function" ? options : callback) as (
+        e: Error | null,
+        a: string | LookupAddress[],
+        f?: number,
+      ) => void;
       const all = typeof options === "object" && options !== null && (options as { all?: boolean }).all;
       setImmediate(() => (all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4)));
     }) as never);
@@ -68,6 +83,8 @@ describeDb("outgoing webhooks under the outbound policy", (suite) => {
       sql`select status, attempts, last_error from event_deliveries where subscription_id = ${created.body.subscription.id}`,
     );
     expect(row).toMatchObject({ status: "dead", attempts: 1 });
-    expect(row!.last_error).toMatch(/^OutboundRefused: outbound policy: host "hooks\.example" resolves to 127\.0\.0\.1/);
+    expect(row!.last_error).toMatch(
+      /^OutboundRefused: outbound policy: host "hooks\.example" resolves to 127\.0\.0\.1/,
+    );
   });
 });

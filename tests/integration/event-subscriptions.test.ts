@@ -34,7 +34,12 @@ beforeAll(async () => {
     let raw = "";
     req.on("data", (c: Buffer) => (raw += c.toString()));
     req.on("end", () => {
-      if (receiver.status === 200) receiver.received.push({ body: JSON.parse(raw) as Received["body"], raw, signature: String(req.headers["x-orchestrator-signature"]) });
+      if (receiver.status === 200)
+        receiver.received.push({
+          body: JSON.parse(raw) as Received["body"],
+          raw,
+          signature: String(req.headers["x-orchestrator-signature"]),
+        });
       res.writeHead(receiver.status).end();
     });
   });
@@ -52,7 +57,8 @@ describeDb("outgoing event subscriptions", (suite) => {
   const keys = { viewer: "", operator: "", admin: "" };
   let subscription = { id: "", secret: "" };
   beforeAll(async () => {
-    for (const role of ["viewer", "operator", "admin"] as const) keys[role] = (await createApiKey(db(), { name: `bus ${role}`, role })).key;
+    for (const role of ["viewer", "operator", "admin"] as const)
+      keys[role] = (await createApiKey(db(), { name: `bus ${role}`, role })).key;
   });
   beforeEach(() => {
     receiver.received = [];
@@ -64,7 +70,10 @@ describeDb("outgoing event subscriptions", (suite) => {
   const makeDue = () => db().execute(sql`update event_deliveries set next_attempt_at = now() where status = 'pending'`);
 
   it("creates a subscription for admins only, refusing bad patterns, private URLs and bad ordering keys", async () => {
-    const created = await callJson<{ subscription: { id: string; topic: string; orderingKey: string }; secret: string }>(subscribe, "/api/events/subscriptions", {
+    const created = await callJson<{
+      subscription: { id: string; topic: string; orderingKey: string };
+      secret: string;
+    }>(subscribe, "/api/events/subscriptions", {
       method: "POST",
       key: keys.admin,
       body: { topic: "order.*", url: receiver.url, orderingKey: "{{ data.orderId }}" },
@@ -72,10 +81,17 @@ describeDb("outgoing event subscriptions", (suite) => {
     expect(created.status).toBe(201);
     expect(created.body.secret).toMatch(/^whsec_/);
     subscription = { id: created.body.subscription.id, secret: created.body.secret };
-    const list = await callJson<{ subscriptions: Record<string, unknown>[] }>(listSubs, "/api/events/subscriptions", { key: keys.admin });
-    expect(list.body.subscriptions).toEqual([expect.objectContaining({ id: subscription.id, topic: "order.*", orderingKey: "{{ data.orderId }}" })]);
+    const list = await callJson<{ subscriptions: Record<string, unknown>[] }>(listSubs, "/api/events/subscriptions", {
+      key: keys.admin,
+    });
+    expect(list.body.subscriptions).toEqual([
+      expect.objectContaining({ id: subscription.id, topic: "order.*", orderingKey: "{{ data.orderId }}" }),
+    ]);
     expect(JSON.stringify(list.body)).not.toContain(subscription.secret);
-    const [stored] = await queryRows<{ secret: string }>(db(), sql`select secret from event_subscriptions where id = ${subscription.id}`);
+    const [stored] = await queryRows<{ secret: string }>(
+      db(),
+      sql`select secret from event_subscriptions where id = ${subscription.id}`,
+    );
     expect(stored!.secret).toMatch(/^enc:v\d+:/);
     for (const body of [
       { topic: "order.**", url: receiver.url },
@@ -83,9 +99,20 @@ describeDb("outgoing event subscriptions", (suite) => {
       { topic: "order.*", url: "ftp://example.com" },
       { topic: "order.*", url: receiver.url, orderingKey: "data.orderId" },
     ]) {
-      expect((await callJson(subscribe, "/api/events/subscriptions", { method: "POST", key: keys.admin, body })).status, JSON.stringify(body)).toBe(400);
+      expect(
+        (await callJson(subscribe, "/api/events/subscriptions", { method: "POST", key: keys.admin, body })).status,
+        JSON.stringify(body),
+      ).toBe(400);
     }
-    expect((await callJson(subscribe, "/api/events/subscriptions", { method: "POST", key: keys.operator, body: { topic: "*", url: receiver.url } })).status).toBe(403);
+    expect(
+      (
+        await callJson(subscribe, "/api/events/subscriptions", {
+          method: "POST",
+          key: keys.operator,
+          body: { topic: "*", url: receiver.url },
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it("delivers matching events, signed with the subscription's secret, and nothing else", async () => {
@@ -93,8 +120,12 @@ describeDb("outgoing event subscriptions", (suite) => {
     await publishEvent(db(), { topic: "product.stock_alert", data: { sku: "X" }, source: "test" });
     await drain();
     expect(receiver.received.map((r) => [r.body.topic, r.body.id])).toEqual([["order.created", a.id]]);
-    expect(verifySignature(subscription.secret, receiver.received[0]!.signature, receiver.received[0]!.raw)).toEqual({ ok: true });
-    expect(verifySignature("whsec_other_secret_value", receiver.received[0]!.signature, receiver.received[0]!.raw).ok).toBe(false);
+    expect(verifySignature(subscription.secret, receiver.received[0]!.signature, receiver.received[0]!.raw)).toEqual({
+      ok: true,
+    });
+    expect(
+      verifySignature("whsec_other_secret_value", receiver.received[0]!.signature, receiver.received[0]!.raw).ok,
+    ).toBe(false);
   });
 
   it("retries a failing subscriber with backoff, keeps the dead letter visible, and re-drives it", async () => {
@@ -104,16 +135,38 @@ describeDb("outgoing event subscriptions", (suite) => {
       await deliverDueEvents(db(), { limit: 10 });
       await makeDue();
     }
-    const dead = await callJson<{ deliveries: { id: number; eventId: number; status: string; attempts: number; lastError: string }[] }>(listDeliveriesRoute, "/api/events/deliveries?status=dead", { key: keys.viewer });
+    const dead = await callJson<{
+      deliveries: { id: number; eventId: number; status: string; attempts: number; lastError: string }[];
+    }>(listDeliveriesRoute, "/api/events/deliveries?status=dead", { key: keys.viewer });
     const letter = dead.body.deliveries.find((d) => d.eventId === e.id)!;
     expect(letter).toMatchObject({ status: "dead", attempts: MAX_ATTEMPTS, lastError: "answered 500" });
     receiver.status = 200;
-    expect((await callJson(retryRoute, `/api/events/deliveries/${letter.id}/retry`, { method: "POST", key: keys.viewer, params: { id: String(letter.id) } })).status).toBe(403);
-    const redriven = await callJson<{ delivery: { status: string } }>(retryRoute, `/api/events/deliveries/${letter.id}/retry`, { method: "POST", key: keys.operator, params: { id: String(letter.id) } });
+    expect(
+      (
+        await callJson(retryRoute, `/api/events/deliveries/${letter.id}/retry`, {
+          method: "POST",
+          key: keys.viewer,
+          params: { id: String(letter.id) },
+        })
+      ).status,
+    ).toBe(403);
+    const redriven = await callJson<{ delivery: { status: string } }>(
+      retryRoute,
+      `/api/events/deliveries/${letter.id}/retry`,
+      { method: "POST", key: keys.operator, params: { id: String(letter.id) } },
+    );
     expect(redriven.body.delivery.status).toBe("pending");
     await drain();
     expect(receiver.received.map((r) => r.body.id)).toEqual([e.id]);
-    expect((await callJson(retryRoute, "/api/events/deliveries/999999999/retry", { method: "POST", key: keys.operator, params: { id: "999999999" } })).status).toBe(404);
+    expect(
+      (
+        await callJson(retryRoute, "/api/events/deliveries/999999999/retry", {
+          method: "POST",
+          key: keys.operator,
+          params: { id: "999999999" },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it("delivers one key's events in publication order, even when the first one has to be retried", async () => {
@@ -131,14 +184,33 @@ describeDb("outgoing event subscriptions", (suite) => {
   });
 
   it("replays a range of events to a subscription, and stops delivering once it is deleted", async () => {
-    const [range] = await queryRows<{ min: unknown; max: unknown }>(db(), sql`select min(id) as min, max(id) as max from events where topic like 'order.%'`);
-    const replay = await callJson<{ deliveries: number }>(replayRoute, "/api/events/replay", { method: "POST", key: keys.admin, body: { fromId: Number(range!.min), toId: Number(range!.max), subscriptionId: subscription.id } });
+    const [range] = await queryRows<{ min: unknown; max: unknown }>(
+      db(),
+      sql`select min(id) as min, max(id) as max from events where topic like 'order.%'`,
+    );
+    const replay = await callJson<{ deliveries: number }>(replayRoute, "/api/events/replay", {
+      method: "POST",
+      key: keys.admin,
+      body: { fromId: Number(range!.min), toId: Number(range!.max), subscriptionId: subscription.id },
+    });
     expect(replay.status).toBe(202);
     expect(replay.body.deliveries).toBe(5);
     await drain();
     expect(receiver.received).toHaveLength(5);
-    expect((await callJson(replayRoute, "/api/events/replay", { method: "POST", key: keys.admin, body: { fromId: 5, toId: 2 } })).status).toBe(400);
-    const deleted = await callJson(unsubscribe, `/api/events/subscriptions/${subscription.id}`, { method: "DELETE", key: keys.admin, params: { id: subscription.id } });
+    expect(
+      (
+        await callJson(replayRoute, "/api/events/replay", {
+          method: "POST",
+          key: keys.admin,
+          body: { fromId: 5, toId: 2 },
+        })
+      ).status,
+    ).toBe(400);
+    const deleted = await callJson(unsubscribe, `/api/events/subscriptions/${subscription.id}`, {
+      method: "DELETE",
+      key: keys.admin,
+      params: { id: subscription.id },
+    });
     expect(deleted.status).toBe(204);
     receiver.received = [];
     await publishEvent(db(), { topic: "order.created", data: { orderId: "E" }, source: "test" });

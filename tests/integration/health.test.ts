@@ -77,15 +77,22 @@ describeDb("GET /api/health", (suite) => {
         const bypass = req.headers[BYPASS_HEADER] as string | undefined;
         seen.push({ bypass, path: req.url ?? "" });
         if (bypass !== BYPASS) {
-          res.writeHead(401, { "content-type": "text/html" }).end("<!doctype html><title>Authentication Required</title>");
+          res
+            .writeHead(401, { "content-type": "text/html" })
+            .end("<!doctype html><title>Authentication Required</title>");
           return;
         }
         const headers = new Headers();
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
         void (async () => {
           const url = new URL(req.url ?? "/", base);
-          const response = url.pathname === "/api/health/self" ? await healthSelf(new Request(url, { headers })) : new Response("not found", { status: 404 });
-          res.writeHead(response.status, Object.fromEntries(response.headers)).end(Buffer.from(await response.arrayBuffer()));
+          const response =
+            url.pathname === "/api/health/self"
+              ? await healthSelf(new Request(url, { headers }))
+              : new Response("not found", { status: 404 });
+          res
+            .writeHead(response.status, Object.fromEntries(response.headers))
+            .end(Buffer.from(await response.arrayBuffer()));
         })().catch((error: unknown) => res.writeHead(500).end(String(error)));
       });
       await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
@@ -114,7 +121,9 @@ describeDb("GET /api/health", (suite) => {
       expect(res.body.status).toBe("degraded");
       expect(res.body.checks.database.status).toBe("ok");
       expect(res.body.checks.selfCall).toMatchObject({ status: "down", url: base });
-      expect(res.body.checks.selfCall.error).toMatch(/^status 401 .*Deployment Protection.*VERCEL_AUTOMATION_BYPASS_SECRET is set but was not accepted/);
+      expect(res.body.checks.selfCall.error).toMatch(
+        /^status 401 .*Deployment Protection.*VERCEL_AUTOMATION_BYPASS_SECRET is set but was not accepted/,
+      );
       expect(seen.at(-1)).toEqual({ bypass: "a-wrong-bypass-secret-0123456789", path: "/api/health/self" });
       const text = JSON.stringify(res.body);
       expect(text).not.toContain("a-wrong-bypass-secret");
@@ -146,7 +155,11 @@ describeDb("GET /api/health", (suite) => {
     it("says when the app itself refuses the cron secret", async () => {
       production(BYPASS);
       // The deployment behind the base URL holds another CRON_SECRET: the route's own 401 (JSON).
-      const refusing = createServer((req, res) => res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "unauthorized", message: "A valid cron secret is required." } })));
+      const refusing = createServer((req, res) =>
+        res
+          .writeHead(401, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { code: "unauthorized", message: "A valid cron secret is required." } })),
+      );
       await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
       try {
         vi.stubEnv("PUBLIC_BASE_URL", `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`);
@@ -192,7 +205,9 @@ describe("when the database is unreachable", () => {
   });
 
   it("an authenticated route answers 503 database_unavailable, not 500", async () => {
-    const res = await callJson<{ error: { code: string } }>(listKeys, "/api/keys", { key: "aok_whateverwhateverwhateverwhateverwhatever12" });
+    const res = await callJson<{ error: { code: string } }>(listKeys, "/api/keys", {
+      key: "aok_whateverwhateverwhateverwhateverwhatever12",
+    });
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe("database_unavailable");
   });

@@ -6,7 +6,14 @@ import { GET as listKeys, POST as createKey } from "@/app/api/keys/route";
 import { describeDb } from "../helpers/db";
 import { callJson } from "../helpers/http";
 
-interface KeyBody { id: string; name: string; role: string; prefix: string; key?: string; revokedAt: string | null }
+interface KeyBody {
+  id: string;
+  name: string;
+  role: string;
+  prefix: string;
+  key?: string;
+  revokedAt: string | null;
+}
 
 describeDb("API keys over HTTP", (suite) => {
   afterEach(() => {
@@ -19,7 +26,11 @@ describeDb("API keys over HTTP", (suite) => {
 
   it("creates a key that is shown once, works at once, and is listed without its secret", async () => {
     const admin = await adminKey();
-    const created = await callJson<KeyBody>(createKey, "/api/keys", { method: "POST", key: admin, body: { name: "ci bot", role: "operator" } });
+    const created = await callJson<KeyBody>(createKey, "/api/keys", {
+      method: "POST",
+      key: admin,
+      body: { name: "ci bot", role: "operator" },
+    });
     expect(created.status).toBe(201);
     expect(created.body.key).toMatch(/^aok_[A-Za-z0-9_-]{43}$/);
     expect(created.body.role).toBe("operator");
@@ -39,13 +50,28 @@ describeDb("API keys over HTTP", (suite) => {
     const admin = await adminKey();
     const { key, apiKey } = await createApiKey(suite.db(), { name: "to revoke", role: "admin" });
     expect((await callJson(listKeys, "/api/keys", { key })).status).toBe(200);
-    const revoked = await callJson<KeyBody>(revokeKey, `/api/keys/${apiKey.id}`, { method: "DELETE", key: admin, params: { id: apiKey.id } });
+    const revoked = await callJson<KeyBody>(revokeKey, `/api/keys/${apiKey.id}`, {
+      method: "DELETE",
+      key: admin,
+      params: { id: apiKey.id },
+    });
     expect(revoked.status).toBe(200);
     expect(revoked.body.revokedAt).not.toBeNull();
     expect((await callJson(listKeys, "/api/keys", { key })).status).toBe(401);
     const unknown = "00000000-0000-4000-8000-000000000000";
-    expect((await callJson(revokeKey, `/api/keys/${unknown}`, { method: "DELETE", key: admin, params: { id: unknown } })).status).toBe(404);
-    expect((await callJson(revokeKey, "/api/keys/not-a-uuid", { method: "DELETE", key: admin, params: { id: "not-a-uuid" } })).status).toBe(404);
+    expect(
+      (await callJson(revokeKey, `/api/keys/${unknown}`, { method: "DELETE", key: admin, params: { id: unknown } }))
+        .status,
+    ).toBe(404);
+    expect(
+      (
+        await callJson(revokeKey, "/api/keys/not-a-uuid", {
+          method: "DELETE",
+          key: admin,
+          params: { id: "not-a-uuid" },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it("honours ADMIN_API_KEY as an admin key without storing it", async () => {
@@ -62,7 +88,9 @@ describeDb("API keys over HTTP", (suite) => {
     let cursor: string | null = null;
     do {
       const q: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : "?limit=2";
-      const page = await callJson<{ keys: KeyBody[]; nextCursor: string | null }>(listKeys, `/api/keys${q}`, { key: admin });
+      const page = await callJson<{ keys: KeyBody[]; nextCursor: string | null }>(listKeys, `/api/keys${q}`, {
+        key: admin,
+      });
       expect(page.status).toBe(200);
       expect(page.body.keys.length).toBeLessThanOrEqual(2);
       for (const k of page.body.keys) {
@@ -76,18 +104,29 @@ describeDb("API keys over HTTP", (suite) => {
 
   it("records every mutating call in the audit log, whatever its outcome, and pages through it", async () => {
     const admin = await adminKey();
-    const ok = await callJson<KeyBody>(createKey, "/api/keys", { method: "POST", key: admin, body: { name: "audited", role: "viewer" } });
-    const bad = await callJson(createKey, "/api/keys", { method: "POST", key: admin, body: { name: "", role: "root" } });
+    const ok = await callJson<KeyBody>(createKey, "/api/keys", {
+      method: "POST",
+      key: admin,
+      body: { name: "audited", role: "viewer" },
+    });
+    const bad = await callJson(createKey, "/api/keys", {
+      method: "POST",
+      key: admin,
+      body: { name: "", role: "root" },
+    });
     expect(bad.status).toBe(400);
     const viewer = ok.body.key!;
-    const denied = await callJson(createKey, "/api/keys", { method: "POST", key: viewer, body: { name: "x", role: "admin" } });
+    const denied = await callJson(createKey, "/api/keys", {
+      method: "POST",
+      key: viewer,
+      body: { name: "x", role: "admin" },
+    });
     expect(denied.status).toBe(403);
 
-    const first = await callJson<{ entries: { action: string; outcome: number; target: string | null; actor: string }[]; nextCursor: string | null }>(
-      listAudit,
-      "/api/audit?limit=2",
-      { key: admin },
-    );
+    const first = await callJson<{
+      entries: { action: string; outcome: number; target: string | null; actor: string }[];
+      nextCursor: string | null;
+    }>(listAudit, "/api/audit?limit=2", { key: admin });
     expect(first.status).toBe(200);
     expect(first.body.entries.map((e) => e.outcome)).toEqual([403, 400]);
     expect(first.body.nextCursor).not.toBeNull();

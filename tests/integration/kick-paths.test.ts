@@ -43,7 +43,9 @@ const BYPASS = "bypass-secret-of-the-kick-test-0123456789";
 const INTER_AGENT = "inter-agent-secret-of-the-kick-test-0123";
 const STRIPE_WEBHOOK_SECRET = "whsec_kick_paths_test_secret";
 const SHOPIFY_WEBHOOK_SECRET = "shpss_kick_paths_test_secret";
-const SHOPIFY_ORDER = JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/shopify/orders-create.json"), "utf8")) as Record<string, unknown>;
+const SHOPIFY_ORDER = JSON.parse(
+  readFileSync(path.join(import.meta.dirname, "../fixtures/shopify/orders-create.json"), "utf8"),
+) as Record<string, unknown>;
 
 /** What the stand-in tick route received. */
 interface Kick {
@@ -110,14 +112,24 @@ const CASES: KickCase[] = [
     file: "api/workflows/[name]/route.ts",
     method: "POST",
     status: 202,
-    prepare: async () => ({ path: "/api/workflows/hello", params: { name: "hello" }, key: keys.operator, body: { input: { who: "kick" } } }),
+    prepare: async () => ({
+      path: "/api/workflows/hello",
+      params: { name: "hello" },
+      key: keys.operator,
+      body: { input: { who: "kick" } },
+    }),
   },
   {
     name: "a bulk start",
     file: "api/workflows/[name]/runs/route.ts",
     method: "POST",
     status: 202,
-    prepare: async () => ({ path: "/api/workflows/hello/runs", params: { name: "hello" }, key: keys.operator, body: { runs: [{}, {}] } }),
+    prepare: async () => ({
+      path: "/api/workflows/hello/runs",
+      params: { name: "hello" },
+      key: keys.operator,
+      body: { runs: [{}, {}] },
+    }),
   },
   {
     name: "an event published by API",
@@ -134,7 +146,11 @@ const CASES: KickCase[] = [
     prepare: async () => {
       const raw = JSON.stringify({ type: "task_completed", taskId: prepared.asyncTask, output: { ok: true } });
       const path = "/api/orchestration/webhooks";
-      return { path, body: raw, headers: { [SIGNATURE_HEADER]: signRequest(INTER_AGENT, { method: "POST", path, body: raw }) } };
+      return {
+        path,
+        body: raw,
+        headers: { [SIGNATURE_HEADER]: signRequest(INTER_AGENT, { method: "POST", path, body: raw }) },
+      };
     },
   },
   {
@@ -142,7 +158,11 @@ const CASES: KickCase[] = [
     file: "api/orchestration/runs/[id]/retry/route.ts",
     method: "POST",
     status: 200,
-    prepare: async () => ({ path: `/api/orchestration/runs/${prepared.failedRun}/retry`, params: { id: prepared.failedRun }, key: keys.operator }),
+    prepare: async () => ({
+      path: `/api/orchestration/runs/${prepared.failedRun}/retry`,
+      params: { id: prepared.failedRun },
+      key: keys.operator,
+    }),
   },
   {
     name: "a cancellation that frees a concurrency slot",
@@ -182,7 +202,10 @@ const CASES: KickCase[] = [
     prepare: async (db) => {
       const id = await manualOrder(db, "#K-process");
       // The run order.created started is cancelled: processing starts a new one.
-      for (const { id: run } of await queryRows<{ id: string }>(db, sql`select id from runs where workflow = 'order_processing' and concurrency_key = ${id}`)) {
+      for (const { id: run } of await queryRows<{ id: string }>(
+        db,
+        sql`select id from runs where workflow = 'order_processing' and concurrency_key = ${id}`,
+      )) {
         await db.execute(sql`update runs set status = 'cancelled', finished_at = now() where id = ${run}`);
       }
       return { path: `/api/orders/${id}/process`, params: { id }, key: keys.operator };
@@ -214,9 +237,24 @@ const CASES: KickCase[] = [
     status: 202,
     prepare: async (db) => {
       const raw = JSON.stringify({ ...SHOPIFY_ORDER, id: 7_100_000_000_002, name: "#K-reprocess" });
-      const { id } = await storeDelivery(db, { topic: "orders/create", shopDomain: "kick-test.myshopify.com", webhookId: randomUUID(), eventId: null, triggeredAt: null, apiVersion: null }, raw);
+      const { id } = await storeDelivery(
+        db,
+        {
+          topic: "orders/create",
+          shopDomain: "kick-test.myshopify.com",
+          webhookId: randomUUID(),
+          eventId: null,
+          triggeredAt: null,
+          apiVersion: null,
+        },
+        raw,
+      );
       await db.execute(sql`update shopify_deliveries set status = 'failed', attempts = 5 where id = ${id}`); // as after its last attempt
-      return { path: `/api/webhooks/shopify/deliveries/${id}/reprocess`, params: { id: String(id) }, key: keys.operator };
+      return {
+        path: `/api/webhooks/shopify/deliveries/${id}/reprocess`,
+        params: { id: String(id) },
+        key: keys.operator,
+      };
     },
   },
   {
@@ -234,9 +272,25 @@ const CASES: KickCase[] = [
         id: "evt_kick_1",
         object: "event",
         type: "checkout.session.completed",
-        data: { object: { id: "cs_kick_1", object: "checkout.session", payment_status: "paid", amount_total: 39_900, currency: "eur", client_reference_id: project!.id, metadata: { project_id: project!.id } } },
+        data: {
+          object: {
+            id: "cs_kick_1",
+            object: "checkout.session",
+            payment_status: "paid",
+            amount_total: 39_900,
+            currency: "eur",
+            client_reference_id: project!.id,
+            metadata: { project_id: project!.id },
+          },
+        },
       });
-      return { path: "/api/webhooks/stripe", body: raw, headers: { "stripe-signature": Stripe.webhooks.generateTestHeaderString({ payload: raw, secret: STRIPE_WEBHOOK_SECRET }) } };
+      return {
+        path: "/api/webhooks/stripe",
+        body: raw,
+        headers: {
+          "stripe-signature": Stripe.webhooks.generateTestHeaderString({ payload: raw, secret: STRIPE_WEBHOOK_SECRET }),
+        },
+      };
     },
   },
   {
@@ -247,7 +301,15 @@ const CASES: KickCase[] = [
     prepare: async () => ({
       path: "/api/projects",
       headers: { "x-forwarded-for": "203.0.113.77" },
-      body: { businessName: "Kick Bakery", industry: "bakery", audience: "neighbours", tone: "friendly", pages: ["home"], contactEmail: "owner@kick.example", language: "en" },
+      body: {
+        businessName: "Kick Bakery",
+        industry: "bakery",
+        audience: "neighbours",
+        tone: "friendly",
+        pages: ["home"],
+        contactEmail: "owner@kick.example",
+        language: "en",
+      },
     }),
   },
   {
@@ -255,14 +317,22 @@ const CASES: KickCase[] = [
     file: "api/events/deliveries/[id]/retry/route.ts",
     method: "POST",
     status: 200,
-    prepare: async () => ({ path: `/api/events/deliveries/${prepared.deliveryId}/retry`, params: { id: String(prepared.deliveryId) }, key: keys.operator }),
+    prepare: async () => ({
+      path: `/api/events/deliveries/${prepared.deliveryId}/retry`,
+      params: { id: String(prepared.deliveryId) },
+      key: keys.operator,
+    }),
   },
   {
     name: "an event replay",
     file: "api/events/replay/route.ts",
     method: "POST",
     status: 202,
-    prepare: async () => ({ path: "/api/events/replay", key: keys.admin, body: { fromId: prepared.eventId, toId: prepared.eventId } }),
+    prepare: async () => ({
+      path: "/api/events/replay",
+      key: keys.admin,
+      body: { fromId: prepared.eventId, toId: prepared.eventId },
+    }),
   },
 ];
 
@@ -277,7 +347,8 @@ const COVERED_OTHERWISE: Record<string, string> = {
 };
 
 /** What a route file does that creates or frees work (or kicks the tick itself). */
-const CREATES_WORK = /\b(startRuns?|publishEvent(InTx)?|cancelRun|retryRun|createOrder|updateOrder|processOrder|retryDelivery|replayEvents|createProject|fulfilCheckout|storeDelivery|processDelivery|applyTaskCallback|kickTick)\b/;
+const CREATES_WORK =
+  /\b(startRuns?|publishEvent(InTx)?|cancelRun|retryRun|createOrder|updateOrder|processOrder|retryDelivery|replayEvents|createProject|fulfilCheckout|storeDelivery|processDelivery|applyTaskCallback|kickTick)\b/;
 
 it("enumerates every route file that creates or frees work", () => {
   const sources = [...routeFiles(), "start/actions.ts"];
@@ -367,7 +438,10 @@ describeDb("every path that creates or frees work kicks the tick", (suite) => {
     await createSubscription(db, { topic: "kick.*", url: "https://hooks.example.invalid/kick" });
     const published = await publishEvent(db, { topic: "kick.delivery", data: { n: 1 }, source: "test" });
     prepared.eventId = published.id;
-    const [delivery] = await queryRows<{ id: unknown }>(db, sql`select id from event_deliveries where event_id = ${published.id}`);
+    const [delivery] = await queryRows<{ id: unknown }>(
+      db,
+      sql`select id from event_deliveries where event_id = ${published.id}`,
+    );
     prepared.deliveryId = Number(delivery!.id);
 
     // Production as on Vercel, the base URL being the stand-in tick route.
@@ -413,15 +487,19 @@ describeDb("every path that creates or frees work kicks the tick", (suite) => {
     expect(kicks.length).toBe(before);
   });
 
-  it.each(CASES.map((c) => [`${c.method} ${c.file}: ${c.name}`, c] as const))("%s kicks the tick", async (_label, c) => {
-    const handler = (await importRoute(c.file))[c.method] as RouteHandler;
-    const options = await c.prepare(suite.db());
-    await settle();
-    const before = kicks.length;
-    const res = await call(handler, options.path, { method: c.method, ...options });
-    expect(res.status, await res.clone().text()).toBe(c.status);
-    const after = await kicksAfter(before);
-    expect(after.length, "no POST reached /api/orchestration/tick").toBeGreaterThan(0);
-    for (const kick of after) expect(kick).toEqual({ authorization: `Bearer ${CRON}`, origin: "kick", bypass: BYPASS });
-  });
+  it.each(CASES.map((c) => [`${c.method} ${c.file}: ${c.name}`, c] as const))(
+    "%s kicks the tick",
+    async (_label, c) => {
+      const handler = (await importRoute(c.file))[c.method] as RouteHandler;
+      const options = await c.prepare(suite.db());
+      await settle();
+      const before = kicks.length;
+      const res = await call(handler, options.path, { method: c.method, ...options });
+      expect(res.status, await res.clone().text()).toBe(c.status);
+      const after = await kicksAfter(before);
+      expect(after.length, "no POST reached /api/orchestration/tick").toBeGreaterThan(0);
+      for (const kick of after)
+        expect(kick).toEqual({ authorization: `Bearer ${CRON}`, origin: "kick", bypass: BYPASS });
+    },
+  );
 });

@@ -55,7 +55,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("Neon serverless driver through 
       db(),
       sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
-    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(["api_keys", "audit_log", "schema_migrations"]));
+    expect(tables.map((t) => t.table_name)).toEqual(
+      expect.arrayContaining(["api_keys", "audit_log", "schema_migrations"]),
+    );
     const second = await migrate(db());
     expect(second).toEqual({ applied: [], alreadyApplied: tags.length });
   });
@@ -81,7 +83,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("Neon serverless driver through 
   it("commits an interactive transaction: both writes persist, read back inside and after", async () => {
     const ids = await db().transaction(async (tx) => {
       const a = await createApiKey(tx, { name: "committed a", role: "viewer" });
-      const [counted] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from api_keys where id = ${a.apiKey.id}`);
+      const [counted] = await queryRows<{ n: number }>(
+        tx,
+        sql`select count(*)::int as n from api_keys where id = ${a.apiKey.id}`,
+      );
       expect(counted?.n).toBe(1);
       const b = await createApiKey(tx, { name: "committed b", role: "operator", createdBy: `key:${a.apiKey.id}` });
       return [a.apiKey.id, b.apiKey.id];

@@ -14,7 +14,8 @@ import { LOGIN_LIMIT } from "@/auth/session";
 import { describeDb } from "../helpers/db";
 import { call } from "../helpers/http";
 
-const login = (headers: Record<string, string>) => call(signIn, "/api/session", { method: "POST", body: { apiKey: "aok_not_a_real_key_not_a_real_key_000" }, headers });
+const login = (headers: Record<string, string>) =>
+  call(signIn, "/api/session", { method: "POST", body: { apiKey: "aok_not_a_real_key_not_a_real_key_000" }, headers });
 
 describeDb("public rate limits", (suite) => {
   afterEach(async () => {
@@ -26,7 +27,8 @@ describeDb("public rate limits", (suite) => {
     const attacker = "203.0.113.66";
     // What `next start` sees from a direct client that sent its own header: the claim, then (on
     // a proxy, TRUSTED_PROXY_COUNT=1) the address the proxy saw. Default count 0: the last entry.
-    for (let i = 0; i < 10; i++) expect((await login({ "x-forwarded-for": `${victim}, ${attacker}` })).status).toBe(401);
+    for (let i = 0; i < 10; i++)
+      expect((await login({ "x-forwarded-for": `${victim}, ${attacker}` })).status).toBe(401);
     expect((await login({ "x-forwarded-for": `${victim}, ${attacker}` })).status).toBe(429);
     expect((await login({ "x-forwarded-for": `${victim.replace(/\d+$/, "11")}, ${attacker}` })).status).toBe(429);
     // The victim still signs in (tries: 401 for the junk key, not 429).
@@ -34,13 +36,18 @@ describeDb("public rate limits", (suite) => {
   });
 
   it("one IPv6 /64 is one client: rotating the low 64 bits does not reset the limit", async () => {
-    for (let i = 0; i < 10; i++) expect((await login({ "x-forwarded-for": `2001:db8:7:7:${(i + 1).toString(16)}::1` })).status).toBe(401);
+    for (let i = 0; i < 10; i++)
+      expect((await login({ "x-forwarded-for": `2001:db8:7:7:${(i + 1).toString(16)}::1` })).status).toBe(401);
     expect((await login({ "x-forwarded-for": "2001:db8:7:7:ffff:ffff:ffff:ffff" })).status).toBe(429);
     expect((await login({ "x-forwarded-for": "2001:db8:7:8::1" })).status).toBe(401);
   });
 
   it("caps all addresses together: a client spread over many addresses is refused past the ceiling", async () => {
-    const limit = { name: "ceiling-test", perAddress: { capacity: 2, perMs: 1 / 60_000 }, allAddresses: { capacity: 5, perMs: 1 / 60_000 } };
+    const limit = {
+      name: "ceiling-test",
+      perAddress: { capacity: 2, perMs: 1 / 60_000 },
+      allAddresses: { capacity: 5, perMs: 1 / 60_000 },
+    };
     const outcomes: string[] = [];
     for (let i = 1; i <= 7; i++) {
       try {
@@ -56,9 +63,14 @@ describeDb("public rate limits", (suite) => {
   });
 
   it("an address over its own limit does not drain the ceiling for others", async () => {
-    const limit = { name: "drain-test", perAddress: { capacity: 1, perMs: 1 / 60_000 }, allAddresses: { capacity: 3, perMs: 1 / 60_000 } };
+    const limit = {
+      name: "drain-test",
+      perAddress: { capacity: 1, perMs: 1 / 60_000 },
+      allAddresses: { capacity: 3, perMs: 1 / 60_000 },
+    };
     await enforceAddressLimit(suite.db(), limit, "192.0.2.1");
-    for (let i = 0; i < 10; i++) await expect(enforceAddressLimit(suite.db(), limit, "192.0.2.1")).rejects.toMatchObject({ code: "rate_limited" });
+    for (let i = 0; i < 10; i++)
+      await expect(enforceAddressLimit(suite.db(), limit, "192.0.2.1")).rejects.toMatchObject({ code: "rate_limited" });
     await enforceAddressLimit(suite.db(), limit, "192.0.2.2");
     await enforceAddressLimit(suite.db(), limit, "192.0.2.3");
   });
@@ -67,7 +79,9 @@ describeDb("public rate limits", (suite) => {
     const db = suite.db();
     await db.execute(sql`insert into request_rate_buckets (key, tokens, refilled_at)
       select 'old:' || g, 1, now() - interval '2 hours' from generate_series(1, 5) g`);
-    await db.execute(sql`insert into request_rate_buckets (key, tokens, refilled_at) values ('live:1', 1, now() - interval '5 minutes')`);
+    await db.execute(
+      sql`insert into request_rate_buckets (key, tokens, refilled_at) values ('live:1', 1, now() - interval '5 minutes')`,
+    );
     expect(await pruneIdleRequestBuckets(db, IDLE_BUCKET_MS, 3)).toBe(3);
     expect(await pruneIdleRequestBuckets(db, IDLE_BUCKET_MS, 3)).toBe(2);
     expect(await pruneIdleRequestBuckets(db, IDLE_BUCKET_MS, 3)).toBe(0);
@@ -77,7 +91,9 @@ describeDb("public rate limits", (suite) => {
 
   it("prunes on write: a request's rate-limit check sweeps idle buckets", async () => {
     const db = suite.db();
-    await db.execute(sql`insert into request_rate_buckets (key, tokens, refilled_at) values ('old:x', 1, now() - interval '3 hours')`);
+    await db.execute(
+      sql`insert into request_rate_buckets (key, tokens, refilled_at) values ('old:x', 1, now() - interval '3 hours')`,
+    );
     resetPruneClock();
     expect((await login({ "x-forwarded-for": "192.0.2.200" })).status).toBe(401);
     const keys = await queryRows<{ key: string }>(db, sql`select key from request_rate_buckets order by key`);

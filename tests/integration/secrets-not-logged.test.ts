@@ -43,7 +43,11 @@ describeDb("secrets in logs", () => {
   it("no key, cron secret or signing secret appears in the captured log", async () => {
     const secrets: string[] = [ADMIN_KEY, CRON_SECRET, getSecret("INTER_AGENT_SECRET")];
 
-    const created = await callJson<{ key: string }>(createKey, "/api/keys", { method: "POST", key: ADMIN_KEY, body: { name: "log test", role: "viewer" } });
+    const created = await callJson<{ key: string }>(createKey, "/api/keys", {
+      method: "POST",
+      key: ADMIN_KEY,
+      body: { name: "log test", role: "viewer" },
+    });
     expect(created.status).toBe(201);
     secrets.push(created.body.key);
     await call(listKeys, "/api/keys", { key: created.body.key });
@@ -59,7 +63,17 @@ describeDb("secrets in logs", () => {
 
     const signed = withSignedCall(async ({ json }) => Response.json(await json(z.object({ secret: z.string() }))));
     const body = JSON.stringify({ secret: getSecret("INTER_AGENT_SECRET") });
-    const ok = await call(signed, "/api/agents/x", { method: "POST", body, headers: { "x-orchestrator-signature": signRequest(getSecret("INTER_AGENT_SECRET"), { method: "POST", path: "/api/agents/x", body }) } });
+    const ok = await call(signed, "/api/agents/x", {
+      method: "POST",
+      body,
+      headers: {
+        "x-orchestrator-signature": signRequest(getSecret("INTER_AGENT_SECRET"), {
+          method: "POST",
+          path: "/api/agents/x",
+          body,
+        }),
+      },
+    });
     expect(ok.status).toBe(200);
 
     const log = captured.join("");

@@ -30,13 +30,21 @@ describeDb("dashboard session API", (suite) => {
   });
 
   async function login(apiKey: string, address = freshAddress()): Promise<{ res: Response; cookie: string | null }> {
-    const res = await call(signIn, "/api/session", { method: "POST", body: { apiKey }, headers: { "x-forwarded-for": address } });
+    const res = await call(signIn, "/api/session", {
+      method: "POST",
+      body: { apiKey },
+      headers: { "x-forwarded-for": address },
+    });
     const setCookie = res.headers.get("set-cookie");
     return { res, cookie: setCookie ? setCookie.split(";")[0]! : null };
   }
 
-  const withCookie = (handler: RouteHandler, path: string, cookie: string, init: { method?: string; headers?: Record<string, string>; params?: Record<string, string> } = {}) =>
-    call(handler, path, { method: init.method, headers: { cookie, ...init.headers }, params: init.params });
+  const withCookie = (
+    handler: RouteHandler,
+    path: string,
+    cookie: string,
+    init: { method?: string; headers?: Record<string, string>; params?: Record<string, string> } = {},
+  ) => call(handler, path, { method: init.method, headers: { cookie, ...init.headers }, params: init.params });
 
   it("signs in with an API key: 200 {role, actor}, an httpOnly SameSite=Lax cookie, and neither the key nor the token in the body", async () => {
     const { key, apiKey } = await createApiKey(suite.db(), { name: "dash operator", role: "operator" });
@@ -46,7 +54,9 @@ describeDb("dashboard session API", (suite) => {
     expect(JSON.parse(text)).toMatchObject({ role: "operator", actor: `key:${apiKey.id}` });
     expect(text).not.toContain(key);
     const setCookie = res.headers.get("set-cookie")!;
-    expect(setCookie).toMatch(/^orchestrator_session=[\w-]+\.[\w-]+\.[\w-]+; Path=\/; Max-Age=43200; HttpOnly; SameSite=Lax$/);
+    expect(setCookie).toMatch(
+      /^orchestrator_session=[\w-]+\.[\w-]+\.[\w-]+; Path=\/; Max-Age=43200; HttpOnly; SameSite=Lax$/,
+    );
     expect(setCookie).not.toContain(key);
     expect(text).not.toContain(cookie!.split("=")[1]);
     expect(res.headers.get("cache-control")).toBe("no-store");
@@ -56,7 +66,9 @@ describeDb("dashboard session API", (suite) => {
     expect(me.body).toEqual({ role: "operator", actor: `key:${apiKey.id}` });
 
     const audit = await listAudit(suite.db(), { limit: 10 });
-    expect(audit.entries.some((e) => e.action === "session.login" && e.actor === `key:${apiKey.id}` && e.outcome === 200)).toBe(true);
+    expect(
+      audit.entries.some((e) => e.action === "session.login" && e.actor === `key:${apiKey.id}` && e.outcome === 200),
+    ).toBe(true);
   });
 
   it("refuses an unknown key with a 401 JSON error and sets no cookie", async () => {
@@ -79,7 +91,9 @@ describeDb("dashboard session API", (suite) => {
   it("an Authorization header wins over the cookie: a bad bearer key is a 401 even with a valid session", async () => {
     const { key } = await createApiKey(suite.db(), { name: "dash viewer 2", role: "viewer" });
     const { cookie } = await login(key);
-    const res = await withCookie(listRuns, "/api/orchestration/runs", cookie!, { headers: { authorization: "Bearer aok_unknownunknownunknownunknownunknownunknown1" } });
+    const res = await withCookie(listRuns, "/api/orchestration/runs", cookie!, {
+      headers: { authorization: "Bearer aok_unknownunknownunknownunknownunknownunknown1" },
+    });
     expect(res.status).toBe(401);
   });
 
@@ -98,7 +112,9 @@ describeDb("dashboard session API", (suite) => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ role: "admin", actor: "env:ADMIN_API_KEY" });
     expect(cookie).not.toContain(process.env.ADMIN_API_KEY);
-    expect((await callJson<SessionBody>(whoAmI, "/api/session", { headers: { cookie: cookie! } })).body.role).toBe("admin");
+    expect((await callJson<SessionBody>(whoAmI, "/api/session", { headers: { cookie: cookie! } })).body.role).toBe(
+      "admin",
+    );
     process.env.ADMIN_API_KEY = "env-admin-key-rotated-0123456789abcdefghij";
     expect((await callJson(whoAmI, "/api/session", { headers: { cookie: cookie! } })).status).toBe(401);
     delete process.env.ADMIN_API_KEY;
@@ -112,9 +128,17 @@ describeDb("dashboard session API", (suite) => {
     const forged = await withCookie(cancelRun, path, cookie!, { method: "POST", params: { id: UNKNOWN_RUN } });
     expect(forged.status).toBe(403);
     expect(((await forged.json()) as { error: { message: string } }).error.message).toMatch(/x-requested-with/i);
-    const wrongValue = await withCookie(cancelRun, path, cookie!, { method: "POST", params: { id: UNKNOWN_RUN }, headers: { "x-requested-with": "XMLHttpRequest" } });
+    const wrongValue = await withCookie(cancelRun, path, cookie!, {
+      method: "POST",
+      params: { id: UNKNOWN_RUN },
+      headers: { "x-requested-with": "XMLHttpRequest" },
+    });
     expect(wrongValue.status).toBe(403);
-    const fromDashboard = await withCookie(cancelRun, path, cookie!, { method: "POST", params: { id: UNKNOWN_RUN }, headers: { "x-requested-with": "dashboard" } });
+    const fromDashboard = await withCookie(cancelRun, path, cookie!, {
+      method: "POST",
+      params: { id: UNKNOWN_RUN },
+      headers: { "x-requested-with": "dashboard" },
+    });
     expect(fromDashboard.status).toBe(404); // authenticated and allowed: the run just does not exist
     // A bearer key needs no such header (no ambient credential, nothing to forge).
     expect((await call(cancelRun, path, { method: "POST", key, params: { id: UNKNOWN_RUN } })).status).toBe(404);
@@ -163,7 +187,10 @@ describeDb("dashboard session API", (suite) => {
 
   it("signing out with a forged or foreign token records nothing", async () => {
     const before = await queryRows<{ n: number }>(suite.db(), sql`select count(*)::int as n from seen_signatures`);
-    const res = await call(signOut, "/api/session", { method: "DELETE", headers: { cookie: "orchestrator_session=eyJhbGciOiJIUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } });
+    const res = await call(signOut, "/api/session", {
+      method: "DELETE",
+      headers: { cookie: "orchestrator_session=eyJhbGciOiJIUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+    });
     expect(res.status).toBe(200);
     const after = await queryRows<{ n: number }>(suite.db(), sql`select count(*)::int as n from seen_signatures`);
     expect(after[0]!.n).toBe(before[0]!.n);
@@ -172,7 +199,8 @@ describeDb("dashboard session API", (suite) => {
   it("rate-limits login attempts per client address: after a burst of 10, a 429 with Retry-After; another address is not affected", async () => {
     const address = freshAddress();
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await login("aok_wrongwrongwrongwrongwrongwrongwrongwrongwro", address)).res.status);
+    for (let i = 0; i < 11; i++)
+      statuses.push((await login("aok_wrongwrongwrongwrongwrongwrongwrongwrongwro", address)).res.status);
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
     const limited = await login("aok_wrongwrongwrongwrongwrongwrongwrongwrongwro", address);
     expect(limited.res.status).toBe(429);
@@ -184,9 +212,17 @@ describeDb("dashboard session API", (suite) => {
   });
 
   it("refuses a login body without an apiKey (400) and a non-JSON one (415)", async () => {
-    const empty = await call(signIn, "/api/session", { method: "POST", body: { apiKey: "  " }, headers: { "x-forwarded-for": freshAddress() } });
+    const empty = await call(signIn, "/api/session", {
+      method: "POST",
+      body: { apiKey: "  " },
+      headers: { "x-forwarded-for": freshAddress() },
+    });
     expect(empty.status).toBe(400);
-    const form = await call(signIn, "/api/session", { method: "POST", body: "apiKey=x", headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": freshAddress() } });
+    const form = await call(signIn, "/api/session", {
+      method: "POST",
+      body: "apiKey=x",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": freshAddress() },
+    });
     expect(form.status).toBe(415);
   });
 });

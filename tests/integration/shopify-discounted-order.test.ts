@@ -20,8 +20,13 @@ import { call } from "../helpers/http";
 
 const SECRET = "shpss_discounted_order_test_secret";
 const SHOP = "atelier-lindgren.myshopify.com";
-const ORDER = JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/shopify/orders-create.json"), "utf8")) as Record<string, unknown>;
-const money = (amount: string) => ({ shop_money: { amount, currency_code: "EUR" }, presentment_money: { amount, currency_code: "EUR" } });
+const ORDER = JSON.parse(
+  readFileSync(path.join(import.meta.dirname, "../fixtures/shopify/orders-create.json"), "utf8"),
+) as Record<string, unknown>;
+const money = (amount: string) => ({
+  shop_money: { amount, currency_code: "EUR" },
+  presentment_money: { amount, currency_code: "EUR" },
+});
 
 /** The fixture order with lines of 129.70, a 10.00 discount code and 7.95 shipping: 127.65 (VAT included). */
 function discounted(id: number, total = "127.65") {
@@ -29,13 +34,18 @@ function discounted(id: number, total = "127.65") {
   return {
     ...ORDER,
     id,
-    line_items: [{ ...lines[0], price: "34.90", quantity: 2 }, { ...lines[1], price: "59.90", quantity: 1 }],
+    line_items: [
+      { ...lines[0], price: "34.90", quantity: 2 },
+      { ...lines[1], price: "59.90", quantity: 1 },
+    ],
     discount_codes: [{ code: "WELCOME10", amount: "10.00", type: "fixed_amount" }],
     total_line_items_price: "129.70",
     total_discounts: "10.00",
     total_discounts_set: money("10.00"),
     subtotal_price: "119.70",
-    shipping_lines: [{ ...(ORDER.shipping_lines as Record<string, unknown>[])[0], price: "7.95", discounted_price: "7.95" }],
+    shipping_lines: [
+      { ...(ORDER.shipping_lines as Record<string, unknown>[])[0], price: "7.95", discounted_price: "7.95" },
+    ],
     total_shipping_price_set: money("7.95"),
     total_tax: "20.38",
     taxes_included: true,
@@ -72,25 +82,40 @@ describeDb("discounted Shopify orders", (suite) => {
   const orderId = async (shopifyId: string) => {
     await processPendingDeliveries(db(), { limit: 10 });
     let id = "";
-    await vi.waitFor(async () => {
-      const [row] = await queryRows<{ id: string }>(db(), sql`select id from orders where shop_domain = ${SHOP} and shopify_id = ${shopifyId}`);
-      expect(row).toBeDefined();
-      id = row!.id;
-    }, { timeout: 20_000, interval: 20 });
+    await vi.waitFor(
+      async () => {
+        const [row] = await queryRows<{ id: string }>(
+          db(),
+          sql`select id from orders where shop_domain = ${SHOP} and shopify_id = ${shopifyId}`,
+        );
+        expect(row).toBeDefined();
+        id = row!.id;
+      },
+      { timeout: 20_000, interval: 20 },
+    );
     return id;
   };
 
   it("validates an order with a discount code (129.70 − 10.00 + 7.95 = 127.65)", async () => {
     await deliver(discounted(8200000000001));
     const id = await orderId("8200000000001");
-    expect((await getOrder(db(), id)).totals).toEqual({ discounts: "10.00", shipping: "7.95", tax: "20.38", taxesIncluded: true, extras: "0.00" });
+    expect((await getOrder(db(), id)).totals).toEqual({
+      discounts: "10.00",
+      shipping: "7.95",
+      tax: "20.38",
+      taxesIncluded: true,
+      extras: "0.00",
+    });
     await expect(validateOrder(db(), id)).resolves.toEqual({ valid: true, itemCount: 3, computedTotal: "127.65" });
   });
 
   it("still refuses a total that does not add up, naming Shopify's arithmetic", async () => {
     await deliver(discounted(8200000000002, "117.65"));
     const id = await orderId("8200000000002");
-    const refusal = await validateOrder(db(), id).then(() => null, (error: unknown) => error);
+    const refusal = await validateOrder(db(), id).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(refusal).toBeInstanceOf(OrderNotProcessable);
     expect((refusal as Error).message).toContain("lines 129.70 − discounts 10.00 + shipping 7.95 = 127.65");
   });
@@ -105,7 +130,13 @@ describeDb("discounted Shopify orders", (suite) => {
       customer: { email: "ada@example.com" },
     });
     const order = await createOrder(db(), input);
-    expect(order.totals).toEqual({ discounts: "5.00", shipping: "4.90", tax: "0.00", taxesIncluded: true, extras: "0.00" });
+    expect(order.totals).toEqual({
+      discounts: "5.00",
+      shipping: "4.90",
+      tax: "0.00",
+      taxesIncluded: true,
+      extras: "0.00",
+    });
     await expect(validateOrder(db(), order.id)).resolves.toMatchObject({ valid: true, computedTotal: "24.90" });
     const off = await createOrder(db(), { ...input, name: "#M-off", totalPrice: "25.00" });
     await expect(validateOrder(db(), off.id)).rejects.toBeInstanceOf(OrderNotProcessable);

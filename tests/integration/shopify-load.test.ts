@@ -16,7 +16,9 @@ import { describeDb } from "../helpers/db";
 import { call } from "../helpers/http";
 
 const SECRET = "shpss_load_test_secret";
-const ORDER = JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/shopify/orders-create.json"), "utf8")) as Record<string, unknown>;
+const ORDER = JSON.parse(
+  readFileSync(path.join(import.meta.dirname, "../fixtures/shopify/orders-create.json"), "utf8"),
+) as Record<string, unknown>;
 const SHOP = "load-test.myshopify.com";
 
 interface Delivery {
@@ -32,7 +34,6 @@ afterAll(() => {
   delete process.env.SHOPIFY_WEBHOOK_SECRET;
 });
 
-
 describeDb("1,000 concurrent Shopify deliveries", (suite) => {
   it("processes exactly the valid unique ones, each once, none lost", async () => {
     const db = suite.db();
@@ -42,7 +43,11 @@ describeDb("1,000 concurrent Shopify deliveries", (suite) => {
       valid: true,
     }));
     const repeats = Array.from({ length: 100 }, (_, i) => unique[(i * 7) % unique.length]!);
-    const forged: Delivery[] = Array.from({ length: 50 }, (_, i) => ({ body: JSON.stringify({ ...ORDER, id: 9_000_000_000_000 + i }), webhookId: randomUUID(), valid: false }));
+    const forged: Delivery[] = Array.from({ length: 50 }, (_, i) => ({
+      body: JSON.stringify({ ...ORDER, id: 9_000_000_000_000 + i }),
+      webhookId: randomUUID(),
+      valid: false,
+    }));
     const all = shuffle([...unique, ...repeats, ...forged]);
     expect(all).toHaveLength(1000);
 
@@ -55,7 +60,9 @@ describeDb("1,000 concurrent Shopify deliveries", (suite) => {
             method: "POST",
             body: d.body,
             headers: {
-              "x-shopify-hmac-sha256": createHmac("sha256", d.valid ? SECRET : "shpss_forger").update(d.body, "utf8").digest("base64"),
+              "x-shopify-hmac-sha256": createHmac("sha256", d.valid ? SECRET : "shpss_forger")
+                .update(d.body, "utf8")
+                .digest("base64"),
               "x-shopify-topic": "orders/create",
               "x-shopify-shop-domain": SHOP,
               "x-shopify-webhook-id": d.webhookId,
@@ -70,7 +77,10 @@ describeDb("1,000 concurrent Shopify deliveries", (suite) => {
 
     // Whatever the after-response processing did not finish, the sweep does.
     for (let i = 0; i < 50; i++) {
-      const [left] = await queryRows<{ n: unknown }>(db, sql`select count(*)::int as n from shopify_deliveries where shop_domain = ${SHOP} and status = 'pending'`);
+      const [left] = await queryRows<{ n: unknown }>(
+        db,
+        sql`select count(*)::int as n from shopify_deliveries where shop_domain = ${SHOP} and status = 'pending'`,
+      );
       if (Number(left?.n) === 0) break;
       await processPendingDeliveries(db, { limit: 200 });
       await new Promise((r) => setTimeout(r, 50));

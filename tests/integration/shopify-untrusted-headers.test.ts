@@ -20,7 +20,9 @@ const SHOP_A = "shop-a.myshopify.com";
 const SHOP_B = "shop-b.myshopify.com";
 /** Processing runs after the answer: generous on a loaded machine. */
 const WAIT = { timeout: 20_000, interval: 20 };
-const ORDER = JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/shopify/orders-create.json"), "utf8")) as Record<string, unknown>;
+const ORDER = JSON.parse(
+  readFileSync(path.join(import.meta.dirname, "../fixtures/shopify/orders-create.json"), "utf8"),
+) as Record<string, unknown>;
 
 function deliver(body: string, topic: string, shop: string, webhookId = randomUUID()) {
   return call(shopifyWebhook, "/api/webhooks/shopify", {
@@ -46,14 +48,24 @@ afterAll(() => {
 
 describeDb("Shopify headers are not trusted on their own", (suite) => {
   const db = () => suite.db();
-  const deliveries = async () => Number((await queryRows<{ n: unknown }>(db(), sql`select count(*)::int as n from shopify_deliveries`))[0]!.n);
+  const deliveries = async () =>
+    Number((await queryRows<{ n: unknown }>(db(), sql`select count(*)::int as n from shopify_deliveries`))[0]!.n);
   const orderOf = async (shop: string, shopifyId: string) =>
-    (await queryRows<{ id: string; customer_email: string | null }>(db(), sql`select id, customer_email from orders where shop_domain = ${shop} and shopify_id = ${shopifyId}`))[0];
+    (
+      await queryRows<{ id: string; customer_email: string | null }>(
+        db(),
+        sql`select id, customer_email from orders where shop_domain = ${shop} and shopify_id = ${shopifyId}`,
+      )
+    )[0];
 
   describe("shops", () => {
     it("refuses a delivery from a shop not in SHOPIFY_SHOP_DOMAINS with a 403 JSON error, and stores nothing", async () => {
       const before = await deliveries();
-      const res = await deliver(JSON.stringify({ ...ORDER, id: 8100000000001 }), "orders/create", "intruder.myshopify.com");
+      const res = await deliver(
+        JSON.stringify({ ...ORDER, id: 8100000000001 }),
+        "orders/create",
+        "intruder.myshopify.com",
+      );
       expect(res.status).toBe(403);
       const body = (await res.json()) as { error: { code: string; message: string; details: unknown } };
       expect(body.error.code).toBe("forbidden");
@@ -62,8 +74,12 @@ describeDb("Shopify headers are not trusted on their own", (suite) => {
     });
 
     it("accepts every configured shop (the list is trimmed and lowercased)", async () => {
-      expect((await deliver(JSON.stringify({ ...ORDER, id: 8100000000002 }), "orders/create", SHOP_A)).status).toBe(200);
-      expect((await deliver(JSON.stringify({ ...ORDER, id: 8100000000003 }), "orders/create", SHOP_B)).status).toBe(200);
+      expect((await deliver(JSON.stringify({ ...ORDER, id: 8100000000002 }), "orders/create", SHOP_A)).status).toBe(
+        200,
+      );
+      expect((await deliver(JSON.stringify({ ...ORDER, id: 8100000000003 }), "orders/create", SHOP_B)).status).toBe(
+        200,
+      );
       // Processed (after the answer) before the next test switches to production mode.
       await vi.waitFor(async () => expect(await orderOf(SHOP_B, "8100000000003")).toBeDefined(), WAIT);
       await vi.waitFor(async () => expect(await orderOf(SHOP_A, "8100000000002")).toBeDefined(), WAIT);
@@ -103,7 +119,10 @@ describeDb("Shopify headers are not trusted on their own", (suite) => {
       const order = JSON.stringify({ ...ORDER, id: 8100000000011 });
       expect((await deliver(order, "orders/create", SHOP_B)).status).toBe(200);
       await processPendingDeliveries(db(), { limit: 50 });
-      await vi.waitFor(async () => expect((await orderOf(SHOP_B, "8100000000011"))?.customer_email).toMatch(/^enc:/), WAIT);
+      await vi.waitFor(
+        async () => expect((await orderOf(SHOP_B, "8100000000011"))?.customer_email).toMatch(/^enc:/),
+        WAIT,
+      );
       const before = await deliveries();
       // Shop A's signed order body, replayed as B's shop/redact.
       const body = JSON.stringify({ ...ORDER, id: 8100000000012 });
@@ -126,7 +145,12 @@ describeDb("Shopify headers are not trusted on their own", (suite) => {
     });
 
     it("a customers/redact body replayed as shop/redact of the same shop is refused (400): a customer's erasure cannot become the shop's", async () => {
-      const body = JSON.stringify({ shop_id: 11, shop_domain: SHOP_B, customer: { id: 1, email: "x@example.com" }, orders_to_redact: [8100000000011] });
+      const body = JSON.stringify({
+        shop_id: 11,
+        shop_domain: SHOP_B,
+        customer: { id: 1, email: "x@example.com" },
+        orders_to_redact: [8100000000011],
+      });
       const before = await deliveries();
       const res = await deliver(body, "shop/redact", SHOP_B);
       expect(res.status).toBe(400);
@@ -150,20 +174,39 @@ describeDb("Shopify headers are not trusted on their own", (suite) => {
         }, WAIT)
         .catch(async (error: unknown) => {
           // Say why, should it happen again (seen once under heavy load): the deliveries' states.
-          const states = await queryRows(db(), sql`select id, topic, shop_domain, status, attempts, last_error, next_attempt_at from shopify_deliveries order by id`);
+          const states = await queryRows(
+            db(),
+            sql`select id, topic, shop_domain, status, attempts, last_error, next_attempt_at from shopify_deliveries order by id`,
+          );
           throw new Error(`order ${id} not stored: ${JSON.stringify(states)}`, { cause: error });
         });
       // What the route stored before issue 15: A's shop/redact under B's header.
       const webhookId = randomUUID();
-      await storeDelivery(db(), { topic: "shop/redact", shopDomain: SHOP_B, webhookId, eventId: null, triggeredAt: null, apiVersion: null }, JSON.stringify({ shop_id: 11, shop_domain: SHOP_A }));
+      await storeDelivery(
+        db(),
+        { topic: "shop/redact", shopDomain: SHOP_B, webhookId, eventId: null, triggeredAt: null, apiVersion: null },
+        JSON.stringify({ shop_id: 11, shop_domain: SHOP_A }),
+      );
       await processPendingDeliveries(db(), { limit: 50 });
-      const [row] = await queryRows<{ status: string; last_error: string }>(db(), sql`select status, last_error from shopify_deliveries where webhook_id = ${webhookId}`);
-      expect(row).toMatchObject({ status: "pending", last_error: expect.stringContaining("does not fit a shop/redact delivery") });
+      const [row] = await queryRows<{ status: string; last_error: string }>(
+        db(),
+        sql`select status, last_error from shopify_deliveries where webhook_id = ${webhookId}`,
+      );
+      expect(row).toMatchObject({
+        status: "pending",
+        last_error: expect.stringContaining("does not fit a shop/redact delivery"),
+      });
       expect((await orderOf(SHOP_B, String(id)))?.customer_email).toMatch(/^enc:/);
     });
 
     it("a data request body replayed as customers/redact is refused, and a privacy body without shop_id is refused", async () => {
-      const request = JSON.stringify({ shop_id: 11, shop_domain: SHOP_A, customer: { id: 1 }, orders_requested: [1], data_request: { id: 7 } });
+      const request = JSON.stringify({
+        shop_id: 11,
+        shop_domain: SHOP_A,
+        customer: { id: 1 },
+        orders_requested: [1],
+        data_request: { id: 7 },
+      });
       expect((await deliver(request, "customers/redact", SHOP_A)).status).toBe(400);
       const noShopId = JSON.stringify({ shop_domain: SHOP_A });
       const res = await deliver(noShopId, "shop/redact", SHOP_A);

@@ -49,7 +49,10 @@ let server: AppServer;
 beforeAll(async () => {
   server = await startAppServer([
     { pattern: /^\/sites\/(?<slug>[^/]+)(?:\/(?<path>.*?))?\/?$/, handlers: { GET: siteGet, HEAD: siteHead } },
-    ...["design-ia", "automation", "ads", "core"].map((agent) => ({ pattern: new RegExp(`^/api/agents/${agent}/(?<action>[^/]+)$`), handlers: { POST: agentPost(agent) } })),
+    ...["design-ia", "automation", "ads", "core"].map((agent) => ({
+      pattern: new RegExp(`^/api/agents/${agent}/(?<action>[^/]+)$`),
+      handlers: { POST: agentPost(agent) },
+    })),
   ]);
 });
 afterAll(async () => {
@@ -67,8 +70,12 @@ describeDb("a site client's personal data", (suite) => {
   let sitePath = "";
 
   beforeAll(async () => {
-    await registerDefinition(suite.db(), { definition: parseDefinition(readFileSync("workflows/site_generation.yaml", "utf8")), source: "test" });
-    for (const role of ["viewer", "operator", "admin"] as const) keys[role] = (await createApiKey(suite.db(), { name: `privacy ${role}`, role })).key;
+    await registerDefinition(suite.db(), {
+      definition: parseDefinition(readFileSync("workflows/site_generation.yaml", "utf8")),
+      source: "test",
+    });
+    for (const role of ["viewer", "operator", "admin"] as const)
+      keys[role] = (await createApiKey(suite.db(), { name: `privacy ${role}`, role })).key;
   });
 
   it("runs a site order end to end and no table holds the client's email in clear, nor the project or the run its brief as typed", async () => {
@@ -76,7 +83,11 @@ describeDb("a site client's personal data", (suite) => {
     vi.stubEnv("STRIPE_SECRET_KEY", "");
     vi.stubEnv("SMTP_URL", "");
     const db = suite.db();
-    const created = await callJson<{ id: string; token: string }>(createProjectRoute, "/api/projects", { method: "POST", body: FORM, headers: { "x-forwarded-for": "203.0.113.70" } });
+    const created = await callJson<{ id: string; token: string }>(createProjectRoute, "/api/projects", {
+      method: "POST",
+      body: FORM,
+      headers: { "x-forwarded-for": "203.0.113.70" },
+    });
     expect(created.status).toBe(201);
     ({ id: projectId, token } = created.body);
     const [project] = await queryRows<{ run_id: string }>(db, sql`select run_id from projects where id = ${projectId}`);
@@ -88,7 +99,10 @@ describeDb("a site client's personal data", (suite) => {
     // The whole database: the contact email nowhere in clear (not even its local part).
     expect(await personalDataFound(db, [EMAIL, EMAIL.split("@")[0]!])).toEqual([]);
     // The order as typed is not in the project nor in the run's input (the run carries the id only).
-    const [row] = await queryRows<{ dump: string }>(db, sql`select p::text as dump from projects p where id = ${projectId}`);
+    const [row] = await queryRows<{ dump: string }>(
+      db,
+      sql`select p::text as dump from projects p where id = ${projectId}`,
+    );
     expect(row!.dump).not.toContain(AUDIENCE);
     expect(row!.dump).not.toContain(FORM.businessName);
     expect(run.input).toMatchObject({ projectId });
@@ -96,10 +110,15 @@ describeDb("a site client's personal data", (suite) => {
     expect(JSON.stringify(run.input)).not.toContain(AUDIENCE);
 
     // The client still gets the email: the address decrypted at send time, stored encrypted again.
-    const [mail] = await queryRows<{ recipient: string; body: string }>(db, sql`select recipient, body from outbox where dedupe_key = ${`${runId}:notify`}`);
+    const [mail] = await queryRows<{ recipient: string; body: string }>(
+      db,
+      sql`select recipient, body from outbox where dedupe_key = ${`${runId}:notify`}`,
+    );
     expect(decryptField(mail!.recipient, OUTBOX_CONTEXT.recipient)).toBe(EMAIL);
     // The client's own page names their business.
-    const page = await callJson<ProjectStatus>(projectStatus, `/api/projects/${projectId}?token=${token}`, { params: { id: projectId } });
+    const page = await callJson<ProjectStatus>(projectStatus, `/api/projects/${projectId}?token=${token}`, {
+      params: { id: projectId },
+    });
     expect(page.body.businessName).toBe(FORM.businessName);
 
     // The site publishes the address chosen for it, never the private contact email.
@@ -109,21 +128,34 @@ describeDb("a site client's personal data", (suite) => {
   }, 120_000);
 
   it("masks email addresses in the run API for viewers, and shows them to operators", async () => {
-    const asViewer = await callJson<unknown>(getRunRoute, `/api/orchestration/runs/${runId}`, { key: keys.viewer, params: { id: runId } });
+    const asViewer = await callJson<unknown>(getRunRoute, `/api/orchestration/runs/${runId}`, {
+      key: keys.viewer,
+      params: { id: runId },
+    });
     expect(asViewer.status).toBe(200);
     const viewerText = JSON.stringify(asViewer.body);
     expect(viewerText).not.toContain(PUBLIC_EMAIL);
     expect(viewerText).toContain("b***@lune-publique.example");
-    const asOperator = await callJson<unknown>(getRunRoute, `/api/orchestration/runs/${runId}`, { key: keys.operator, params: { id: runId } });
+    const asOperator = await callJson<unknown>(getRunRoute, `/api/orchestration/runs/${runId}`, {
+      key: keys.operator,
+      params: { id: runId },
+    });
     expect(JSON.stringify(asOperator.body)).toContain(PUBLIC_EMAIL);
-    const list = await callJson<unknown>(listRunsRoute, "/api/orchestration/runs?workflow=site_generation", { key: keys.viewer });
+    const list = await callJson<unknown>(listRunsRoute, "/api/orchestration/runs?workflow=site_generation", {
+      key: keys.viewer,
+    });
     expect(list.status).toBe(200);
     expect(JSON.stringify(list.body)).not.toContain(PUBLIC_EMAIL);
   });
 
   it("lets only an admin erase a site client, by email through its search hash, audited without the email; the published site stays", async () => {
     const db = suite.db();
-    const erase = (body: unknown, key = keys.admin) => callJson<{ projectIds?: string[]; alreadyErased?: string[]; messages?: number; error?: { code: string } }>(eraseRoute, "/api/privacy/site-clients/erasures", { method: "POST", key, body });
+    const erase = (body: unknown, key = keys.admin) =>
+      callJson<{ projectIds?: string[]; alreadyErased?: string[]; messages?: number; error?: { code: string } }>(
+        eraseRoute,
+        "/api/privacy/site-clients/erasures",
+        { method: "POST", key, body },
+      );
     expect((await erase({ email: EMAIL }, keys.operator)).status).toBe(403);
     expect((await erase({ email: "not an email" })).status).toBe(400);
     expect((await erase({ email: EMAIL, projectId })).status).toBe(400);
@@ -132,22 +164,39 @@ describeDb("a site client's personal data", (suite) => {
     // By email, in another case: the search hash normalises it.
     const done = await erase({ email: EMAIL.toUpperCase() });
     expect(done).toMatchObject({ status: 200, body: { projectIds: [projectId], alreadyErased: [], messages: 1 } });
-    const [project] = await queryRows<{ brief: unknown; brief_sealed: string | null; contact_email_hash: string | null; erased: boolean }>(
+    const [project] = await queryRows<{
+      brief: unknown;
+      brief_sealed: string | null;
+      contact_email_hash: string | null;
+      erased: boolean;
+    }>(
       db,
       sql`select brief, brief_sealed, contact_email_hash, erased_at is not null as erased from projects where id = ${projectId}`,
     );
     expect(project).toEqual({ brief: null, brief_sealed: null, contact_email_hash: null, erased: true });
-    const [mail] = await queryRows<{ recipient: string; body: string; rich: string | null }>(db, sql`select recipient, body, rich from outbox where dedupe_key = ${`${runId}:notify`}`);
+    const [mail] = await queryRows<{ recipient: string; body: string; rich: string | null }>(
+      db,
+      sql`select recipient, body, rich from outbox where dedupe_key = ${`${runId}:notify`}`,
+    );
     expect(mail).toEqual({ recipient: "[erased]", body: "[erased]", rich: null });
-    const [audit] = await queryRows<{ actor: string; outcome: number; details: unknown }>(db, sql`select actor, outcome, details from audit_log where action = 'privacy.site_client.erase' and outcome = 200`);
+    const [audit] = await queryRows<{ actor: string; outcome: number; details: unknown }>(
+      db,
+      sql`select actor, outcome, details from audit_log where action = 'privacy.site_client.erase' and outcome = 200`,
+    );
     expect(audit!.details).toMatchObject({ by: "email", projectIds: [projectId] });
     const auditText = JSON.stringify(await queryRows(db, sql`select * from audit_log`)).toLowerCase();
     expect(auditText).not.toContain(EMAIL);
 
     // Idempotent: nothing left to erase, said so.
-    expect((await erase({ projectId })).body).toMatchObject({ projectIds: [], alreadyErased: [projectId], messages: 0 });
+    expect((await erase({ projectId })).body).toMatchObject({
+      projectIds: [],
+      alreadyErased: [projectId],
+      messages: 0,
+    });
     // The client's page no longer names anyone; the business's published site is still served.
-    const page = await callJson<ProjectStatus>(projectStatus, `/api/projects/${projectId}?token=${token}`, { params: { id: projectId } });
+    const page = await callJson<ProjectStatus>(projectStatus, `/api/projects/${projectId}?token=${token}`, {
+      params: { id: projectId },
+    });
     expect(page.body).toMatchObject({ status: "done", businessName: "" });
     const site = await fetch(`${server.base}${sitePath}contact/`);
     expect(site.status).toBe(200);

@@ -51,7 +51,10 @@ beforeAll(async () => {
       return handler(req, ctx);
     }, handler);
   server = await startAppServer([
-    { pattern: /^\/sites\/(?<slug>[^/]+)(?:\/(?<path>.*?))?\/?$/, handlers: { GET: breakable(siteGet), HEAD: breakable(siteHead) } },
+    {
+      pattern: /^\/sites\/(?<slug>[^/]+)(?:\/(?<path>.*?))?\/?$/,
+      handlers: { GET: breakable(siteGet), HEAD: breakable(siteHead) },
+    },
   ]);
 });
 afterAll(async () => {
@@ -72,7 +75,10 @@ function useServer(): void {
 
 let nextAddress = 10;
 /** Orders a site (test mode: its run starts at once); a new client address each time, clear of the rate limit. */
-async function order(db: Db, form: Partial<typeof FORM> = {}): Promise<{ id: string; token: string; runId: string; siteSlug: string }> {
+async function order(
+  db: Db,
+  form: Partial<typeof FORM> = {},
+): Promise<{ id: string; token: string; runId: string; siteSlug: string }> {
   const created = await callJson<{ id: string; token: string }>(createProjectRoute, "/api/projects", {
     method: "POST",
     body: { ...FORM, ...form },
@@ -86,12 +92,19 @@ async function order(db: Db, form: Partial<typeof FORM> = {}): Promise<{ id: str
   return { id: created.body.id, token: created.body.token, runId: run!.id, siteSlug: run!.site_slug };
 }
 
-const status = async (id: string, token: string) => (await callJson<ProjectStatus>(projectStatus, `/api/projects/${id}?token=${token}`, { params: { id } })).body;
+const status = async (id: string, token: string) =>
+  (await callJson<ProjectStatus>(projectStatus, `/api/projects/${id}?token=${token}`, { params: { id } })).body;
 
 /** Every page and file of a published site as a visitor gets it. */
 async function siteSnapshot(db: Db, slug: string): Promise<{ deploymentId: string; files: Record<string, string> }> {
-  const [site] = await queryRows<{ deployment_id: string }>(db, sql`select deployment_id from sites where slug = ${slug}`);
-  const paths = await queryRows<{ path: string }>(db, sql`select path from site_files where slug = ${slug} order by path`);
+  const [site] = await queryRows<{ deployment_id: string }>(
+    db,
+    sql`select deployment_id from sites where slug = ${slug}`,
+  );
+  const paths = await queryRows<{ path: string }>(
+    db,
+    sql`select path from site_files where slug = ${slug} order by path`,
+  );
   const files: Record<string, string> = {};
   for (const { path } of paths) {
     const res = await fetch(`${server.base}/sites/${slug}/${path}`);
@@ -102,12 +115,18 @@ async function siteSnapshot(db: Db, slug: string): Promise<{ deploymentId: strin
 }
 
 async function clientEmails(db: Db, run: RunView): Promise<number> {
-  const rows = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from outbox where dedupe_key = ${`${run.id}:notify`}`);
+  const rows = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from outbox where dedupe_key = ${`${run.id}:notify`}`,
+  );
   return Number(rows[0]!.n);
 }
 
 async function adminAlertText(db: Db, run: RunView): Promise<string> {
-  const rows = await queryRows<{ subject: string; body: string }>(db, sql`select subject, body from outbox where dedupe_key like ${`${run.id}:alert_admin%`}`);
+  const rows = await queryRows<{ subject: string; body: string }>(
+    db,
+    sql`select subject, body from outbox where dedupe_key like ${`${run.id}:alert_admin%`}`,
+  );
   expect(rows.length, "an admin message was stored").toBeGreaterThan(0);
   return rows.map((r) => `${r.subject}\n${r.body}`).join("\n");
 }
@@ -124,7 +143,10 @@ function expectStoppedAt(page: ProjectStatus, stage: string, internalError: stri
 
 describeDb("the site order's addresses and release gates", (suite) => {
   beforeAll(async () => {
-    await registerDefinition(suite.db(), { definition: parseDefinition(readFileSync("workflows/site_generation.yaml", "utf8")), source: "test" });
+    await registerDefinition(suite.db(), {
+      definition: parseDefinition(readFileSync("workflows/site_generation.yaml", "utf8")),
+      source: "test",
+    });
   });
 
   describe("addresses", () => {
@@ -134,22 +156,34 @@ describeDb("the site order's addresses and release gates", (suite) => {
       const first = await order(db);
       const firstRun = await runUntilDone(db, first.runId, 60_000);
       expect(firstRun.status).toBe("succeeded");
-      expect(stepOf(firstRun, "publish").output).toMatchObject({ slug: "boulangerie-emile-fils", path: "/sites/boulangerie-emile-fils/" });
+      expect(stepOf(firstRun, "publish").output).toMatchObject({
+        slug: "boulangerie-emile-fils",
+        path: "/sites/boulangerie-emile-fils/",
+      });
       const before = await siteSnapshot(db, "boulangerie-emile-fils");
       expect(before.files["index.html"]).toContain("Boulangerie Émile &amp; Fils");
 
       // Another client, the same name but for the accents and the ampersand: the same slug asked for.
-      const second = await order(db, { businessName: "Boulangerie Emile Fils", contactEmail: "other@example.com", pages: ["home", "faq"] });
+      const second = await order(db, {
+        businessName: "Boulangerie Emile Fils",
+        contactEmail: "other@example.com",
+        pages: ["home", "faq"],
+      });
       const secondRun = await runUntilDone(db, second.runId, 60_000);
       expect(secondRun.status).toBe("succeeded");
       const secondPath = (secondRun.output as { sitePath: string }).sitePath;
       expect(secondPath).toBe("/sites/boulangerie-emile-fils-2/");
-      expect((await siteSnapshot(db, "boulangerie-emile-fils-2")).files["index.html"]).toContain("Boulangerie Emile Fils");
+      expect((await siteSnapshot(db, "boulangerie-emile-fils-2")).files["index.html"]).toContain(
+        "Boulangerie Emile Fils",
+      );
 
       expect(await siteSnapshot(db, "boulangerie-emile-fils")).toEqual(before);
       expect((await status(first.id, first.token)).site?.path).toBe("/sites/boulangerie-emile-fils/");
       expect((await status(second.id, second.token)).site?.path).toBe(secondPath);
-      const owners = await queryRows<{ slug: string; project_id: string }>(db, sql`select slug, project_id from site_slugs where slug like 'boulangerie-emile-fils%' order by slug`);
+      const owners = await queryRows<{ slug: string; project_id: string }>(
+        db,
+        sql`select slug, project_id from site_slugs where slug like 'boulangerie-emile-fils%' order by slug`,
+      );
       expect(owners).toEqual([
         { slug: "boulangerie-emile-fils", project_id: first.id },
         { slug: "boulangerie-emile-fils-2", project_id: second.id },
@@ -212,9 +246,17 @@ describeDb("the site order's addresses and release gates", (suite) => {
       setAgentInvoker({
         async invoke(call) {
           const result = await gatewayInvoker.invoke(call);
-          if (call.agent !== "automation" || call.action !== "build_site" || result.status !== "completed") return result;
+          if (call.agent !== "automation" || call.action !== "build_site" || result.status !== "completed")
+            return result;
           const site = result.output as Site;
-          const files = site.files.map((f) => (f.path.endsWith(".html") ? { ...f, content: f.content.replace("</main>", '<img src="https://tracker.example/p.gif" alt=""></main>') } : f));
+          const files = site.files.map((f) =>
+            f.path.endsWith(".html")
+              ? {
+                  ...f,
+                  content: f.content.replace("</main>", '<img src="https://tracker.example/p.gif" alt=""></main>'),
+                }
+              : f,
+          );
           return { ...result, output: { ...site, files } };
         },
       });

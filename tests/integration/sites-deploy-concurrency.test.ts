@@ -16,12 +16,25 @@ const { build_site: buildAction, deploy_site: deployAction } = automation.action
 const VERSIONS = 8;
 
 function context(db: Db): ActionContext {
-  return { db, agent: "automation", action: "deploy_site", idempotencyKey: null, attempt: 1, taskId: null, signal: new AbortController().signal };
+  return {
+    db,
+    agent: "automation",
+    action: "deploy_site",
+    idempotencyKey: null,
+    attempt: 1,
+    taskId: null,
+    signal: new AbortController().signal,
+  };
 }
 
 async function version(n: number): Promise<Site> {
   const sitePages = pages.map((p) => ({ ...p, intro: `Version ${n}: ${p.intro}` }));
-  const input = buildAction.input.parse({ brief: { ...brief, slug: "raced" }, design, pages: sitePages, baseUrl: "https://example.com" });
+  const input = buildAction.input.parse({
+    brief: { ...brief, slug: "raced" },
+    design,
+    pages: sitePages,
+    baseUrl: "https://example.com",
+  });
   return siteSchema.parse(await buildAction.handler(input, context({} as Db)));
 }
 
@@ -29,13 +42,23 @@ describeDb("concurrent deployments of one site", (suite) => {
   it("leave exactly one version's files, and the sites row names that version's deployment", async () => {
     const sites = await Promise.all(Array.from({ length: VERSIONS }, (_, n) => version(n)));
     const deployments = await Promise.all(
-      sites.map(async (site) => deploymentSchema.parse(await deployAction.handler(deployAction.input.parse({ site }), context(suite.db())))),
+      sites.map(async (site) =>
+        deploymentSchema.parse(await deployAction.handler(deployAction.input.parse({ site }), context(suite.db()))),
+      ),
     );
-    const [row] = await queryRows<{ deployment_id: string; file_count: number }>(suite.db(), sql`select deployment_id, file_count from sites where slug = 'raced'`);
+    const [row] = await queryRows<{ deployment_id: string; file_count: number }>(
+      suite.db(),
+      sql`select deployment_id, file_count from sites where slug = 'raced'`,
+    );
     const winner = deployments.findIndex((d) => d.deploymentId === row?.deployment_id);
     expect(winner).toBeGreaterThanOrEqual(0);
-    const stored = await queryRows<{ path: string; body: string }>(suite.db(), sql`select path, body from site_files where slug = 'raced' order by path`);
-    const expected = sites[winner]!.files.map((f) => ({ path: f.path, body: f.content })).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const stored = await queryRows<{ path: string; body: string }>(
+      suite.db(),
+      sql`select path, body from site_files where slug = 'raced' order by path`,
+    );
+    const expected = sites[winner]!.files.map((f) => ({ path: f.path, body: f.content })).sort((a, b) =>
+      a.path < b.path ? -1 : 1,
+    );
     expect(stored).toEqual(expected);
     expect(row?.file_count).toBe(stored.length);
   });

@@ -17,7 +17,8 @@ describeDb("suppliers and shipments", (suite) => {
   let supplier: Supplier;
   const orderIds: string[] = [];
   beforeAll(async () => {
-    for (const role of ["viewer", "operator", "admin"] as const) keys[role] = (await createApiKey(suite.db(), { name: `supply ${role}`, role })).key;
+    for (const role of ["viewer", "operator", "admin"] as const)
+      keys[role] = (await createApiKey(suite.db(), { name: `supply ${role}`, role })).key;
     for (let i = 0; i < 3; i++) {
       const [row] = await queryRows<{ id: string }>(
         suite.db(),
@@ -28,33 +29,77 @@ describeDb("suppliers and shipments", (suite) => {
   });
 
   it("lets an admin create a supplier, refuses a taken name, a bad URL and a lower role", async () => {
-    const created = await callJson<{ supplier: Supplier }>(createSupplierRoute, "/api/suppliers", { method: "POST", key: keys.admin, body: { name: "AliExpress EU", apiUrl: "https://api-sg.aliexpress.com" } });
+    const created = await callJson<{ supplier: Supplier }>(createSupplierRoute, "/api/suppliers", {
+      method: "POST",
+      key: keys.admin,
+      body: { name: "AliExpress EU", apiUrl: "https://api-sg.aliexpress.com" },
+    });
     expect(created.status).toBe(201);
     supplier = created.body.supplier;
-    expect(supplier).toMatchObject({ name: "AliExpress EU", kind: "aliexpress", apiUrl: "https://api-sg.aliexpress.com" });
-    const taken = await callJson<ErrorBody>(createSupplierRoute, "/api/suppliers", { method: "POST", key: keys.admin, body: { name: "AliExpress EU" } });
+    expect(supplier).toMatchObject({
+      name: "AliExpress EU",
+      kind: "aliexpress",
+      apiUrl: "https://api-sg.aliexpress.com",
+    });
+    const taken = await callJson<ErrorBody>(createSupplierRoute, "/api/suppliers", {
+      method: "POST",
+      key: keys.admin,
+      body: { name: "AliExpress EU" },
+    });
     expect(taken.status).toBe(409);
-    const badUrl = await callJson<ErrorBody>(createSupplierRoute, "/api/suppliers", { method: "POST", key: keys.admin, body: { name: "X", apiUrl: "ftp://x" } });
+    const badUrl = await callJson<ErrorBody>(createSupplierRoute, "/api/suppliers", {
+      method: "POST",
+      key: keys.admin,
+      body: { name: "X", apiUrl: "ftp://x" },
+    });
     expect(badUrl.status).toBe(400);
-    const operator = await callJson<ErrorBody>(createSupplierRoute, "/api/suppliers", { method: "POST", key: keys.operator, body: { name: "Y" } });
+    const operator = await callJson<ErrorBody>(createSupplierRoute, "/api/suppliers", {
+      method: "POST",
+      key: keys.operator,
+      body: { name: "Y" },
+    });
     expect(operator.status).toBe(403);
     const list = await callJson<{ suppliers: Supplier[] }>(listSuppliersRoute, "/api/suppliers", { key: keys.viewer });
     expect(list.body.suppliers.map((s) => s.name)).toContain("AliExpress EU");
   });
 
   it("records one shipment per order and supplier, however often the submission is retried", async () => {
-    const first = await recordShipment(suite.db(), { orderId: orderIds[0]!, supplierId: supplier.id, supplierOrderId: "8001" });
-    const again = await recordShipment(suite.db(), { orderId: orderIds[0]!, supplierId: supplier.id, supplierOrderId: "8001-retry" });
+    const first = await recordShipment(suite.db(), {
+      orderId: orderIds[0]!,
+      supplierId: supplier.id,
+      supplierOrderId: "8001",
+    });
+    const again = await recordShipment(suite.db(), {
+      orderId: orderIds[0]!,
+      supplierId: supplier.id,
+      supplierOrderId: "8001-retry",
+    });
     expect(first.created).toBe(true);
     expect(again).toEqual({ shipment: first.shipment, created: false });
-    const one = await callJson<Shipment>(getShipmentRoute, `/api/shipments/${first.shipment.id}`, { key: keys.viewer, params: { id: first.shipment.id } });
-    expect(one.body).toMatchObject({ orderId: orderIds[0], supplierOrderId: "8001", status: "submitted", trackingNumber: null });
+    const one = await callJson<Shipment>(getShipmentRoute, `/api/shipments/${first.shipment.id}`, {
+      key: keys.viewer,
+      params: { id: first.shipment.id },
+    });
+    expect(one.body).toMatchObject({
+      orderId: orderIds[0],
+      supplierOrderId: "8001",
+      status: "submitted",
+      trackingNumber: null,
+    });
     const missing = "00000000-0000-4000-8000-000000000000";
-    expect((await callJson(getShipmentRoute, `/api/shipments/${missing}`, { key: keys.viewer, params: { id: missing } })).status).toBe(404);
+    expect(
+      (await callJson(getShipmentRoute, `/api/shipments/${missing}`, { key: keys.viewer, params: { id: missing } }))
+        .status,
+    ).toBe(404);
   });
 
   it("lists shipments newest first in keyset pages, filtered by order and status", async () => {
-    for (const orderId of orderIds.slice(1)) await recordShipment(suite.db(), { orderId, supplierId: supplier.id, supplierOrderId: `80${orderId.slice(0, 4)}` });
+    for (const orderId of orderIds.slice(1))
+      await recordShipment(suite.db(), {
+        orderId,
+        supplierId: supplier.id,
+        supplierOrderId: `80${orderId.slice(0, 4)}`,
+      });
     const seen: Shipment[] = [];
     let cursor: string | null = null;
     do {
@@ -69,9 +114,15 @@ describeDb("suppliers and shipments", (suite) => {
     } while (cursor);
     expect(seen.map((s) => s.orderId).sort()).toEqual([...orderIds].sort());
     expect(seen.map((s) => s.createdAt)).toEqual([...seen.map((s) => s.createdAt)].sort().reverse());
-    const byOrder = await callJson<{ shipments: Shipment[] }>(listShipmentsRoute, `/api/shipments?orderId=${orderIds[1]}`, { key: keys.viewer });
+    const byOrder = await callJson<{ shipments: Shipment[] }>(
+      listShipmentsRoute,
+      `/api/shipments?orderId=${orderIds[1]}`,
+      { key: keys.viewer },
+    );
     expect(byOrder.body.shipments.map((s) => s.orderId)).toEqual([orderIds[1]]);
-    const shipped = await callJson<{ shipments: Shipment[] }>(listShipmentsRoute, "/api/shipments?status=shipped", { key: keys.viewer });
+    const shipped = await callJson<{ shipments: Shipment[] }>(listShipmentsRoute, "/api/shipments?status=shipped", {
+      key: keys.viewer,
+    });
     expect(shipped.body.shipments).toEqual([]);
     expect((await callJson(listShipmentsRoute, "/api/shipments?cursor=nope", { key: keys.viewer })).status).toBe(400);
   });

@@ -23,13 +23,17 @@ describe("assertPaymentConfig", () => {
   });
 
   it.each(SERVERS)("refuses %o with a Stripe key but no webhook secret (paid, never started)", (server) => {
-    expect(() => assertPaymentConfig(src({ ...server, STRIPE_SECRET_KEY: "sk_test_x" }))).toThrow(/STRIPE_WEBHOOK_SECRET.*never start/s);
+    expect(() => assertPaymentConfig(src({ ...server, STRIPE_SECRET_KEY: "sk_test_x" }))).toThrow(
+      /STRIPE_WEBHOOK_SECRET.*never start/s,
+    );
   });
 
   it.each(SERVERS)("accepts %o with both Stripe keys, or with ORDERS_TEST_MODE=1", (server) => {
     expect(() => assertPaymentConfig(src({ ...server, ...STRIPE }))).not.toThrow();
     expect(() => assertPaymentConfig(src({ ...server, ORDERS_TEST_MODE: "1" }))).not.toThrow();
-    expect(() => assertPaymentConfig(src({ ...server, STRIPE_SECRET_KEY: "sk_test_x", ORDERS_TEST_MODE: "1" }))).not.toThrow();
+    expect(() =>
+      assertPaymentConfig(src({ ...server, STRIPE_SECRET_KEY: "sk_test_x", ORDERS_TEST_MODE: "1" })),
+    ).not.toThrow();
   });
 
   it("does not concern development and tests (`next dev`, vitest)", () => {
@@ -39,8 +43,12 @@ describe("assertPaymentConfig", () => {
   });
 
   it("refuses a value of ORDERS_TEST_MODE other than 0 or 1 rather than guessing", () => {
-    expect(() => assertPaymentConfig(src({ NODE_ENV: "production", ORDERS_TEST_MODE: "yes" }))).toThrow(/ORDERS_TEST_MODE/);
-    expect(() => assertPaymentConfig(src({ NODE_ENV: "production", ORDERS_TEST_MODE: "0" }))).toThrow(/STRIPE_SECRET_KEY/);
+    expect(() => assertPaymentConfig(src({ NODE_ENV: "production", ORDERS_TEST_MODE: "yes" }))).toThrow(
+      /ORDERS_TEST_MODE/,
+    );
+    expect(() => assertPaymentConfig(src({ NODE_ENV: "production", ORDERS_TEST_MODE: "0" }))).toThrow(
+      /STRIPE_SECRET_KEY/,
+    );
   });
 });
 
@@ -54,9 +62,12 @@ describe("ordersTestMode", () => {
     expect(ordersTestMode(src(STRIPE))).toBe(false);
   });
 
-  it.each(SERVERS)("is never on implicitly on %o: a server running without Stripe asks Stripe and fails rather than give the site away", (server) => {
-    expect(ordersTestMode(src(server))).toBe(false);
-  });
+  it.each(SERVERS)(
+    "is never on implicitly on %o: a server running without Stripe asks Stripe and fails rather than give the site away",
+    (server) => {
+      expect(ordersTestMode(src(server))).toBe(false);
+    },
+  );
 });
 
 describe("the server's start (instrumentation)", () => {

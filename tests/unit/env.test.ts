@@ -226,9 +226,9 @@ describe("getSecret in production", () => {
   });
 
   it("throws under APP_ENV=production as well, even for a blank value", () => {
-    expect(() => getSecret("SESSION_SECRET", src({ APP_ENV: "production", SESSION_SECRET: " ", DATA_DIR: freshDataDir() }))).toThrow(
-      ConfigError,
-    );
+    expect(() =>
+      getSecret("SESSION_SECRET", src({ APP_ENV: "production", SESSION_SECRET: " ", DATA_DIR: freshDataDir() })),
+    ).toThrow(ConfigError);
   });
 
   it("ignores a generated development value kept in the same DATA_DIR", () => {
@@ -270,7 +270,8 @@ describe("readEnv", () => {
   });
 
   it("names every invalid variable at once", () => {
-    const message = (thrown(() => readEnv(src({ PORT: "x", DATABASE_DRIVER: "mysql", LOG_LEVEL: "loud" }))) as Error).message;
+    const message = (thrown(() => readEnv(src({ PORT: "x", DATABASE_DRIVER: "mysql", LOG_LEVEL: "loud" }))) as Error)
+      .message;
     expect(message).toContain("PORT");
     expect(message).toContain("DATABASE_DRIVER");
     expect(message).toContain("LOG_LEVEL");
@@ -291,7 +292,9 @@ describe("chooseDriver", () => {
 
   it("uses the Neon driver for a *.neon.tech host", () => {
     expect(chooseDriver("postgres://u:p@ep-cool-123.eu-central-1.aws.neon.tech/db")).toBe("neon");
-    expect(chooseDriver("postgresql://u:p@ep-cool-123-pooler.eu-central-1.aws.neon.tech:5432/db?sslmode=require")).toBe("neon");
+    expect(chooseDriver("postgresql://u:p@ep-cool-123-pooler.eu-central-1.aws.neon.tech:5432/db?sslmode=require")).toBe(
+      "neon",
+    );
   });
 
   it("uses node-postgres for any other host", () => {
@@ -339,17 +342,33 @@ describe("deploymentKind", () => {
 
   it("accepts the Vercel variables in the schema", () => {
     const env = readEnv(
-      src({ VERCEL_ENV: "preview", VERCEL_URL: "app-git-x.vercel.app", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com", VERCEL_AUTOMATION_BYPASS_SECRET: " bypass " }),
+      src({
+        VERCEL_ENV: "preview",
+        VERCEL_URL: "app-git-x.vercel.app",
+        VERCEL_PROJECT_PRODUCTION_URL: "app.example.com",
+        VERCEL_AUTOMATION_BYPASS_SECRET: " bypass ",
+      }),
     );
-    expect(env).toMatchObject({ VERCEL_ENV: "preview", VERCEL_URL: "app-git-x.vercel.app", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com", VERCEL_AUTOMATION_BYPASS_SECRET: "bypass" });
+    expect(env).toMatchObject({
+      VERCEL_ENV: "preview",
+      VERCEL_URL: "app-git-x.vercel.app",
+      VERCEL_PROJECT_PRODUCTION_URL: "app.example.com",
+      VERCEL_AUTOMATION_BYPASS_SECRET: "bypass",
+    });
   });
 });
 
 describe("publicBaseUrl", () => {
-  const vercel = { VERCEL: "1", VERCEL_URL: "app-abc123-team.vercel.app", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com" };
+  const vercel = {
+    VERCEL: "1",
+    VERCEL_URL: "app-abc123-team.vercel.app",
+    VERCEL_PROJECT_PRODUCTION_URL: "app.example.com",
+  };
 
   it("1. PUBLIC_BASE_URL wins, without its trailing slashes", () => {
-    expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "production", PUBLIC_BASE_URL: "https://orders.example.com//" }))).toBe("https://orders.example.com");
+    expect(
+      publicBaseUrl(src({ ...vercel, VERCEL_ENV: "production", PUBLIC_BASE_URL: "https://orders.example.com//" })),
+    ).toBe("https://orders.example.com");
     expect(publicBaseUrl(src({ PUBLIC_BASE_URL: " http://127.0.0.1:4000 " }))).toBe("http://127.0.0.1:4000");
   });
 
@@ -359,7 +378,9 @@ describe("publicBaseUrl", () => {
   });
 
   it("3. then https://$VERCEL_URL", () => {
-    expect(publicBaseUrl(src({ VERCEL: "1", VERCEL_ENV: "production", VERCEL_URL: "app-abc123-team.vercel.app" }))).toBe("https://app-abc123-team.vercel.app");
+    expect(
+      publicBaseUrl(src({ VERCEL: "1", VERCEL_ENV: "production", VERCEL_URL: "app-abc123-team.vercel.app" })),
+    ).toBe("https://app-abc123-team.vercel.app");
   });
 
   it("4. then, outside production only, http://localhost:$PORT", () => {
@@ -371,7 +392,9 @@ describe("publicBaseUrl", () => {
   });
 
   it("tolerates a scheme or a trailing slash in Vercel's host variables", () => {
-    expect(publicBaseUrl(src({ VERCEL: "1", VERCEL_PROJECT_PRODUCTION_URL: "https://app.example.com/" }))).toBe("https://app.example.com");
+    expect(publicBaseUrl(src({ VERCEL: "1", VERCEL_PROJECT_PRODUCTION_URL: "https://app.example.com/" }))).toBe(
+      "https://app.example.com",
+    );
     expect(publicBaseUrl(src({ VERCEL: "1", VERCEL_URL: " app-abc.vercel.app/ " }))).toBe("https://app-abc.vercel.app");
   });
 
@@ -379,16 +402,24 @@ describe("publicBaseUrl", () => {
     expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "preview" }))).toBe("https://app-abc123-team.vercel.app");
     expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "development" }))).toBe("https://app-abc123-team.vercel.app");
     // A preview without VERCEL_URL has no base URL rather than production's.
-    expect(publicBaseUrl(src({ VERCEL: "1", VERCEL_ENV: "preview", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com" }))).toBeUndefined();
+    expect(
+      publicBaseUrl(src({ VERCEL: "1", VERCEL_ENV: "preview", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com" })),
+    ).toBeUndefined();
   });
 
   it("on a preview: PUBLIC_BASE_URL is used, unless it names the production host", () => {
-    expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "preview", PUBLIC_BASE_URL: "https://staging.example.com" }))).toBe("https://staging.example.com");
-    expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "preview", PUBLIC_BASE_URL: "https://APP.example.com/" }))).toBe("https://app-abc123-team.vercel.app");
+    expect(
+      publicBaseUrl(src({ ...vercel, VERCEL_ENV: "preview", PUBLIC_BASE_URL: "https://staging.example.com" })),
+    ).toBe("https://staging.example.com");
+    expect(publicBaseUrl(src({ ...vercel, VERCEL_ENV: "preview", PUBLIC_BASE_URL: "https://APP.example.com/" }))).toBe(
+      "https://app-abc123-team.vercel.app",
+    );
   });
 
   it("never resolves to the production host outside a production deployment", () => {
     expect(publicBaseUrl(src({ VERCEL_PROJECT_PRODUCTION_URL: "app.example.com" }))).toBe("http://localhost:3000");
-    expect(publicBaseUrl(src({ APP_ENV: "production", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com" }))).toBe("https://app.example.com");
+    expect(publicBaseUrl(src({ APP_ENV: "production", VERCEL_PROJECT_PRODUCTION_URL: "app.example.com" }))).toBe(
+      "https://app.example.com",
+    );
   });
 });

@@ -37,22 +37,28 @@ function directives(policy: string): Map<string, string> {
 }
 
 describe("the app's pages and API", () => {
-  it.each(["/", "/core-platform-dashboard", "/start", "/projects/0198c0de-0000-7000-8000-000000000001", "/api/health", "/api/agents/core/health", "/sitemap.xml", "/sitesx"])(
-    "%s: a CSP that forbids framing and holds scripts, connections and forms to this origin",
-    async (path) => {
-      const h = await headersFor(path);
-      const csp = directives(h.get("content-security-policy") ?? "");
-      expect(csp.get("frame-ancestors")).toBe("'none'");
-      expect(csp.get("default-src")).toBe("'self'");
-      expect(csp.get("object-src")).toBe("'none'");
-      expect(csp.get("base-uri")).toBe("'self'");
-      expect(csp.get("connect-src")).toBe("'self'");
-      expect(csp.get("script-src")).toBe("'self' 'unsafe-inline'");
-      expect(csp.get("form-action")).toBe("'self' https://checkout.stripe.com");
-      expect(h.get("x-frame-options")).toBe("DENY");
-      expect(h.get("x-content-type-options")).toBe("nosniff");
-    },
-  );
+  it.each([
+    "/",
+    "/core-platform-dashboard",
+    "/start",
+    "/projects/0198c0de-0000-7000-8000-000000000001",
+    "/api/health",
+    "/api/agents/core/health",
+    "/sitemap.xml",
+    "/sitesx",
+  ])("%s: a CSP that forbids framing and holds scripts, connections and forms to this origin", async (path) => {
+    const h = await headersFor(path);
+    const csp = directives(h.get("content-security-policy") ?? "");
+    expect(csp.get("frame-ancestors")).toBe("'none'");
+    expect(csp.get("default-src")).toBe("'self'");
+    expect(csp.get("object-src")).toBe("'none'");
+    expect(csp.get("base-uri")).toBe("'self'");
+    expect(csp.get("connect-src")).toBe("'self'");
+    expect(csp.get("script-src")).toBe("'self' 'unsafe-inline'");
+    expect(csp.get("form-action")).toBe("'self' https://checkout.stripe.com");
+    expect(h.get("x-frame-options")).toBe("DENY");
+    expect(h.get("x-content-type-options")).toBe("nosniff");
+  });
 
   it("allows eval and the dev server's WebSocket only under next dev", () => {
     expect(directives(appContentSecurityPolicy(false)).get("script-src")).not.toContain("unsafe-eval");
@@ -67,14 +73,17 @@ describe("the app's pages and API", () => {
 });
 
 describe("published sites", () => {
-  it.each(["/sites", "/sites/", "/sites/harbour-lights/", "/sites/harbour-lights/about/index.html", "/sites/x/styles.css"])(
-    "%s: not the app's policy (the site route sends its own)",
-    async (path) => {
-      const h = await headersFor(path);
-      expect(h.has("content-security-policy")).toBe(false);
-      expect(h.has("x-frame-options")).toBe(false);
-    },
-  );
+  it.each([
+    "/sites",
+    "/sites/",
+    "/sites/harbour-lights/",
+    "/sites/harbour-lights/about/index.html",
+    "/sites/x/styles.css",
+  ])("%s: not the app's policy (the site route sends its own)", async (path) => {
+    const h = await headersFor(path);
+    expect(h.has("content-security-policy")).toBe(false);
+    expect(h.has("x-frame-options")).toBe(false);
+  });
 
   it("are sandboxed: no scripts, an opaque origin (no allow-same-origin), no forms", () => {
     const csp = directives(SITE_CSP);

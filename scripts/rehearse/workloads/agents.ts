@@ -19,15 +19,30 @@ steps:
     action: health
     input: {}
 `;
-  await ctx.client.expect(`/api/workflows/${AGENTS_WORKFLOW}`, [200, 201], { method: "PUT", body: yaml, headers: { "content-type": "application/yaml" } });
+  await ctx.client.expect(`/api/workflows/${AGENTS_WORKFLOW}`, [200, 201], {
+    method: "PUT",
+    body: yaml,
+    headers: { "content-type": "application/yaml" },
+  });
   const started = performance.now();
   const ids: string[] = [];
   for (let i = 0; i < n; i += BULK) {
-    const runs = Array.from({ length: Math.min(BULK, n - i) }, (_, j) => ({ input: {}, idempotencyKey: `rehearsal-agents-${i + j}` }));
-    const res = await ctx.client.expect(`/api/workflows/${AGENTS_WORKFLOW}/runs`, [200, 202], { body: { runs }, timeoutMs: 60_000 });
+    const runs = Array.from({ length: Math.min(BULK, n - i) }, (_, j) => ({
+      input: {},
+      idempotencyKey: `rehearsal-agents-${i + j}`,
+    }));
+    const res = await ctx.client.expect(`/api/workflows/${AGENTS_WORKFLOW}/runs`, [200, 202], {
+      body: { runs },
+      timeoutMs: 60_000,
+    });
     ids.push(...(res.json as { runs: { id: string }[] }).runs.map((r) => r.id));
   }
   await awaitRuns(ctx, "agent invocations", ids);
   const ms = Math.round(performance.now() - started);
-  return { name: "agent invocations", ms, runs: n, details: { invocations: n, perHour: Math.round((n / ms) * 3_600_000) } };
+  return {
+    name: "agent invocations",
+    ms,
+    runs: n,
+    details: { invocations: n, perHour: Math.round((n / ms) * 3_600_000) },
+  };
 }

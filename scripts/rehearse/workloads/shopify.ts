@@ -31,17 +31,29 @@ interface Delivery {
 }
 
 function deliveries(root: string, n: number): Delivery[] {
-  const fixture = JSON.parse(readFileSync(path.join(root, "tests", "fixtures", "shopify", "orders-create.json"), "utf8")) as Record<string, unknown>;
+  const fixture = JSON.parse(
+    readFileSync(path.join(root, "tests", "fixtures", "shopify", "orders-create.json"), "utf8"),
+  ) as Record<string, unknown>;
   const now = new Date().toISOString();
   return Array.from({ length: n }, (_, i) => ({
-    body: JSON.stringify({ ...fixture, id: ORDER_ID_BASE + i, name: `#R${1000 + i}`, order_number: 1000 + i, financial_status: "paid", created_at: now, updated_at: now }),
+    body: JSON.stringify({
+      ...fixture,
+      id: ORDER_ID_BASE + i,
+      name: `#R${1000 + i}`,
+      order_number: 1000 + i,
+      financial_status: "paid",
+      created_at: now,
+      updated_at: now,
+    }),
     webhookId: randomUUID(),
   }));
 }
 
 /** Right after the build: no order_tracking instant fires until the shipments exist (see above). */
 export async function holdCron(db: WorkloadContext["db"]): Promise<void> {
-  await db.query(`update workflow_definitions set created_at = now() + interval '1 hour' where name = 'order_tracking'`);
+  await db.query(
+    `update workflow_definitions set created_at = now() + interval '1 hour' where name = 'order_tracking'`,
+  );
 }
 
 async function send(ctx: WorkloadContext, d: Delivery): Promise<{ duplicate: boolean }> {
@@ -51,7 +63,9 @@ async function send(ctx: WorkloadContext, d: Delivery): Promise<{ duplicate: boo
     retries: 50,
     headers: {
       "content-type": "application/json",
-      "x-shopify-hmac-sha256": createHmac("sha256", ctx.secrets.shopifyWebhookSecret).update(d.body, "utf8").digest("base64"),
+      "x-shopify-hmac-sha256": createHmac("sha256", ctx.secrets.shopifyWebhookSecret)
+        .update(d.body, "utf8")
+        .digest("base64"),
       "x-shopify-topic": "orders/create",
       "x-shopify-shop-domain": SHOP,
       "x-shopify-webhook-id": d.webhookId,
@@ -70,7 +84,8 @@ export async function shopifyOrders(ctx: WorkloadContext, root: string): Promise
   const repeats = all.slice(0, Math.ceil(n / 4));
   const repeated = await mapLimit(repeats, 25, (d) => send(ctx, d));
   const notDuplicate = repeated.filter((r) => !r.duplicate).length;
-  if (notDuplicate > 0) throw new RehearsalFailure(`shopify: ${notDuplicate} repeated deliveries were not answered duplicate`);
+  if (notDuplicate > 0)
+    throw new RehearsalFailure(`shopify: ${notDuplicate} repeated deliveries were not answered duplicate`);
 
   // Every order stored, each started its order_processing run (order.created).
   const orders = await waitFor(`${n} Shopify orders stored`, Math.max(0, ctx.deadline - Date.now()), async () => {
@@ -79,11 +94,21 @@ export async function shopifyOrders(ctx: WorkloadContext, root: string): Promise
   });
   const orderIds = orders.map((o) => o.id);
   const runs = await waitFor("an order_processing run per order", Math.max(0, ctx.deadline - Date.now()), async () => {
-    const rows = await ctx.db.query<{ id: string }>(`select id from runs where workflow = 'order_processing' and input->>'orderId' = any($1::text[])`, [orderIds]);
+    const rows = await ctx.db.query<{ id: string }>(
+      `select id from runs where workflow = 'order_processing' and input->>'orderId' = any($1::text[])`,
+      [orderIds],
+    );
     return rows.length >= n ? rows : undefined;
   });
-  await awaitRuns(ctx, "order_processing", runs.map((r) => r.id));
-  const shipments = await ctx.db.query<{ order_id: string; created_at: Date }>(`select order_id, created_at from shipments where order_id = any($1::uuid[])`, [orderIds]);
+  await awaitRuns(
+    ctx,
+    "order_processing",
+    runs.map((r) => r.id),
+  );
+  const shipments = await ctx.db.query<{ order_id: string; created_at: Date }>(
+    `select order_id, created_at from shipments where order_id = any($1::uuid[])`,
+    [orderIds],
+  );
   if (new Set(shipments.map((s) => s.order_id)).size !== n || shipments.length !== n) {
     throw new RehearsalFailure(`shopify: ${shipments.length} shipments for ${n} orders (expected exactly one each)`);
   }
@@ -96,15 +121,23 @@ export async function shopifyOrders(ctx: WorkloadContext, root: string): Promise
        where name = 'order_tracking' and version = (select max(version) from workflow_definitions where name = 'order_tracking')
        returning version`,
   );
-  if (backdated.length === 0) throw new RehearsalFailure("shopify: order_tracking is not registered (the build registers every workflow file)");
-  const cronRun = await waitFor("a cron-triggered order_tracking run", Math.max(0, ctx.deadline - Date.now()), async () => {
-    const rows = await ctx.db.query<{ id: string; status: string; created_at: Date; trigger: { at: string } }>(
-      `select id, status, created_at, trigger from runs where workflow = 'order_tracking' and trigger->>'type' = 'cron' order by created_at desc limit 1`,
-    );
-    return rows[0];
-  });
+  if (backdated.length === 0)
+    throw new RehearsalFailure("shopify: order_tracking is not registered (the build registers every workflow file)");
+  const cronRun = await waitFor(
+    "a cron-triggered order_tracking run",
+    Math.max(0, ctx.deadline - Date.now()),
+    async () => {
+      const rows = await ctx.db.query<{ id: string; status: string; created_at: Date; trigger: { at: string } }>(
+        `select id, status, created_at, trigger from runs where workflow = 'order_tracking' and trigger->>'type' = 'cron' order by created_at desc limit 1`,
+      );
+      return rows[0];
+    },
+  );
   await awaitRuns(ctx, "order_tracking (cron)", [cronRun.id]);
-  if (cronRun.created_at < lastSubmitted) throw new RehearsalFailure(`shopify: the order_tracking cron run ${cronRun.id} started before the shipments existed (was the cron held back after the build?)`);
+  if (cronRun.created_at < lastSubmitted)
+    throw new RehearsalFailure(
+      `shopify: the order_tracking cron run ${cronRun.id} started before the shipments existed (was the cron held back after the build?)`,
+    );
   const expected = Math.min(n, TRACKING_BATCH);
   let shipped = 0;
   // The tracking is written by the run's step; a moment for its transaction to be visible.
@@ -117,7 +150,10 @@ export async function shopifyOrders(ctx: WorkloadContext, root: string): Promise
     if (shipped >= expected) break;
     await sleep(200);
   }
-  if (shipped < expected) throw new RehearsalFailure(`shopify: the order_tracking cron run ${cronRun.id} left ${expected - shipped} of ${expected} shipments without tracking`);
+  if (shipped < expected)
+    throw new RehearsalFailure(
+      `shopify: the order_tracking cron run ${cronRun.id} left ${expected - shipped} of ${expected} shipments without tracking`,
+    );
   return {
     name: "shopify orders",
     ms: Math.round(performance.now() - started),

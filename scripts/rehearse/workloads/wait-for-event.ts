@@ -29,21 +29,52 @@ steps:
     emit: { topic: rehearsal.wait.done, data: { key: "{{ input.key }}", event: "{{ steps.wait.output.id }}" } }
     timeout: 5s
 `;
-  await ctx.client.expect(`/api/workflows/${WAIT_WORKFLOW}`, [200, 201], { method: "PUT", body: yaml, headers: { "content-type": "application/yaml" } });
-  const started = performance.now();
-  const published: { key: string; runId: string; eventId: number; waitingWhenPublished: boolean; publishedAt: string }[] = [];
-  await mapLimit(Array.from({ length: n }, (_, i) => i), 25, async (i) => {
-    const key = `k${i}-${process.pid}`;
-    const res = await ctx.client.expect(`/api/workflows/${WAIT_WORKFLOW}`, [200, 202], { body: { input: { key }, idempotencyKey: `rehearsal-wait-${key}` } });
-    const runId = (res.json as { id: string }).id;
-    // Run 0: the event before the run reaches its wait (it sleeps first); the others a few seconds later.
-    if (i > 0) await sleep(PUBLISH_AFTER_MS);
-    const [wait] = await ctx.db.query<{ status: string }>(`select status from steps where run_id = $1 and name = 'wait'`, [runId]);
-    const event = await ctx.client.expect("/api/events", [202], { body: { topic: WAIT_TOPIC, data: { key }, dedupeKey: `rehearsal-wait-${key}` } });
-    published.push({ key, runId, eventId: Number((event.json as { id: number | string }).id), waitingWhenPublished: wait?.status === "waiting", publishedAt: new Date().toISOString() });
+  await ctx.client.expect(`/api/workflows/${WAIT_WORKFLOW}`, [200, 201], {
+    method: "PUT",
+    body: yaml,
+    headers: { "content-type": "application/yaml" },
   });
+  const started = performance.now();
+  const published: {
+    key: string;
+    runId: string;
+    eventId: number;
+    waitingWhenPublished: boolean;
+    publishedAt: string;
+  }[] = [];
+  await mapLimit(
+    Array.from({ length: n }, (_, i) => i),
+    25,
+    async (i) => {
+      const key = `k${i}-${process.pid}`;
+      const res = await ctx.client.expect(`/api/workflows/${WAIT_WORKFLOW}`, [200, 202], {
+        body: { input: { key }, idempotencyKey: `rehearsal-wait-${key}` },
+      });
+      const runId = (res.json as { id: string }).id;
+      // Run 0: the event before the run reaches its wait (it sleeps first); the others a few seconds later.
+      if (i > 0) await sleep(PUBLISH_AFTER_MS);
+      const [wait] = await ctx.db.query<{ status: string }>(
+        `select status from steps where run_id = $1 and name = 'wait'`,
+        [runId],
+      );
+      const event = await ctx.client.expect("/api/events", [202], {
+        body: { topic: WAIT_TOPIC, data: { key }, dedupeKey: `rehearsal-wait-${key}` },
+      });
+      published.push({
+        key,
+        runId,
+        eventId: Number((event.json as { id: number | string }).id),
+        waitingWhenPublished: wait?.status === "waiting",
+        publishedAt: new Date().toISOString(),
+      });
+    },
+  );
   try {
-    await awaitRuns(ctx, "wait_for_event", published.map((p) => p.runId));
+    await awaitRuns(
+      ctx,
+      "wait_for_event",
+      published.map((p) => p.runId),
+    );
   } catch (error) {
     // Which events the failed runs were sent, and when, next to their wait step's state.
     const states = await ctx.db.query<{ run_id: string; status: string; wait_since: Date | null; took: string | null }>(
@@ -54,17 +85,29 @@ steps:
       const st = states.find((x) => x.run_id === p.runId);
       return `  run ${p.runId}: event ${p.eventId} published ${p.publishedAt} (wait step ${p.waitingWhenPublished ? "already waiting" : "not yet waiting"}); wait now ${st?.status}, took ${st?.took ?? "nothing"}`;
     });
-    throw new RehearsalFailure(`${error instanceof Error ? error.message : String(error)}\nevents published:\n${lines.join("\n")}`);
+    throw new RehearsalFailure(
+      `${error instanceof Error ? error.message : String(error)}\nevents published:\n${lines.join("\n")}`,
+    );
   }
   const ms = Math.round(performance.now() - started);
   for (const p of published) {
-    const [step] = await ctx.db.query<{ id: string | null }>(`select output->>'id' as id from steps where run_id = $1 and name = 'wait'`, [p.runId]);
-    if (Number(step?.id) !== p.eventId) throw new RehearsalFailure(`wait_for_event: run ${p.runId} took event ${step?.id}, expected its own ${p.eventId}`);
+    const [step] = await ctx.db.query<{ id: string | null }>(
+      `select output->>'id' as id from steps where run_id = $1 and name = 'wait'`,
+      [p.runId],
+    );
+    if (Number(step?.id) !== p.eventId)
+      throw new RehearsalFailure(
+        `wait_for_event: run ${p.runId} took event ${step?.id}, expected its own ${p.eventId}`,
+      );
   }
   return {
     name: "wait_for_event",
     ms,
     runs: n,
-    details: { runs: n, publishedBeforeTheWait: published.filter((p) => !p.waitingWhenPublished).length, publishedWhileWaiting: published.filter((p) => p.waitingWhenPublished).length },
+    details: {
+      runs: n,
+      publishedBeforeTheWait: published.filter((p) => !p.waitingWhenPublished).length,
+      publishedWhileWaiting: published.filter((p) => p.waitingWhenPublished).length,
+    },
   };
 }

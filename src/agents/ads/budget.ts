@@ -11,7 +11,8 @@
  * @example splitCents(1000, [2, 5, 3]) // → [200, 500, 300]
  */
 export function splitCents(totalCents: number, weights: readonly number[]): number[] {
-  if (!Number.isSafeInteger(totalCents) || totalCents < weights.length) throw new RangeError(`cannot split ${totalCents} cents into ${weights.length} parts`);
+  if (!Number.isSafeInteger(totalCents) || totalCents < weights.length)
+    throw new RangeError(`cannot split ${totalCents} cents into ${weights.length} parts`);
   const weightSum = weights.reduce((sum, w) => sum + w, 0);
   if (weights.length === 0 || weights.some((w) => !(w > 0))) throw new RangeError("weights must be positive");
   const rest = totalCents - weights.length;

@@ -11,12 +11,34 @@ import type { Brief } from "../schemas";
 import { splitCents, toEur } from "./budget";
 import { adCopy, type AdCopy, type Theme } from "./copy";
 import { familyCopy, type FamilyInfo } from "./families";
-import { DESCRIPTION_MAX, DESCRIPTIONS, HEADLINE_MAX, HEADLINES, KEYWORDS, type Campaign, type CampaignPlan } from "./schemas";
-import { capitalize, cleanText, fillTemplate, shortBusinessName, titleCase, toKeyword, uniqueCaseless, type Slots } from "./text";
+import {
+  DESCRIPTION_MAX,
+  DESCRIPTIONS,
+  HEADLINE_MAX,
+  HEADLINES,
+  KEYWORDS,
+  type Campaign,
+  type CampaignPlan,
+} from "./schemas";
+import {
+  capitalize,
+  cleanText,
+  fillTemplate,
+  shortBusinessName,
+  titleCase,
+  toKeyword,
+  uniqueCaseless,
+  type Slots,
+} from "./text";
 
 /** Share of the daily budget by theme (brand searches are few and cheap). */
 const BUDGET_WEIGHT: Record<Theme, number> = { brand: 2, services: 5, local: 3, audience: 3 };
-const THEME_LABEL: Record<Theme, string> = { brand: "Brand", services: "Services", local: "Local", audience: "Audience" };
+const THEME_LABEL: Record<Theme, string> = {
+  brand: "Brand",
+  services: "Services",
+  local: "Local",
+  audience: "Audience",
+};
 
 export interface DraftCampaignsParams {
   brief: Brief;
@@ -52,7 +74,9 @@ function buildContext(brief: Brief): Context {
   const slots: Slots = { name, fullName, industry, Industry, audience, tagline: cleanText(brief.tagline) };
   const audienceKeyword = toKeyword(audience) ?? "";
   const audienceKeywords = uniqueCaseless(
-    audienceKeyword.split(" ").filter((word) => [...word].length >= 3 && !copy.stopwords.has(word) && !/^\p{N}+$/u.test(word)),
+    audienceKeyword
+      .split(" ")
+      .filter((word) => [...word].length >= 3 && !copy.stopwords.has(word) && !/^\p{N}+$/u.test(word)),
   );
   return {
     brief,
@@ -110,7 +134,9 @@ function keywordsFor(theme: Theme, ctx: Context): string[] {
   if (theme === "local") candidates.push(...keywordsFrom(copy.keywords.local, subjects.slice(0, 3), slots));
   if (theme === "audience") {
     candidates.push(...keywordsFrom(copy.keywords.audience, subjects.slice(0, 2), slots));
-    candidates.push(...ctx.audienceKeywords.map((word) => toKeyword(`${industryKeyword ?? family.terms[0] ?? ""} ${word}`) ?? word));
+    candidates.push(
+      ...ctx.audienceKeywords.map((word) => toKeyword(`${industryKeyword ?? family.terms[0] ?? ""} ${word}`) ?? word),
+    );
   }
   // Padding: the family's terms always give at least three distinct keywords.
   candidates.push(...family.terms);
@@ -120,7 +146,9 @@ function keywordsFor(theme: Theme, ctx: Context): string[] {
 /** Filled templates that fit, then the always-fitting fallbacks, without duplicates. */
 function fitted(templates: readonly string[], ctx: Context, max: number, limit: number): string[] {
   // "Bakery by Acme Bakery": when the name already says the industry, do not say it twice.
-  const usable = ctx.industryInName ? templates.filter((t) => !(t.includes("{name}") && /\{industry\}/i.test(t))) : templates;
+  const usable = ctx.industryInName
+    ? templates.filter((t) => !(t.includes("{name}") && /\{industry\}/i.test(t)))
+    : templates;
   const filled = usable.map((t) => fillTemplate(t, ctx.slots, max)).filter((text): text is string => text !== null);
   return uniqueCaseless(filled).slice(0, limit);
 }
@@ -138,7 +166,12 @@ function descriptionsFor(theme: Theme, ctx: Context): string[] {
 
 /** Where each campaign leads: the page that answers its searches, when the site has it. */
 function finalUrlFor(theme: Theme, brief: Brief, homeUrl: string): string {
-  const page = theme === "services" && brief.pages.includes("services") ? "services/" : theme === "local" && brief.pages.includes("contact") ? "contact/" : "";
+  const page =
+    theme === "services" && brief.pages.includes("services")
+      ? "services/"
+      : theme === "local" && brief.pages.includes("contact")
+        ? "contact/"
+        : "";
   return new URL(page, homeUrl).toString();
 }
 
@@ -149,7 +182,9 @@ function finalUrlFor(theme: Theme, brief: Brief, homeUrl: string): string {
 function campaignName(theme: Theme, ctx: Context): string {
   const { fullName } = ctx.slots;
   const { slug, language } = ctx.brief;
-  return fullName ? `${fullName} – ${THEME_LABEL[theme]} (${language}, ${slug})` : `${slug} – ${THEME_LABEL[theme]} (${language})`;
+  return fullName
+    ? `${fullName} – ${THEME_LABEL[theme]} (${language}, ${slug})`
+    : `${slug} – ${THEME_LABEL[theme]} (${language})`;
 }
 
 /**
@@ -160,9 +195,14 @@ export function draftCampaigns({ brief, homeUrl, totalCents }: DraftCampaignsPar
   const ctx = buildContext(brief);
   const themes = pickThemes(ctx);
   if (totalCents < themes.length) {
-    throw new ActionRejected(`a daily budget of ${toEur(totalCents).toFixed(2)} EUR cannot fund ${themes.length} campaigns (at least 0.01 EUR each)`);
+    throw new ActionRejected(
+      `a daily budget of ${toEur(totalCents).toFixed(2)} EUR cannot fund ${themes.length} campaigns (at least 0.01 EUR each)`,
+    );
   }
-  const budgets = splitCents(totalCents, themes.map((theme) => BUDGET_WEIGHT[theme]));
+  const budgets = splitCents(
+    totalCents,
+    themes.map((theme) => BUDGET_WEIGHT[theme]),
+  );
   const campaigns = themes.map(
     (theme, i): Campaign => ({
       name: campaignName(theme, ctx),

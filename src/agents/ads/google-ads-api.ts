@@ -47,11 +47,18 @@ export interface GoogleAdsConfig {
 }
 
 /** The configuration, or the names of the required variables that are missing. */
-export function googleAdsConfig(env: Env): { ok: true; config: GoogleAdsConfig } | { ok: false; missing: GoogleAdsRequired[] } {
+export function googleAdsConfig(
+  env: Env,
+): { ok: true; config: GoogleAdsConfig } | { ok: false; missing: GoogleAdsRequired[] } {
   const missing = GOOGLE_ADS_REQUIRED.filter((name) => !env[name]);
-  const { GOOGLE_ADS_DEVELOPER_TOKEN: developerToken, GOOGLE_ADS_CLIENT_ID: clientId, GOOGLE_ADS_CLIENT_SECRET: clientSecret } = env;
+  const {
+    GOOGLE_ADS_DEVELOPER_TOKEN: developerToken,
+    GOOGLE_ADS_CLIENT_ID: clientId,
+    GOOGLE_ADS_CLIENT_SECRET: clientSecret,
+  } = env;
   const { GOOGLE_ADS_REFRESH_TOKEN: refreshToken, GOOGLE_ADS_CUSTOMER_ID: customerId } = env;
-  if (missing.length > 0 || !developerToken || !clientId || !clientSecret || !refreshToken || !customerId) return { ok: false, missing };
+  if (missing.length > 0 || !developerToken || !clientId || !clientSecret || !refreshToken || !customerId)
+    return { ok: false, missing };
   return {
     ok: true,
     config: {
@@ -92,7 +99,12 @@ interface Answer {
   text: string;
 }
 
-async function post(session: GoogleAdsSession, url: string, init: { headers: Record<string, string>; body: string }, what: string): Promise<Answer> {
+async function post(
+  session: GoogleAdsSession,
+  url: string,
+  init: { headers: Record<string, string>; body: string },
+  what: string,
+): Promise<Answer> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -104,7 +116,9 @@ async function post(session: GoogleAdsSession, url: string, init: { headers: Rec
       signal: AbortSignal.any([session.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
     });
   } catch (error) {
-    throw new Error(scrub(session, `${what}: Google did not answer (${error instanceof Error ? error.message : String(error)})`));
+    throw new Error(
+      scrub(session, `${what}: Google did not answer (${error instanceof Error ? error.message : String(error)})`),
+    );
   }
   const text = (await readLimitedText(res, MAX_RESPONSE_BYTES).catch(() => null)) ?? "";
   let json: unknown = null;
@@ -127,21 +141,36 @@ function isRetryable(status: number): boolean {
 /** Exchanges the refresh token for an access token (valid about an hour; one per launch). */
 export async function fetchAccessToken(session: GoogleAdsSession): Promise<string> {
   const { clientId, clientSecret, refreshToken, tokenUrl } = session.config;
-  const body = new URLSearchParams({ grant_type: "refresh_token", client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken });
-  const answer = await post(session, tokenUrl, { headers: { "content-type": "application/x-www-form-urlencoded" }, body: body.toString() }, "OAuth token");
+  const body = new URLSearchParams({
+    grant_type: "refresh_token",
+    client_id: clientId,
+    client_secret: clientSecret,
+    refresh_token: refreshToken,
+  });
+  const answer = await post(
+    session,
+    tokenUrl,
+    { headers: { "content-type": "application/x-www-form-urlencoded" }, body: body.toString() },
+    "OAuth token",
+  );
   const token = isRecord(answer.json) ? str(answer.json.access_token) : undefined;
   const ok = answer.status >= 200 && answer.status < 300;
   if (ok && token) {
     session.secrets.push(token);
     return token;
   }
-  const oauthError = isRecord(answer.json) ? [str(answer.json.error), str(answer.json.error_description)].filter(Boolean).join(": ") : "";
+  const oauthError = isRecord(answer.json)
+    ? [str(answer.json.error), str(answer.json.error_description)].filter(Boolean).join(": ")
+    : "";
   const said = oauthError || answer.text.trim().slice(0, 200);
   const detail = `HTTP ${answer.status}${said ? `, ${said}` : ""}`;
   if (ok) throw new Error(scrub(session, "OAuth token: Google answered without an access token"));
   if (!isRetryable(answer.status)) {
     throw new ActionRejected(
-      scrub(session, `Google Ads credentials refused by the OAuth token endpoint (${detail}): check GOOGLE_ADS_CLIENT_ID, GOOGLE_ADS_CLIENT_SECRET and GOOGLE_ADS_REFRESH_TOKEN.`),
+      scrub(
+        session,
+        `Google Ads credentials refused by the OAuth token endpoint (${detail}): check GOOGLE_ADS_CLIENT_ID, GOOGLE_ADS_CLIENT_SECRET and GOOGLE_ADS_REFRESH_TOKEN.`,
+      ),
       { httpStatus: answer.status },
     );
   }
@@ -166,21 +195,40 @@ interface GoogleAdsErrorItem {
 }
 
 /** Google's error: `{error: {code, message, status, details: [{errors: [{errorCode, message, location}], requestId}]}}`. */
-function describeGoogleAdsError(json: unknown): { message: string | undefined; status: string | undefined; requestId: string | undefined; errors: GoogleAdsErrorItem[] } {
+function describeGoogleAdsError(json: unknown): {
+  message: string | undefined;
+  status: string | undefined;
+  requestId: string | undefined;
+  errors: GoogleAdsErrorItem[];
+} {
   const error = isRecord(json) && isRecord(json.error) ? json.error : {};
   const details = Array.isArray(error.details) ? error.details.filter(isRecord) : [];
-  const errors = details.flatMap((d) => (Array.isArray(d.errors) ? d.errors.filter(isRecord) : [])).map((e): GoogleAdsErrorItem => {
-    const code = isRecord(e.errorCode) ? Object.entries(e.errorCode).map(([kind, value]) => `${kind}.${String(value)}`)[0] : undefined;
-    const path = isRecord(e.location) && Array.isArray(e.location.fieldPathElements) ? e.location.fieldPathElements.filter(isRecord) : [];
-    const field = path.map((p) => `${String(p.fieldName)}${typeof p.index === "number" ? `[${p.index}]` : ""}`).join(".") || undefined;
-    return { code, message: str(e.message), field };
-  });
+  const errors = details
+    .flatMap((d) => (Array.isArray(d.errors) ? d.errors.filter(isRecord) : []))
+    .map((e): GoogleAdsErrorItem => {
+      const code = isRecord(e.errorCode)
+        ? Object.entries(e.errorCode).map(([kind, value]) => `${kind}.${String(value)}`)[0]
+        : undefined;
+      const path =
+        isRecord(e.location) && Array.isArray(e.location.fieldPathElements)
+          ? e.location.fieldPathElements.filter(isRecord)
+          : [];
+      const field =
+        path.map((p) => `${String(p.fieldName)}${typeof p.index === "number" ? `[${p.index}]` : ""}`).join(".") ||
+        undefined;
+      return { code, message: str(e.message), field };
+    });
   const requestId = details.map((d) => str(d.requestId)).find(Boolean);
   return { message: str(error.message), status: str(error.status), requestId, errors };
 }
 
 /** POSTs to `/<version>/customers/<id>/googleAds:<method>`; a non-2xx answer throws, classified. */
-async function callGoogleAds(session: GoogleAdsSession, accessToken: string, method: "search" | "mutate", body: unknown): Promise<unknown> {
+async function callGoogleAds(
+  session: GoogleAdsSession,
+  accessToken: string,
+  method: "search" | "mutate",
+  body: unknown,
+): Promise<unknown> {
   const { apiUrl, customerId, developerToken, loginCustomerId } = session.config;
   const headers: Record<string, string> = {
     authorization: `Bearer ${accessToken}`,
@@ -193,7 +241,9 @@ async function callGoogleAds(session: GoogleAdsSession, accessToken: string, met
   if (answer.status >= 200 && answer.status < 300) return answer.json;
 
   const described = describeGoogleAdsError(answer.json);
-  const specifics = described.errors.map((e) => [e.message, e.code && `(${e.code}${e.field ? ` at ${e.field}` : ""})`].filter(Boolean).join(" "));
+  const specifics = described.errors.map((e) =>
+    [e.message, e.code && `(${e.code}${e.field ? ` at ${e.field}` : ""})`].filter(Boolean).join(" "),
+  );
   const said = [described.message, ...specifics].filter(Boolean).join(" ") || answer.text.trim().slice(0, 200);
   const message = `Google Ads ${method} answered HTTP ${answer.status}${described.status ? ` ${described.status}` : ""}${said ? `: ${said}` : ""}`;
   if (isRetryable(answer.status)) throw new Error(scrub(session, message));
@@ -201,7 +251,11 @@ async function callGoogleAds(session: GoogleAdsSession, accessToken: string, met
     httpStatus: answer.status,
     status: described.status,
     requestId: described.requestId,
-    errors: described.errors.map((e) => ({ code: e.code, field: e.field, message: e.message && scrub(session, e.message) })),
+    errors: described.errors.map((e) => ({
+      code: e.code,
+      field: e.field,
+      message: e.message && scrub(session, e.message),
+    })),
   };
   const codes = described.errors.map((e) => e.code).filter((code): code is string => code !== undefined);
   throw new GoogleAdsRejected(scrub(session, message), codes, details);
@@ -216,7 +270,11 @@ export function gaqlString(value: string): string {
  * The campaign of this exact name, unless removed (Google lets a removed campaign's name be
  * used again, and so do we), or null.
  */
-export async function findCampaignByName(session: GoogleAdsSession, accessToken: string, name: string): Promise<string | null> {
+export async function findCampaignByName(
+  session: GoogleAdsSession,
+  accessToken: string,
+  name: string,
+): Promise<string | null> {
   const query = `SELECT campaign.resource_name FROM campaign WHERE campaign.name = ${gaqlString(name)} AND campaign.status != 'REMOVED'`;
   const json = await callGoogleAds(session, accessToken, "search", { query });
   const rows = isRecord(json) && Array.isArray(json.results) ? json.results : [];
@@ -231,9 +289,16 @@ export async function findCampaignByName(session: GoogleAdsSession, accessToken:
  * Sends the mutate body and answers the created resource names, in operation order. Each
  * response entry holds one `<kind>Result: {resourceName}`; the campaign's is `campaignResult`.
  */
-export async function mutate(session: GoogleAdsSession, accessToken: string, body: unknown): Promise<{ campaignResourceName: string; resourceNames: string[] }> {
+export async function mutate(
+  session: GoogleAdsSession,
+  accessToken: string,
+  body: unknown,
+): Promise<{ campaignResourceName: string; resourceNames: string[] }> {
   const json = await callGoogleAds(session, accessToken, "mutate", body);
-  const responses = isRecord(json) && Array.isArray(json.mutateOperationResponses) ? json.mutateOperationResponses.filter(isRecord) : [];
+  const responses =
+    isRecord(json) && Array.isArray(json.mutateOperationResponses)
+      ? json.mutateOperationResponses.filter(isRecord)
+      : [];
   const resourceNames: string[] = [];
   let campaignResourceName: string | undefined;
   for (const response of responses) {

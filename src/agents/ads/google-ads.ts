@@ -47,7 +47,13 @@ export function googleAdsMutateRequest(campaign: Campaign, target: GoogleAdsTarg
       mutateOperations: [
         {
           campaignBudgetOperation: {
-            create: { resourceName: budget, name: `${campaign.name} – budget`, amountMicros: eurToMicros(campaign.dailyBudgetEur), deliveryMethod: "STANDARD", explicitlyShared: false },
+            create: {
+              resourceName: budget,
+              name: `${campaign.name} – budget`,
+              amountMicros: eurToMicros(campaign.dailyBudgetEur),
+              deliveryMethod: "STANDARD",
+              explicitlyShared: false,
+            },
           },
         },
         {
@@ -59,13 +65,32 @@ export function googleAdsMutateRequest(campaign: Campaign, target: GoogleAdsTarg
               advertisingChannelType: "SEARCH",
               campaignBudget: budget,
               targetSpend: {},
-              networkSettings: { targetGoogleSearch: true, targetSearchNetwork: true, targetContentNetwork: false, targetPartnerSearchNetwork: false },
+              networkSettings: {
+                targetGoogleSearch: true,
+                targetSearchNetwork: true,
+                targetContentNetwork: false,
+                targetPartnerSearchNetwork: false,
+              },
               containsEuPoliticalAdvertising: "DOES_NOT_CONTAIN_EU_POLITICAL_ADVERTISING",
             },
           },
         },
-        { campaignCriterionOperation: { create: { campaign: campaignName, language: { languageConstant: LANGUAGE_CONSTANT[campaign.language] } } } },
-        { adGroupOperation: { create: { resourceName: adGroup, name: `${campaign.name} – ${campaign.theme}`, campaign: campaignName, status: "ENABLED", type: "SEARCH_STANDARD" } } },
+        {
+          campaignCriterionOperation: {
+            create: { campaign: campaignName, language: { languageConstant: LANGUAGE_CONSTANT[campaign.language] } },
+          },
+        },
+        {
+          adGroupOperation: {
+            create: {
+              resourceName: adGroup,
+              name: `${campaign.name} – ${campaign.theme}`,
+              campaign: campaignName,
+              status: "ENABLED",
+              type: "SEARCH_STANDARD",
+            },
+          },
+        },
         {
           adGroupAdOperation: {
             create: {
@@ -73,12 +98,17 @@ export function googleAdsMutateRequest(campaign: Campaign, target: GoogleAdsTarg
               status: "ENABLED",
               ad: {
                 finalUrls: [campaign.finalUrl],
-                responsiveSearchAd: { headlines: campaign.headlines.map((text) => ({ text })), descriptions: campaign.descriptions.map((text) => ({ text })) },
+                responsiveSearchAd: {
+                  headlines: campaign.headlines.map((text) => ({ text })),
+                  descriptions: campaign.descriptions.map((text) => ({ text })),
+                },
               },
             },
           },
         },
-        ...campaign.keywords.map((text) => ({ adGroupCriterionOperation: { create: { adGroup, status: "ENABLED", keyword: { text, matchType } } } })),
+        ...campaign.keywords.map((text) => ({
+          adGroupCriterionOperation: { create: { adGroup, status: "ENABLED", keyword: { text, matchType } } },
+        })),
       ],
     },
   };

@@ -42,11 +42,17 @@ interface LiveLaunchParams {
  */
 async function launchOnGoogleAds({ campaign, config, signal, idempotencyKey }: LiveLaunchParams): Promise<LiveOutput> {
   const session = openSession(config, signal);
-  const request = googleAdsMutateRequest(campaign, { apiVersion: GOOGLE_ADS_API_VERSION, customerId: config.customerId });
+  const request = googleAdsMutateRequest(campaign, {
+    apiVersion: GOOGLE_ADS_API_VERSION,
+    customerId: config.customerId,
+  });
   const accessToken = await fetchAccessToken(session);
   const fields = { customerId: config.customerId, campaign: campaign.name, idempotencyKey };
   const found = (resourceName: string): LiveOutput => {
-    log.info("ads: Google Ads campaign already exists, not created again", { ...fields, campaignResourceName: resourceName });
+    log.info("ads: Google Ads campaign already exists, not created again", {
+      ...fields,
+      campaignResourceName: resourceName,
+    });
     return {
       dryRun: false,
       network: "google_ads",
@@ -68,10 +74,15 @@ async function launchOnGoogleAds({ campaign, config, signal, idempotencyKey }: L
       const raced = await findCampaignByName(session, accessToken, campaign.name);
       if (raced) return found(raced);
     }
-    if (error instanceof GoogleAdsRejected) log.warn("ads: Google Ads refused the campaign", { ...fields, error: error.message, codes: error.errorCodes });
+    if (error instanceof GoogleAdsRejected)
+      log.warn("ads: Google Ads refused the campaign", { ...fields, error: error.message, codes: error.errorCodes });
     throw error;
   }
-  log.info("ads: Google Ads campaign created (paused)", { ...fields, campaignResourceName: result.campaignResourceName, resources: result.resourceNames.length });
+  log.info("ads: Google Ads campaign created (paused)", {
+    ...fields,
+    campaignResourceName: result.campaignResourceName,
+    resources: result.resourceNames.length,
+  });
   return {
     dryRun: false,
     network: "google_ads",
@@ -111,7 +122,18 @@ export const launchCampaignAction = defineAction({
   timeoutMs: TIMEOUT_MS,
   handler: async ({ campaign, network }, ctx) => {
     const google = googleAdsConfig(readEnv());
-    if (!google.ok) return { dryRun: true as const, network, wouldSend: googleAdsMutateRequest(campaign), reason: dryRunReason(google.missing) };
-    return await launchOnGoogleAds({ campaign, config: google.config, signal: ctx.signal, idempotencyKey: ctx.idempotencyKey });
+    if (!google.ok)
+      return {
+        dryRun: true as const,
+        network,
+        wouldSend: googleAdsMutateRequest(campaign),
+        reason: dryRunReason(google.missing),
+      };
+    return await launchOnGoogleAds({
+      campaign,
+      config: google.config,
+      signal: ctx.signal,
+      idempotencyKey: ctx.idempotencyKey,
+    });
   },
 });

@@ -9,7 +9,16 @@ import { z } from "zod";
 import { languageName, writeCopy, type CopyRequest } from "@/integrations/llm";
 import type { Brief } from "../schemas";
 import type { Theme } from "./copy";
-import { createCampaignsOutput, DESCRIPTION_MAX, DESCRIPTIONS, HEADLINE_MAX, HEADLINES, KEYWORDS, type Campaign, type CampaignPlan } from "./schemas";
+import {
+  createCampaignsOutput,
+  DESCRIPTION_MAX,
+  DESCRIPTIONS,
+  HEADLINE_MAX,
+  HEADLINES,
+  KEYWORDS,
+  type Campaign,
+  type CampaignPlan,
+} from "./schemas";
 import { adTextLength, cleanText, KEYWORD_MAX_LENGTH, KEYWORD_MAX_WORDS, toKeyword, uniqueCaseless } from "./text";
 
 const themeCopySchema = z.strictObject({
@@ -21,7 +30,9 @@ type ThemeCopy = z.output<typeof themeCopySchema>;
 
 /** What the model writes: the copy of each campaign of the plan, keyed by its theme. */
 export function campaignCopySchema(themes: readonly Theme[]) {
-  const shape: Record<string, typeof themeCopySchema> = Object.fromEntries(themes.map((theme) => [theme, themeCopySchema]));
+  const shape: Record<string, typeof themeCopySchema> = Object.fromEntries(
+    themes.map((theme) => [theme, themeCopySchema]),
+  );
   return z.strictObject(shape);
 }
 type CampaignCopySchema = ReturnType<typeof campaignCopySchema>;
@@ -41,7 +52,13 @@ const INSTRUCTIONS = [
 ].join("\n");
 
 function promptFor(brief: Brief, themes: readonly Theme[]): string {
-  const data = { businessName: brief.businessName, industry: brief.industry, audience: brief.audience, tagline: brief.tagline, tone: brief.tone };
+  const data = {
+    businessName: brief.businessName,
+    industry: brief.industry,
+    audience: brief.audience,
+    tagline: brief.tagline,
+    tone: brief.tone,
+  };
   return [
     `Write the ads of ${themes.length} campaigns for the business in the brief, in ${languageName(brief.language)}, in a ${brief.tone} tone.`,
     `Brief (JSON): ${JSON.stringify(data)}`,
@@ -100,7 +117,11 @@ export function writeCampaignCopy({ brief, plan, signal, timeoutMs }: WriteCampa
       prompt: promptFor(brief, themes),
       maxOutputTokens: 2_500,
     }),
-    assemble: (answer) => createCampaignsOutput.parse({ ...plan, campaigns: plan.campaigns.map((campaign) => withCopy(campaign, answer[campaign.theme])) }),
+    assemble: (answer) =>
+      createCampaignsOutput.parse({
+        ...plan,
+        campaigns: plan.campaigns.map((campaign) => withCopy(campaign, answer[campaign.theme])),
+      }),
     fallback: () => plan,
   });
 }

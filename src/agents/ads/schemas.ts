@@ -14,7 +14,8 @@ export const HEADLINES = { min: 3, max: 15 } as const;
 export const DESCRIPTIONS = { min: 2, max: 4 } as const;
 export const KEYWORDS = { min: 3, max: 20 } as const;
 
-const isCaselessUnique = (values: string[]): boolean => new Set(values.map((v) => v.toLowerCase())).size === values.length;
+const isCaselessUnique = (values: string[]): boolean =>
+  new Set(values.map((v) => v.toLowerCase())).size === values.length;
 const isWholeCents = (eur: number): boolean => Math.abs(eur * 100 - Math.round(eur * 100)) < 1e-6;
 const cents = (eur: number): number => Math.round(eur * 100);
 
@@ -41,7 +42,11 @@ export const campaignSchema = z.strictObject({
   finalUrl: z.url(),
   dailyBudgetEur: euros,
   keywords: z.array(keyword).min(KEYWORDS.min).max(KEYWORDS.max).refine(isCaselessUnique, "no duplicate keywords"),
-  headlines: z.array(adText(HEADLINE_MAX)).min(HEADLINES.min).max(HEADLINES.max).refine(isCaselessUnique, "no duplicate headlines"),
+  headlines: z
+    .array(adText(HEADLINE_MAX))
+    .min(HEADLINES.min)
+    .max(HEADLINES.max)
+    .refine(isCaselessUnique, "no duplicate headlines"),
   descriptions: z.array(adText(DESCRIPTION_MAX)).min(DESCRIPTIONS.min).max(DESCRIPTIONS.max),
 });
 export type Campaign = z.infer<typeof campaignSchema>;

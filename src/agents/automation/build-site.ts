@@ -29,7 +29,9 @@ function inconsistencies(pages: readonly PageContent[]): string[] {
   for (const page of pages) {
     for (const cta of page.ctas) {
       if (!resolveCtaHref(cta.href, paths)) {
-        problems.push(`${page.path}: the call to action "${cta.label}" links to ${JSON.stringify(cta.href)}, which is neither one of the pages nor a mailto: link`);
+        problems.push(
+          `${page.path}: the call to action "${cta.label}" links to ${JSON.stringify(cta.href)}, which is neither one of the pages nor a mailto: link`,
+        );
       }
     }
   }
@@ -43,13 +45,15 @@ function inconsistencies(pages: readonly PageContent[]): string[] {
  * `/sites/<slug>/` and on any static host.
  */
 export const buildSiteAction = defineAction({
-  description: "Generates the static files of a site (HTML pages, CSS, 404 page, sitemap, robots.txt) from a brief, a design and page content.",
+  description:
+    "Generates the static files of a site (HTML pages, CSS, 404 page, sitemap, robots.txt) from a brief, a design and page content.",
   input: buildSiteInput,
   output: siteSchema,
   timeoutMs: 10_000,
   handler: async (input) => {
     const problems = inconsistencies(input.pages);
-    if (problems.length > 0) throw new ActionRejected(`The pages cannot make a site: ${problems.join("; ")}.`, { problems });
+    if (problems.length > 0)
+      throw new ActionRejected(`The pages cannot make a site: ${problems.join("; ")}.`, { problems });
     const site = { brief: input.brief, design: input.design, pages: input.pages };
     const files = renderSiteFiles(site, resolveBaseUrl(input.baseUrl));
     return { slug: input.brief.slug, files, pages: input.pages.map((p) => p.path) };

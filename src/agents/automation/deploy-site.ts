@@ -31,7 +31,8 @@ function inconsistencies(files: readonly SiteFile[]): string[] {
   for (const file of files) {
     if (seen.has(file.path)) problems.push(`two files have the path ${file.path}`);
     seen.add(file.path);
-    if (!MEDIA_TYPE.test(file.contentType)) problems.push(`${file.path}: ${JSON.stringify(file.contentType)} is not a media type`);
+    if (!MEDIA_TYPE.test(file.contentType))
+      problems.push(`${file.path}: ${JSON.stringify(file.contentType)} is not a media type`);
   }
   if (!seen.has("index.html")) problems.push("the site has no index.html");
   return problems;
@@ -70,14 +71,19 @@ export const deploySiteAction = defineAction({
   timeoutMs: 30_000,
   handler: async ({ site, baseUrl, projectId = null }, ctx) => {
     const problems = inconsistencies(site.files);
-    if (problems.length > 0) throw new ActionRejected(`The site cannot be published: ${problems.join("; ")}.`, { problems });
+    if (problems.length > 0)
+      throw new ActionRejected(`The site cannot be published: ${problems.join("; ")}.`, { problems });
     // Refused before any upload; publishSite checks again under the slug's lock.
     await refusingTakenSlug(() => assertMayPublish(ctx.db, site.slug, projectId));
     const token = blobToken();
     const platformUrl = `${resolveBaseUrl(baseUrl)}${sitePath(site.slug)}`;
     const deploymentId = randomUUID();
-    const uploaded = token ? await uploadSiteToBlob({ slug: site.slug, deploymentId, files: site.files, token, signal: ctx.signal }) : [];
-    const published = await refusingTakenSlug(() => publishSite(ctx.db, { slug: site.slug, files: site.files, deploymentId, projectId }));
+    const uploaded = token
+      ? await uploadSiteToBlob({ slug: site.slug, deploymentId, files: site.files, token, signal: ctx.signal })
+      : [];
+    const published = await refusingTakenSlug(() =>
+      publishSite(ctx.db, { slug: site.slug, files: site.files, deploymentId, projectId }),
+    );
     // Always there with Blob storage: a site without index.html was refused above.
     const blobIndexUrl = uploaded.find((f) => f.path === "index.html")?.url;
     return {

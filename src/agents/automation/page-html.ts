@@ -104,7 +104,9 @@ function footer(site: SiteModel, labels: SiteLabels): string[] {
     '<footer class="site-footer">',
     '  <div class="container footer-inner">',
     `    <p class="footer-brand">${e(businessName)}: ${e(tagline)}</p>`,
-    ...(contactEmail ? [`    <p><a href="mailto:${e(contactEmail)}">${e(labels.emailUs)}: ${e(contactEmail)}</a></p>`] : []),
+    ...(contactEmail
+      ? [`    <p><a href="mailto:${e(contactEmail)}">${e(labels.emailUs)}: ${e(contactEmail)}</a></p>`]
+      : []),
     `    <p class="footer-copy">© ${e(businessName)}</p>`,
     "  </div>",
     "</footer>",
@@ -136,7 +138,10 @@ function ctaLinks(site: SiteModel, page: PageContent): string[] {
   return page.ctas.map((cta, i) => {
     const target = resolveCtaHref(cta.href, paths);
     // build_site refuses unresolvable targets before rendering; home is the safe fallback.
-    const href = target?.kind === "mailto" ? target.href : relativeHref(page.path, target ? target.path.slice(1) + target.fragment : "");
+    const href =
+      target?.kind === "mailto"
+        ? target.href
+        : relativeHref(page.path, target ? target.path.slice(1) + target.fragment : "");
     return `<a class="button ${i === 0 ? "button-primary" : "button-secondary"}" href="${e(href)}">${e(cta.label)}</a>`;
   });
 }
@@ -151,7 +156,12 @@ function sectionMarkup(section: PageContent["sections"][number], alt: boolean): 
     ...(items.length > 0
       ? [
           '    <ul class="cards">',
-          ...items.flatMap((item) => ['      <li class="card">', `        <h3>${e(item.title)}</h3>`, `        <p>${e(item.text)}</p>`, "      </li>"]),
+          ...items.flatMap((item) => [
+            '      <li class="card">',
+            `        <h3>${e(item.title)}</h3>`,
+            `        <p>${e(item.text)}</p>`,
+            "      </li>",
+          ]),
           "    </ul>",
         ]
       : []),

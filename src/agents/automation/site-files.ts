@@ -20,7 +20,9 @@ function favicon(site: SiteModel): string {
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">',
     `  <rect width="64" height="64" rx="14" fill="${primary}"/>`,
     ...(initial
-      ? [`  <text x="32" y="44" font-family="system-ui, sans-serif" font-size="34" font-weight="700" text-anchor="middle" fill="${onPrimary}">${escapeXml(initial)}</text>`]
+      ? [
+          `  <text x="32" y="44" font-family="system-ui, sans-serif" font-size="34" font-weight="700" text-anchor="middle" fill="${onPrimary}">${escapeXml(initial)}</text>`,
+        ]
       : []),
     "</svg>",
     "",

@@ -10,7 +10,18 @@
  */
 import type { Design } from "../schemas";
 
-const GENERIC_FAMILIES = new Set(["serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui", "ui-serif", "ui-sans-serif", "ui-monospace", "ui-rounded"]);
+const GENERIC_FAMILIES = new Set([
+  "serif",
+  "sans-serif",
+  "monospace",
+  "cursive",
+  "fantasy",
+  "system-ui",
+  "ui-serif",
+  "ui-sans-serif",
+  "ui-monospace",
+  "ui-rounded",
+]);
 const FAMILY_NAME = /^-?[A-Za-z0-9][A-Za-z0-9 -]{0,60}$/;
 const LENGTH = /^\d{1,3}(?:\.\d{1,4})?(?:rem|em|px)$/;
 const LENGTH_EXPRESSION = /^(?:clamp|min|max|calc)\((?:[\d.+\-*/, ()%]|rem|em|px|vw|vh|vmin|vmax)+\)$/;
@@ -19,10 +30,16 @@ const LENGTH_EXPRESSION = /^(?:clamp|min|max|calc)\((?:[\d.+\-*/, ()%]|rem|em|px
 export function fontStack(value: string): string {
   const names = value
     .split(",")
-    .map((n) => n.trim().replace(/^(["'])(.*)\1$/, "$2").trim())
+    .map((n) =>
+      n
+        .trim()
+        .replace(/^(["'])(.*)\1$/, "$2")
+        .trim(),
+    )
     .filter((n) => FAMILY_NAME.test(n));
   const stack = [...new Set(names.map((n) => (GENERIC_FAMILIES.has(n.toLowerCase()) ? n.toLowerCase() : `"${n}"`)))];
-  if (!stack.some((n) => GENERIC_FAMILIES.has(n))) stack.push(/\bserif\b/i.test(value) && !/sans/i.test(value) ? "serif" : "sans-serif");
+  if (!stack.some((n) => GENERIC_FAMILIES.has(n)))
+    stack.push(/\bserif\b/i.test(value) && !/sans/i.test(value) ? "serif" : "sans-serif");
   return stack.join(", ");
 }
 

@@ -15,20 +15,31 @@ interface Report {
 const LISTED = 5;
 
 function listed(items: string[]): string {
-  return items.length > LISTED ? `${items.slice(0, LISTED).join(", ")} and ${items.length - LISTED} more` : items.join(", ");
+  return items.length > LISTED
+    ? `${items.slice(0, LISTED).join(", ")} and ${items.length - LISTED} more`
+    : items.join(", ");
 }
 
 const answer = (status: number, contentType: string | null) =>
-  status === 0 ? "no answer" : status === 200 ? `200 with ${contentType ?? "no content type"}, not HTML` : `HTTP ${status}`;
+  status === 0
+    ? "no answer"
+    : status === 200
+      ? `200 with ${contentType ?? "no content type"}, not HTML`
+      : `HTTP ${status}`;
 
 /** One sentence naming every problem class of a failed verification. */
 export function describeVerificationFailure(report: Report): string {
   const problems: string[] = [];
   const badPages = report.pages.filter((p) => !p.ok);
   if (report.pages.length === 0) problems.push("the site has no page");
-  if (badPages.length > 0) problems.push(`${badPages.length} page(s) did not answer: ${listed(badPages.map((p) => `${p.path} (${answer(p.status, p.contentType)})`))}`);
+  if (badPages.length > 0)
+    problems.push(
+      `${badPages.length} page(s) did not answer: ${listed(badPages.map((p) => `${p.path} (${answer(p.status, p.contentType)})`))}`,
+    );
   if (report.brokenLinks.length > 0) {
-    problems.push(`${report.brokenLinks.length} broken link(s): ${listed(report.brokenLinks.map((l) => `${l.href} on ${l.from} (${l.status === 0 ? "no answer" : `HTTP ${l.status}`})`))}`);
+    problems.push(
+      `${report.brokenLinks.length} broken link(s): ${listed(report.brokenLinks.map((l) => `${l.href} on ${l.from} (${l.status === 0 ? "no answer" : `HTTP ${l.status}`})`))}`,
+    );
   }
   return `The published site failed its check: ${problems.join("; ")}.`;
 }

@@ -19,7 +19,13 @@ export const verifyDeploymentInput = z.strictObject({
 export const verificationSchema = z.strictObject({
   ok: z.boolean(),
   pages: z.array(
-    z.strictObject({ path: z.string(), url: z.string(), status: z.number().int(), contentType: z.string().nullable(), ok: z.boolean() }),
+    z.strictObject({
+      path: z.string(),
+      url: z.string(),
+      status: z.number().int(),
+      contentType: z.string().nullable(),
+      ok: z.boolean(),
+    }),
   ),
   /** Each internal link whose target did not answer 2xx, once per page that has it. */
   brokenLinks: z.array(z.strictObject({ from: z.string(), href: z.string(), status: z.number().int() })),
@@ -64,7 +70,12 @@ interface Fetched {
  * policy (src/integrations/outbound), without the bypass header. A refused address throws
  * OutboundRefused, which the callers count like a network error (status 0).
  */
-async function siteFetch(url: string, method: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+async function siteFetch(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Response> {
   if (isSelfUrl(url)) return fetch(url, { method, headers: selfCallHeaders(headers, url), redirect: "manual", signal });
   return outboundFetch(url, { method, headers, signal });
 }
@@ -72,7 +83,12 @@ async function siteFetch(url: string, method: string, headers: Record<string, st
 /** GETs a page without following redirects (a page must answer itself); network errors → status 0. */
 async function fetchPage(url: URL, signal: AbortSignal): Promise<Fetched> {
   try {
-    const res = await siteFetch(url.href, "GET", { ...HEADERS, Accept: "text/html" }, AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]));
+    const res = await siteFetch(
+      url.href,
+      "GET",
+      { ...HEADERS, Accept: "text/html" },
+      AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
+    );
     const contentType = res.headers.get("content-type");
     if (res.status !== 200 || !isHtml(contentType)) {
       await res.body?.cancel();
@@ -130,7 +146,8 @@ function internalTarget(href: string, page: URL, root: URL): string | null {
  * (unless `failOnProblems`: then they refuse, naming each problem); an unknown slug is refused.
  */
 export const verifyDeploymentAction = defineAction({
-  description: "Fetches every page of a published site and every internal link of those pages, and reports what does not answer.",
+  description:
+    "Fetches every page of a published site and every internal link of those pages, and reports what does not answer.",
   input: verifyDeploymentInput,
   output: verificationSchema,
   // Within the tick route's budget (50 s): a longer timeout could never be claimed on Vercel.
@@ -144,7 +161,8 @@ export const verifyDeploymentAction = defineAction({
       try {
         checkOutboundUrl(root);
       } catch (error) {
-        if (error instanceof OutboundRefused) throw new ActionRejected(`baseUrl: ${error.message}`, { baseUrl: root.origin });
+        if (error instanceof OutboundRefused)
+          throw new ActionRejected(`baseUrl: ${error.message}`, { baseUrl: root.origin });
         throw error;
       }
     }

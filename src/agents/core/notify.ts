@@ -33,9 +33,14 @@ const messageSchema = z.strictObject({
 type MessageOutput = z.input<typeof messageSchema>;
 
 /** Tries to send a stored message now when it is pending; answers its status afterwards. */
-async function deliverNow(ctx: ActionContext, channel: OutboxChannel, message: EnqueuedMessage): Promise<MessageOutput> {
+async function deliverNow(
+  ctx: ActionContext,
+  channel: OutboxChannel,
+  message: EnqueuedMessage,
+): Promise<MessageOutput> {
   let status = message.status;
-  if (status === "pending") status = (await deliverMessage(ctx.db, message.id, { signal: ctx.signal })).status ?? status;
+  if (status === "pending")
+    status = (await deliverMessage(ctx.db, message.id, { signal: ctx.signal })).status ?? status;
   return { messageId: message.id, channel, status, created: message.created };
 }
 
@@ -52,7 +57,10 @@ export const notifyClientAction = defineAction({
       text,
       html: z.string().max(200_000).optional(),
     })
-    .refine((input) => (input.to === undefined) !== (input.projectId === undefined), { message: "Give exactly one of to and projectId", path: ["to"] }),
+    .refine((input) => (input.to === undefined) !== (input.projectId === undefined), {
+      message: "Give exactly one of to and projectId",
+      path: ["to"],
+    }),
   output: messageSchema.extend({ channel: z.literal("email") }),
   timeoutMs: 30_000,
   handler: async (input, ctx) => {
@@ -101,11 +109,23 @@ export const notifyAdminAction = defineAction({
   handler: async (input, ctx) => {
     const env = readEnv();
     const dedupeKey = (channel: string) => (ctx.idempotencyKey ? `${ctx.idempotencyKey}:${channel}` : null);
-    const email = { channel: "email", subject: `[${input.severity}] ${input.subject}`, body: input.text, dedupeKey: dedupeKey("email") } as const;
+    const email = {
+      channel: "email",
+      subject: `[${input.severity}] ${input.subject}`,
+      body: input.text,
+      dedupeKey: dedupeKey("email"),
+    } as const;
     const planned: EnqueueMessageParams[] = [];
     if (env.SLACK_WEBHOOK_URL) {
       const rich = JSON.stringify(slackBlocks({ subject: input.subject, body: input.text, severity: input.severity }));
-      planned.push({ channel: "slack", recipient: "slack", subject: input.subject, body: input.text, rich, dedupeKey: dedupeKey("slack") });
+      planned.push({
+        channel: "slack",
+        recipient: "slack",
+        subject: input.subject,
+        body: input.text,
+        rich,
+        dedupeKey: dedupeKey("slack"),
+      });
     }
     if (env.SMTP_URL && env.ALERT_EMAIL) planned.push({ ...email, recipient: env.ALERT_EMAIL });
     // No usable channel: one message kept for the operators (SMTP_URL alone has no recipient).
@@ -113,7 +133,8 @@ export const notifyAdminAction = defineAction({
 
     // Store every message before sending any: a step that times out mid-send loses nothing.
     const stored: { channel: OutboxChannel; message: EnqueuedMessage }[] = [];
-    for (const params of planned) stored.push({ channel: params.channel, message: await enqueueMessage(ctx.db, params) });
+    for (const params of planned)
+      stored.push({ channel: params.channel, message: await enqueueMessage(ctx.db, params) });
     const messages: MessageOutput[] = [];
     for (const { channel, message } of stored) messages.push(await deliverNow(ctx, channel, message));
     return { messages };

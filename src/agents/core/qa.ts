@@ -23,7 +23,8 @@ export const qaCheckAction = defineAction({
   timeoutMs: 20_000,
   handler: async ({ site, minScore }, ctx) => {
     const report = await checkSite(site, ctx.signal);
-    if (minScore !== undefined && report.score < minScore) throw new ActionRejected(describeQaFailure(report, minScore), report);
+    if (minScore !== undefined && report.score < minScore)
+      throw new ActionRejected(describeQaFailure(report, minScore), report);
     return report;
   },
 });

@@ -38,7 +38,10 @@ export function slugify(name: string): string {
   if (full.length <= SLUG_MAX) return full || "site";
   const cut = full.slice(0, SLUG_MAX);
   const lastHyphen = cut.lastIndexOf("-");
-  const slug = (full[SLUG_MAX] === "-" ? cut : lastHyphen >= SLUG_MAX / 2 ? cut.slice(0, lastHyphen) : cut).replace(/-+$/, "");
+  const slug = (full[SLUG_MAX] === "-" ? cut : lastHyphen >= SLUG_MAX / 2 ? cut.slice(0, lastHyphen) : cut).replace(
+    /-+$/,
+    "",
+  );
   return slug || "site";
 }
 
@@ -76,7 +79,8 @@ function defaultTagline(family: Family, tone: Tone, language: Language): string 
 export function normalizeBrief(raw: RawBrief): Brief {
   const businessName = clean(raw.businessName, 120);
   const industry = clean(raw.industry, 120);
-  if (!businessName) throw new ActionRejected("The business name has no readable character.", { field: "businessName" });
+  if (!businessName)
+    throw new ActionRejected("The business name has no readable character.", { field: "businessName" });
   if (!industry) throw new ActionRejected("The industry has no readable character.", { field: "industry" });
 
   const family = industryFamily(industry);

@@ -11,7 +11,16 @@
 import { z } from "zod";
 import { modelTimeoutFor } from "@/integrations/llm";
 import { defineAction } from "../framework";
-import { PAGE_KEYS, briefSchema, designSchema, pageContentSchema, type Brief, type Design, type PageContent, type PageKey } from "../schemas";
+import {
+  PAGE_KEYS,
+  briefSchema,
+  designSchema,
+  pageContentSchema,
+  type Brief,
+  type Design,
+  type PageContent,
+  type PageKey,
+} from "../schemas";
 import { COPY, type Copy, type HoursKind, type Item } from "./copy";
 import { generateDesign } from "./design";
 import { writePageContent } from "./llm-content";
@@ -163,7 +172,11 @@ function servicesBody(ctx: PageContext): PageBody {
     intro: t(services.intro),
     sections: [
       { heading: t(services.listHeading), paragraphs: [t(services.listText)], items: offerItems(ctx) },
-      { heading: t(services.processHeading), paragraphs: [t("{voice}")], items: services.process.map((i) => item(ctx, i)) },
+      {
+        heading: t(services.processHeading),
+        paragraphs: [t("{voice}")],
+        items: services.process.map((i) => item(ctx, i)),
+      },
       { heading: t(services.ctaHeading), paragraphs: [t(services.ctaText)] },
     ],
   };
@@ -197,7 +210,10 @@ function faqBody(ctx: PageContext): PageBody {
       {
         heading: t(faq.heading),
         paragraphs: [t(faq.lead)],
-        items: [item(ctx, { title: faq.contactQuestion, text: contactAnswer }), ...faq.questions.map((i) => item(ctx, i))],
+        items: [
+          item(ctx, { title: faq.contactQuestion, text: contactAnswer }),
+          ...faq.questions.map((i) => item(ctx, i)),
+        ],
       },
       { heading: t(faq.moreHeading), paragraphs: [t(faq.moreText)] },
     ],
@@ -247,10 +263,17 @@ export function generateContent(brief: Brief, page: PageKey, design?: Design): P
 const TIMEOUT_MS = 30_000;
 
 export const generateContentAction = defineAction({
-  description: "Writes the copy of one page (title, meta description, h1, intro, sections, calls to action) in the brief's language.",
+  description:
+    "Writes the copy of one page (title, meta description, h1, intro, sections, calls to action) in the brief's language.",
   input: z.strictObject({ brief: briefSchema, page: z.enum(PAGE_KEYS), design: designSchema.optional() }),
   output: pageContentSchema,
   timeoutMs: TIMEOUT_MS,
   handler: async ({ brief, page, design }, ctx) =>
-    await writePageContent({ brief, page, base: generateContent(brief, page, design), signal: ctx.signal, timeoutMs: modelTimeoutFor(TIMEOUT_MS) }),
+    await writePageContent({
+      brief,
+      page,
+      base: generateContent(brief, page, design),
+      signal: ctx.signal,
+      timeoutMs: modelTimeoutFor(TIMEOUT_MS),
+    }),
 });

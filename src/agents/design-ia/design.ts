@@ -87,7 +87,12 @@ function typographyOf(family: Family, tone: Tone): Design["typography"] {
 
 export function generateDesign(brief: Brief): Design {
   const family = asFamily(brief.industryFamily);
-  const { palette, contrast } = buildPalette({ family, tone: brief.tone, brandColor: brief.brandColor, seed: hash(brief.slug) });
+  const { palette, contrast } = buildPalette({
+    family,
+    tone: brief.tone,
+    brandColor: brief.brandColor,
+    seed: hash(brief.slug),
+  });
   const type = TONE_TYPE[brief.tone];
   return {
     palette,
@@ -100,7 +105,8 @@ export function generateDesign(brief: Brief): Design {
 }
 
 export const generateDesignAction = defineAction({
-  description: "Derives a design system from a normalised brief: palette (contrast ≥ 4.5:1), system-font type scale, layout, radius and spacing.",
+  description:
+    "Derives a design system from a normalised brief: palette (contrast ≥ 4.5:1), system-font type scale, layout, radius and spacing.",
   input: z.strictObject({ brief: briefSchema }),
   output: designSchema,
   timeoutMs: 5_000,

@@ -25,8 +25,10 @@ type PageCopy = z.output<ReturnType<typeof pageCopySchema>>;
 const PURPOSE: Readonly<Record<PageKey, string>> = {
   home: "welcome visitors, present what the business offers (one item per offer), say why to choose it (items), and invite them to get in touch",
   about: "tell the business's story, its values (one item per value), and invite visitors to get in touch",
-  services: "present the services (one item per service), how working together goes (one item per step), and invite visitors to ask for a quote",
-  contact: "say how to reach the business and what happens after someone writes; give no phone number, address or opening hours (the brief has none)",
+  services:
+    "present the services (one item per service), how working together goes (one item per step), and invite visitors to ask for a quote",
+  contact:
+    "say how to reach the business and what happens after someone writes; give no phone number, address or opening hours (the brief has none)",
   faq: "answer the questions visitors ask most (one item per question: the question as its title, the answer as its text)",
 };
 
@@ -104,7 +106,13 @@ export interface WritePageContentParams {
 }
 
 /** The page's copy written by the model when one is configured, else (or when it fails) `base`. */
-export function writePageContent({ brief, page, base, signal, timeoutMs }: WritePageContentParams): Promise<PageContent> {
+export function writePageContent({
+  brief,
+  page,
+  base,
+  signal,
+  timeoutMs,
+}: WritePageContentParams): Promise<PageContent> {
   return writeCopy({
     task: "design-ia.generate_content",
     signal,

@@ -108,7 +108,11 @@ export function buildPalette({ family, tone, brandColor, seed }: PaletteParams):
   const onPrimary = readableOn(lightOnPrimary ? hsl(tint, 40, 98) : hsl(tint, 40, 10), [primary]);
 
   const secondary = hsl(hue + style.secondaryShift, style.saturation * 0.8, style.dark ? 62 : 40);
-  const accent = hsl(style.accentHue ?? hue + style.accentShift, Math.min(90, style.saturation + 15), style.dark ? 60 : 50);
+  const accent = hsl(
+    style.accentHue ?? hue + style.accentShift,
+    Math.min(90, style.saturation + 15),
+    style.dark ? 60 : 50,
+  );
 
   return {
     palette: { primary, onPrimary, secondary, accent, background, surface, text, mutedText },

@@ -29,9 +29,7 @@ export function fit(text: string, max: number): string {
 
 /** Control characters and lone surrogates become spaces, runs of spaces one space; trimmed. */
 function collapse(text: string): string {
-  return text
-    .replace(/[\p{Cc}\p{Cs}\s]+/gu, " ")
-    .trim();
+  return text.replace(/[\p{Cc}\p{Cs}\s]+/gu, " ").trim();
 }
 
 /**
@@ -49,7 +47,17 @@ export function clean(text: string, max: number): string {
   return current;
 }
 
-const LIGATURES: Record<string, string> = { ß: "ss", æ: "ae", œ: "oe", ø: "o", ł: "l", đ: "d", ð: "d", þ: "th", ı: "i" };
+const LIGATURES: Record<string, string> = {
+  ß: "ss",
+  æ: "ae",
+  œ: "oe",
+  ø: "o",
+  ł: "l",
+  đ: "d",
+  ð: "d",
+  þ: "th",
+  ı: "i",
+};
 
 /** Lower-case ASCII approximation: accents dropped, ligatures spelled out, other scripts kept. */
 export function fold(text: string): string {
@@ -62,7 +70,9 @@ export function fold(text: string): string {
 
 /** The folded ASCII words of `text` ("Cabinet d'Avocats" → ["cabinet", "d", "avocats"]). */
 export function words(text: string): string[] {
-  return fold(text).split(/[^a-z0-9]+/).filter(Boolean);
+  return fold(text)
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 }
 
 /** 32-bit FNV-1a: a stable seed for the variations of one brief. */

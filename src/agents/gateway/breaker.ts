@@ -73,14 +73,24 @@ const toCircuit = (r: CircuitRow): Circuit => ({
   updatedAt: date(r.updated_at),
 });
 
-const CLOSED = (agent: string): Circuit => ({ agent, state: "closed", consecutiveFailures: 0, openUntil: null, probeStartedAt: null, updatedAt: null });
+const CLOSED = (agent: string): Circuit => ({
+  agent,
+  state: "closed",
+  consecutiveFailures: 0,
+  openUntil: null,
+  probeStartedAt: null,
+  updatedAt: null,
+});
 
 const caches = new WeakMap<Db, { at: number; circuits: Map<string, Circuit> }>();
 
 export async function readCircuits(db: Db, maxAgeMs = CACHE_TTL_MS): Promise<Map<string, Circuit>> {
   const cached = caches.get(db);
   if (cached && performance.now() - cached.at < maxAgeMs) return cached.circuits;
-  const rows = await queryRows<CircuitRow>(db, sql`select agent, state, consecutive_failures, open_until, probe_started_at, updated_at from agent_circuits`);
+  const rows = await queryRows<CircuitRow>(
+    db,
+    sql`select agent, state, consecutive_failures, open_until, probe_started_at, updated_at from agent_circuits`,
+  );
   const circuits = new Map(rows.map((r) => [r.agent, toCircuit(r)]));
   caches.set(db, { at: performance.now(), circuits });
   return circuits;
@@ -98,7 +108,11 @@ export async function admitCall(db: Db, agent: string, config = breakerConfig())
   if (circuit.state === "closed") return { ok: true, probe: false };
   const now = Date.now();
   if (circuit.state === "open" && circuit.openUntil && circuit.openUntil.getTime() > now) {
-    return { ok: false, until: circuit.openUntil, reason: `The circuit of agent "${agent}" is open until ${circuit.openUntil.toISOString()}.` };
+    return {
+      ok: false,
+      until: circuit.openUntil,
+      reason: `The circuit of agent "${agent}" is open until ${circuit.openUntil.toISOString()}.`,
+    };
   }
   // The cool-down is over (or a half-open probe never answered): try to become the probe.
   const [won] = await queryRows<{ agent: string }>(
@@ -121,7 +135,14 @@ export async function admitCall(db: Db, agent: string, config = breakerConfig())
   return { ok: false, until, reason: `Agent "${agent}" is being probed (circuit half-open); waiting for the probe.` };
 }
 
-async function transition(db: Db, agent: string, to: CircuitState, from: CircuitState[], reason: string, set: ReturnType<typeof sql>): Promise<boolean> {
+async function transition(
+  db: Db,
+  agent: string,
+  to: CircuitState,
+  from: CircuitState[],
+  reason: string,
+  set: ReturnType<typeof sql>,
+): Promise<boolean> {
   const rows = await queryRows<{ from_state: CircuitState }>(
     db,
     sql`with old as (
@@ -142,11 +163,20 @@ export async function recordSuccess(db: Db, agent: string): Promise<void> {
   const circuit = (await readCircuits(db)).get(agent);
   if (!circuit || (circuit.state === "closed" && circuit.consecutiveFailures === 0)) return;
   if (circuit.state === "closed") {
-    await db.execute(sql`update agent_circuits set consecutive_failures = 0, updated_at = now() where agent = ${agent} and state = 'closed'`);
+    await db.execute(
+      sql`update agent_circuits set consecutive_failures = 0, updated_at = now() where agent = ${agent} and state = 'closed'`,
+    );
     forget(db);
     return;
   }
-  await transition(db, agent, "closed", ["half_open", "open"], "a call succeeded", sql`consecutive_failures = 0, open_until = null, probe_started_at = null`);
+  await transition(
+    db,
+    agent,
+    "closed",
+    ["half_open", "open"],
+    "a call succeeded",
+    sql`consecutive_failures = 0, open_until = null, probe_started_at = null`,
+  );
 }
 
 export async function recordFailure(db: Db, agent: string, config = breakerConfig()): Promise<void> {
@@ -159,7 +189,14 @@ export async function recordFailure(db: Db, agent: string, config = breakerConfi
   forget(db);
   if (!row) return;
   const open = (reason: string) =>
-    transition(db, agent, "open", ["closed", "half_open"], reason, sql`opened_at = now(), open_until = now() + ${config.cooldownMs} * interval '1 millisecond', probe_started_at = null`);
+    transition(
+      db,
+      agent,
+      "open",
+      ["closed", "half_open"],
+      reason,
+      sql`opened_at = now(), open_until = now() + ${config.cooldownMs} * interval '1 millisecond', probe_started_at = null`,
+    );
   const failures = Number(row.consecutive_failures);
   if (row.state === "half_open") {
     await open("the half-open probe failed");
@@ -172,7 +209,9 @@ export async function recordFailure(db: Db, agent: string, config = breakerConfi
   }
   const stats = await callStats(db, agent, config.windowMs);
   if (stats.calls >= MIN_CALLS_FOR_RATE && stats.failures / stats.calls > config.errorRate) {
-    await open(`error rate ${Math.round((100 * stats.failures) / stats.calls)}% over ${Math.round(config.windowMs / 1000)} s (${stats.calls} calls)`);
+    await open(
+      `error rate ${Math.round((100 * stats.failures) / stats.calls)}% over ${Math.round(config.windowMs / 1000)} s (${stats.calls} calls)`,
+    );
   }
 }
 

@@ -36,7 +36,10 @@ function bufferOf(db: Db): Buffer {
   return buffer;
 }
 
-export function recordCall(db: Db, call: { agent: string; action: string; outcome: CallOutcome; durationMs: number }): void {
+export function recordCall(
+  db: Db,
+  call: { agent: string; action: string; outcome: CallOutcome; durationMs: number },
+): void {
   // The metric keeps the history (rollups, percentiles, alerts); this table the breaker's recent window.
   recordMetric(db, {
     name: METRICS.agentCallDuration,
@@ -45,7 +48,13 @@ export function recordCall(db: Db, call: { agent: string; action: string; outcom
     labels: { agent: call.agent, action: call.action, status: call.outcome },
   });
   const buffer = bufferOf(db);
-  buffer.rows.push({ agent: call.agent, action: call.action, outcome: call.outcome, duration_ms: Math.round(call.durationMs), at: new Date().toISOString() });
+  buffer.rows.push({
+    agent: call.agent,
+    action: call.action,
+    outcome: call.outcome,
+    duration_ms: Math.round(call.durationMs),
+    at: new Date().toISOString(),
+  });
   if (buffer.rows.length >= FLUSH_ROWS) void flushCalls(db);
   else if (!buffer.timer) {
     buffer.timer = setTimeout(() => void flushCalls(db), FLUSH_DELAY_MS);
@@ -85,9 +94,12 @@ export interface CallStats {
 /** Calls of one agent over the last `windowMs` (served by agent_calls_agent_at_idx). */
 export async function callStats(db: Db, agent: string, windowMs: number): Promise<CallStats> {
   await flushCalls(db);
-  const [row = {}] = await queryRows<Record<string, unknown>>(db, sql`select count(*)::int as calls, count(*) filter (where outcome = 'failed')::int as failures,
+  const [row = {}] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select count(*)::int as calls, count(*) filter (where outcome = 'failed')::int as failures,
       avg(duration_ms)::float8 as avg_ms, percentile_cont(0.95) within group (order by duration_ms)::float8 as p95_ms, max(at) as last_at
-    from agent_calls where agent = ${agent} and at > now() - ${windowMs} * interval '1 millisecond'`);
+    from agent_calls where agent = ${agent} and at > now() - ${windowMs} * interval '1 millisecond'`,
+  );
   return {
     calls: Number(row.calls ?? 0),
     failures: Number(row.failures ?? 0),

@@ -17,18 +17,33 @@ export const gatewayInvoker: AgentInvoker = {
     const limit = rateLimitOf(call.agent);
     if (limit) {
       const token = await takeAgentToken(call.db, call.agent, limit);
-      if (!token.ok) return { status: "deferred", until: token.until, reason: `The rate limit of agent "${call.agent}" is reached.` };
+      if (!token.ok)
+        return {
+          status: "deferred",
+          until: token.until,
+          reason: `The rate limit of agent "${call.agent}" is reached.`,
+        };
     }
     const started = performance.now();
     try {
       const result = agentTransport() === "http" ? await callHttp(call) : await callInline(call);
-      recordCall(call.db, { agent: call.agent, action: call.action, outcome: result.status === "accepted" ? "accepted" : "succeeded", durationMs: performance.now() - started });
+      recordCall(call.db, {
+        agent: call.agent,
+        action: call.action,
+        outcome: result.status === "accepted" ? "accepted" : "succeeded",
+        durationMs: performance.now() - started,
+      });
       await recordSuccess(call.db, call.agent);
       return result;
     } catch (error) {
       // A timeout aborts the call: the agent did not answer in time, which is its fault.
       const agentFault = !(error instanceof AgentCallFailed) || error.agentFault;
-      recordCall(call.db, { agent: call.agent, action: call.action, outcome: agentFault ? "failed" : "rejected", durationMs: performance.now() - started });
+      recordCall(call.db, {
+        agent: call.agent,
+        action: call.action,
+        outcome: agentFault ? "failed" : "rejected",
+        durationMs: performance.now() - started,
+      });
       if (agentFault) await recordFailure(call.db, call.agent);
       throw toStepError(error);
     }

@@ -16,7 +16,10 @@ const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
 /** Parses `agent=N/s,other=M/m`; malformed entries are a configuration error. */
 export function parseRateLimits(text: string | undefined): Map<string, RateLimit> {
   const limits = new Map<string, RateLimit>();
-  for (const part of (text ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (text ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([a-z][a-z0-9-]*)\s*=\s*(\d+(?:\.\d+)?)\s*\/\s*([smh])$/.exec(part);
     if (!m || Number(m[2]) <= 0) throw new Error(`AGENT_RATE_LIMITS: "${part}" is not like "agent=10/s"`);
     const n = Number(m[2]);
@@ -32,6 +35,10 @@ export function rateLimitOf(agent: string): RateLimit | undefined {
 }
 
 /** Takes one token from the agent's bucket, or says when one will be there. */
-export function takeAgentToken(db: Db, agent: string, limit: RateLimit): Promise<{ ok: true } | { ok: false; until: Date }> {
+export function takeAgentToken(
+  db: Db,
+  agent: string,
+  limit: RateLimit,
+): Promise<{ ok: true } | { ok: false; until: Date }> {
   return takeToken(db, "agent", agent, limit);
 }

@@ -5,7 +5,10 @@ import type { ActionMessage as Message } from "@/dashboard/use-action";
 export function ActionMessage({ message }: { message: Message | null }) {
   if (!message) return null;
   return (
-    <p className={message.kind === "ok" ? "dash-msg dash-msg-ok" : "dash-msg dash-msg-error"} role={message.kind === "ok" ? "status" : "alert"}>
+    <p
+      className={message.kind === "ok" ? "dash-msg dash-msg-ok" : "dash-msg dash-msg-error"}
+      role={message.kind === "ok" ? "status" : "alert"}
+    >
       {message.text}
     </p>
   );

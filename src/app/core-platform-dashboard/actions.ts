@@ -25,10 +25,17 @@ export async function signIn(_previous: SignInState, formData: FormData): Promis
     const db = await getDb();
     const address = clientAddress(await headers());
     session = await startSession(db, apiKey, address);
-    await recordAudit(db, { actor: session.principal.actor, keyId: session.principal.keyId, action: "session.login", outcome: 200 });
+    await recordAudit(db, {
+      actor: session.principal.actor,
+      keyId: session.principal.keyId,
+      action: "session.login",
+      outcome: 200,
+    });
   } catch (error) {
-    if (error instanceof ApiError && error.code === "unauthorized") return { error: "This API key is unknown or revoked." };
-    if (error instanceof ApiError && error.code === "rate_limited") return { error: `Too many sign-in attempts from your connection. ${error.message}` };
+    if (error instanceof ApiError && error.code === "unauthorized")
+      return { error: "This API key is unknown or revoked." };
+    if (error instanceof ApiError && error.code === "rate_limited")
+      return { error: `Too many sign-in attempts from your connection. ${error.message}` };
     log.error("dashboard: sign-in failed", { error: error instanceof Error ? error.message : String(error) });
     return { error: "Signing in is not possible just now (the database may be unreachable). Try again in a moment." };
   }
@@ -46,10 +53,18 @@ export async function signOut(): Promise<void> {
       const principal = await resolveSession(db, token);
       // Revoked server-side: a copy of the cookie stops working too (src/auth/session.ts).
       await revokeSession(db, token);
-      if (principal) await recordAudit(db, { actor: principal.actor, keyId: principal.keyId, action: "session.logout", outcome: 200 });
+      if (principal)
+        await recordAudit(db, {
+          actor: principal.actor,
+          keyId: principal.keyId,
+          action: "session.logout",
+          outcome: 200,
+        });
     } catch (error) {
       // Signing out must work even when the database does not: the cookie goes regardless.
-      log.error("dashboard: sign-out could not revoke the session", { error: error instanceof Error ? error.message : String(error) });
+      log.error("dashboard: sign-out could not revoke the session", {
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   jar.set(sessionCookieName(), "", sessionCookieOptions(0));

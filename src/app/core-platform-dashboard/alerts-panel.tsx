@@ -11,9 +11,19 @@ export function AlertsPanel({ alerts, canAct }: { alerts: Resource<{ alerts: Ale
   const action = useAction();
   const list = alerts.data?.alerts ?? [];
   const acknowledge = (alert: Alert) =>
-    action.run(alert.id, `/api/alerts/${encodeURIComponent(alert.id)}/ack`, alertActionSchema, `Acknowledged “${alert.ruleName}”.`, alerts.refresh);
+    action.run(
+      alert.id,
+      `/api/alerts/${encodeURIComponent(alert.id)}/ack`,
+      alertActionSchema,
+      `Acknowledged “${alert.ruleName}”.`,
+      alerts.refresh,
+    );
   return (
-    <Panel title={alerts.data ? `Active alerts (${list.length})` : "Active alerts"} resources={[alerts]} className="dash-alerts">
+    <Panel
+      title={alerts.data ? `Active alerts (${list.length})` : "Active alerts"}
+      resources={[alerts]}
+      className="dash-alerts"
+    >
       <ActionMessage message={action.message} />
       <LoadState resource={alerts} what="the alerts" />
       {alerts.data && list.length === 0 ? <p className="dash-ok-note">No active alerts.</p> : null}
@@ -32,7 +42,13 @@ export function AlertsPanel({ alerts, canAct }: { alerts: Resource<{ alerts: Ale
                 {a.escalatedAt ? ` · escalated ${dateTime(a.escalatedAt)}` : ""} · last seen {dateTime(a.lastSeenAt)}
               </p>
               {canAct ? (
-                <button type="button" className="dash-button" disabled={action.pending !== null} onClick={() => void acknowledge(a)} aria-label={`Acknowledge alert ${a.ruleName}${a.subject ? ` (${a.subject})` : ""}`}>
+                <button
+                  type="button"
+                  className="dash-button"
+                  disabled={action.pending !== null}
+                  onClick={() => void acknowledge(a)}
+                  aria-label={`Acknowledge alert ${a.ruleName}${a.subject ? ` (${a.subject})` : ""}`}
+                >
                   {action.pending === a.id ? "Acknowledging…" : "Acknowledge"}
                 </button>
               ) : null}

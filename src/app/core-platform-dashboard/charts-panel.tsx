@@ -21,7 +21,9 @@ export function ChartsPanel({ agents }: { agents: string[] }) {
   const metrics = useAgentMetrics(agent, range);
   const series = metrics.data?.series ?? [];
   const minutes = BUCKET_MINUTES[METRIC_RANGES[range].bucket];
-  const xLabels = series.length ? [series[0]!, series[Math.floor(series.length / 2)]!, series.at(-1)!].map((p) => clockTime(p.bucket).slice(0, 5)) : [];
+  const xLabels = series.length
+    ? [series[0]!, series[Math.floor(series.length / 2)]!, series.at(-1)!].map((p) => clockTime(p.bucket).slice(0, 5))
+    : [];
   const calls = series.reduce((n, p) => n + p.count, 0);
   const errors = series.reduce((n, p) => n + (p.errorRate ?? 0) * p.count, 0);
   return (
@@ -55,7 +57,8 @@ export function ChartsPanel({ agents }: { agents: string[] }) {
         <>
           <p className="dash-muted dash-small">
             {calls} call{calls === 1 ? "" : "s"} in the last {METRIC_RANGES[range].label}
-            {calls > 0 ? ` · ${percent(errors / calls)} failed` : ""} · one point per {minutes === 60 ? "hour" : `${minutes} min`}
+            {calls > 0 ? ` · ${percent(errors / calls)} failed` : ""} · one point per{" "}
+            {minutes === 60 ? "hour" : `${minutes} min`}
           </p>
           <div className="dash-chart-grid-2">
             <LineChart
@@ -74,7 +77,11 @@ export function ChartsPanel({ agents }: { agents: string[] }) {
               format={(v) => compact(v)}
               series={[
                 { label: "calls/min", className: "dash-line-calls", values: series.map((p) => p.count / minutes) },
-                { label: "failed/min", className: "dash-line-errors", values: series.map((p) => ((p.errorRate ?? 0) * p.count) / minutes) },
+                {
+                  label: "failed/min",
+                  className: "dash-line-errors",
+                  values: series.map((p) => ((p.errorRate ?? 0) * p.count) / minutes),
+                },
               ]}
             />
           </div>

@@ -60,7 +60,8 @@ export function Dashboard({ canAct }: { canAct: boolean }) {
     <div className="dash-body">
       {signedOut ? (
         <p className="dash-banner dash-banner-error" role="alert">
-          Your session has ended (it expired, or its key was revoked). <a href="/core-platform-dashboard">Sign in again</a>.
+          Your session has ended (it expired, or its key was revoked).{" "}
+          <a href="/core-platform-dashboard">Sign in again</a>.
         </p>
       ) : null}
       <div className="dash-grid dash-grid-top">
@@ -69,8 +70,27 @@ export function Dashboard({ canAct }: { canAct: boolean }) {
         <AlertsPanel alerts={alerts} canAct={canAct} />
       </div>
       <div className={selected ? "dash-grid dash-grid-runs dash-grid-runs-open" : "dash-grid dash-grid-runs"}>
-        <RunsPanel runs={runs} workflows={workflowNames} filter={filter} onFilter={setFilter} search={search} onSearch={setSearch} selected={selected} onSelect={setSelected} now={now} />
-        {selected ? <RunDetail key={selected} run={run} canAct={canAct} now={now} onClose={() => setSelected(null)} onChanged={runs.refresh} /> : null}
+        <RunsPanel
+          runs={runs}
+          workflows={workflowNames}
+          filter={filter}
+          onFilter={setFilter}
+          search={search}
+          onSearch={setSearch}
+          selected={selected}
+          onSelect={setSelected}
+          now={now}
+        />
+        {selected ? (
+          <RunDetail
+            key={selected}
+            run={run}
+            canAct={canAct}
+            now={now}
+            onClose={() => setSelected(null)}
+            onChanged={runs.refresh}
+          />
+        ) : null}
       </div>
       <ChartsPanel agents={agentNames} />
       <div className="dash-grid dash-grid-bottom">

@@ -18,7 +18,10 @@ export function EventsPanel({ events }: { events: Resource<{ events: DashboardEv
             <li key={e.id} className="dash-row">
               <details>
                 <summary>
-                  <code>{e.topic}</code> <span className="dash-muted dash-small">#{e.id} · {dateTime(e.createdAt)} · {e.source}</span>
+                  <code>{e.topic}</code>{" "}
+                  <span className="dash-muted dash-small">
+                    #{e.id} · {dateTime(e.createdAt)} · {e.source}
+                  </span>
                 </summary>
                 <pre className="dash-pre">{prettyJson(e.data, 4_000)}</pre>
               </details>

@@ -9,7 +9,13 @@ import { LoadState, Panel } from "./panel";
 const PART_LABELS: Record<HealthPart, string> = { agents: "Agents", errors: "Error rate", queue: "Queue" };
 const CIRCUIT_LABELS = { closed: "circuit closed", open: "circuit open", half_open: "circuit half-open" } as const;
 
-export function HealthPanel({ agents, monitoring }: { agents: Resource<{ agents: AgentHealth[] }>; monitoring: Resource<Monitoring> }) {
+export function HealthPanel({
+  agents,
+  monitoring,
+}: {
+  agents: Resource<{ agents: AgentHealth[] }>;
+  monitoring: Resource<Monitoring>;
+}) {
   // Stale data still counts (it is the best we know, and the panel says it is stale); a part
   // whose API never answered is left out of the score.
   const health = healthScore({
@@ -20,7 +26,13 @@ export function HealthPanel({ agents, monitoring }: { agents: Resource<{ agents:
   return (
     <Panel title="Health" resources={[agents, monitoring]} className="dash-health">
       <div className="dash-score-row">
-        <div className={`dash-score dash-grade-${health.grade}`} role="img" aria-label={health.score === null ? "Health score unknown" : `Health score ${health.score} out of 100 (${health.grade})`}>
+        <div
+          className={`dash-score dash-grade-${health.grade}`}
+          role="img"
+          aria-label={
+            health.score === null ? "Health score unknown" : `Health score ${health.score} out of 100 (${health.grade})`
+          }
+        >
           <span className="dash-score-value">{health.score ?? "—"}</span>
           <span className="dash-score-max">/100</span>
         </div>
@@ -28,8 +40,18 @@ export function HealthPanel({ agents, monitoring }: { agents: Resource<{ agents:
           {(Object.keys(HEALTH_WEIGHTS) as HealthPart[]).map((part) => (
             <li key={part}>
               <span>{PART_LABELS[part]}</span>
-              <meter min={0} max={1} low={0.7} high={0.9} optimum={1} value={health.parts[part] ?? 0} aria-label={`${PART_LABELS[part]} score`} />
-              <span className="dash-num">{health.parts[part] === null ? "—" : `${Math.round(health.parts[part]! * 100)}`}</span>
+              <meter
+                min={0}
+                max={1}
+                low={0.7}
+                high={0.9}
+                optimum={1}
+                value={health.parts[part] ?? 0}
+                aria-label={`${PART_LABELS[part]} score`}
+              />
+              <span className="dash-num">
+                {health.parts[part] === null ? "—" : `${Math.round(health.parts[part]! * 100)}`}
+              </span>
             </li>
           ))}
         </ul>
@@ -37,8 +59,9 @@ export function HealthPanel({ agents, monitoring }: { agents: Resource<{ agents:
       <details className="dash-explain">
         <summary>How the score is computed</summary>
         <p>
-          A weighted mean: agents 50% (healthy 1, degraded ½, down 0; an open circuit counts 0), error rate 30% (full at 0%, none at 20% of steps failing over the last five minutes),
-          queue 20% (full while the oldest ready step is under 30 s old, none at 5 minutes). A part whose data is missing is left out.
+          A weighted mean: agents 50% (healthy 1, degraded ½, down 0; an open circuit counts 0), error rate 30% (full at
+          0%, none at 20% of steps failing over the last five minutes), queue 20% (full while the oldest ready step is
+          under 30 s old, none at 5 minutes). A part whose data is missing is left out.
         </p>
       </details>
       <h3 className="dash-subhead">Agents</h3>
@@ -58,7 +81,13 @@ export function HealthPanel({ agents, monitoring }: { agents: Resource<{ agents:
                 <dl className="dash-facts">
                   <div>
                     <dt>Probe</dt>
-                    <dd>{a.probe.ok ? duration(a.latencyMs) : <span className="dash-bad">{a.probe.error ?? "failed"}</span>}</dd>
+                    <dd>
+                      {a.probe.ok ? (
+                        duration(a.latencyMs)
+                      ) : (
+                        <span className="dash-bad">{a.probe.error ?? "failed"}</span>
+                      )}
+                    </dd>
                   </div>
                   <div>
                     <dt>Errors (5 min)</dt>

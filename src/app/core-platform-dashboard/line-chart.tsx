@@ -17,7 +17,17 @@ export interface ChartSeries {
 /** Small side margins, so a point at either end is not cut in half. */
 const BOX: ChartBox = { width: 600, height: 160, padLeft: 5, padRight: 5, padTop: 6, padBottom: 2 };
 
-export function LineChart({ title, series, xLabels, format }: { title: string; series: ChartSeries[]; xLabels: string[]; format(value: number): string }) {
+export function LineChart({
+  title,
+  series,
+  xLabels,
+  format,
+}: {
+  title: string;
+  series: ChartSeries[];
+  xLabels: string[];
+  format(value: number): string;
+}) {
   const yMax = yMaxOf(series.map((s) => s.values));
   const latest = (values: (number | null)[]) => [...values].reverse().find((v) => v !== null) ?? null;
   return (
@@ -31,7 +41,13 @@ export function LineChart({ title, series, xLabels, format }: { title: string; s
               <span key={t.value}>{format(t.value)}</span>
             ))}
         </div>
-        <svg className="dash-chart-svg" viewBox={`0 0 ${BOX.width} ${BOX.height}`} preserveAspectRatio="none" role="img" aria-label={`${title}: ${series.map((s) => `${s.label} ${latest(s.values) === null ? "no data" : format(latest(s.values)!)}`).join(", ")}`}>
+        <svg
+          className="dash-chart-svg"
+          viewBox={`0 0 ${BOX.width} ${BOX.height}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-label={`${title}: ${series.map((s) => `${s.label} ${latest(s.values) === null ? "no data" : format(latest(s.values)!)}`).join(", ")}`}
+        >
           {yTicks(yMax, BOX).map((t) => (
             <line key={t.value} x1={0} x2={BOX.width} y1={t.y} y2={t.y} className="dash-chart-grid" />
           ))}

@@ -14,7 +14,8 @@ export function LoginForm() {
       <div className={state.error ? "dash-field dash-field-invalid" : "dash-field"}>
         <label htmlFor="apiKey">API key</label>
         <p className="dash-hint" id="apiKey-hint">
-          A key with the viewer role shows everything; operator and admin keys can also cancel and retry runs and acknowledge alerts.
+          A key with the viewer role shows everything; operator and admin keys can also cancel and retry runs and
+          acknowledge alerts.
         </p>
         {state.error ? (
           <p className="dash-field-error" id="apiKey-error" role="alert">

@@ -23,7 +23,9 @@ async function currentSession(): Promise<SessionCheck> {
   try {
     return { principal: await resolveSession(await getDb(), token), unavailable: false };
   } catch (error) {
-    log.error("dashboard: the session could not be checked", { error: error instanceof Error ? error.message : String(error) });
+    log.error("dashboard: the session could not be checked", {
+      error: error instanceof Error ? error.message : String(error),
+    });
     return { principal: null, unavailable: true };
   }
 }
@@ -59,7 +61,8 @@ export default async function CoreDashboardPage() {
         </div>
         <div className="dash-who">
           <span>
-            Signed in as <code>{principal.actor}</code> <span className={`dash-role dash-role-${principal.role}`}>{principal.role}</span>
+            Signed in as <code>{principal.actor}</code>{" "}
+            <span className={`dash-role dash-role-${principal.role}`}>{principal.role}</span>
           </span>
           <form action={signOut}>
             <button type="submit" className="dash-button">

@@ -9,7 +9,11 @@ import { useId, type ReactNode } from "react";
 import type { Resource } from "@/dashboard/hooks";
 import { clockTime } from "@/dashboard/format";
 
-export function Freshness({ resource }: { resource: Pick<Resource<unknown>, "stale" | "error" | "updatedAt" | "loading"> }) {
+export function Freshness({
+  resource,
+}: {
+  resource: Pick<Resource<unknown>, "stale" | "error" | "updatedAt" | "loading">;
+}) {
   if (resource.stale && resource.updatedAt !== null) {
     return (
       <p className="dash-fresh dash-stale" role="status" title={resource.error?.message}>
@@ -21,7 +25,13 @@ export function Freshness({ resource }: { resource: Pick<Resource<unknown>, "sta
   return null;
 }
 
-export function LoadState({ resource, what }: { resource: Pick<Resource<unknown>, "error" | "loading" | "data">; what: string }) {
+export function LoadState({
+  resource,
+  what,
+}: {
+  resource: Pick<Resource<unknown>, "error" | "loading" | "data">;
+  what: string;
+}) {
   if (resource.data !== undefined) return null;
   if (resource.error) {
     return (
@@ -49,9 +59,19 @@ export function Panel({
 }) {
   const id = useId();
   const stale = resources.find((r) => r.stale);
-  const shown = stale ?? resources.reduce<(typeof resources)[number] | undefined>((oldest, r) => (r.updatedAt !== null && (!oldest || oldest.updatedAt === null || r.updatedAt < oldest.updatedAt) ? r : oldest), undefined);
+  const shown =
+    stale ??
+    resources.reduce<(typeof resources)[number] | undefined>(
+      (oldest, r) =>
+        r.updatedAt !== null && (!oldest || oldest.updatedAt === null || r.updatedAt < oldest.updatedAt) ? r : oldest,
+      undefined,
+    );
   return (
-    <section className={`dash-panel ${stale ? "dash-panel-stale" : ""} ${className ?? ""}`} aria-labelledby={`${id}-title`} data-stale={stale ? "true" : "false"}>
+    <section
+      className={`dash-panel ${stale ? "dash-panel-stale" : ""} ${className ?? ""}`}
+      aria-labelledby={`${id}-title`}
+      data-stale={stale ? "true" : "false"}
+    >
       <header className="dash-panel-head">
         <h2 id={`${id}-title`}>{title}</h2>
         {shown ? <Freshness resource={shown} /> : null}

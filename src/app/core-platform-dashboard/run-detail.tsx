@@ -60,7 +60,9 @@ function StepDetail({ step }: { step: Step }) {
                       <td>{a.outcome}</td>
                       <td>{dateTime(a.startedAt)}</td>
                       <td className="dash-num">{duration(a.durationMs)}</td>
-                      <td className="dash-break">{a.error === null || a.error === undefined ? "—" : prettyJson(a.error, 500)}</td>
+                      <td className="dash-break">
+                        {a.error === null || a.error === undefined ? "—" : prettyJson(a.error, 500)}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -69,19 +71,40 @@ function StepDetail({ step }: { step: Step }) {
           ) : (
             <p className="dash-muted dash-small">No attempt has finished yet.</p>
           )}
-          {step.items && step.items.length > 0 ? <p className="dash-muted dash-small">{step.items.length} items (each on the timeline).</p> : null}
+          {step.items && step.items.length > 0 ? (
+            <p className="dash-muted dash-small">{step.items.length} items (each on the timeline).</p>
+          ) : null}
         </div>
       </details>
     </li>
   );
 }
 
-export function RunDetail({ run, canAct, now, onClose, onChanged }: { run: Resource<Run>; canAct: boolean; now: number; onClose(): void; onChanged(): Promise<unknown> }) {
+export function RunDetail({
+  run,
+  canAct,
+  now,
+  onClose,
+  onChanged,
+}: {
+  run: Resource<Run>;
+  canAct: boolean;
+  now: number;
+  onClose(): void;
+  onChanged(): Promise<unknown>;
+}) {
   const action = useAction();
   const r = run.data;
   const refreshBoth = () => Promise.all([run.refresh(), onChanged()]);
   const act = (verb: "cancel" | "retry") =>
-    r && action.run(verb, `/api/orchestration/runs/${encodeURIComponent(r.id)}/${verb}`, runSchema, verb === "cancel" ? "Run cancelled." : "Run retried: its failed steps are queued again.", refreshBoth);
+    r &&
+    action.run(
+      verb,
+      `/api/orchestration/runs/${encodeURIComponent(r.id)}/${verb}`,
+      runSchema,
+      verb === "cancel" ? "Run cancelled." : "Run retried: its failed steps are queued again.",
+      refreshBoth,
+    );
   const runtime = r?.startedAt ? (r.finishedAt ? Date.parse(r.finishedAt) : now) - Date.parse(r.startedAt) : null;
   return (
     <Panel
@@ -128,12 +151,22 @@ export function RunDetail({ run, canAct, now, onClose, onChanged }: { run: Resou
           {canAct ? (
             <div className="dash-actions">
               {UNFINISHED.has(r.status) ? (
-                <button type="button" className="dash-button dash-button-danger" disabled={action.pending !== null} onClick={() => void act("cancel")}>
+                <button
+                  type="button"
+                  className="dash-button dash-button-danger"
+                  disabled={action.pending !== null}
+                  onClick={() => void act("cancel")}
+                >
                   {action.pending === "cancel" ? "Cancelling…" : "Cancel run"}
                 </button>
               ) : null}
               {r.status === "failed" ? (
-                <button type="button" className="dash-button dash-button-primary" disabled={action.pending !== null} onClick={() => void act("retry")}>
+                <button
+                  type="button"
+                  className="dash-button dash-button-primary"
+                  disabled={action.pending !== null}
+                  onClick={() => void act("retry")}
+                >
                   {action.pending === "retry" ? "Retrying…" : "Retry run"}
                 </button>
               ) : null}

@@ -48,13 +48,21 @@ export function RunsPanel({
   const list = (runs.data?.runs ?? []).filter((r) => !needle || r.id.toLowerCase().includes(needle));
   return (
     <Panel title="Runs" resources={[runs]} className="dash-runs">
-      <form className="dash-filters" role="search" onSubmit={(e) => {
-        e.preventDefault();
-        if (isFullRunId(search)) onSelect(search.trim().toLowerCase());
-      }}>
+      <form
+        className="dash-filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (isFullRunId(search)) onSelect(search.trim().toLowerCase());
+        }}
+      >
         <div className="dash-control">
           <label htmlFor={`${id}-wf`}>Workflow</label>
-          <select id={`${id}-wf`} value={filter.workflow ?? ""} onChange={(e) => onFilter({ ...filter, workflow: e.target.value || undefined })}>
+          <select
+            id={`${id}-wf`}
+            value={filter.workflow ?? ""}
+            onChange={(e) => onFilter({ ...filter, workflow: e.target.value || undefined })}
+          >
             <option value="">All workflows</option>
             {workflows.map((w) => (
               <option key={w} value={w}>
@@ -65,7 +73,11 @@ export function RunsPanel({
         </div>
         <div className="dash-control">
           <label htmlFor={`${id}-status`}>Status</label>
-          <select id={`${id}-status`} value={filter.status ?? ""} onChange={(e) => onFilter({ ...filter, status: (e.target.value || undefined) as RunStatus | undefined })}>
+          <select
+            id={`${id}-status`}
+            value={filter.status ?? ""}
+            onChange={(e) => onFilter({ ...filter, status: (e.target.value || undefined) as RunStatus | undefined })}
+          >
             <option value="">All statuses</option>
             {RUN_STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -76,18 +88,35 @@ export function RunsPanel({
         </div>
         <div className="dash-control dash-control-grow">
           <label htmlFor={`${id}-search`}>Run id</label>
-          <input id={`${id}-search`} type="search" inputMode="search" autoComplete="off" spellCheck={false} placeholder="Search by id (a full id opens it)" value={search} onChange={(e) => onSearch(e.target.value)} />
+          <input
+            id={`${id}-search`}
+            type="search"
+            inputMode="search"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="Search by id (a full id opens it)"
+            value={search}
+            onChange={(e) => onSearch(e.target.value)}
+          />
         </div>
       </form>
       <LoadState resource={runs} what="the runs" />
       {runs.data ? (
         list.length === 0 ? (
-          <p className="dash-muted">{needle ? "No run on this page matches this id." : "No runs match these filters."}</p>
+          <p className="dash-muted">
+            {needle ? "No run on this page matches this id." : "No runs match these filters."}
+          </p>
         ) : (
           <ul className="dash-run-list" aria-label="Runs, newest first">
             {list.map((r) => (
               <li key={r.id} data-run-id={r.id} data-status={r.status}>
-                <button type="button" className="dash-run-row" aria-current={r.id === selected ? "true" : undefined} onClick={() => onSelect(r.id)} title={r.id}>
+                <button
+                  type="button"
+                  className="dash-run-row"
+                  aria-current={r.id === selected ? "true" : undefined}
+                  onClick={() => onSelect(r.id)}
+                  title={r.id}
+                >
                   <span className="dash-run-id">
                     <code>{shortId(r.id)}</code>
                   </span>
@@ -101,7 +130,11 @@ export function RunsPanel({
           </ul>
         )
       ) : null}
-      {runs.data?.nextCursor ? <p className="dash-footnote">Showing the newest {runs.data.runs.length}; narrow the filters or search a full id to find older runs.</p> : null}
+      {runs.data?.nextCursor ? (
+        <p className="dash-footnote">
+          Showing the newest {runs.data.runs.length}; narrow the filters or search a full id to find older runs.
+        </p>
+      ) : null}
     </Panel>
   );
 }

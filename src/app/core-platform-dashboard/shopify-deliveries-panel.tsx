@@ -11,14 +11,30 @@ import { useAction } from "@/dashboard/use-action";
 import { ActionMessage } from "./action-message";
 import { LoadState, Panel } from "./panel";
 
-export function ShopifyDeliveriesPanel({ deliveries, canAct }: { deliveries: Resource<{ deliveries: ShopifyDelivery[]; nextCursor: string | null }>; canAct: boolean }) {
+export function ShopifyDeliveriesPanel({
+  deliveries,
+  canAct,
+}: {
+  deliveries: Resource<{ deliveries: ShopifyDelivery[]; nextCursor: string | null }>;
+  canAct: boolean;
+}) {
   const action = useAction();
   const list = deliveries.data?.deliveries ?? [];
   const more = deliveries.data?.nextCursor ? "+" : "";
   const reprocess = (d: ShopifyDelivery) =>
-    action.run(String(d.id), `/api/webhooks/shopify/deliveries/${d.id}/reprocess`, shopifyReprocessSchema, `Delivery ${d.id} (${d.topic}) queued again.`, deliveries.refresh);
+    action.run(
+      String(d.id),
+      `/api/webhooks/shopify/deliveries/${d.id}/reprocess`,
+      shopifyReprocessSchema,
+      `Delivery ${d.id} (${d.topic}) queued again.`,
+      deliveries.refresh,
+    );
   return (
-    <Panel title={deliveries.data ? `Failed Shopify deliveries (${list.length}${more})` : "Failed Shopify deliveries"} resources={[deliveries]} className="dash-shopify-failed">
+    <Panel
+      title={deliveries.data ? `Failed Shopify deliveries (${list.length}${more})` : "Failed Shopify deliveries"}
+      resources={[deliveries]}
+      className="dash-shopify-failed"
+    >
       <ActionMessage message={action.message} />
       <LoadState resource={deliveries} what="the failed Shopify deliveries" />
       {deliveries.data && list.length === 0 ? <p className="dash-ok-note">No failed Shopify delivery.</p> : null}
@@ -32,11 +48,18 @@ export function ShopifyDeliveriesPanel({ deliveries, canAct }: { deliveries: Res
                 <strong className="dash-break">{d.shopDomain}</strong>
               </div>
               <p className="dash-muted dash-small dash-break">
-                #{d.id} · webhook {d.webhookId} · received {dateTime(d.receivedAt)} · {d.attempts} attempt{d.attempts === 1 ? "" : "s"}
+                #{d.id} · webhook {d.webhookId} · received {dateTime(d.receivedAt)} · {d.attempts} attempt
+                {d.attempts === 1 ? "" : "s"}
               </p>
               {d.lastError ? <p className="dash-bad dash-small dash-break">{d.lastError}</p> : null}
               {canAct && d.hasPayload ? (
-                <button type="button" className="dash-button" disabled={action.pending !== null} onClick={() => void reprocess(d)} aria-label={`Reprocess Shopify delivery ${d.id} (${d.topic})`}>
+                <button
+                  type="button"
+                  className="dash-button"
+                  disabled={action.pending !== null}
+                  onClick={() => void reprocess(d)}
+                  aria-label={`Reprocess Shopify delivery ${d.id} (${d.topic})`}
+                >
                   {action.pending === String(d.id) ? "Reprocessing…" : "Reprocess"}
                 </button>
               ) : null}

@@ -19,7 +19,13 @@ export function SystemPanel({ monitoring }: { monitoring: Resource<Monitoring> }
             </div>
             <div>
               <dt>Oldest ready</dt>
-              <dd className={m.queue.oldestReadyAgeMs !== null && m.queue.oldestReadyAgeMs > 300_000 ? "dash-bad" : undefined}>{m.queue.oldestReadyAgeMs === null ? "—" : duration(m.queue.oldestReadyAgeMs)}</dd>
+              <dd
+                className={
+                  m.queue.oldestReadyAgeMs !== null && m.queue.oldestReadyAgeMs > 300_000 ? "dash-bad" : undefined
+                }
+              >
+                {m.queue.oldestReadyAgeMs === null ? "—" : duration(m.queue.oldestReadyAgeMs)}
+              </dd>
             </div>
             <div>
               <dt>Waiting steps</dt>
@@ -55,7 +61,8 @@ export function SystemPanel({ monitoring }: { monitoring: Resource<Monitoring> }
             ))}
           </ul>
           <p className="dash-footnote">
-            Rates over the last {Math.round(m.throughput.windowSeconds / 60)} complete minutes · database {duration(m.database.latencyMs)} · memory {bytes(m.process.rssBytes)} · up{" "}
+            Rates over the last {Math.round(m.throughput.windowSeconds / 60)} complete minutes · database{" "}
+            {duration(m.database.latencyMs)} · memory {bytes(m.process.rssBytes)} · up{" "}
             {duration(m.process.uptimeSeconds * 1000)}
           </p>
         </>

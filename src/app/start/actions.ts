@@ -41,7 +41,8 @@ function fieldErrors(error: ZodError): OrderFormState["errors"] {
   const errors: OrderFormState["errors"] = {};
   for (const issue of error.issues) {
     const field = issue.path[0];
-    if (typeof field === "string" && (FIELD_NAMES as readonly string[]).includes(field)) errors[field as FieldName] ??= issue.message;
+    if (typeof field === "string" && (FIELD_NAMES as readonly string[]).includes(field))
+      errors[field as FieldName] ??= issue.message;
   }
   return errors;
 }
@@ -52,7 +53,12 @@ function requestOrigin(requestHeaders: Headers): string | undefined {
   const proto = requestHeaders.get("x-forwarded-proto")?.split(",")[0]?.trim() ?? "";
   // Only a plain host[:port] goes into a URL handed to Stripe; anything else falls back.
   if (!/^(?:[a-z0-9.-]+|\[[0-9a-f:]+\])(?::\d{1,5})?$/i.test(host)) return publicBaseUrl();
-  const scheme = proto === "http" || proto === "https" ? proto : /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i.test(host) ? "http" : "https";
+  const scheme =
+    proto === "http" || proto === "https"
+      ? proto
+      : /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i.test(host)
+        ? "http"
+        : "https";
   return `${scheme}://${host}`;
 }
 
@@ -70,10 +76,22 @@ export async function submitOrder(previous: OrderFormState, formData: FormData):
     ({ nextUrl } = await createProject(db, parsed.data, { origin: requestOrigin(requestHeaders) }));
   } catch (error) {
     if (error instanceof ApiError && error.code === "rate_limited") {
-      return { values, errors: {}, formError: `We have received several orders from your connection in a short time. ${error.message}`, attempt };
+      return {
+        values,
+        errors: {},
+        formError: `We have received several orders from your connection in a short time. ${error.message}`,
+        attempt,
+      };
     }
-    log.error("start: the order could not be created", { error: error instanceof Error ? error.message : String(error) });
-    return { values, errors: {}, formError: "We could not take your order just now; nothing was charged. Please try again in a moment.", attempt };
+    log.error("start: the order could not be created", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return {
+      values,
+      errors: {},
+      formError: "We could not take your order just now; nothing was charged. Please try again in a moment.",
+      attempt,
+    };
   }
   // Outside the try: redirect() works by throwing.
   redirect(nextUrl);

@@ -34,7 +34,18 @@ export const PAGE_LABELS: Record<PageKey, string> = {
   faq: "FAQ",
 };
 
-export const FIELD_NAMES = ["businessName", "industry", "audience", "tone", "pages", "contactEmail", "publicEmail", "language", "brandColor", "tagline"] as const;
+export const FIELD_NAMES = [
+  "businessName",
+  "industry",
+  "audience",
+  "tone",
+  "pages",
+  "contactEmail",
+  "publicEmail",
+  "language",
+  "brandColor",
+  "tagline",
+] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
 
 /** The form's values as typed (strings, before validation). */
@@ -69,7 +80,18 @@ export interface OrderFormState {
 export const DEFAULT_ORDER_PAGES: readonly PageKey[] = ["home", "about", "services", "contact"];
 
 export const INITIAL_ORDER_STATE: OrderFormState = {
-  values: { businessName: "", industry: "", audience: "", tone: "professional", pages: [...DEFAULT_ORDER_PAGES], contactEmail: "", publicEmail: "", language: "en", brandColor: "", tagline: "" },
+  values: {
+    businessName: "",
+    industry: "",
+    audience: "",
+    tone: "professional",
+    pages: [...DEFAULT_ORDER_PAGES],
+    contactEmail: "",
+    publicEmail: "",
+    language: "en",
+    brandColor: "",
+    tagline: "",
+  },
   errors: {},
   formError: null,
   attempt: 0,

@@ -6,7 +6,14 @@
  */
 import { useActionState, useEffect, useRef, useState, type ReactNode } from "react";
 import { submitOrder } from "./actions";
-import { INITIAL_ORDER_STATE, LANGUAGE_LABELS, PAGE_LABELS, TONE_LABELS, type FieldName, type OrderFormState } from "./form-state";
+import {
+  INITIAL_ORDER_STATE,
+  LANGUAGE_LABELS,
+  PAGE_LABELS,
+  TONE_LABELS,
+  type FieldName,
+  type OrderFormState,
+} from "./form-state";
 
 const HEX_COLOUR = /^#?[0-9a-fA-F]{6}$/;
 
@@ -27,7 +34,19 @@ function FieldError({ state, name }: { state: OrderFormState; name: FieldName })
   ) : null;
 }
 
-function Field({ state, name, label, hint, children }: { state: OrderFormState; name: FieldName; label: string; hint?: string; children: ReactNode }) {
+function Field({
+  state,
+  name,
+  label,
+  hint,
+  children,
+}: {
+  state: OrderFormState;
+  name: FieldName;
+  label: string;
+  hint?: string;
+  children: ReactNode;
+}) {
   return (
     <div className={state.errors[name] ? "field field-invalid" : "field"}>
       <label htmlFor={name}>{label}</label>
@@ -47,7 +66,12 @@ function BrandColour({ state }: { state: OrderFormState }) {
   const [colour, setColour] = useState(state.values.brandColor);
   const valid = HEX_COLOUR.test(colour.trim());
   return (
-    <Field state={state} name="brandColor" label="Brand colour (optional)" hint="A hex colour such as #1a6b5c. Leave it empty and we choose one that suits your business.">
+    <Field
+      state={state}
+      name="brandColor"
+      label="Brand colour (optional)"
+      hint="A hex colour such as #1a6b5c. Leave it empty and we choose one that suits your business."
+    >
       <div className="colour-input">
         <input
           {...control(state, "brandColor", true)}
@@ -60,7 +84,13 @@ function BrandColour({ state }: { state: OrderFormState }) {
           spellCheck={false}
           onChange={(e) => setColour(e.currentTarget.value)}
         />
-        <span className="colour-swatch" aria-hidden="true" style={valid ? { background: colour.trim().startsWith("#") ? colour.trim() : `#${colour.trim()}` } : undefined} />
+        <span
+          className="colour-swatch"
+          aria-hidden="true"
+          style={
+            valid ? { background: colour.trim().startsWith("#") ? colour.trim() : `#${colour.trim()}` } : undefined
+          }
+        />
       </div>
     </Field>
   );
@@ -89,7 +119,9 @@ export function OrderForm({ submitLabel }: { submitLabel: string }) {
           {errorCount > 0 ? (
             <>
               <p>
-                <strong>{errorCount === 1 ? "One field needs your attention:" : `${errorCount} fields need your attention:`}</strong>
+                <strong>
+                  {errorCount === 1 ? "One field needs your attention:" : `${errorCount} fields need your attention:`}
+                </strong>
               </p>
               <ul>
                 {Object.entries(state.errors).map(([name, message]) => (
@@ -106,15 +138,32 @@ export function OrderForm({ submitLabel }: { submitLabel: string }) {
       <fieldset className="form-section">
         <legend>Your business</legend>
         <Field state={state} name="businessName" label="Business name">
-          <input {...control(state, "businessName")} type="text" defaultValue={v.businessName} maxLength={120} autoComplete="organization" required />
+          <input
+            {...control(state, "businessName")}
+            type="text"
+            defaultValue={v.businessName}
+            maxLength={120}
+            autoComplete="organization"
+            required
+          />
         </Field>
         <Field state={state} name="industry" label="Industry" hint="For example: bakery, plumbing, accounting firm.">
           <input {...control(state, "industry", true)} type="text" defaultValue={v.industry} maxLength={120} required />
         </Field>
-        <Field state={state} name="audience" label="Audience" hint="Who should the site speak to? For example: families in Lyon looking for fresh bread.">
+        <Field
+          state={state}
+          name="audience"
+          label="Audience"
+          hint="Who should the site speak to? For example: families in Lyon looking for fresh bread."
+        >
           <textarea {...control(state, "audience", true)} defaultValue={v.audience} maxLength={300} rows={3} required />
         </Field>
-        <Field state={state} name="tagline" label="Tagline (optional)" hint="A short line under your name; we write one if you leave it empty.">
+        <Field
+          state={state}
+          name="tagline"
+          label="Tagline (optional)"
+          hint="A short line under your name; we write one if you leave it empty."
+        >
           <input {...control(state, "tagline", true)} type="text" defaultValue={v.tagline} maxLength={160} />
         </Field>
       </fieldset>
@@ -139,7 +188,10 @@ export function OrderForm({ submitLabel }: { submitLabel: string }) {
             ))}
           </select>
         </Field>
-        <fieldset className={state.errors.pages ? "field choices field-invalid" : "field choices"} aria-describedby={state.errors.pages ? "pages-error" : undefined}>
+        <fieldset
+          className={state.errors.pages ? "field choices field-invalid" : "field choices"}
+          aria-describedby={state.errors.pages ? "pages-error" : undefined}
+        >
           <legend>Pages wanted</legend>
           <FieldError state={state} name="pages" />
           <div className="choice-grid">
@@ -165,10 +217,30 @@ export function OrderForm({ submitLabel }: { submitLabel: string }) {
       <fieldset className="form-section">
         <legend>How we reach you</legend>
         <Field state={state} name="contactEmail" label="Contact email" hint="We send the link to your new site here.">
-          <input {...control(state, "contactEmail", true)} type="email" inputMode="email" defaultValue={v.contactEmail} maxLength={254} autoComplete="email" required />
+          <input
+            {...control(state, "contactEmail", true)}
+            type="email"
+            inputMode="email"
+            defaultValue={v.contactEmail}
+            maxLength={254}
+            autoComplete="email"
+            required
+          />
         </Field>
-        <Field state={state} name="publicEmail" label="Email shown on your site (optional)" hint="Published on your contact page for your customers. Leave empty to publish no address: your contact email above stays private.">
-          <input {...control(state, "publicEmail", true)} type="email" inputMode="email" defaultValue={v.publicEmail} maxLength={254} autoComplete="off" />
+        <Field
+          state={state}
+          name="publicEmail"
+          label="Email shown on your site (optional)"
+          hint="Published on your contact page for your customers. Leave empty to publish no address: your contact email above stays private."
+        >
+          <input
+            {...control(state, "publicEmail", true)}
+            type="email"
+            inputMode="email"
+            defaultValue={v.publicEmail}
+            maxLength={254}
+            autoComplete="off"
+          />
         </Field>
       </fieldset>
 

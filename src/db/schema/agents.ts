@@ -63,4 +63,3 @@ export const seenSignatures = pgTable(
   },
   (t) => [index("seen_signatures_expires_idx").on(t.expiresAt)],
 );
-

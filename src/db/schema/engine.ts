@@ -1,9 +1,31 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, jsonb, pgSequence, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgSequence,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 export const RUN_STATUSES = ["queued", "running", "waiting", "succeeded", "failed", "cancelled"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export const STEP_STATUSES = ["pending", "queued", "running", "waiting", "succeeded", "failed", "skipped", "cancelled"] as const;
+export const STEP_STATUSES = [
+  "pending",
+  "queued",
+  "running",
+  "waiting",
+  "succeeded",
+  "failed",
+  "skipped",
+  "cancelled",
+] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 export const PRIORITIES = ["low", "normal", "high", "critical"] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -58,7 +80,9 @@ export const runs = pgTable(
     // The failed-runs alert: runs that failed recently (a small partial index).
     index("runs_failed_finished_idx").on(t.finishedAt).where(sql`${t.status} = 'failed'`),
     // Admission of runs waiting for a per-key concurrency slot.
-    index("runs_concurrency_idx").on(t.workflow, t.concurrencyKey, t.status).where(sql`${t.concurrencyKey} is not null`),
+    index("runs_concurrency_idx")
+      .on(t.workflow, t.concurrencyKey, t.status)
+      .where(sql`${t.concurrencyKey} is not null`),
   ],
 );
 

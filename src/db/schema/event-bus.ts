@@ -45,7 +45,9 @@ export const eventDeliveries = pgTable(
     // The delivery sweep: due pending deliveries.
     index("event_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     // Per-key ordering: is an earlier delivery of the same key still pending?
-    index("event_deliveries_ordering_idx").on(t.subscriptionId, t.orderingValue, t.eventId).where(sql`${t.status} = 'pending' and ${t.orderingValue} is not null`),
+    index("event_deliveries_ordering_idx")
+      .on(t.subscriptionId, t.orderingValue, t.eventId)
+      .where(sql`${t.status} = 'pending' and ${t.orderingValue} is not null`),
     index("event_deliveries_status_idx").on(t.status, t.id),
   ],
 );

@@ -1,5 +1,17 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 export const DELIVERY_STATUSES = ["pending", "processed", "failed"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -224,5 +236,8 @@ export const dataExports = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     downloadedAt: timestamp("downloaded_at", { withTimezone: true }),
   },
-  (t) => [uniqueIndex("data_exports_request_idx").on(t.shopDomain, t.requestId), index("data_exports_created_idx").on(t.createdAt)],
+  (t) => [
+    uniqueIndex("data_exports_request_idx").on(t.shopDomain, t.requestId),
+    index("data_exports_created_idx").on(t.createdAt),
+  ],
 );

@@ -32,7 +32,10 @@ export const projects = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     paidAt: timestamp("paid_at", { withTimezone: true }),
   },
-  (t) => [index("projects_created_idx").on(t.createdAt), index("projects_contact_email_hash_idx").on(t.contactEmailHash)],
+  (t) => [
+    index("projects_created_idx").on(t.createdAt),
+    index("projects_contact_email_hash_idx").on(t.contactEmailHash),
+  ],
 );
 
 /** Token buckets for public endpoints (e.g. project creation per client IP), shared by every instance. */

@@ -87,7 +87,8 @@ function rawStep(step: StepDefinition): Record<string, unknown> {
   if (step.forEach !== undefined) raw.for_each = step.forEach;
   const retry = rawRetry(step.retry);
   if (Object.keys(retry).length > 0) raw.retry = retry;
-  if (step.timeoutMs !== defaultStepTimeoutMs(step.kind === "agent" ? step : {})) raw.timeout = formatDuration(step.timeoutMs);
+  if (step.timeoutMs !== defaultStepTimeoutMs(step.kind === "agent" ? step : {}))
+    raw.timeout = formatDuration(step.timeoutMs);
   return raw;
 }
 
@@ -107,7 +108,9 @@ function rawKind(step: StepDefinition): Record<string, unknown> {
       return { sleep: formatDuration(step.durationMs) };
     case "wait_for_event": {
       const { topic, match, timeoutMs } = step.waitForEvent;
-      return { wait_for_event: { topic, ...(match === undefined ? {} : { match }), timeout: formatDuration(timeoutMs) } };
+      return {
+        wait_for_event: { topic, ...(match === undefined ? {} : { match }), timeout: formatDuration(timeoutMs) },
+      };
     }
     case "emit":
       return { emit: { topic: step.emit.topic, ...(isEmptyObject(step.emit.data) ? {} : { data: step.emit.data }) } };
@@ -118,7 +121,8 @@ function rawRetry(retry: RetryPolicy): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   if (retry.maxAttempts !== DEFAULT_RETRY.maxAttempts) raw.max_attempts = retry.maxAttempts;
   if (retry.backoff !== DEFAULT_RETRY.backoff) raw.backoff = retry.backoff;
-  if (retry.initialIntervalMs !== DEFAULT_RETRY.initialIntervalMs) raw.initial_interval = formatDuration(retry.initialIntervalMs);
+  if (retry.initialIntervalMs !== DEFAULT_RETRY.initialIntervalMs)
+    raw.initial_interval = formatDuration(retry.initialIntervalMs);
   if (retry.maxIntervalMs !== DEFAULT_RETRY.maxIntervalMs) raw.max_interval = formatDuration(retry.maxIntervalMs);
   return raw;
 }

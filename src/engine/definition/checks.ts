@@ -8,7 +8,13 @@ import type { EnvSource } from "./hosts";
 import type { StepGraph } from "./graph";
 import { secretRefProblems } from "./secret-refs";
 import { checkUrlStatically, hasStaticAuthority } from "./url-check";
-import { ALL_STEPS, type ExpressionAnalysis, analyzeTemplateSites, checkTemplates, isSingleTemplate } from "./templates";
+import {
+  ALL_STEPS,
+  type ExpressionAnalysis,
+  analyzeTemplateSites,
+  checkTemplates,
+  isSingleTemplate,
+} from "./templates";
 import type { StepDefinition, WorkflowDefinition } from "./types";
 
 export interface SemanticOptions {
@@ -34,10 +40,20 @@ interface TemplateField {
 
 const BASE_ROOTS = ["input", "trigger", "steps", "run"] as const;
 
-export function checkSemantics(def: WorkflowDefinition, graph: StepGraph, options: SemanticOptions, issues: DefinitionIssue[]): void {
+export function checkSemantics(
+  def: WorkflowDefinition,
+  graph: StepGraph,
+  options: SemanticOptions,
+  issues: DefinitionIssue[],
+): void {
   const fields: TemplateField[] = [...triggerFields(def, issues), ...outputFields(def)];
   def.steps.forEach((step, i) => {
-    const refs: RefRule = { type: "ancestors", of: step.name, ancestors: graph.ancestors?.get(step.name), reader: "step" };
+    const refs: RefRule = {
+      type: "ancestors",
+      of: step.name,
+      ancestors: graph.ancestors?.get(step.name),
+      reader: "step",
+    };
     fields.push(...stepFields(step, `steps[${i}]`, [], refs));
     checkStepKind(step, `steps[${i}]`, options, issues);
   });
@@ -47,7 +63,12 @@ export function checkSemantics(def: WorkflowDefinition, graph: StepGraph, option
     const refs: RefRule =
       handler.onError === "*"
         ? { type: "known" }
-        : { type: "ancestors", of: handler.onError, ancestors: graph.ancestors?.get(handler.onError), reader: "handler" };
+        : {
+            type: "ancestors",
+            of: handler.onError,
+            ancestors: graph.ancestors?.get(handler.onError),
+            reader: "handler",
+          };
     fields.push(...stepFields(handler.step, path, ["error"], refs));
     checkStepKind(handler.step, path, options, issues);
   });
@@ -58,18 +79,31 @@ function triggerFields(def: WorkflowDefinition, issues: DefinitionIssue[]): Temp
   if (def.trigger.type === "cron") checkCron(def.trigger.expression, issues);
   const fields: TemplateField[] = [];
   if (def.trigger.type === "event" && def.trigger.filter !== undefined) {
-    fields.push({ path: "trigger.filter", value: def.trigger.filter, roots: ["event"], refs: { type: "none" }, single: true });
+    fields.push({
+      path: "trigger.filter",
+      value: def.trigger.filter,
+      roots: ["event"],
+      refs: { type: "none" },
+      single: true,
+    });
   }
   // The key is rendered when the run is created, before any step or event exists.
   if (def.concurrency) {
-    fields.push({ path: "concurrency.key", value: def.concurrency.key, roots: ["input", "trigger", "run"], refs: { type: "none" } });
+    fields.push({
+      path: "concurrency.key",
+      value: def.concurrency.key,
+      roots: ["input", "trigger", "run"],
+      refs: { type: "none" },
+    });
   }
   return fields;
 }
 
 function outputFields(def: WorkflowDefinition): TemplateField[] {
   // Rendered when every step has finished: any step may be read (a skipped one reads as null).
-  return def.output === undefined ? [] : [{ path: "output", value: def.output, roots: BASE_ROOTS, refs: { type: "known" } }];
+  return def.output === undefined
+    ? []
+    : [{ path: "output", value: def.output, roots: BASE_ROOTS, refs: { type: "known" } }];
 }
 
 /**
@@ -80,14 +114,23 @@ function stepFields(step: StepDefinition, path: string, extraRoots: string[], re
   const roots = [...BASE_ROOTS, ...extraRoots];
   const kindRoots = step.forEach === undefined ? roots : [...roots, "item", "index"];
   const fields: TemplateField[] = [];
-  if (step.when !== undefined) fields.push({ path: joinPath(path, "when"), value: step.when, roots, refs, single: true });
-  if (step.forEach !== undefined) fields.push({ path: joinPath(path, "for_each"), value: step.forEach, roots, refs, single: true });
-  const kind = (key: string, value: unknown) => fields.push({ path: joinPath(path, key), value, roots: kindRoots, refs });
+  if (step.when !== undefined)
+    fields.push({ path: joinPath(path, "when"), value: step.when, roots, refs, single: true });
+  if (step.forEach !== undefined)
+    fields.push({ path: joinPath(path, "for_each"), value: step.forEach, roots, refs, single: true });
+  const kind = (key: string, value: unknown) =>
+    fields.push({ path: joinPath(path, key), value, roots: kindRoots, refs });
   if (step.kind === "agent") kind("input", step.input);
   if (step.kind === "http") kind("http", step.http);
   if (step.kind === "emit") kind("emit", step.emit);
   if (step.kind === "wait_for_event" && step.waitForEvent.match !== undefined) {
-    fields.push({ path: `${path}.wait_for_event.match`, value: step.waitForEvent.match, refs, roots: [...kindRoots, "event"], single: true });
+    fields.push({
+      path: `${path}.wait_for_event.match`,
+      value: step.waitForEvent.match,
+      refs,
+      roots: [...kindRoots, "event"],
+      single: true,
+    });
   }
   return fields;
 }
@@ -101,14 +144,23 @@ function checkField(field: TemplateField, graph: StepGraph, issues: DefinitionIs
   for (const site of analyzeTemplateSites(field.value, field.path)) {
     for (const root of site.analysis.roots) {
       if (!field.roots.includes(root)) {
-        issues.push({ path: site.path, message: `reads "${root}", which is not in scope here (available: ${field.roots.join(", ")})` });
+        issues.push({
+          path: site.path,
+          message: `reads "${root}", which is not in scope here (available: ${field.roots.join(", ")})`,
+        });
       }
     }
     if (field.roots.includes("steps")) checkStepRefs(site.path, site.analysis, field.refs, graph, issues);
   }
 }
 
-function checkStepRefs(path: string, analysis: ExpressionAnalysis, rule: RefRule, graph: StepGraph, issues: DefinitionIssue[]): void {
+function checkStepRefs(
+  path: string,
+  analysis: ExpressionAnalysis,
+  rule: RefRule,
+  graph: StepGraph,
+  issues: DefinitionIssue[],
+): void {
   if (rule.type === "none") return;
   for (const ref of analysis.steps) {
     const message = refProblem(ref, rule, graph);
@@ -121,7 +173,8 @@ function refProblem(ref: string, rule: Exclude<RefRule, { type: "none" }>, graph
     if (rule.type === "known") return undefined;
     return "reads steps as a whole; name each output it needs (steps.<name>.output), since only its dependencies have finished when it runs";
   }
-  if (graph.handlerNames.has(ref) && !graph.stepNames.has(ref)) return `reads steps.${ref}, but "${ref}" is an error handler: its output cannot be read`;
+  if (graph.handlerNames.has(ref) && !graph.stepNames.has(ref))
+    return `reads steps.${ref}, but "${ref}" is an error handler: its output cannot be read`;
   if (!graph.stepNames.has(ref)) return `reads steps.${ref}, but there is no step "${ref}"`;
   if (rule.type === "known" || rule.ancestors === undefined) return undefined;
   if (rule.reader === "step" && ref === rule.of) return `a step cannot read its own output (steps.${ref})`;
@@ -144,7 +197,11 @@ function checkStepKind(step: StepDefinition, path: string, options: SemanticOpti
   if (step.kind === "http") {
     const problem = checkUrlStatically(step.http.url, options.env);
     if (problem !== undefined) issues.push({ path: `${path}.http.url`, message: problem });
-    for (const [field, message] of secretRefProblems(step.http.headers, hasStaticAuthority(step.http.url), options.env)) {
+    for (const [field, message] of secretRefProblems(
+      step.http.headers,
+      hasStaticAuthority(step.http.url),
+      options.env,
+    )) {
       issues.push({ path: `${path}.http.${field}`, message });
     }
   }

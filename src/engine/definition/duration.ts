@@ -23,7 +23,9 @@ export class DurationError extends Error {
 export function parseDuration(text: string): number {
   const match = DURATION.exec(text);
   if (!match) {
-    throw new DurationError(`invalid duration ${JSON.stringify(text)}: expected a whole number and a unit (ms, s, m, h, d), e.g. "30s"`);
+    throw new DurationError(
+      `invalid duration ${JSON.stringify(text)}: expected a whole number and a unit (ms, s, m, h, d), e.g. "30s"`,
+    );
   }
   const ms = Number(match[1]) * UNIT_MS[match[2] as DurationUnit];
   if (ms === 0) throw new DurationError(`duration ${JSON.stringify(text)} must be greater than zero`);

@@ -35,7 +35,12 @@ function checkUniqueNames(def: WorkflowDefinition, issues: DefinitionIssue[]): S
   return new Set(def.steps.map((s) => s.name));
 }
 
-function checkDependencies(def: WorkflowDefinition, steps: Set<string>, handlers: Set<string>, issues: DefinitionIssue[]): boolean {
+function checkDependencies(
+  def: WorkflowDefinition,
+  steps: Set<string>,
+  handlers: Set<string>,
+  issues: DefinitionIssue[],
+): boolean {
   const before = issues.length;
   def.steps.forEach((step, i) => {
     const path = `steps[${i}].depends_on`;
@@ -43,7 +48,8 @@ function checkDependencies(def: WorkflowDefinition, steps: Set<string>, handlers
     for (const dep of step.dependsOn) {
       if (seen.has(dep)) issues.push({ path, message: `"${dep}" is listed twice` });
       else if (dep === step.name) issues.push({ path, message: `a step cannot depend on itself ("${dep}")` });
-      else if (handlers.has(dep) && !steps.has(dep)) issues.push({ path, message: `"${dep}" is an error handler, not a step` });
+      else if (handlers.has(dep) && !steps.has(dep))
+        issues.push({ path, message: `"${dep}" is an error handler, not a step` });
       else if (!steps.has(dep)) issues.push({ path, message: `unknown step "${dep}"` });
       seen.add(dep);
     }
@@ -81,7 +87,12 @@ function checkCycles(def: WorkflowDefinition, issues: DefinitionIssue[]): boolea
   return reported.size > 0;
 }
 
-function reportCycle(cycle: string[], index: Map<string, number>, reported: Set<string>, issues: DefinitionIssue[]): void {
+function reportCycle(
+  cycle: string[],
+  index: Map<string, number>,
+  reported: Set<string>,
+  issues: DefinitionIssue[],
+): void {
   const key = [...cycle].sort().join("\u0000");
   if (reported.has(key)) return;
   reported.add(key);

@@ -7,7 +7,14 @@
  */
 // The policy module alone (no undici): the definition layer stays pure.
 import type { RefusedRange } from "@/integrations/outbound/addresses";
-import { checkOutboundUrl, type EnvSource, hostRefusal, isHostAllowed, OutboundRefused, type OutboundRefusal } from "@/integrations/outbound/policy";
+import {
+  checkOutboundUrl,
+  type EnvSource,
+  hostRefusal,
+  isHostAllowed,
+  OutboundRefused,
+  type OutboundRefusal,
+} from "@/integrations/outbound/policy";
 
 export type { EnvSource };
 export type HostRefusal = OutboundRefusal;

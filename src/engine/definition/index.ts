@@ -35,7 +35,14 @@ export {
   type TemplateScope,
 } from "./templates";
 export { isTruthy } from "./truthiness";
-export { HttpHostError, assertHttpHostAllowed, classifyHost, isHostExplicitlyAllowed, type EnvSource, type HostRefusal } from "./hosts";
+export {
+  HttpHostError,
+  assertHttpHostAllowed,
+  classifyHost,
+  isHostExplicitlyAllowed,
+  type EnvSource,
+  type HostRefusal,
+} from "./hosts";
 export { defaultOutputSteps, topologicalOrder } from "./graph";
 export { canonicalJson, definitionHash, toYaml } from "./canonical";
 export { loadWorkflowFiles, type WorkflowFile } from "./load-files";

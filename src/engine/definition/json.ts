@@ -26,7 +26,12 @@ export interface JsonIssue {
  * A normalized copy of a JSON value (-0 becomes 0; objects get a fresh plain prototype),
  * or undefined with issues pushed when the value is not plain JSON.
  */
-export function copyJson(value: unknown, issues: JsonIssue[], path: PathSegment[] = [], depth = 0): JsonValue | undefined {
+export function copyJson(
+  value: unknown,
+  issues: JsonIssue[],
+  path: PathSegment[] = [],
+  depth = 0,
+): JsonValue | undefined {
   if (depth > MAX_JSON_DEPTH) {
     issues.push({ path, message: `nested more than ${MAX_JSON_DEPTH} levels deep` });
     return undefined;

@@ -36,7 +36,8 @@ export async function loadWorkflowFiles(
     try {
       const definition = parseDefinition(text, { ...options, format: "yaml" });
       const earlier = byWorkflow.get(definition.name);
-      if (earlier !== undefined) issues.push({ path: `${file}: name`, message: `workflow "${definition.name}" is also defined in ${earlier}` });
+      if (earlier !== undefined)
+        issues.push({ path: `${file}: name`, message: `workflow "${definition.name}" is also defined in ${earlier}` });
       byWorkflow.set(definition.name, file);
       files.push({ file, definition });
     } catch (error) {

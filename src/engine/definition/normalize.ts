@@ -26,9 +26,15 @@ export function normalizeDefinition(raw: RawDefinition, issues: DefinitionIssue[
   const errorHandlers = (raw.error_handling ?? []).flatMap(
     (handler, i) => normalizeHandler({ ...handler, name: handlerNames[i] ?? "" }, `error_handling[${i}]`, issues) ?? [],
   );
-  const definition: WorkflowDefinition = { name: raw.name, trigger: normalizeTrigger(raw.trigger, issues), steps, errorHandlers };
+  const definition: WorkflowDefinition = {
+    name: raw.name,
+    trigger: normalizeTrigger(raw.trigger, issues),
+    steps,
+    errorHandlers,
+  };
   if (raw.description !== undefined) definition.description = raw.description;
-  if (raw.concurrency !== undefined) definition.concurrency = { key: raw.concurrency.key, limit: raw.concurrency.limit };
+  if (raw.concurrency !== undefined)
+    definition.concurrency = { key: raw.concurrency.key, limit: raw.concurrency.limit };
   if (raw.output !== undefined) definition.output = raw.output;
   return definition;
 }
@@ -44,7 +50,9 @@ function normalizeTrigger(raw: RawDefinition["trigger"], issues: DefinitionIssue
     issues.push({ path: "trigger.filter", message: "is only valid with an event trigger" });
   }
   if (raw.event !== undefined) {
-    return raw.filter === undefined ? { type: "event", topic: raw.event } : { type: "event", topic: raw.event, filter: raw.filter };
+    return raw.filter === undefined
+      ? { type: "event", topic: raw.event }
+      : { type: "event", topic: raw.event, filter: raw.filter };
   }
   return { type: "cron", expression: raw.cron ?? "" };
 }
@@ -52,7 +60,8 @@ function normalizeTrigger(raw: RawDefinition["trigger"], issues: DefinitionIssue
 function normalizeStep(raw: RawStep, path: string, issues: DefinitionIssue[]): StepDefinition | undefined {
   const step = normalizeStepFields(raw, path, issues);
   if (step === undefined) return undefined;
-  if (raw.depends_on !== undefined) step.dependsOn = typeof raw.depends_on === "string" ? [raw.depends_on] : [...raw.depends_on];
+  if (raw.depends_on !== undefined)
+    step.dependsOn = typeof raw.depends_on === "string" ? [raw.depends_on] : [...raw.depends_on];
   if (raw.for_each !== undefined) step.forEach = raw.for_each;
   return step;
 }
@@ -66,7 +75,10 @@ function normalizeStep(raw: RawStep, path: string, issues: DefinitionIssue[]): S
  */
 function nameHandlers(raw: RawDefinition): string[] {
   const handlers = raw.error_handling ?? [];
-  const taken = new Set([...raw.steps.map((s) => s.name), ...handlers.flatMap((h) => (h.name === undefined ? [] : [h.name]))]);
+  const taken = new Set([
+    ...raw.steps.map((s) => s.name),
+    ...handlers.flatMap((h) => (h.name === undefined ? [] : [h.name])),
+  ]);
   return handlers.map((handler) => {
     if (handler.name !== undefined) return handler.name;
     const base = derivedHandlerName(handler.on_error);
@@ -86,7 +98,11 @@ function derivedHandlerName(onError: string): string {
   return `on_${target.slice(0, MAX_NAME_LENGTH - "on__error".length)}_error`;
 }
 
-function normalizeHandler(raw: RawErrorHandler & { name: string }, path: string, issues: DefinitionIssue[]): ErrorHandler | undefined {
+function normalizeHandler(
+  raw: RawErrorHandler & { name: string },
+  path: string,
+  issues: DefinitionIssue[],
+): ErrorHandler | undefined {
   const { on_error: onError, ...fields } = raw;
   const step = normalizeStepFields(fields, path, issues);
   return step === undefined ? undefined : { onError, step };
@@ -116,9 +132,17 @@ function normalizeStepFields(raw: RawStepFields, path: string, issues: Definitio
   return kindFields(raw, base, path, issues);
 }
 
-type StepBase = Omit<StepDefinition, "kind" | "agent" | "action" | "input" | "http" | "durationMs" | "waitForEvent" | "emit">;
+type StepBase = Omit<
+  StepDefinition,
+  "kind" | "agent" | "action" | "input" | "http" | "durationMs" | "waitForEvent" | "emit"
+>;
 
-function kindFields(raw: RawStepFields, base: StepBase, path: string, issues: DefinitionIssue[]): StepDefinition | undefined {
+function kindFields(
+  raw: RawStepFields,
+  base: StepBase,
+  path: string,
+  issues: DefinitionIssue[],
+): StepDefinition | undefined {
   if (raw.agent !== undefined) {
     if (raw.action === undefined) issues.push({ path: joinPath(path, "action"), message: "is required with agent" });
     return { ...base, kind: "agent", agent: raw.agent, action: raw.action ?? "", input: raw.input ?? {} };
@@ -128,14 +152,23 @@ function kindFields(raw: RawStepFields, base: StepBase, path: string, issues: De
     if (method === "GET" && body !== undefined) {
       issues.push({ path: `${path}.http.body`, message: "a GET request has no body" });
     }
-    return { ...base, kind: "http", http: { url, method, headers: { ...headers }, ...(body === undefined ? {} : { body }) } };
+    return {
+      ...base,
+      kind: "http",
+      http: { url, method, headers: { ...headers }, ...(body === undefined ? {} : { body }) },
+    };
   }
   if (raw.sleep !== undefined) return { ...base, kind: "sleep", durationMs: raw.sleep };
   if (raw.wait_for_event !== undefined) {
     const { topic, match, timeout } = raw.wait_for_event;
-    return { ...base, kind: "wait_for_event", waitForEvent: { topic, ...(match === undefined ? {} : { match }), timeoutMs: timeout } };
+    return {
+      ...base,
+      kind: "wait_for_event",
+      waitForEvent: { topic, ...(match === undefined ? {} : { match }), timeoutMs: timeout },
+    };
   }
-  if (raw.emit !== undefined) return { ...base, kind: "emit", emit: { topic: raw.emit.topic, data: raw.emit.data ?? {} } };
+  if (raw.emit !== undefined)
+    return { ...base, kind: "emit", emit: { topic: raw.emit.topic, data: raw.emit.data ?? {} } };
   return undefined;
 }
 

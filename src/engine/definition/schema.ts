@@ -24,7 +24,8 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export const jsonValueSchema = z.unknown().transform((value, ctx) => {
   const issues: Parameters<typeof copyJson>[1] = [];
   const copy = copyJson(value, issues);
-  for (const issue of issues) ctx.issues.push({ code: "custom", message: issue.message, input: value, path: issue.path });
+  for (const issue of issues)
+    ctx.issues.push({ code: "custom", message: issue.message, input: value, path: issue.path });
   return copy === undefined ? z.NEVER : copy;
 });
 
@@ -95,7 +96,11 @@ const errorHandlerSchema = z.strictObject({
 const triggerSchema = z.union(
   [
     z.literal("manual"),
-    z.strictObject({ event: topicSchema.optional(), filter: nonEmpty(10_000).optional(), cron: nonEmpty(200).optional() }),
+    z.strictObject({
+      event: topicSchema.optional(),
+      filter: nonEmpty(10_000).optional(),
+      cron: nonEmpty(200).optional(),
+    }),
   ],
   { error: 'must be "manual", {event: <topic>} or {cron: <expression>}' },
 );

@@ -43,7 +43,10 @@ export function secretValue(name: string, env: EnvSource): string | undefined {
 }
 
 /** Replaces every reference in `text` by its value; throws on an unset or malformed name. */
-export function substituteSecrets(text: string, env: EnvSource): { text: string; used: { name: string; value: string }[] } {
+export function substituteSecrets(
+  text: string,
+  env: EnvSource,
+): { text: string; used: { name: string; value: string }[] } {
   const used: { name: string; value: string }[] = [];
   const out = text.replace(SECRET_REF, (_, name: string) => {
     const value = secretValue(name, env);
@@ -55,7 +58,8 @@ export function substituteSecrets(text: string, env: EnvSource): { text: string;
 }
 
 export function unknownSecretMessage(name: string): string {
-  if (!SECRET_NAME.test(name)) return `secret reference \${secret:${name.slice(0, 70)}}: a name is A-Z, 0-9 and _, starting with a letter`;
+  if (!SECRET_NAME.test(name))
+    return `secret reference \${secret:${name.slice(0, 70)}}: a name is A-Z, 0-9 and _, starting with a letter`;
   return `unknown secret "${name}": set the environment variable ${secretVariable(name)}`;
 }
 
@@ -75,11 +79,16 @@ export function secretRefProblems(
     if (names.length === 0) continue;
     anyRef = true;
     const path = `headers.${header}`;
-    if (hasTemplate(value)) problems.push([path, "a header with a secret reference must be plain text: no {{ }} templates in it"]);
-    for (const name of new Set(names)) if (secretValue(name, env) === undefined) problems.push([path, unknownSecretMessage(name)]);
+    if (hasTemplate(value))
+      problems.push([path, "a header with a secret reference must be plain text: no {{ }} templates in it"]);
+    for (const name of new Set(names))
+      if (secretValue(name, env) === undefined) problems.push([path, unknownSecretMessage(name)]);
   }
   if (anyRef && !urlHostIsStatic) {
-    problems.push(["url", "a step that sends a secret must write its URL's scheme and host out (templates only after the host), so no input can send the secret elsewhere"]);
+    problems.push([
+      "url",
+      "a step that sends a secret must write its URL's scheme and host out (templates only after the host), so no input can send the secret elsewhere",
+    ]);
   }
   return problems;
 }

@@ -51,7 +51,10 @@ function parseYaml(source: string): SourceResult {
   // Warnings too: an unresolved tag (`!!js/function`) must not quietly become a string.
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) {
-    return { ok: false, issues: problems.slice(0, 10).map((p) => ({ path: ROOT_PATH, message: `invalid YAML: ${firstLine(p.message)}` })) };
+    return {
+      ok: false,
+      issues: problems.slice(0, 10).map((p) => ({ path: ROOT_PATH, message: `invalid YAML: ${firstLine(p.message)}` })),
+    };
   }
   try {
     return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown };
@@ -90,7 +93,8 @@ function fromZodIssue(issue: ZodIssue, path: PropertyKey[]): DefinitionIssue[] {
   if (issue.code === "invalid_key") {
     return [{ path: formatPath(path), message: issue.issues[0]?.message ?? issue.message }];
   }
-  const message = issue.code === "invalid_type" && issue.message.endsWith("received undefined") ? "is required" : issue.message;
+  const message =
+    issue.code === "invalid_type" && issue.message.endsWith("received undefined") ? "is required" : issue.message;
   return [{ path: formatPath(path), message }];
 }
 

@@ -70,7 +70,8 @@ function hoist(node: ExpressionNode): ExpressionNode {
   switch (node.type) {
     case "Subexpression":
       // `(!a).b`: only when the right side is null on a boolean (not `(!a).length(@)`).
-      if (node.left.type === "NotExpression" && nullOnScalar(node.right)) return not({ ...node, left: node.left.child });
+      if (node.left.type === "NotExpression" && nullOnScalar(node.right))
+        return not({ ...node, left: node.left.child });
       return node;
     case "IndexExpression":
     case "Projection":

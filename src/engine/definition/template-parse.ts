@@ -30,7 +30,10 @@ export function splitTemplates(text: string): SplitResult {
     if (open < 0) break;
     const close = findClose(text, open + 2);
     if (close < 0) {
-      return { ok: false, message: `unterminated template starting at ${JSON.stringify(preview(text.slice(open)))}: no closing "}}"` };
+      return {
+        ok: false,
+        message: `unterminated template starting at ${JSON.stringify(preview(text.slice(open)))}: no closing "}}"`,
+      };
     }
     if (open > from) parts.push({ type: "text", text: text.slice(from, open) });
     parts.push({ type: "template", expression: text.slice(open + 2, close).trim() });

@@ -86,7 +86,9 @@ function renderString(text: string, root: Record<string, unknown>): unknown {
   if (!split.ok) throw new TemplateError(text, split.message);
   const single = singleTemplate(split.parts);
   if (single !== undefined) return evaluate(single, root);
-  return split.parts.map((part) => (part.type === "text" ? part.text : toText(evaluate(part.expression, root)))).join("");
+  return split.parts
+    .map((part) => (part.type === "text" ? part.text : toText(evaluate(part.expression, root))))
+    .join("");
 }
 
 /** Evaluates one expression against the scope. */
@@ -118,7 +120,8 @@ function evaluate(expression: string, root: Record<string, unknown>): unknown {
  * Clean values (the normal case) come back as the same objects, without copying.
  */
 function toJsonResult(value: unknown, depth: number): unknown {
-  if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+    return value;
   if (typeof value !== "object" || value === Object.prototype || value === Array.prototype) return null;
   if (depth > MAX_DEPTH) throw new TemplateError("", `result nested more than ${MAX_DEPTH} levels deep`);
   if (Array.isArray(value)) {
@@ -178,7 +181,8 @@ export function checkTemplates(value: unknown, path: string): TemplateIssue[] {
         continue;
       }
       for (const name of analyzeExpression(compiled.ast).functions) {
-        if (!isRegistered(name)) issues.push({ path: at, message: `unknown function ${name}() in "{{ ${part.expression} }}"` });
+        if (!isRegistered(name))
+          issues.push({ path: at, message: `unknown function ${name}() in "{{ ${part.expression} }}"` });
       }
     }
   });

@@ -48,7 +48,8 @@ function parseOrThrow(source: unknown, options: ParseDefinitionOptions): Workflo
     if (!parsed.ok) throw new DefinitionError(parsed.issues);
     value = parsed.value;
   }
-  if (!isPlainObject(value)) throw new DefinitionError([{ path: ROOT_PATH, message: `must be a mapping (an object), not ${kindOf(value)}` }]);
+  if (!isPlainObject(value))
+    throw new DefinitionError([{ path: ROOT_PATH, message: `must be a mapping (an object), not ${kindOf(value)}` }]);
   const shaped = definitionSchema.safeParse(value);
   if (!shaped.success) throw new DefinitionError(fromZodIssues(shaped.error.issues));
   const issues: DefinitionIssue[] = [];

@@ -26,7 +26,10 @@ export interface AgentCall {
  * `deferred` means the call was not made (circuit open, rate limit): the step goes back to the
  * queue until `until` without using an attempt.
  */
-export type AgentResult = { status: "completed"; output: unknown } | { status: "accepted" } | { status: "deferred"; until: Date; reason: string };
+export type AgentResult =
+  | { status: "completed"; output: unknown }
+  | { status: "accepted" }
+  | { status: "deferred"; until: Date; reason: string };
 
 export interface AgentInvoker {
   invoke(call: AgentCall): Promise<AgentResult>;

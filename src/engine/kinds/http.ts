@@ -55,7 +55,10 @@ async function readBody(res: Response): Promise<unknown> {
 type UsedSecret = { name: string; value: string };
 
 /** The headers to send: templated values as rendered, referencing ones resolved from the definition's text. */
-function requestHeaders(spec: HttpRequestSpec, call: HttpCall): { headers: Record<string, string>; secrets: UsedSecret[] } {
+function requestHeaders(
+  spec: HttpRequestSpec,
+  call: HttpCall,
+): { headers: Record<string, string>; secrets: UsedSecret[] } {
   const headers: Record<string, string> = {};
   const secrets: UsedSecret[] = [];
   for (const [k, v] of Object.entries(spec.headers ?? {})) headers[k] = typeof v === "string" ? v : JSON.stringify(v);
@@ -78,9 +81,14 @@ function requestHeaders(spec: HttpRequestSpec, call: HttpCall): { headers: Recor
 export function maskSecrets<T>(value: T, secrets: readonly UsedSecret[]): T {
   if (secrets.length === 0) return value;
   const mask = (v: unknown): unknown => {
-    if (typeof v === "string") return secrets.reduce((text, s) => (text.includes(s.value) ? text.split(s.value).join(`[secret:${s.name}]`) : text), v);
+    if (typeof v === "string")
+      return secrets.reduce(
+        (text, s) => (text.includes(s.value) ? text.split(s.value).join(`[secret:${s.name}]`) : text),
+        v,
+      );
     if (Array.isArray(v)) return v.map(mask);
-    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, item]) => [mask(k) as string, mask(item)]));
+    if (v !== null && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, item]) => [mask(k) as string, mask(item)]));
     return v;
   };
   return mask(value) as T;
@@ -88,8 +96,10 @@ export function maskSecrets<T>(value: T, secrets: readonly UsedSecret[]): T {
 
 function maskedError(error: unknown, secrets: readonly UsedSecret[]): unknown {
   if (secrets.length === 0) return error;
-  if (error instanceof NonRetryableError) return new NonRetryableError(maskSecrets(error.message, secrets), maskSecrets(error.details, secrets));
-  if (error instanceof RetryableError) return new RetryableError(maskSecrets(error.message, secrets), maskSecrets(error.details, secrets));
+  if (error instanceof NonRetryableError)
+    return new NonRetryableError(maskSecrets(error.message, secrets), maskSecrets(error.details, secrets));
+  if (error instanceof RetryableError)
+    return new RetryableError(maskSecrets(error.message, secrets), maskSecrets(error.details, secrets));
   return new RetryableError(maskSecrets(error instanceof Error ? error.message : String(error), secrets));
 }
 
@@ -107,7 +117,11 @@ export async function runHttpStep(spec: HttpRequestSpec, call: HttpCall): Promis
   }
 }
 
-async function send(spec: HttpRequestSpec, headers: Record<string, string>, call: HttpCall): Promise<{ status: number; body: unknown }> {
+async function send(
+  spec: HttpRequestSpec,
+  headers: Record<string, string>,
+  call: HttpCall,
+): Promise<{ status: number; body: unknown }> {
   headers["Idempotency-Key"] = call.idempotencyKey;
   headers["X-Orchestrator-Attempt"] = String(call.attempt);
   const hasBody = spec.body !== undefined && spec.body !== null && spec.method !== "GET";
@@ -121,12 +135,14 @@ async function send(spec: HttpRequestSpec, headers: Record<string, string>, call
       signal: call.signal,
     });
   } catch (error) {
-    if (error instanceof OutboundRefused) throw new NonRetryableError(error.message, { policy: "outbound", range: error.range?.cidr ?? null });
+    if (error instanceof OutboundRefused)
+      throw new NonRetryableError(error.message, { policy: "outbound", range: error.range?.cidr ?? null });
     throw new RetryableError(`Request to ${new URL(spec.url).host} failed: ${describeOutboundFailure(error)}`);
   }
   const body = await readBody(res);
   if (res.status >= 200 && res.status < 300) return { status: res.status, body };
   const details = { status: res.status, body };
-  if (res.status === 408 || res.status === 429 || res.status >= 500) throw new RetryableError(`HTTP ${res.status}`, details);
+  if (res.status === 408 || res.status === 429 || res.status >= 500)
+    throw new RetryableError(`HTTP ${res.status}`, details);
   throw new NonRetryableError(`HTTP ${res.status}`, details);
 }

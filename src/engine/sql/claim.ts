@@ -51,7 +51,9 @@ export interface ClaimRow {
   claimed_at: unknown;
 }
 
-const CLAIM_SET = (leaseGraceMs: number) => sql`status = 'running', attempts = s.attempts + 1, fence = nextval('step_fence_seq'),
+const CLAIM_SET = (
+  leaseGraceMs: number,
+) => sql`status = 'running', attempts = s.attempts + 1, fence = nextval('step_fence_seq'),
   lease_expires_at = now() + (s.timeout_ms + ${leaseGraceMs}) * interval '1 millisecond', started_at = coalesce(s.started_at, now())`;
 const CLAIM_RETURNING = sql`s.id, s.run_id, s.name, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item,
   s.started_at, now() as claimed_at`;

@@ -31,7 +31,7 @@ interface Range extends RefusedRange {
 }
 
 const IPV4_REFUSED: readonly [string, string][] = [
-  ["0.0.0.0/8", "\"this network\" (unspecified)"],
+  ["0.0.0.0/8", '"this network" (unspecified)'],
   ["10.0.0.0/8", "private (RFC 1918)"],
   ["100.64.0.0/10", "shared address space (carrier-grade NAT, cloud metadata)"],
   ["127.0.0.0/8", "loopback"],
@@ -80,7 +80,10 @@ const V6_OUTSIDE = IPV6_REFUSED_OUTSIDE_GLOBAL.map(([cidr, label]) => range(6, c
 const V6_INSIDE = IPV6_REFUSED_INSIDE_GLOBAL.map(([cidr, label]) => range(6, cidr, label));
 
 /** Every refused range, for documentation and tests (the IPv6 catch-all is not a CIDR). */
-export const REFUSED_RANGES: readonly RefusedRange[] = [...V4, ...V6_OUTSIDE, ...V6_INSIDE].map(({ cidr, label }) => ({ cidr, label }));
+export const REFUSED_RANGES: readonly RefusedRange[] = [...V4, ...V6_OUTSIDE, ...V6_INSIDE].map(({ cidr, label }) => ({
+  cidr,
+  label,
+}));
 
 /**
  * The refused range an IP address falls in, or undefined for a public address. Not an IP

@@ -32,7 +32,8 @@ function policedLookup(hostname: string, options: LookupOptions, callback: Looku
   // Read at call time (not captured at import), so a test can replace dns.lookup.
   dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, "");
-    if (addresses.length === 0) return callback(Object.assign(new Error(`no address found for ${hostname}`), { code: "ENOTFOUND" }), "");
+    if (addresses.length === 0)
+      return callback(Object.assign(new Error(`no address found for ${hostname}`), { code: "ENOTFOUND" }), "");
     if (!allowed) {
       for (const { address } of addresses) {
         const range = addressRefusal(address);
@@ -44,7 +45,10 @@ function policedLookup(hostname: string, options: LookupOptions, callback: Looku
   });
 }
 
-const connectWithLookup = buildConnector({ lookup: policedLookup, timeout: CONNECT_TIMEOUT_MS } as buildConnector.BuildOptions);
+const connectWithLookup = buildConnector({
+  lookup: policedLookup,
+  timeout: CONNECT_TIMEOUT_MS,
+} as buildConnector.BuildOptions);
 
 /** The connector: connect through the policed lookup, then check the address actually connected to. */
 const policedConnect: buildConnector.connector = (options, callback) => {
@@ -102,7 +106,8 @@ export async function outboundFetch(url: string | URL, init: OutboundInit = {}):
 export function describeOutboundFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? error.cause : undefined;
-  if (error.message === "fetch failed" && cause) return `${cause.message}${"code" in cause && cause.code ? ` (${String(cause.code)})` : ""}`;
+  if (error.message === "fetch failed" && cause)
+    return `${cause.message}${"code" in cause && cause.code ? ` (${String(cause.code)})` : ""}`;
   return error.message;
 }
 

@@ -4,7 +4,13 @@
  * fetch.ts for where they are enforced. Depends on node and undici only, so any layer may use it.
  */
 export { REFUSED_RANGES, addressRefusal, parseIp, type RefusedRange } from "./addresses";
-export { describeOutboundFailure, DEFAULT_MAX_REDIRECTS, fetchFollowingRedirects, outboundFetch, type OutboundInit } from "./fetch";
+export {
+  describeOutboundFailure,
+  DEFAULT_MAX_REDIRECTS,
+  fetchFollowingRedirects,
+  outboundFetch,
+  type OutboundInit,
+} from "./fetch";
 export {
   ALLOW_LIST_VARIABLE,
   OutboundRefused,

@@ -42,7 +42,12 @@ export class OutboundRefused extends Error {
 /** The allow-list, read at call time (serverless runtimes may inject the environment per request). */
 export function allowedHosts(env: EnvSource = process.env): Set<string> {
   const raw = env[ALLOW_LIST_VARIABLE] ?? "";
-  return new Set(raw.split(",").map((entry) => canonicalEntry(entry.trim())).filter((entry) => entry !== ""));
+  return new Set(
+    raw
+      .split(",")
+      .map((entry) => canonicalEntry(entry.trim()))
+      .filter((entry) => entry !== ""),
+  );
 }
 
 /** The allow-list names this host (a name or a literal), so it may be called whatever it resolves to. */
@@ -52,7 +57,10 @@ export function isHostAllowed(hostname: string, env: EnvSource = process.env): b
 
 /** Lower case, no brackets, no trailing dot: the form hosts are compared in. */
 export function normalizeHost(hostname: string): string {
-  return hostname.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "").toLowerCase();
+  return hostname
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/\.$/, "")
+    .toLowerCase();
 }
 
 /** Writes an allow-list entry the way the URL parser writes hosts (`::0:1` → `::1`, case). */
@@ -75,7 +83,10 @@ export function hostRefusal(hostname: string): RefusedRange | undefined {
 
 /** The message of a refused address, naming the policy and the way out. */
 export function refusalMessage(host: string, address: string | undefined, range: RefusedRange): string {
-  const where = address && address !== normalizeHost(host) ? `host "${normalizeHost(host)}" resolves to ${address}, which is` : `host "${normalizeHost(host)}" is`;
+  const where =
+    address && address !== normalizeHost(host)
+      ? `host "${normalizeHost(host)}" resolves to ${address}, which is`
+      : `host "${normalizeHost(host)}" is`;
   const cidr = range.cidr === "localhost" ? "" : ` ${range.cidr}`;
   return `outbound policy: ${where} in a refused range (${range.label}${cidr}); only public addresses may be called unless the host is listed in ${ALLOW_LIST_VARIABLE}`;
 }
@@ -90,10 +101,16 @@ export function checkOutboundUrl(url: string | URL, env: EnvSource = process.env
   try {
     parsed = new URL(url);
   } catch {
-    throw new OutboundRefused("invalid_url", `outbound policy: ${JSON.stringify(String(url)).slice(0, 200)} is not a valid URL`);
+    throw new OutboundRefused(
+      "invalid_url",
+      `outbound policy: ${JSON.stringify(String(url)).slice(0, 200)} is not a valid URL`,
+    );
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new OutboundRefused("scheme", `outbound policy: only http and https URLs may be called, not ${parsed.protocol}`);
+    throw new OutboundRefused(
+      "scheme",
+      `outbound policy: only http and https URLs may be called, not ${parsed.protocol}`,
+    );
   }
   const range = hostRefusal(parsed.hostname);
   if (range && !isHostAllowed(parsed.hostname, env)) {

@@ -77,7 +77,12 @@ export function supplierConfig(source: NodeJS.ProcessEnv = process.env): Supplie
   const apiUrl = readEnv(source).SUPPLIER_API_URL;
   if (!apiUrl) {
     if (isProduction(source)) return null;
-    return { apiUrl: DEV_SUPPLIER_URL, appKey: DEV_SUPPLIER_APP_KEY, appSecret: DEV_SUPPLIER_APP_SECRET, simulated: true };
+    return {
+      apiUrl: DEV_SUPPLIER_URL,
+      appKey: DEV_SUPPLIER_APP_KEY,
+      appSecret: DEV_SUPPLIER_APP_SECRET,
+      simulated: true,
+    };
   }
   const appKey = value("SUPPLIER_APP_KEY");
   const appSecret = value("SUPPLIER_APP_SECRET");
@@ -164,7 +169,12 @@ export interface CreatedSupplierOrder {
 
 export type SupplierTracking =
   | { status: "pending" }
-  | { status: "shipped"; trackingNumber: string; carrier: string | null; trackingNumbers: { trackingNumber: string; carrier: string | null }[] };
+  | {
+      status: "shipped";
+      trackingNumber: string;
+      carrier: string | null;
+      trackingNumbers: { trackingNumber: string; carrier: string | null }[];
+    };
 
 /**
  * Ids are numbers in AliExpress answers, strings in ours. (AliExpress ids have 16 digits,
@@ -174,7 +184,13 @@ const id = z.union([z.string().min(1), z.number().int().nonnegative()]).transfor
 
 /** The gateway's own refusal (signature, app key, throttling, unknown method...). */
 const gatewayError = z.object({
-  error_response: z.object({ code: z.union([z.string(), z.number()]).transform(String).optional(), sub_code: z.string().optional(), type: z.string().optional() }).passthrough(),
+  error_response: z
+    .object({
+      code: z.union([z.string(), z.number()]).transform(String).optional(),
+      sub_code: z.string().optional(),
+      type: z.string().optional(),
+    })
+    .passthrough(),
 });
 
 const createAnswer = z.object({
@@ -271,7 +287,10 @@ const policedFetch: typeof fetch = async (input, init) => {
   return res;
 };
 
-export function createSupplierClient(config: Omit<SupplierConfig, "simulated"> & { simulated?: boolean }, options: SupplierClientOptions = {}): SupplierClient {
+export function createSupplierClient(
+  config: Omit<SupplierConfig, "simulated"> & { simulated?: boolean },
+  options: SupplierClientOptions = {},
+): SupplierClient {
   const endpoint = syncEndpoint(config.apiUrl);
   // Only the built-in simulator address itself is exempt: a supplier row's own URL is always policed.
   const doFetch = options.fetch ?? (config.simulated && config.apiUrl === DEV_SUPPLIER_URL ? fetch : policedFetch);
@@ -279,7 +298,11 @@ export function createSupplierClient(config: Omit<SupplierConfig, "simulated"> &
   const now = options.now ?? Date.now;
 
   /** One signed call; returns the parsed JSON of a 2xx answer that is not a gateway error. */
-  async function call(method: string, businessParams: Record<string, string>, signal: AbortSignal | undefined): Promise<unknown> {
+  async function call(
+    method: string,
+    businessParams: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
     const params: Record<string, string> = {
       ...businessParams,
       method,
@@ -306,7 +329,8 @@ export function createSupplierClient(config: Omit<SupplierConfig, "simulated"> &
       // The caller cancelled (the step's own timeout, a shutdown): theirs to report.
       if (signal?.aborted) throw signal.reason;
       // A configured URL the policy refuses will be refused again: a person must fix the configuration.
-      if (error instanceof OutboundRefused) throw new SupplierRejected(`Supplier call ${method} refused: ${error.message}.`, { method });
+      if (error instanceof OutboundRefused)
+        throw new SupplierRejected(`Supplier call ${method} refused: ${error.message}.`, { method });
       const what = timeout.aborted ? `timed out after ${timeoutMs} ms` : "could not be reached";
       throw new SupplierUnavailable(`Supplier call ${method} ${what}.`, { method });
     }
@@ -326,11 +350,17 @@ export function createSupplierClient(config: Omit<SupplierConfig, "simulated"> &
       const { code, sub_code: subCode, type } = refused.data.error_response;
       const shownCode = safeCode(subCode) ?? safeCode(code);
       const details = { method, status, ...(shownCode ? { code: shownCode } : {}) };
-      if (status < 400 && isTransientGatewayCode(shownCode, type)) throw new SupplierUnavailable(`Supplier call ${method} was throttled or failed at the supplier (${shownCode}).`, details);
+      if (status < 400 && isTransientGatewayCode(shownCode, type))
+        throw new SupplierUnavailable(
+          `Supplier call ${method} was throttled or failed at the supplier (${shownCode}).`,
+          details,
+        );
       throw new SupplierRejected(`Supplier refused ${method}${shownCode ? ` (${shownCode})` : ""}.`, details);
     }
-    if (status >= 400) throw new SupplierRejected(`Supplier refused ${method} with HTTP ${status}.`, { method, status });
-    if (body === undefined) throw new SupplierUnavailable(`Supplier answered ${method} with an unreadable body.`, { method, status });
+    if (status >= 400)
+      throw new SupplierRejected(`Supplier refused ${method} with HTTP ${status}.`, { method, status });
+    if (body === undefined)
+      throw new SupplierUnavailable(`Supplier answered ${method} with an unreadable body.`, { method, status });
     return body;
   }
 
@@ -361,17 +391,26 @@ export function createSupplierClient(config: Omit<SupplierConfig, "simulated"> &
       const body = await call(method, { param_place_order_request4_open_api_d_t_o: JSON.stringify(request) }, signal);
       const parsed = createAnswer.safeParse(body);
       // Unrecognised: the order may or may not exist; a retry with the same key finds out.
-      if (!parsed.success) throw new SupplierUnavailable(`Supplier answered ${method} in an unexpected shape.`, { method, status: 200 });
+      if (!parsed.success)
+        throw new SupplierUnavailable(`Supplier answered ${method} in an unexpected shape.`, { method, status: 200 });
       const result = parsed.data.aliexpress_ds_order_create_response.result;
       const list = result.order_list;
       const ids = list ? (Array.isArray(list) ? list : list.number) : [];
       if (!result.is_success) {
         const code = safeCode(result.error_code);
-        throw new SupplierRejected(`Supplier rejected the order${code ? ` (${code})` : ""}.`, { method, status: 200, ...(code ? { code } : {}) });
+        throw new SupplierRejected(`Supplier rejected the order${code ? ` (${code})` : ""}.`, {
+          method,
+          status: 200,
+          ...(code ? { code } : {}),
+        });
       }
       // is_success with no order id cannot be acted on, and a retry is safe: try again.
       const [first] = ids;
-      if (first === undefined) throw new SupplierUnavailable(`Supplier answered ${method} with success but no order id.`, { method, status: 200 });
+      if (first === undefined)
+        throw new SupplierUnavailable(`Supplier answered ${method} with success but no order id.`, {
+          method,
+          status: 200,
+        });
       return { supplierOrderId: first, supplierOrderIds: ids };
     },
 
@@ -379,14 +418,20 @@ export function createSupplierClient(config: Omit<SupplierConfig, "simulated"> &
       const method = TRACKING_METHOD;
       const body = await call(method, { ae_order_id: supplierOrderId, language }, signal);
       const parsed = trackingAnswer.safeParse(body);
-      if (!parsed.success) throw new SupplierUnavailable(`Supplier answered ${method} in an unexpected shape.`, { method, status: 200 });
+      if (!parsed.success)
+        throw new SupplierUnavailable(`Supplier answered ${method} in an unexpected shape.`, { method, status: 200 });
       const result = parsed.data.aliexpress_ds_order_tracking_get_response.result;
       const lines = (result.data?.tracking_detail_line_list ?? []).flatMap((line) =>
         line.mail_no ? [{ trackingNumber: line.mail_no, carrier: line.carrier_name ?? null }] : [],
       );
       const [first] = lines;
       if (!result.ret || !first) return { status: "pending" };
-      return { status: "shipped", trackingNumber: first.trackingNumber, carrier: first.carrier, trackingNumbers: lines };
+      return {
+        status: "shipped",
+        trackingNumber: first.trackingNumber,
+        carrier: first.carrier,
+        trackingNumbers: lines,
+      };
     },
   };
 }

@@ -136,15 +136,20 @@ export class SupplierSimulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://simulator").pathname;
-    if (req.method !== "POST" || path !== SYNC_PATH) return send(res, { status: 404, body: { error_response: { code: "InvalidApiPath", type: "ISV" } } });
+    if (req.method !== "POST" || path !== SYNC_PATH)
+      return send(res, { status: 404, body: { error_response: { code: "InvalidApiPath", type: "ISV" } } });
     const raw = await readBody(req);
-    if (raw === null) return send(res, { status: 413, body: { error_response: { code: "RequestTooLarge", type: "ISV" } } });
+    if (raw === null)
+      return send(res, { status: 413, body: { error_response: { code: "RequestTooLarge", type: "ISV" } } });
     const params = Object.fromEntries(new URLSearchParams(raw)) as Params;
     const method = params.method ?? "";
 
     if (this.failures > 0) {
       this.failures -= 1;
-      return this.answer(res, method, { status: 503, body: { error_response: { code: "ServiceUnavailable", type: "ISP" } } });
+      return this.answer(res, method, {
+        status: 503,
+        body: { error_response: { code: "ServiceUnavailable", type: "ISP" } },
+      });
     }
     const answer = this.process(params);
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
@@ -159,7 +164,8 @@ export class SupplierSimulator {
   /** Authenticates, then dispatches on `method`. Synchronous: an accepted order exists at once. */
   private process(params: Params): Answer {
     if (params.app_key !== this.appKey) return refusal(401, "InvalidAppKey");
-    if (params.sign_method !== SIGN_METHOD || !params.timestamp || !isValidSignature(params, this.appSecret)) return refusal(401, "IncompleteSignature");
+    if (params.sign_method !== SIGN_METHOD || !params.timestamp || !isValidSignature(params, this.appSecret))
+      return refusal(401, "IncompleteSignature");
     switch (params.method) {
       case CREATE_ORDER_METHOD:
         return this.createOrder(params);
@@ -171,14 +177,25 @@ export class SupplierSimulator {
   }
 
   private createOrder(params: Params): Answer {
-    const reject = (code: string) => ({ status: 200, body: { aliexpress_ds_order_create_response: { result: { is_success: false, error_code: code, error_msg: `simulated refusal: ${code}` } } } });
+    const reject = (code: string) => ({
+      status: 200,
+      body: {
+        aliexpress_ds_order_create_response: {
+          result: { is_success: false, error_code: code, error_msg: `simulated refusal: ${code}` },
+        },
+      },
+    });
     let request: unknown;
     try {
       request = JSON.parse(params.param_place_order_request4_open_api_d_t_o ?? "");
     } catch {
       return reject("PARAM_ERROR");
     }
-    const r = (request ?? {}) as { out_order_id?: unknown; logistics_address?: Record<string, unknown>; product_items?: unknown };
+    const r = (request ?? {}) as {
+      out_order_id?: unknown;
+      logistics_address?: Record<string, unknown>;
+      product_items?: unknown;
+    };
     const outOrderId = typeof r.out_order_id === "string" ? r.out_order_id : "";
     if (!outOrderId) return reject("OUT_ORDER_ID_REQUIRED");
 
@@ -190,39 +207,77 @@ export class SupplierSimulator {
     for (const item of r.product_items as Record<string, unknown>[]) {
       const productId = item?.product_id;
       const quantity = item?.product_count;
-      if ((typeof productId !== "string" && typeof productId !== "number") || String(productId) === "") return reject("PRODUCT_ID_REQUIRED");
-      if (typeof quantity !== "number" || !Number.isInteger(quantity) || quantity < 1) return reject("INVALID_PRODUCT_COUNT");
+      if ((typeof productId !== "string" && typeof productId !== "number") || String(productId) === "")
+        return reject("PRODUCT_ID_REQUIRED");
+      if (typeof quantity !== "number" || !Number.isInteger(quantity) || quantity < 1)
+        return reject("INVALID_PRODUCT_COUNT");
       if (this.unavailableProducts.has(String(productId))) return reject("PRODUCT_NOT_AVAILABLE");
-      items.push({ productId: String(productId), quantity, ...(typeof item.sku_attr === "string" ? { skuAttr: item.sku_attr } : {}) });
+      items.push({
+        productId: String(productId),
+        quantity,
+        ...(typeof item.sku_attr === "string" ? { skuAttr: item.sku_attr } : {}),
+      });
     }
     const address = r.logistics_address;
     const required = ["full_name", "mobile_no", "address", "city", "country", "zip"];
-    if (!address || typeof address !== "object" || required.some((name) => typeof address[name] !== "string" || address[name] === "")) return reject("ADDRESS_INCOMPLETE");
+    if (
+      !address ||
+      typeof address !== "object" ||
+      required.some((name) => typeof address[name] !== "string" || address[name] === "")
+    )
+      return reject("ADDRESS_INCOMPLETE");
     if (!/^[A-Z]{2}$/.test(String(address.country))) return reject("INVALID_COUNTRY");
 
-    const order: SimulatedOrder = { supplierOrderId: String(this.nextId++), outOrderId, items, address: { ...address }, trackingNumber: null, carrier: null, trackingQueries: 0 };
+    const order: SimulatedOrder = {
+      supplierOrderId: String(this.nextId++),
+      outOrderId,
+      items,
+      address: { ...address },
+      trackingNumber: null,
+      carrier: null,
+      trackingQueries: 0,
+    };
     this.orders.push(order);
     this.byOutOrderId.set(outOrderId, order);
     return orderCreated(order);
   }
 
   private tracking(params: Params): Answer {
-    const wrap = (result: unknown) => ({ status: 200, body: { aliexpress_ds_order_tracking_get_response: { result } } });
+    const wrap = (result: unknown) => ({
+      status: 200,
+      body: { aliexpress_ds_order_tracking_get_response: { result } },
+    });
     const order = this.orders.find((o) => o.supplierOrderId === params.ae_order_id);
     if (!order) return wrap({ ret: false, code: "ORDER_NOT_FOUND" });
     order.trackingQueries += 1;
-    if (order.trackingNumber === null && this.shipAfterQueries !== undefined && order.trackingQueries >= this.shipAfterQueries) this.ship(order.supplierOrderId);
+    if (
+      order.trackingNumber === null &&
+      this.shipAfterQueries !== undefined &&
+      order.trackingQueries >= this.shipAfterQueries
+    )
+      this.ship(order.supplierOrderId);
     if (order.trackingNumber === null) return wrap({ ret: false, code: "TRACKING_NOT_AVAILABLE" });
     return wrap({
       ret: true,
-      data: { tracking_detail_line_list: [{ mail_no: order.trackingNumber, carrier_name: order.carrier, detail_node_list: { detail_node: [] } }] },
+      data: {
+        tracking_detail_line_list: [
+          { mail_no: order.trackingNumber, carrier_name: order.carrier, detail_node_list: { detail_node: [] } },
+        ],
+      },
     });
   }
 }
 
 function orderCreated(order: SimulatedOrder): Answer {
   // Numbers, as AliExpress sends them: the client must turn them into strings.
-  return { status: 200, body: { aliexpress_ds_order_create_response: { result: { is_success: true, order_list: { number: [Number(order.supplierOrderId)] } } } } };
+  return {
+    status: 200,
+    body: {
+      aliexpress_ds_order_create_response: {
+        result: { is_success: true, order_list: { number: [Number(order.supplierOrderId)] } },
+      },
+    },
+  };
 }
 
 function refusal(status: number, code: string): Answer {
@@ -231,7 +286,10 @@ function refusal(status: number, code: string): Answer {
 
 function send(res: ServerResponse, { status, body }: Answer): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json;charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "content-type": "application/json;charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

@@ -39,7 +39,8 @@ export function describeFailure(error: unknown, secrets: string[]): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     text = typeof code === "string" && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
-    if (error.cause instanceof Error && error.cause.message && !text.includes(error.cause.message)) text += `: ${error.cause.message}`;
+    if (error.cause instanceof Error && error.cause.message && !text.includes(error.cause.message))
+      text += `: ${error.cause.message}`;
   } else {
     text = String(error);
   }

@@ -23,7 +23,11 @@ const FALLBACK_TEXT_MAX = 3000;
 export const SEVERITIES = ["info", "warning", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-const SEVERITY_ICON: Record<Severity, string> = { info: ":information_source:", warning: ":warning:", critical: ":rotating_light:" };
+const SEVERITY_ICON: Record<Severity, string> = {
+  info: ":information_source:",
+  warning: ":warning:",
+  critical: ":rotating_light:",
+};
 
 export type SlackBlock =
   | { type: "header"; text: { type: "plain_text"; text: string; emoji: true } }
@@ -61,10 +65,15 @@ function sectionTexts(body: string): string[] {
 
 /** A header with the subject, the body as mrkdwn sections, and the severity as context. */
 export function slackBlocks(params: { subject: string; body: string; severity?: Severity }): SlackBlock[] {
-  const blocks: SlackBlock[] = [{ type: "header", text: { type: "plain_text", text: truncate(params.subject, HEADER_MAX), emoji: true } }];
+  const blocks: SlackBlock[] = [
+    { type: "header", text: { type: "plain_text", text: truncate(params.subject, HEADER_MAX), emoji: true } },
+  ];
   for (const text of sectionTexts(params.body)) blocks.push({ type: "section", text: { type: "mrkdwn", text } });
   if (params.severity) {
-    blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: `${SEVERITY_ICON[params.severity]} *Severity:* ${params.severity}` }] });
+    blocks.push({
+      type: "context",
+      elements: [{ type: "mrkdwn", text: `${SEVERITY_ICON[params.severity]} *Severity:* ${params.severity}` }],
+    });
   }
   return blocks;
 }

@@ -92,7 +92,10 @@ export interface ListAlertsParams {
 }
 
 /** Alerts, newest first (served by alerts_state_fired_idx, alerts_rule_fired_idx or alerts_fired_idx). */
-export async function listAlerts(db: Db, params: ListAlertsParams): Promise<{ alerts: AlertView[]; nextCursor: string | null }> {
+export async function listAlerts(
+  db: Db,
+  params: ListAlertsParams,
+): Promise<{ alerts: AlertView[]; nextCursor: string | null }> {
   const c = params.cursor;
   const rows = await queryRows<AlertRow>(
     db,
@@ -104,11 +107,17 @@ export async function listAlerts(db: Db, params: ListAlertsParams): Promise<{ al
   );
   const page = rows.slice(0, params.limit);
   const last = page.at(-1);
-  return { alerts: page.map(toView), nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null };
+  return {
+    alerts: page.map(toView),
+    nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null,
+  };
 }
 
 export async function getAlert(db: Db, id: string): Promise<AlertView> {
-  const [row] = await queryRows<AlertRow>(db, sql`select ${COLUMNS} from alerts a join alert_rules r on r.id = a.rule_id where a.id = ${id}`);
+  const [row] = await queryRows<AlertRow>(
+    db,
+    sql`select ${COLUMNS} from alerts a join alert_rules r on r.id = a.rule_id where a.id = ${id}`,
+  );
   if (!row) throw new AlertNotFoundError(id);
   return toView(row);
 }
@@ -118,7 +127,11 @@ export async function acknowledgeAlert(db: Db, id: string, actor: string): Promi
   await db.execute(sql`update alerts set state = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${actor}
     where id = ${id} and state = 'active'`);
   const alert = await getAlert(db, id);
-  if (alert.state === "resolved") throw new ConflictError("This alert is already resolved; there is nothing to acknowledge.", { state: alert.state, resolvedBy: alert.resolvedBy });
+  if (alert.state === "resolved")
+    throw new ConflictError("This alert is already resolved; there is nothing to acknowledge.", {
+      state: alert.state,
+      resolvedBy: alert.resolvedBy,
+    });
   return alert;
 }
 

@@ -8,7 +8,13 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { outbox } from "@/db/schema";
-import { deliverMessage, enqueueMessage, type DeliveryOutcome, type EnqueuedMessage, type OutboxStatus } from "@/notifications/outbox";
+import {
+  deliverMessage,
+  enqueueMessage,
+  type DeliveryOutcome,
+  type EnqueuedMessage,
+  type OutboxStatus,
+} from "@/notifications/outbox";
 import { testNoticeContent } from "./format";
 import { channelMessage } from "./notify";
 import { ALERT_CHANNELS, type AlertChannel } from "./rules";
@@ -30,13 +36,28 @@ export async function sendTestNotification(db: Db, channel?: AlertChannel): Prom
   const content = testNoticeContent(new Date());
   // Stored first, then sent side by side: the answer comes within one send timeout.
   const stored: { name: AlertChannel; message: EnqueuedMessage }[] = [];
-  for (const name of channels) stored.push({ name, message: await enqueueMessage(db, channelMessage(name, content, null)) });
+  for (const name of channels)
+    stored.push({ name, message: await enqueueMessage(db, channelMessage(name, content, null)) });
   const results = await Promise.all(
     stored.map(async ({ name, message }): Promise<TestNotificationResult> => {
-      if (message.status !== "pending") return { channel: name, id: message.id, status: message.status, outcome: message.status === "kept" ? "kept" : "skipped" };
+      if (message.status !== "pending")
+        return {
+          channel: name,
+          id: message.id,
+          status: message.status,
+          outcome: message.status === "kept" ? "kept" : "skipped",
+        };
       const delivered = await deliverMessage(db, message.id);
-      const [row] = await db.select({ status: outbox.status, lastError: outbox.lastError }).from(outbox).where(eq(outbox.id, message.id));
-      const result: TestNotificationResult = { channel: name, id: message.id, status: row?.status ?? delivered.status ?? message.status, outcome: delivered.outcome };
+      const [row] = await db
+        .select({ status: outbox.status, lastError: outbox.lastError })
+        .from(outbox)
+        .where(eq(outbox.id, message.id));
+      const result: TestNotificationResult = {
+        channel: name,
+        id: message.id,
+        status: row?.status ?? delivered.status ?? message.status,
+        outcome: delivered.outcome,
+      };
       if (row?.lastError && delivered.outcome !== "sent") result.error = row.lastError;
       return result;
     }),

@@ -184,7 +184,12 @@ async function touchOpenAlert(db: Db, rule: Rule, obs: Observation, at: SQL): Pr
 }
 
 /** Fires once per cooldown: claims the rule's state, inserts the alert and stores its notifications, in one transaction. */
-async function fire(db: Db, rule: Rule, obs: Observation, at: SQL): Promise<{ alert: FiredAlert; messages: EnqueuedMessage[] } | null> {
+async function fire(
+  db: Db,
+  rule: Rule,
+  obs: Observation,
+  at: SQL,
+): Promise<{ alert: FiredAlert; messages: EnqueuedMessage[] } | null> {
   return db.transaction(async (tx) => {
     const claimed = await queryRows<{ rule_id: string }>(
       tx,
@@ -290,7 +295,14 @@ async function loadRules(db: Db): Promise<Map<string, Rule>> {
 }
 
 /** Evaluates one rule: fires, refreshes and resolves its alerts. */
-async function evaluateRule(db: Db, rule: Rule, at: SQL, now: Date | undefined, shared: Shared, result: EvaluationResult): Promise<void> {
+async function evaluateRule(
+  db: Db,
+  rule: Rule,
+  at: SQL,
+  now: Date | undefined,
+  shared: Shared,
+  result: EvaluationResult,
+): Promise<void> {
   const observations = await measure(db, rule, at, now, shared);
   const breached = observations.filter((o) => breaches(rule, o.value));
   for (const obs of breached) {
@@ -301,7 +313,12 @@ async function evaluateRule(db: Db, rule: Rule, at: SQL, now: Date | undefined, 
     log.warn("alert fired", { rule: rule.name, subject: obs.subject, value: obs.value, alertId: fired.alert.alertId });
     await deliverNow(db, fired.messages);
   }
-  result.resolved += await resolveRecovered(db, rule, breached.map((o) => o.subject), at);
+  result.resolved += await resolveRecovered(
+    db,
+    rule,
+    breached.map((o) => o.subject),
+    at,
+  );
 }
 
 /**

@@ -19,7 +19,11 @@ export interface Observation {
 }
 
 const COMPARATOR_WORD = { gt: "above", gte: "at or above", lt: "below", lte: "at or below" } as const;
-const SEVERITY_ICON: Record<AlertSeverity, string> = { info: ":information_source:", warning: ":warning:", critical: ":rotating_light:" };
+const SEVERITY_ICON: Record<AlertSeverity, string> = {
+  info: ":information_source:",
+  warning: ":warning:",
+  critical: ":rotating_light:",
+};
 const DASHBOARD_PATH = "/core-platform-dashboard";
 
 export function formatWindow(seconds: number): string {
@@ -36,7 +40,10 @@ function round(value: number): string {
 }
 
 /** A value in the rule's unit: a percentage for error rates, ms for durations, s for the backlog. */
-export function formatValue(rule: Pick<AlertRuleSpec, "source" | "metric" | "aggregate" | "condition">, value: number): string {
+export function formatValue(
+  rule: Pick<AlertRuleSpec, "source" | "metric" | "aggregate" | "condition">,
+  value: number,
+): string {
   if (rule.source === "metric") {
     if (rule.aggregate === "error_rate") return `${round(value * 100)} %`;
     if (rule.aggregate !== "count" && rule.metric?.endsWith(".duration")) return `${round(value)} ms`;
@@ -104,7 +111,12 @@ function mrkdwn(text: string): string {
 }
 
 function html(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 function clip(text: string, max: number): string {
@@ -125,7 +137,9 @@ export function noticeContent(notice: AlertNotice): NoticeContent {
     ["Threshold", `${COMPARATOR_WORD[rule.comparator]} ${formatValue(rule, rule.threshold)}`],
   ];
   const escalation =
-    notice.kind === "escalated" ? `Not acknowledged ${rule.escalateAfterMinutes ?? "?"} min after firing: severity raised to ${notice.severity}.` : null;
+    notice.kind === "escalated"
+      ? `Not acknowledged ${rule.escalateAfterMinutes ?? "?"} min after firing: severity raised to ${notice.severity}.`
+      : null;
   const lines = [
     notice.message,
     ...(escalation ? [escalation] : []),
@@ -137,17 +151,38 @@ export function noticeContent(notice: AlertNotice): NoticeContent {
   ];
   const blocks: unknown[] = [
     { type: "header", text: { type: "plain_text", text: clip(`${severity}: ${title}`, 150), emoji: true } },
-    { type: "section", text: { type: "mrkdwn", text: clip(`${SEVERITY_ICON[notice.severity]} ${mrkdwn(notice.message)}${escalation ? `\n*${mrkdwn(escalation)}*` : ""}`, 3000) } },
+    {
+      type: "section",
+      text: {
+        type: "mrkdwn",
+        text: clip(
+          `${SEVERITY_ICON[notice.severity]} ${mrkdwn(notice.message)}${escalation ? `\n*${mrkdwn(escalation)}*` : ""}`,
+          3000,
+        ),
+      },
+    },
     { type: "section", fields: facts.map(([k, v]) => ({ type: "mrkdwn", text: clip(`*${k}*\n${mrkdwn(v)}`, 2000) })) },
-    { type: "context", elements: [{ type: "mrkdwn", text: `Fired at ${notice.firedAt.toISOString()} · alert ${notice.alertId}` }] },
+    {
+      type: "context",
+      elements: [{ type: "mrkdwn", text: `Fired at ${notice.firedAt.toISOString()} · alert ${notice.alertId}` }],
+    },
   ];
   if (url) {
     blocks.push({
       type: "actions",
-      elements: [{ type: "button", text: { type: "plain_text", text: "Open the dashboard", emoji: false }, url, action_id: "open_dashboard" }],
+      elements: [
+        {
+          type: "button",
+          text: { type: "plain_text", text: "Open the dashboard", emoji: false },
+          url,
+          action_id: "open_dashboard",
+        },
+      ],
     });
   }
-  const rows = facts.map(([k, v]) => `<tr><th align="left" style="padding:2px 12px 2px 0">${html(k)}</th><td>${html(v)}</td></tr>`).join("");
+  const rows = facts
+    .map(([k, v]) => `<tr><th align="left" style="padding:2px 12px 2px 0">${html(k)}</th><td>${html(v)}</td></tr>`)
+    .join("");
   const body = [
     `<h2 style="margin:0 0 8px">${html(severity)}: ${html(title)}</h2>`,
     `<p>${html(notice.message)}</p>`,
@@ -155,7 +190,12 @@ export function noticeContent(notice: AlertNotice): NoticeContent {
     `<table style="border-collapse:collapse">${rows}<tr><th align="left" style="padding:2px 12px 2px 0">Fired at</th><td>${html(notice.firedAt.toISOString())}</td></tr></table>`,
     url ? `<p><a href="${html(url)}">Open the dashboard</a> to acknowledge it.</p>` : "",
   ].join("\n");
-  return { subject, body: lines.join("\n"), slackBlocks: blocks, html: `<!doctype html><html><body style="font-family:sans-serif">${body}</body></html>` };
+  return {
+    subject,
+    body: lines.join("\n"),
+    slackBlocks: blocks,
+    html: `<!doctype html><html><body style="font-family:sans-serif">${body}</body></html>`,
+  };
 }
 
 /** The test notification of `POST /api/alerts/channels/test`: same layout as an alert, no rule. */
@@ -170,10 +210,26 @@ export function testNoticeContent(now: Date): NoticeContent {
   if (url) {
     blocks.push({
       type: "actions",
-      elements: [{ type: "button", text: { type: "plain_text", text: "Open the dashboard", emoji: false }, url, action_id: "open_dashboard" }],
+      elements: [
+        {
+          type: "button",
+          text: { type: "plain_text", text: "Open the dashboard", emoji: false },
+          url,
+          action_id: "open_dashboard",
+        },
+      ],
     });
   }
   const body = [message, ...(url ? ["", `Dashboard: ${url}`] : [])].join("\n");
-  const page = [`<h2 style="margin:0 0 8px">Alert channel test</h2>`, `<p>${html(message)}</p>`, url ? `<p><a href="${html(url)}">Open the dashboard</a></p>` : ""].join("\n");
-  return { subject, body, slackBlocks: blocks, html: `<!doctype html><html><body style="font-family:sans-serif">${page}</body></html>` };
+  const page = [
+    `<h2 style="margin:0 0 8px">Alert channel test</h2>`,
+    `<p>${html(message)}</p>`,
+    url ? `<p><a href="${html(url)}">Open the dashboard</a></p>` : "",
+  ].join("\n");
+  return {
+    subject,
+    body,
+    slackBlocks: blocks,
+    html: `<!doctype html><html><body style="font-family:sans-serif">${page}</body></html>`,
+  };
 }

@@ -8,7 +8,12 @@
 import type { Db } from "@/db/client";
 import { readEnv } from "@/env";
 import { log } from "@/observability/log";
-import { deliverMessage, enqueueMessage, type EnqueuedMessage, type EnqueueMessageParams } from "@/notifications/outbox";
+import {
+  deliverMessage,
+  enqueueMessage,
+  type EnqueuedMessage,
+  type EnqueueMessageParams,
+} from "@/notifications/outbox";
 import { noticeContent, type AlertNotice } from "./format";
 import type { AlertChannel } from "./rules";
 
@@ -18,12 +23,31 @@ export const SLACK_RECIPIENT = "slack";
 export const NO_ALERT_EMAIL = "admin";
 
 /** The outbox message of one channel (email without ALERT_EMAIL is kept: it has nobody to go to). */
-export function channelMessage(channel: AlertChannel, content: { subject: string; body: string; slackBlocks: unknown[]; html: string }, dedupeKey: string | null): EnqueueMessageParams {
+export function channelMessage(
+  channel: AlertChannel,
+  content: { subject: string; body: string; slackBlocks: unknown[]; html: string },
+  dedupeKey: string | null,
+): EnqueueMessageParams {
   if (channel === "slack") {
-    return { channel, recipient: SLACK_RECIPIENT, subject: content.subject, body: content.body, rich: JSON.stringify(content.slackBlocks), dedupeKey };
+    return {
+      channel,
+      recipient: SLACK_RECIPIENT,
+      subject: content.subject,
+      body: content.body,
+      rich: JSON.stringify(content.slackBlocks),
+      dedupeKey,
+    };
   }
   const to = readEnv().ALERT_EMAIL;
-  return { channel, recipient: to ?? NO_ALERT_EMAIL, subject: content.subject, body: content.body, rich: content.html, dedupeKey, keep: !to };
+  return {
+    channel,
+    recipient: to ?? NO_ALERT_EMAIL,
+    subject: content.subject,
+    body: content.body,
+    rich: content.html,
+    dedupeKey,
+    keep: !to,
+  };
 }
 
 /** Stores one message per channel of the rule (in the caller's transaction). Dedupe key: `alert:<id>:<kind>:<channel>`. */
@@ -31,7 +55,9 @@ export async function enqueueAlertNotices(tx: Db, notice: AlertNotice): Promise<
   const content = noticeContent(notice);
   const stored: EnqueuedMessage[] = [];
   for (const channel of notice.rule.channels) {
-    stored.push(await enqueueMessage(tx, channelMessage(channel, content, `alert:${notice.alertId}:${notice.kind}:${channel}`)));
+    stored.push(
+      await enqueueMessage(tx, channelMessage(channel, content, `alert:${notice.alertId}:${notice.kind}:${channel}`)),
+    );
   }
   return stored;
 }
@@ -45,6 +71,7 @@ export async function deliverNow(db: Db, messages: EnqueuedMessage[]): Promise<v
   const pending = messages.filter((m) => m.status === "pending" && m.created);
   const results = await Promise.allSettled(pending.map((m) => deliverMessage(db, m.id)));
   for (const [i, r] of results.entries()) {
-    if (r.status === "rejected") log.warn("alerts: delivery deferred to the outbox sweep", { id: pending[i]?.id, error: r.reason });
+    if (r.status === "rejected")
+      log.warn("alerts: delivery deferred to the outbox sweep", { id: pending[i]?.id, error: r.reason });
   }
 }

@@ -40,7 +40,10 @@ export const GROUP_BY = ["agent", "workflow"] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
 
 /** Which grouping and filters each condition can apply (the others would be silently ignored, so they are refused). */
-const CONDITION_SHAPE: Record<AlertCondition, { groupBy: readonly (GroupBy | null)[]; filters: readonly ("agent" | "workflow")[] }> = {
+const CONDITION_SHAPE: Record<
+  AlertCondition,
+  { groupBy: readonly (GroupBy | null)[]; filters: readonly ("agent" | "workflow")[] }
+> = {
   agent_down: { groupBy: ["agent"], filters: ["agent"] },
   queue_backlog: { groupBy: [null], filters: [] },
   failed_runs: { groupBy: [null, "workflow"], filters: ["workflow"] },
@@ -240,7 +243,12 @@ function toView(row: RuleRow, stats: unknown): AlertRuleView {
     builtin: row.builtin,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
-    counts: { total: Number(s?.total ?? 0), active: Number(s?.active ?? 0), acknowledged: Number(s?.acknowledged ?? 0), resolved: Number(s?.resolved ?? 0) },
+    counts: {
+      total: Number(s?.total ?? 0),
+      active: Number(s?.active ?? 0),
+      acknowledged: Number(s?.acknowledged ?? 0),
+      resolved: Number(s?.resolved ?? 0),
+    },
     lastFiredAt: s?.lastFiredAt ? new Date(s.lastFiredAt).toISOString() : null,
   };
 }
@@ -279,7 +287,11 @@ export async function getRule(db: Db, id: string): Promise<AlertRuleView> {
 
 /** Creates a rule from a validated spec; a taken name is a ConflictError. */
 export async function createRule(db: Db, spec: AlertRuleSpec): Promise<AlertRuleView> {
-  const [row] = await db.insert(alertRules).values(spec).onConflictDoNothing({ target: alertRules.name }).returning({ id: alertRules.id });
+  const [row] = await db
+    .insert(alertRules)
+    .values(spec)
+    .onConflictDoNothing({ target: alertRules.name })
+    .returning({ id: alertRules.id });
   if (!row) throw nameTaken(spec.name);
   return getRule(db, row.id);
 }
@@ -299,13 +311,19 @@ export async function updateRule(db: Db, id: string, patch: z.output<typeof upda
     if (current.builtin) {
       const changed = BUILTIN_FIXED.filter((k) => k in patch && patch[k] !== current[k]);
       if (changed.length > 0) {
-        throw new ConflictError(`The built-in rule "${current.name}" keeps what it measures (${changed.join(", ")}); create a new rule instead.`, { fields: changed });
+        throw new ConflictError(
+          `The built-in rule "${current.name}" keeps what it measures (${changed.join(", ")}); create a new rule instead.`,
+          { fields: changed },
+        );
       }
     }
     // Same checks as a new rule, on the result.
     z.custom<AlertRuleSpec>().superRefine(checkRule).parse(merged);
     try {
-      await tx.update(alertRules).set({ ...merged, updatedAt: sql`now()` }).where(eq(alertRules.id, id));
+      await tx
+        .update(alertRules)
+        .set({ ...merged, updatedAt: sql`now()` })
+        .where(eq(alertRules.id, id));
     } catch (error) {
       if (isUniqueViolation(error)) throw nameTaken(merged.name);
       throw error;
@@ -318,9 +336,15 @@ export async function updateRule(db: Db, id: string, patch: z.output<typeof upda
 export async function deleteRule(db: Db, id: string): Promise<AlertRuleView> {
   const rule = await getRule(db, id);
   if (rule.builtin) {
-    throw new ConflictError(`"${rule.name}" is a built-in rule: disable it instead of deleting it (its alert history is kept).`, { builtin: rule.builtin });
+    throw new ConflictError(
+      `"${rule.name}" is a built-in rule: disable it instead of deleting it (its alert history is kept).`,
+      { builtin: rule.builtin },
+    );
   }
-  const deleted = await db.delete(alertRules).where(and(eq(alertRules.id, id), sql`${alertRules.builtin} is null`)).returning({ id: alertRules.id });
+  const deleted = await db
+    .delete(alertRules)
+    .where(and(eq(alertRules.id, id), sql`${alertRules.builtin} is null`))
+    .returning({ id: alertRules.id });
   if (deleted.length === 0) throw new AlertRuleNotFoundError(id);
   return rule;
 }

@@ -100,7 +100,10 @@ export async function metricSeries(db: Db, params: SeriesParams): Promise<Series
   const end = params.to.getTime();
   if (end <= start) throw new SeriesRangeError("`to` must be after `from`.");
   const buckets = Math.ceil((end - start) / size);
-  if (buckets > MAX_BUCKETS) throw new SeriesRangeError(`The range holds ${buckets} buckets of ${params.bucket}; at most ${MAX_BUCKETS} (choose a larger bucket).`);
+  if (buckets > MAX_BUCKETS)
+    throw new SeriesRangeError(
+      `The range holds ${buckets} buckets of ${params.bucket}; at most ${MAX_BUCKETS} (choose a larger bucket).`,
+    );
   const step = `${size / 1000} seconds`;
   const startIso = new Date(start).toISOString();
   const endIso = new Date(end).toISOString();
@@ -108,8 +111,8 @@ export async function metricSeries(db: Db, params: SeriesParams): Promise<Series
   const workflow = params.workflow ?? null;
   const rows = await analytic(db, (tx) =>
     queryRows<Record<string, unknown>>(
-    tx,
-    sql`with buckets as (
+      tx,
+      sql`with buckets as (
           select generate_series(${startIso}::timestamptz, ${endIso}::timestamptz - interval '1 microsecond', ${step}::interval) as b
         ),
         -- The first bucket boundary not covered by the rollups: the watermark less a minute

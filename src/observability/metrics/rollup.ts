@@ -35,11 +35,19 @@ export interface RollupResult {
 
 export async function rollupMetrics(db: Db, options: { settleMs?: number } = {}): Promise<RollupResult> {
   const settleMs = options.settleMs ?? SETTLE_MS;
-  await db.execute(sql`insert into metric_rollup_state (id, watermark) values (1, '-infinity') on conflict (id) do nothing`);
+  await db.execute(
+    sql`insert into metric_rollup_state (id, watermark) values (1, '-infinity') on conflict (id) do nothing`,
+  );
   return db.transaction(async (tx) => {
-    const [state] = await queryRows<{ watermark: unknown }>(tx, sql`select watermark from metric_rollup_state where id = 1 for update skip locked`);
+    const [state] = await queryRows<{ watermark: unknown }>(
+      tx,
+      sql`select watermark from metric_rollup_state where id = 1 for update skip locked`,
+    );
     if (!state) return { ran: false, minutes: 0, watermark: null };
-    const [upTo] = await queryRows<{ at: unknown }>(tx, sql`select now() - ${settleMs} * interval '1 millisecond' as at`);
+    const [upTo] = await queryRows<{ at: unknown }>(
+      tx,
+      sql`select now() - ${settleMs} * interval '1 millisecond' as at`,
+    );
     const upToIso = toIso(upTo!.at)!;
     const from = state.watermark;
     const [done] = await queryRows<{ n: unknown }>(
@@ -85,8 +93,16 @@ export async function pruneMetrics(db: Db, options: { now?: Date } = {}): Promis
     coalesce((select watermark from metric_rollup_state where id = 1), '-infinity'::timestamptz))`;
   const minuteCutoff = sql`${now}::timestamptz - ${env.METRICS_ROLLUP_RETENTION_DAYS} * interval '1 day'`;
   return {
-    points: await deleteInBatches(db, (limit) => sql`delete from metric_points where id in (select id from metric_points where recorded_at < ${rawCutoff} limit ${limit})`),
-    minutes: await deleteInBatches(db, (limit) => sql`delete from metric_minutes where ctid in (select ctid from metric_minutes where bucket < ${minuteCutoff} limit ${limit})`),
+    points: await deleteInBatches(
+      db,
+      (limit) =>
+        sql`delete from metric_points where id in (select id from metric_points where recorded_at < ${rawCutoff} limit ${limit})`,
+    ),
+    minutes: await deleteInBatches(
+      db,
+      (limit) =>
+        sql`delete from metric_minutes where ctid in (select ctid from metric_minutes where bucket < ${minuteCutoff} limit ${limit})`,
+    ),
   };
 }
 
@@ -94,7 +110,10 @@ export async function pruneMetrics(db: Db, options: { now?: Date } = {}): Promis
 async function deleteInBatches(db: Db, statement: (limit: number) => SQL): Promise<number> {
   let total = 0;
   for (let i = 0; i < PRUNE_MAX_BATCHES; i++) {
-    const [row] = await queryRows<{ n: unknown }>(db, sql`with gone as (${statement(PRUNE_BATCH)} returning 1) select count(*)::int as n from gone`);
+    const [row] = await queryRows<{ n: unknown }>(
+      db,
+      sql`with gone as (${statement(PRUNE_BATCH)} returning 1) select count(*)::int as n from gone`,
+    );
     const n = toNumber(row?.n ?? 0);
     total += n;
     if (n < PRUNE_BATCH) break;

@@ -52,14 +52,25 @@ interface FakeBlobApi {
  * description. Each upload is held 15 ms so that parallel uploads overlap.
  */
 async function startFakeBlobApi(): Promise<FakeBlobApi> {
-  const fake: FakeBlobApi = { base: "", puts: [], maxInFlight: 0, answer: () => ({ status: 200 }), close: async () => undefined };
+  const fake: FakeBlobApi = {
+    base: "",
+    puts: [],
+    maxInFlight: 0,
+    answer: () => ({ status: 200 }),
+    close: async () => undefined,
+  };
   let inFlight = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const pathname = new URL(req.url ?? "/", "http://fake").searchParams.get("pathname") ?? "";
-      fake.puts.push({ method: req.method ?? "", pathname, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      fake.puts.push({
+        method: req.method ?? "",
+        pathname,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
       inFlight += 1;
       fake.maxInFlight = Math.max(fake.maxInFlight, inFlight);
       setTimeout(() => {
@@ -88,7 +99,15 @@ async function startFakeBlobApi(): Promise<FakeBlobApi> {
 }
 
 function context(db: Db): ActionContext {
-  return { db, agent: "automation", action: "deploy_site", idempotencyKey: null, attempt: 1, taskId: null, signal: new AbortController().signal };
+  return {
+    db,
+    agent: "automation",
+    action: "deploy_site",
+    idempotencyKey: null,
+    attempt: 1,
+    taskId: null,
+    signal: new AbortController().signal,
+  };
 }
 
 async function buildSite(slug: string): Promise<Site> {
@@ -97,15 +116,23 @@ async function buildSite(slug: string): Promise<Site> {
 }
 
 async function deploy(db: Db, site: Site): Promise<z.output<typeof deploymentSchema>> {
-  return deploymentSchema.parse(await deployAction.handler(deployAction.input.parse({ site, baseUrl: BASE }), context(db)));
+  return deploymentSchema.parse(
+    await deployAction.handler(deployAction.input.parse({ site, baseUrl: BASE }), context(db)),
+  );
 }
 
 async function storedFiles(db: Db, slug: string): Promise<{ path: string; body: string }[]> {
-  return queryRows<{ path: string; body: string }>(db, sql`select path, body from site_files where slug = ${slug} order by path`);
+  return queryRows<{ path: string; body: string }>(
+    db,
+    sql`select path, body from site_files where slug = ${slug} order by path`,
+  );
 }
 
 async function deploymentIdOf(db: Db, slug: string): Promise<string | undefined> {
-  const [row] = await queryRows<{ deployment_id: string }>(db, sql`select deployment_id from sites where slug = ${slug}`);
+  const [row] = await queryRows<{ deployment_id: string }>(
+    db,
+    sql`select deployment_id from sites where slug = ${slug}`,
+  );
   return row?.deployment_id;
 }
 
@@ -191,9 +218,15 @@ describeDb("automation agent: deploy_site with Vercel Blob", (suite) => {
     const first = await buildSite("blob-failure");
     const previous = await deploy(suite.db(), first);
     const filesBefore = await storedFiles(suite.db(), "blob-failure");
-    const changed: Site = { ...first, files: first.files.map((f) => (f.path === "styles.css" ? { ...f, content: `${f.content}\n/* v2 */\n` } : f)) };
+    const changed: Site = {
+      ...first,
+      files: first.files.map((f) => (f.path === "styles.css" ? { ...f, content: `${f.content}\n/* v2 */\n` } : f)),
+    };
     fake.puts = [];
-    fake.answer = (pathname) => (pathname.endsWith("/styles.css") ? { status: 500, body: { error: { code: "internal_server_error", message: "disk on fire" } } } : { status: 200 });
+    fake.answer = (pathname) =>
+      pathname.endsWith("/styles.css")
+        ? { status: 500, body: { error: { code: "internal_server_error", message: "disk on fire" } } }
+        : { status: 200 };
 
     const failure = deploy(suite.db(), changed);
     await expect(failure).rejects.toThrow(/Uploading styles\.css to Vercel Blob failed/);
@@ -205,13 +238,20 @@ describeDb("automation agent: deploy_site with Vercel Blob", (suite) => {
 
   it("the thrown error never echoes the token, even when the Blob API does", async () => {
     const site = await buildSite("blob-secret");
-    fake.answer = () => ({ status: 400, body: { error: { code: "bad_request", message: `the token ${TOKEN} is not valid for this store` } } });
+    fake.answer = () => ({
+      status: 400,
+      body: { error: { code: "bad_request", message: `the token ${TOKEN} is not valid for this store` } },
+    });
     const error = await deploy(suite.db(), site).then(
       () => null,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(Error);
-    const text = JSON.stringify({ message: (error as Error).message, stack: (error as Error).stack, cause: String((error as Error).cause) });
+    const text = JSON.stringify({
+      message: (error as Error).message,
+      stack: (error as Error).stack,
+      cause: String((error as Error).cause),
+    });
     expect(text).toContain("is not valid for this store");
     expect(text).toContain("[redacted]");
     expect(text).not.toContain(TOKEN);
@@ -222,12 +262,15 @@ describeDb("automation agent: deploy_site with Vercel Blob", (suite) => {
   it.each([
     ["unset", undefined],
     ["blank", "  "],
-  ])("without the token (%s) nothing is sent to Blob: storage postgres, the URL on this platform", async (_name, value) => {
-    vi.stubEnv("BLOB_READ_WRITE_TOKEN", value);
-    const site = await buildSite("blob-off");
-    const deployment = await deploy(suite.db(), site);
-    expect(fake.puts).toEqual([]);
-    expect(deployment).toMatchObject({ storage: "postgres", url: `${BASE}/sites/blob-off/` });
-    expect(await storedFiles(suite.db(), "blob-off")).toHaveLength(site.files.length);
-  });
+  ])(
+    "without the token (%s) nothing is sent to Blob: storage postgres, the URL on this platform",
+    async (_name, value) => {
+      vi.stubEnv("BLOB_READ_WRITE_TOKEN", value);
+      const site = await buildSite("blob-off");
+      const deployment = await deploy(suite.db(), site);
+      expect(fake.puts).toEqual([]);
+      expect(deployment).toMatchObject({ storage: "postgres", url: `${BASE}/sites/blob-off/` });
+      expect(await storedFiles(suite.db(), "blob-off")).toHaveLength(site.files.length);
+    },
+  );
 });

@@ -5,7 +5,13 @@
  * the site), and verification over real HTTP finds the pages and links that do not answer.
  */
 import { createHash } from "node:crypto";
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -25,7 +31,15 @@ const { build_site: buildAction, deploy_site: deployAction, verify_deployment: v
 const BASE = "https://platform.example.com";
 
 function context(db: Db, action: string): ActionContext {
-  return { db, agent: "automation", action, idempotencyKey: null, attempt: 1, taskId: null, signal: new AbortController().signal };
+  return {
+    db,
+    agent: "automation",
+    action,
+    idempotencyKey: null,
+    attempt: 1,
+    taskId: null,
+    signal: new AbortController().signal,
+  };
 }
 
 async function buildSite(slug: string, sitePages: PageContent[] = pages): Promise<Site> {
@@ -34,17 +48,24 @@ async function buildSite(slug: string, sitePages: PageContent[] = pages): Promis
 }
 
 async function deploy(db: Db, site: Site): Promise<z.output<typeof deploymentSchema>> {
-  return deploymentSchema.parse(await deployAction.handler(deployAction.input.parse({ site, baseUrl: BASE }), context(db, "deploy_site")));
+  return deploymentSchema.parse(
+    await deployAction.handler(deployAction.input.parse({ site, baseUrl: BASE }), context(db, "deploy_site")),
+  );
 }
 
 async function verify(db: Db, slug: string, baseUrl: string): Promise<z.output<typeof verificationSchema>> {
-  return verificationSchema.parse(await verifyAction.handler(verifyAction.input.parse({ slug, baseUrl }), context(db, "verify_deployment")));
+  return verificationSchema.parse(
+    await verifyAction.handler(verifyAction.input.parse({ slug, baseUrl }), context(db, "verify_deployment")),
+  );
 }
 
 /** Calls the route like Next does: the path decoded into segments, params as a promise. */
 async function get(path: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<Response> {
   const [, slug = "", rest = ""] = /^\/sites\/([^/]*)\/?(.*)$/.exec(path.split("?")[0]!) ?? [];
-  const segments = rest.split("/").filter((s) => s !== "").map(decodeURIComponent);
+  const segments = rest
+    .split("/")
+    .filter((s) => s !== "")
+    .map(decodeURIComponent);
   const method = init.method ?? "GET";
   const handler: RouteHandler = method === "HEAD" ? HEAD : GET;
   return handler(new Request(`http://localhost:3000${path}`, { method, headers: init.headers }), {
@@ -53,14 +74,20 @@ async function get(path: string, init: { method?: string; headers?: Record<strin
 }
 
 async function storedPaths(db: Db, slug: string): Promise<string[]> {
-  const rows = await queryRows<{ path: string }>(db, sql`select path from site_files where slug = ${slug} order by path`);
+  const rows = await queryRows<{ path: string }>(
+    db,
+    sql`select path from site_files where slug = ${slug} order by path`,
+  );
   return rows.map((r) => r.path);
 }
 
 /** A loopback server that turns each request into a `Request` for the site route, as Next would. */
 async function startSiteServer(): Promise<{ base: string; server: Server }> {
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
-    const response = req.method === "GET" || req.method === "HEAD" ? await get(req.url ?? "/", { method: req.method, headers: req.headers as Record<string, string> }) : new Response(null, { status: 405 });
+    const response =
+      req.method === "GET" || req.method === "HEAD"
+        ? await get(req.url ?? "/", { method: req.method, headers: req.headers as Record<string, string> })
+        : new Response(null, { status: 405 });
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   };
@@ -115,23 +142,44 @@ describeDb("automation agent: deploy, serve, verify", (suite) => {
     expect(rows).toHaveLength(site.files.length);
     for (const f of site.files) {
       const row = rows.find((r) => r.path === f.path);
-      expect(row, f.path).toMatchObject({ content_type: f.contentType, body: f.content, bytes: Buffer.byteLength(f.content, "utf8") });
+      expect(row, f.path).toMatchObject({
+        content_type: f.contentType,
+        body: f.content,
+        bytes: Buffer.byteLength(f.content, "utf8"),
+      });
       expect(row?.etag).toBe(`"${createHash("sha256").update(f.content).digest("base64url")}"`);
     }
-    const [siteRow] = await queryRows<{ deployment_id: string; file_count: number; bytes: number }>(suite.db(), sql`select * from sites where slug = 'deploy-stores'`);
+    const [siteRow] = await queryRows<{ deployment_id: string; file_count: number; bytes: number }>(
+      suite.db(),
+      sql`select * from sites where slug = 'deploy-stores'`,
+    );
     expect(siteRow).toMatchObject({ deployment_id: deployment.deploymentId, file_count: site.files.length, bytes });
   });
 
   it("a redeploy replaces the files: the old ones are gone and the deployment id is new", async () => {
     const first = await deploy(suite.db(), await buildSite("redeploy"));
     expect(await storedPaths(suite.db(), "redeploy")).toContain("services/index.html");
-    const smaller = pages.filter((p) => p.page !== "services").map((p) => (p.page === "about" ? { ...p, ctas: [{ label: "Write", href: "/contact/" }] } : p));
+    const smaller = pages
+      .filter((p) => p.page !== "services")
+      .map((p) => (p.page === "about" ? { ...p, ctas: [{ label: "Write", href: "/contact/" }] } : p));
     const second = await deploy(suite.db(), await buildSite("redeploy", smaller));
     expect(second.deploymentId).not.toBe(first.deploymentId);
     const paths = await storedPaths(suite.db(), "redeploy");
     expect(paths).not.toContain("services/index.html");
-    expect(paths).toEqual(["404.html", "about/index.html", "contact/index.html", "favicon.svg", "index.html", "robots.txt", "sitemap.xml", "styles.css"]);
-    const [row] = await queryRows<{ deployment_id: string; file_count: number }>(suite.db(), sql`select * from sites where slug = 'redeploy'`);
+    expect(paths).toEqual([
+      "404.html",
+      "about/index.html",
+      "contact/index.html",
+      "favicon.svg",
+      "index.html",
+      "robots.txt",
+      "sitemap.xml",
+      "styles.css",
+    ]);
+    const [row] = await queryRows<{ deployment_id: string; file_count: number }>(
+      suite.db(),
+      sql`select * from sites where slug = 'redeploy'`,
+    );
     expect(row).toMatchObject({ deployment_id: second.deploymentId, file_count: 8 });
     expect((await get("/sites/redeploy/services/")).status).toBe(404);
   });
@@ -140,20 +188,37 @@ describeDb("automation agent: deploy, serve, verify", (suite) => {
     const first = await deploy(suite.db(), await buildSite("atomic"));
     const site = await buildSite("atomic");
     // Postgres text cannot hold NUL: the insert of the files fails after the delete ran.
-    const broken: Site = { ...site, files: site.files.map((f) => (f.path === "robots.txt" ? { ...f, content: "User-agent: *\u0000" } : f)) };
+    const broken: Site = {
+      ...site,
+      files: site.files.map((f) => (f.path === "robots.txt" ? { ...f, content: "User-agent: *\u0000" } : f)),
+    };
     await expect(deploy(suite.db(), broken)).rejects.toThrow();
-    const [row] = await queryRows<{ deployment_id: string }>(suite.db(), sql`select deployment_id from sites where slug = 'atomic'`);
+    const [row] = await queryRows<{ deployment_id: string }>(
+      suite.db(),
+      sql`select deployment_id from sites where slug = 'atomic'`,
+    );
     expect(row?.deployment_id).toBe(first.deploymentId);
     expect(await storedPaths(suite.db(), "atomic")).toHaveLength(site.files.length);
   });
 
   it.each([
-    ["two files with one path", (s: Site) => ({ ...s, files: [...s.files, s.files[0]!] }), /two files have the path index\.html/],
+    [
+      "two files with one path",
+      (s: Site) => ({ ...s, files: [...s.files, s.files[0]!] }),
+      /two files have the path index\.html/,
+    ],
     ["no index.html", (s: Site) => ({ ...s, files: s.files.filter((f) => f.path !== "index.html") }), /no index\.html/],
-    ["a content type that is not a media type", (s: Site) => ({ ...s, files: s.files.map((f) => ({ ...f, contentType: "text/html\r\nSet-Cookie: a=b" })) }), /not a media type/],
+    [
+      "a content type that is not a media type",
+      (s: Site) => ({ ...s, files: s.files.map((f) => ({ ...f, contentType: "text/html\r\nSet-Cookie: a=b" })) }),
+      /not a media type/,
+    ],
   ])("deploy_site refuses a site with %s, and writes nothing", async (_name, damage, message) => {
     const site = damage(await buildSite("refused"));
-    await expect(deploy(suite.db(), site)).rejects.toMatchObject({ code: "unprocessable", message: expect.stringMatching(message) });
+    await expect(deploy(suite.db(), site)).rejects.toMatchObject({
+      code: "unprocessable",
+      message: expect.stringMatching(message),
+    });
     expect(await storedPaths(suite.db(), "refused")).toEqual([]);
   });
 
@@ -197,7 +262,9 @@ describeDb("automation agent: deploy, serve, verify", (suite) => {
     const res = await get("/sites/heads/styles.css", { method: "HEAD" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/css; charset=utf-8");
-    expect(res.headers.get("content-length")).toBe(String(Buffer.byteLength(site.files.find((f) => f.path === "styles.css")!.content)));
+    expect(res.headers.get("content-length")).toBe(
+      String(Buffer.byteLength(site.files.find((f) => f.path === "styles.css")!.content)),
+    );
     expect(await res.text()).toBe("");
     const missing = await get("/sites/heads/nope/", { method: "HEAD" });
     expect(missing.status).toBe(404);
@@ -256,7 +323,11 @@ describeDb("automation agent: deploy, serve, verify", (suite) => {
       const res = await get(path);
       expect(res.status, path).toBe(404);
     }
-    for (const path of ["/sites/traversal/%2e%2e/neighbour/index.html", "/sites/traversal/..%2F..%2Fpackage.json", "/sites/traversal/../../../etc/passwd"]) {
+    for (const path of [
+      "/sites/traversal/%2e%2e/neighbour/index.html",
+      "/sites/traversal/..%2F..%2Fpackage.json",
+      "/sites/traversal/../../../etc/passwd",
+    ]) {
       const res = await rawGet(server.base, path);
       expect(res.status, path).toBe(404);
       expect(res.body).not.toContain('"name": "agent-orchestrator"');
@@ -272,7 +343,10 @@ describeDb("automation agent: deploy, serve, verify", (suite) => {
       ["/contact/", 200, true],
       ["/services/", 200, true],
     ]);
-    expect(report.pages[1]).toMatchObject({ url: `${server.base}/sites/verified/about/`, contentType: "text/html; charset=utf-8" });
+    expect(report.pages[1]).toMatchObject({
+      url: `${server.base}/sites/verified/about/`,
+      contentType: "text/html; charset=utf-8",
+    });
     expect(report.brokenLinks).toEqual([]);
     expect(report.ok).toBe(true);
     expect(Date.now() - Date.parse(report.checkedAt)).toBeLessThan(60_000);

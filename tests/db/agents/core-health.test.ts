@@ -5,7 +5,15 @@ import { openDb, type Db } from "@/db/client";
 import { describeDb } from "../../helpers/db";
 
 function context(db: Db): ActionContext {
-  return { db, agent: "core", action: "health", idempotencyKey: null, attempt: 1, taskId: null, signal: new AbortController().signal };
+  return {
+    db,
+    agent: "core",
+    action: "health",
+    idempotencyKey: null,
+    attempt: 1,
+    taskId: null,
+    signal: new AbortController().signal,
+  };
 }
 
 async function health(db: Db) {

@@ -80,7 +80,12 @@ describeDb("core notify actions", (suite) => {
 
   it("notify_client emails exactly once per idempotency key, with the subject, text and html", async () => {
     configure({ smtp: true });
-    const input = { to: "client@example.com", subject: "Your site is ready", text: "Visit it now", html: "<p>Visit it <b>now</b></p>" };
+    const input = {
+      to: "client@example.com",
+      subject: "Your site is ready",
+      text: "Visit it now",
+      html: "<p>Visit it <b>now</b></p>",
+    };
     const first = await invoke(suite, notifyClientAction, input, "run-a:email_client");
     expect(first).toMatchObject({ channel: "email", status: "sent", created: true });
     expect(smtp.messages).toHaveLength(1);
@@ -98,7 +103,12 @@ describeDb("core notify actions", (suite) => {
 
   it("notify_client keeps the message when SMTP is not configured", async () => {
     configure({});
-    const out = await invoke(suite, notifyClientAction, { to: "client@example.com", subject: "Kept", text: "Stored" }, "run-b:email");
+    const out = await invoke(
+      suite,
+      notifyClientAction,
+      { to: "client@example.com", subject: "Kept", text: "Stored" },
+      "run-b:email",
+    );
     expect(out).toMatchObject({ channel: "email", status: "kept", created: true });
     expect(smtp.mailFromCount).toBe(0);
     const [row] = await rows();
@@ -122,13 +132,24 @@ describeDb("core notify actions", (suite) => {
 
     // A retry of the step before the next attempt is due neither sends nor stores again.
     smtp.failMailFrom = null;
-    expect(await invoke(suite, notifyClientAction, input, "run-c:email")).toMatchObject({ messageId: out.messageId, status: "pending", created: false });
+    expect(await invoke(suite, notifyClientAction, input, "run-c:email")).toMatchObject({
+      messageId: out.messageId,
+      status: "pending",
+      created: false,
+    });
     expect(smtp.messages).toHaveLength(0);
 
-    await suite.db().update(outbox).set({ nextAttemptAt: sql`now() - interval '1 second'` }).where(eq(outbox.id, out.messageId));
+    await suite
+      .db()
+      .update(outbox)
+      .set({ nextAttemptAt: sql`now() - interval '1 second'` })
+      .where(eq(outbox.id, out.messageId));
     expect(await deliverPendingMessages(suite.db(), { limit: 10 })).toMatchObject({ sent: 1 });
     expect(smtp.messages.map((m) => m.subject)).toEqual(["Later"]);
-    expect(await invoke(suite, notifyClientAction, input, "run-c:email")).toMatchObject({ status: "sent", created: false });
+    expect(await invoke(suite, notifyClientAction, input, "run-c:email")).toMatchObject({
+      status: "sent",
+      created: false,
+    });
     expect(smtp.messages).toHaveLength(1);
   });
 
@@ -158,8 +179,15 @@ describeDb("core notify actions", (suite) => {
 
   it("notify_admin posts Slack blocks with the subject, the escaped text and the severity", async () => {
     configure({ slack: true });
-    const out = await invoke(suite, notifyAdminAction, { subject: "Queue backlog", text: "Depth 500 > 100 & rising", severity: "critical" }, "run-d:alert");
-    expect(out.messages).toEqual([{ messageId: expect.any(String) as string, channel: "slack", status: "sent", created: true }]);
+    const out = await invoke(
+      suite,
+      notifyAdminAction,
+      { subject: "Queue backlog", text: "Depth 500 > 100 & rising", severity: "critical" },
+      "run-d:alert",
+    );
+    expect(out.messages).toEqual([
+      { messageId: expect.any(String) as string, channel: "slack", status: "sent", created: true },
+    ]);
     expect(slackCalls()).toHaveLength(1);
     expect(slackCalls()[0]!.path).toBe("/services/T1/B1/notifytesttoken");
     expect(slackCalls()[0]!.body.blocks).toEqual([
@@ -185,7 +213,10 @@ describeDb("core notify actions", (suite) => {
     expect(slackCalls()).toHaveLength(1);
     expect(smtp.messages).toHaveLength(1);
     expect(smtp.messages[0]).toMatchObject({ to: ["ops@example.com"], subject: "[warning] Run failed" });
-    expect((await rows()).map((r) => r.dedupeKey).sort()).toEqual(["run-e:notify_admin:email", "run-e:notify_admin:slack"]);
+    expect((await rows()).map((r) => r.dedupeKey).sort()).toEqual([
+      "run-e:notify_admin:email",
+      "run-e:notify_admin:slack",
+    ]);
 
     const retried = await invoke(suite, notifyAdminAction, input, "run-e:notify_admin");
     expect(retried.messages.map((m) => [m.channel, m.status, m.created])).toEqual([

@@ -15,7 +15,15 @@ import { describeDb } from "../../helpers/db";
 import { brief, design, pages } from "../../unit/agents/automation-fixtures";
 
 const { build_site: buildAction, deploy_site: deployAction, verify_deployment: verifyAction } = automation.actions;
-const context = (db: Db, action: string): ActionContext => ({ db, agent: "automation", action, idempotencyKey: null, attempt: 1, taskId: null, signal: new AbortController().signal });
+const context = (db: Db, action: string): ActionContext => ({
+  db,
+  agent: "automation",
+  action,
+  idempotencyKey: null,
+  attempt: 1,
+  taskId: null,
+  signal: new AbortController().signal,
+});
 
 let server: Server;
 let port = 0;
@@ -28,10 +36,14 @@ beforeAll(async () => {
     const path = req.url ?? "/";
     requested.push(path);
     if (path.endsWith("/ok/")) return res.writeHead(200, { "content-type": "text/html" }).end("<p>ok</p>");
-    if (path.endsWith("/to-metadata/")) return res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" }).end();
-    if (path.endsWith("/to-localhost/")) return res.writeHead(302, { location: `http://localhost:${port}/secret-admin` }).end();
+    if (path.endsWith("/to-metadata/"))
+      return res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" }).end();
+    if (path.endsWith("/to-localhost/"))
+      return res.writeHead(302, { location: `http://localhost:${port}/secret-admin` }).end();
     if (path === "/secret-admin") return res.writeHead(200).end("admin");
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end('<a href="ok/">a</a><a href="to-metadata/">b</a><a href="to-localhost/">c</a>');
+    res
+      .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+      .end('<a href="ok/">a</a><a href="to-metadata/">b</a><a href="to-localhost/">c</a>');
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
@@ -43,15 +55,33 @@ afterAll(async () => {
 
 describeDb("verify_deployment under the outbound policy", (suite) => {
   const verify = async (slug: string, baseUrl: string) =>
-    verificationSchema.parse(await verifyAction.handler(verifyAction.input.parse({ slug, baseUrl }), context(suite.db(), "verify_deployment")));
+    verificationSchema.parse(
+      await verifyAction.handler(verifyAction.input.parse({ slug, baseUrl }), context(suite.db(), "verify_deployment")),
+    );
 
   beforeAll(async () => {
-    const site = siteSchema.parse(await buildAction.handler(buildAction.input.parse({ brief: { ...brief, slug: "probed" }, design, pages, baseUrl: "https://platform.example.com" }), context({} as Db, "build_site")));
-    await deployAction.handler(deployAction.input.parse({ site, baseUrl: "https://platform.example.com" }), context(suite.db(), "deploy_site"));
+    const site = siteSchema.parse(
+      await buildAction.handler(
+        buildAction.input.parse({
+          brief: { ...brief, slug: "probed" },
+          design,
+          pages,
+          baseUrl: "https://platform.example.com",
+        }),
+        context({} as Db, "build_site"),
+      ),
+    );
+    await deployAction.handler(
+      deployAction.input.parse({ site, baseUrl: "https://platform.example.com" }),
+      context(suite.db(), "deploy_site"),
+    );
   });
 
   it("refuses a base URL on a refused address, naming the policy", async () => {
-    await expect(verify("probed", "http://169.254.169.254")).rejects.toMatchObject({ code: "unprocessable", message: expect.stringMatching(/^baseUrl: outbound policy: .*169\.254\.0\.0\/16/) });
+    await expect(verify("probed", "http://169.254.169.254")).rejects.toMatchObject({
+      code: "unprocessable",
+      message: expect.stringMatching(/^baseUrl: outbound policy: .*169\.254\.0\.0\/16/),
+    });
     await expect(verify("probed", "http://100.100.100.200")).rejects.toMatchObject({ code: "unprocessable" });
   });
 

@@ -30,7 +30,10 @@ beforeAll(() => {
 async function drain(db: Db, workflow: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const [row] = await queryRows<{ n: unknown }>(db, sql`select count(*)::int as n from runs where workflow = ${workflow} and finished_at is null`);
+    const [row] = await queryRows<{ n: unknown }>(
+      db,
+      sql`select count(*)::int as n from runs where workflow = ${workflow} and finished_at is null`,
+    );
     if (Number(row?.n) === 0) return;
     if (Date.now() > deadline) throw new Error(`${String(row?.n)} runs of ${workflow} still unfinished`);
     const result = await tick(db, { budgetMs: 60_000, alwaysSweep: true });
@@ -41,8 +44,14 @@ async function drain(db: Db, workflow: string): Promise<void> {
 describeDb("bulk starts and set-based settlement", (suite) => {
   it("starts many runs in one call, in the order given, and each completes with its own output", async () => {
     const db = suite.db();
-    await register(db, "name: bulk_one\nsteps:\n  - name: s\n    agent: bulk\n    action: echo\n    input: { n: '{{ input.n }}' }\n");
-    const started = await startRuns(db, { workflow: "bulk_one", runs: Array.from({ length: 60 }, (_, n) => ({ input: { n } })) });
+    await register(
+      db,
+      "name: bulk_one\nsteps:\n  - name: s\n    agent: bulk\n    action: echo\n    input: { n: '{{ input.n }}' }\n",
+    );
+    const started = await startRuns(db, {
+      workflow: "bulk_one",
+      runs: Array.from({ length: 60 }, (_, n) => ({ input: { n } })),
+    });
     expect(started).toHaveLength(60);
     expect(started.every((s) => s.created)).toBe(true);
     expect(new Set(started.map((s) => s.id)).size).toBe(60);
@@ -67,45 +76,72 @@ describeDb("bulk starts and set-based settlement", (suite) => {
     const stored = await startRun(db, { workflow: "bulk_idem", idempotencyKey: "old" });
     const started = await startRuns(db, {
       workflow: "bulk_idem",
-      runs: [{ idempotencyKey: "a" }, { idempotencyKey: "old" }, { idempotencyKey: "a" }, {}, { idempotencyKey: "b", priority: "high" }],
+      runs: [
+        { idempotencyKey: "a" },
+        { idempotencyKey: "old" },
+        { idempotencyKey: "a" },
+        {},
+        { idempotencyKey: "b", priority: "high" },
+      ],
     });
     expect(started.map((s) => s.created)).toEqual([true, false, false, true, true]);
     expect(started[1]!.id).toBe(stored.id);
     expect(started[2]!.id).toBe(started[0]!.id);
     expect(new Set(started.map((s) => s.id)).size).toBe(4);
-    const [count] = await queryRows<{ n: unknown }>(db, sql`select count(*)::int as n from runs where workflow = 'bulk_idem'`);
+    const [count] = await queryRows<{ n: unknown }>(
+      db,
+      sql`select count(*)::int as n from runs where workflow = 'bulk_idem'`,
+    );
     expect(Number(count?.n)).toBe(4);
     expect((await getRun(db, started[4]!.id)).priority).toBe("high");
     // A second identical call starts nothing.
-    const again = await startRuns(db, { workflow: "bulk_idem", runs: [{ idempotencyKey: "a" }, { idempotencyKey: "b" }] });
-    expect(again).toEqual([{ id: started[0]!.id, created: false }, { id: started[4]!.id, created: false }]);
+    const again = await startRuns(db, {
+      workflow: "bulk_idem",
+      runs: [{ idempotencyKey: "a" }, { idempotencyKey: "b" }],
+    });
+    expect(again).toEqual([
+      { id: started[0]!.id, created: false },
+      { id: started[4]!.id, created: false },
+    ]);
   });
 
   it("refuses more than the bulk maximum, and starts nothing for an empty list", async () => {
     const db = suite.db();
     await register(db, "name: bulk_limit\nsteps:\n  - name: s\n    emit: { topic: bulk.limit }\n");
-    await expect(startRuns(db, { workflow: "bulk_limit", runs: Array.from({ length: MAX_BULK_RUNS + 1 }, () => ({})) })).rejects.toThrow(RangeError);
+    await expect(
+      startRuns(db, { workflow: "bulk_limit", runs: Array.from({ length: MAX_BULK_RUNS + 1 }, () => ({})) }),
+    ).rejects.toThrow(RangeError);
     expect(await startRuns(db, { workflow: "bulk_limit", runs: [] })).toEqual([]);
-    await expect(startRuns(db, { workflow: "no_such_workflow", runs: [{}] })).rejects.toMatchObject({ code: "not_found" });
+    await expect(startRuns(db, { workflow: "no_such_workflow", runs: [{}] })).rejects.toMatchObject({
+      code: "not_found",
+    });
   });
 
   it("honours a concurrency key: runs over the limit are held back, as with single starts", async () => {
     const db = suite.db();
-    await register(db, `
+    await register(
+      db,
+      `
 name: bulk_limited
 concurrency: { key: "{{ input.customer }}", limit: 1 }
 steps:
   - name: w
     wait_for_event: { topic: "bulk.release", timeout: 1h }
-`);
-    const started = await startRuns(db, { workflow: "bulk_limited", runs: [{ input: { customer: "c1" } }, { input: { customer: "c1" } }, { input: { customer: "c2" } }] });
+`,
+    );
+    const started = await startRuns(db, {
+      workflow: "bulk_limited",
+      runs: [{ input: { customer: "c1" } }, { input: { customer: "c1" } }, { input: { customer: "c2" } }],
+    });
     const statuses = await Promise.all(started.map(async (s) => (await getRun(db, s.id)).status));
     expect(statuses).toEqual(["running", "queued", "running"]);
   });
 
   it("ends many runs in one batch with their output template, and a failing template fails only its run", async () => {
     const db = suite.db();
-    await register(db, `
+    await register(
+      db,
+      `
 name: bulk_template
 steps:
   - name: s
@@ -113,7 +149,8 @@ steps:
     action: echo
     input: { n: "{{ input.n }}" }
 output: { doubled: "{{ steps.s.output.n }}", label: "run {{ input.n }}" }
-`);
+`,
+    );
     const started = await startRuns(db, { workflow: "bulk_template", runs: [1, 2, 3].map((n) => ({ input: { n } })) });
     await drain(db, "bulk_template");
     for (const [k, s] of started.entries()) {
@@ -154,18 +191,31 @@ output: { doubled: "{{ steps.s.output.n }}", label: "run {{ input.n }}" }
     );
     expect((await getRun(db, a!.id)).status).toBe("running");
     expect((await getRun(db, b!.id)).output).toEqual({ s: { from: "b" } });
-    const [again] = await completeTopLevelBatch(db, [{ run: (await loadRunContexts(db, [a!.id])).get(a!.id)!, step: newOfA!, output: { from: "new" }, input: {}, finishedAt: new Date() }]);
+    const [again] = await completeTopLevelBatch(db, [
+      {
+        run: (await loadRunContexts(db, [a!.id])).get(a!.id)!,
+        step: newOfA!,
+        output: { from: "new" },
+        input: {},
+        finishedAt: new Date(),
+      },
+    ]);
     expect(again!.completion.outcome).toBe("succeeded");
     const runA = await getRun(db, a!.id);
     expect(runA.status).toBe("succeeded");
     expect(runA.output).toEqual({ s: { from: "new" } });
-    const outcomes = await queryRows<{ outcome: string }>(db, sql`select outcome from step_attempts where step_id = ${oldOfA.id} order by id`);
+    const outcomes = await queryRows<{ outcome: string }>(
+      db,
+      sql`select outcome from step_attempts where step_id = ${oldOfA.id} order by id`,
+    );
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(["discarded", "lease_expired", "succeeded"]);
   });
 
   it("a run whose other branch failed still ends failed when its last sink succeeds in a batch", async () => {
     const db = suite.db();
-    await register(db, `
+    await register(
+      db,
+      `
 name: bulk_mixed
 steps:
   - name: bad
@@ -176,7 +226,8 @@ steps:
     agent: bulk
     action: echo
     input: { ok: true }
-`);
+`,
+    );
     const started = await startRuns(db, { workflow: "bulk_mixed", runs: [{}, {}] });
     for (const s of started) {
       const run = await runUntilDone(db, s.id);

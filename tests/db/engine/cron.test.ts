@@ -17,7 +17,10 @@ it("lists the scheduled instants inside a window, in UTC", () => {
 
 describeDb("cron triggers", (suite) => {
   it("start exactly one run per scheduled instant, however many ticks run at once", async () => {
-    await register(suite.db(), "name: every_minute\ntrigger: { cron: '* * * * *' }\nsteps:\n  - name: s\n    emit: { topic: tick }\n");
+    await register(
+      suite.db(),
+      "name: every_minute\ntrigger: { cron: '* * * * *' }\nsteps:\n  - name: s\n    emit: { topic: tick }\n",
+    );
     // Instants before the version was registered never run: look three minutes ahead of it.
     const now = new Date(Date.now() + 3 * 60_000);
     const started = await Promise.all(Array.from({ length: 5 }, () => startDueCronRuns(suite.db(), now)));

@@ -22,7 +22,12 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
       const path = req.url ?? "/";
-      calls.push({ path, key: req.headers["idempotency-key"] as string | undefined, attempt: req.headers["x-orchestrator-attempt"] as string | undefined, body });
+      calls.push({
+        path,
+        key: req.headers["idempotency-key"] as string | undefined,
+        attempt: req.headers["x-orchestrator-attempt"] as string | undefined,
+        body,
+      });
       const left = failuresLeft.get(path) ?? 0;
       if (left > 0) {
         failuresLeft.set(path, left - 1);
@@ -32,7 +37,9 @@ beforeAll(async () => {
       } else if (path.startsWith("/bad")) {
         res.writeHead(422, { "content-type": "application/json" }).end('{"error":"no"}');
       } else {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ echo: body ? JSON.parse(body) : null }));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ echo: body ? JSON.parse(body) : null }));
       }
     });
   });
@@ -54,7 +61,9 @@ afterAll(async () => {
 
 describeDb("workflow execution", (suite) => {
   it("runs a DAG: parallel branches, a join, templates typed and interpolated, output from sinks", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: dag
 steps:
   - name: a
@@ -70,7 +79,8 @@ steps:
     agent: test
     action: double
     input: { n: "{{ sum([steps.a.output.value, steps.b.output.value]) }}" }
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "dag", input: { n: 3 } });
     const run = await runUntilDone(suite.db(), id);
     expect(run.status).toBe("succeeded");
@@ -79,7 +89,9 @@ steps:
   });
 
   it("fans out with for_each, in item order, and skips a step whose when is false", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: fanout
 steps:
   - name: each
@@ -103,7 +115,8 @@ steps:
     action: double
     input: { n: "{{ length(steps.each.output) }}" }
 output: "{{ steps.each.output[*].value }}"
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "fanout", input: { items: [1, 2, 3, 4], flag: false } });
     const run = await runUntilDone(suite.db(), id);
     expect(run.status).toBe("succeeded");
@@ -117,7 +130,9 @@ output: "{{ steps.each.output[*].value }}"
 
   it("retries 5xx with a stable idempotency key and the attempt number, and fails 4xx at once", async () => {
     failuresLeft.set("/flaky", 2);
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: http_calls
 steps:
   - name: flaky
@@ -126,13 +141,18 @@ steps:
   - name: bad
     http: { url: "${base}/bad" }
     retry: { max_attempts: 3, initial_interval: 10ms }
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "http_calls" });
     const run = await runUntilDone(suite.db(), id);
     const flaky = calls.filter((c) => c.path === "/flaky" && c.key === `${id}:flaky`);
     expect(flaky.map((c) => c.attempt)).toEqual(["1", "2", "3"]);
     expect(new Set(flaky.map((c) => c.key))).toEqual(new Set([`${id}:flaky`]));
-    expect(stepOf(run, "flaky")).toMatchObject({ status: "succeeded", attempts: 3, output: { status: 200, body: { echo: { run: id } } } });
+    expect(stepOf(run, "flaky")).toMatchObject({
+      status: "succeeded",
+      attempts: 3,
+      output: { status: 200, body: { echo: { run: id } } },
+    });
     expect(calls.filter((c) => c.path === "/bad" && c.key === `${id}:bad`)).toHaveLength(1);
     expect(stepOf(run, "bad")).toMatchObject({ status: "failed", attempts: 1 });
     expect(run.status).toBe("failed");
@@ -140,7 +160,9 @@ steps:
   });
 
   it("runs the error handler when a step finally fails, and the run still ends failed", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: with_handler
 steps:
   - name: risky
@@ -150,16 +172,22 @@ error_handling:
   - on_error: risky
     name: alert
     emit: { topic: "alert.raised", data: { failed: "{{ error.step }}", why: "{{ error.message }}" } }
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "with_handler" });
     const run = await runUntilDone(suite.db(), id);
     expect(run.status).toBe("failed");
     expect(stepOf(run, "alert").status).toBe("succeeded");
-    expect(stepOf(run, "alert").input).toEqual({ topic: "alert.raised", data: { failed: "risky", why: "rejected by the agent" } });
+    expect(stepOf(run, "alert").input).toEqual({
+      topic: "alert.raised",
+      data: { failed: "risky", why: "rejected by the agent" },
+    });
   });
 
   it("sleeps durably, then continues", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: sleeper
 steps:
   - name: nap
@@ -167,7 +195,8 @@ steps:
   - name: after
     depends_on: nap
     emit: { topic: "woke" }
-`);
+`,
+    );
     const started = Date.now();
     const { id } = await startRun(suite.db(), { workflow: "sleeper" });
     await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
@@ -178,7 +207,9 @@ steps:
   });
 
   it("wakes a waiting step with a matching event published after it began waiting", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: waiter
 steps:
   - name: wait
@@ -186,7 +217,8 @@ steps:
   - name: done
     depends_on: wait
     emit: { topic: "order.paid", data: { amount: "{{ steps.wait.output.data.amount }}" } }
-`);
+`,
+    );
     await publishEvent(suite.db(), { topic: "payment.done", data: { order: "A1", amount: 1 }, source: "test" });
     const { id } = await startRun(suite.db(), { workflow: "waiter", input: { order: "A1" } });
     await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
@@ -199,15 +231,28 @@ steps:
   });
 
   it("starts one run per matching event, and none for a duplicate publication", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: on_order
 trigger: { event: "order.created", filter: "{{ event.data.total > \`10\` }}" }
 steps:
   - name: ack
     emit: { topic: "order.acked", data: "{{ input }}" }
-`);
-    const big = await publishEvent(suite.db(), { topic: "order.created", data: { total: 50 }, source: "test", dedupeKey: "shop:1" });
-    const again = await publishEvent(suite.db(), { topic: "order.created", data: { total: 50 }, source: "test", dedupeKey: "shop:1" });
+`,
+    );
+    const big = await publishEvent(suite.db(), {
+      topic: "order.created",
+      data: { total: 50 },
+      source: "test",
+      dedupeKey: "shop:1",
+    });
+    const again = await publishEvent(suite.db(), {
+      topic: "order.created",
+      data: { total: 50 },
+      source: "test",
+      dedupeKey: "shop:1",
+    });
     const small = await publishEvent(suite.db(), { topic: "order.created", data: { total: 5 }, source: "test" });
     expect(big.runIds).toHaveLength(1);
     expect(again).toMatchObject({ id: big.id, duplicate: true, runIds: [] });
@@ -225,12 +270,15 @@ steps:
   });
 
   it("cancels a waiting run, refuses to cancel it twice, and retries a failed run from the failed step only", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: long_wait
 steps:
   - name: w
     wait_for_event: { topic: "never", timeout: 1h }
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "long_wait" });
     await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
     const cancelled = await cancelRun(suite.db(), id);
@@ -239,7 +287,9 @@ steps:
     await expect(cancelRun(suite.db(), id)).rejects.toMatchObject({ code: "conflict" });
 
     failuresLeft.set("/later", 1);
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: retry_me
 steps:
   - name: first
@@ -248,7 +298,8 @@ steps:
     depends_on: first
     http: { url: "${base}/later" }
     retry: { max_attempts: 1 }
-`);
+`,
+    );
     const r = await startRun(suite.db(), { workflow: "retry_me" });
     const failed = await runUntilDone(suite.db(), r.id);
     expect(failed.status).toBe("failed");
@@ -262,13 +313,16 @@ steps:
   });
 
   it("holds a run back while its concurrency key is at the limit, and admits it when a slot frees", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: one_at_a_time
 concurrency: { key: "{{ input.customer }}", limit: 1 }
 steps:
   - name: w
     wait_for_event: { topic: "release", timeout: 1h }
-`);
+`,
+    );
     const first = await startRun(suite.db(), { workflow: "one_at_a_time", input: { customer: "c1" } });
     const second = await startRun(suite.db(), { workflow: "one_at_a_time", input: { customer: "c1" } });
     const other = await startRun(suite.db(), { workflow: "one_at_a_time", input: { customer: "c2" } });
@@ -282,7 +336,9 @@ steps:
   });
 
   it("queues the next link of a chain when its timeout does not fit the tick, and runs it in a later tick", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: chain_long_next
 steps:
   - name: a
@@ -296,7 +352,8 @@ steps:
     action: double
     input: { n: "{{ steps.a.output.value }}" }
     timeout: 45s
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "chain_long_next" });
     await tick(suite.db(), { budgetMs: 2_000, alwaysSweep: true });
     const mid = await getRun(suite.db(), id);
@@ -307,23 +364,31 @@ steps:
   });
 
   it("claims higher priorities first", async () => {
-    await register(suite.db(), "name: prio\nsteps:\n  - name: s\n    agent: test\n    action: double\n    input: { n: 1 }\n");
+    await register(
+      suite.db(),
+      "name: prio\nsteps:\n  - name: s\n    agent: test\n    action: double\n    input: { n: 1 }\n",
+    );
     const low = await startRun(suite.db(), { workflow: "prio", priority: "low" });
     const critical = await startRun(suite.db(), { workflow: "prio", priority: "critical" });
     await tick(suite.db(), { budgetMs: 60_000, batchSize: 1, alwaysSweep: true });
     const [l, c] = await Promise.all([getRun(suite.db(), low.id), getRun(suite.db(), critical.id)]);
     expect(c.priority).toBe("critical");
-    expect(new Date(stepOf(c, "s").startedAt!).getTime()).toBeLessThanOrEqual(new Date(stepOf(l, "s").startedAt!).getTime());
+    expect(new Date(stepOf(c, "s").startedAt!).getTime()).toBeLessThanOrEqual(
+      new Date(stepOf(l, "s").startedAt!).getTime(),
+    );
   });
 
   it("fails an http step whose response is over 1 MiB instead of keeping a truncated body", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: huge_response
 steps:
   - name: fetch
     http: { url: "${base}/huge", method: GET }
     retry: { max_attempts: 3, initial_interval: 10ms }
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "huge_response" });
     const run = await runUntilDone(suite.db(), id);
     expect(stepOf(run, "fetch")).toMatchObject({ status: "failed", attempts: 1 });

@@ -15,9 +15,15 @@ describeDb("http steps under the outbound policy", (suite) => {
     const lookups: string[] = [];
     vi.spyOn(dns, "lookup").mockImplementation(((host: string, options: unknown, callback: unknown) => {
       lookups.push(host);
-      const cb = (typeof options === "function" ? options : callback) as (e: Error | null, a: string | LookupAddress[], f?: number) => void;
+      const cb = (typeof options === "function" ? options : callback) as (
+        e: Error | null,
+        a: string | LookupAddress[],
+        f?: number,
+      ) => void;
       const all = typeof options === "object" && options !== null && (options as { all?: boolean }).all;
-      setImmediate(() => (all ? cb(null, [{ address: "100.100.100.200", family: 4 }]) : cb(null, "100.100.100.200", 4)));
+      setImmediate(() =>
+        all ? cb(null, [{ address: "100.100.100.200", family: 4 }]) : cb(null, "100.100.100.200", 4),
+      );
     }) as never);
     await register(
       suite.db(),
@@ -33,7 +39,9 @@ steps:
     expect(run.status).toBe("failed");
     const step = stepOf(run, "fetch_metadata");
     expect(step.attempts).toBe(1);
-    expect(JSON.stringify(step.error)).toMatch(/outbound policy: host \\"metadata\.example\\" resolves to 100\.100\.100\.200, which is in a refused range \(shared address space/);
+    expect(JSON.stringify(step.error)).toMatch(
+      /outbound policy: host \\"metadata\.example\\" resolves to 100\.100\.100\.200, which is in a refused range \(shared address space/,
+    );
     expect(lookups).toEqual(["metadata.example"]);
   });
 });

@@ -25,7 +25,9 @@ beforeAll(async () => {
     seen.push({ authorization: req.headers.authorization, path: req.url ?? "" });
     // A careless receiver that echoes what it got, and an error page that quotes it.
     const status = req.url?.startsWith("/fail") ? 400 : 200;
-    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ youSent: req.headers.authorization }));
+    res
+      .writeHead(status, { "content-type": "application/json" })
+      .end(JSON.stringify({ youSent: req.headers.authorization }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -55,7 +57,10 @@ describeDb("http step secret references", (suite) => {
   async function rowsMentioning(text: string): Promise<string[]> {
     const found: string[] = [];
     for (const table of ["workflow_definitions", "runs", "steps", "step_attempts", "events"]) {
-      const rows = await queryRows<{ row: string }>(db(), sql`select row_to_json(t)::text as row from ${sql.identifier(table)} t`);
+      const rows = await queryRows<{ row: string }>(
+        db(),
+        sql`select row_to_json(t)::text as row from ${sql.identifier(table)} t`,
+      );
       for (const { row } of rows) if (row.includes(text)) found.push(`${table}: ${row.slice(0, 200)}`);
     }
     return found;
@@ -67,10 +72,16 @@ describeDb("http step secret references", (suite) => {
     const run = await runUntilDone(db(), id);
     expect(run.status).toBe("succeeded");
     expect(seen.find((s) => s.path === "/orders/A1")?.authorization).toBe(`Bearer ${SECRET}`);
-    expect(stepOf(run, "call_partner").output).toEqual({ status: 200, body: { youSent: "Bearer [secret:PARTNER_TOKEN]" } });
+    expect(stepOf(run, "call_partner").output).toEqual({
+      status: 200,
+      body: { youSent: "Bearer [secret:PARTNER_TOKEN]" },
+    });
 
     await register(db(), definition("secret_fail", "/fail", 1));
-    const failed = await runUntilDone(db(), (await startRun(db(), { workflow: "secret_fail", input: { order: "B2" } })).id);
+    const failed = await runUntilDone(
+      db(),
+      (await startRun(db(), { workflow: "secret_fail", input: { order: "B2" } })).id,
+    );
     expect(failed.status).toBe("failed");
     expect(seen.find((s) => s.path === "/fail/B2")?.authorization).toBe(`Bearer ${SECRET}`);
 
@@ -92,10 +103,17 @@ describeDb("http step secret references", (suite) => {
     expect(issues(definition("x", "/orders").replace("PARTNER_TOKEN", "MISSING_TOKEN"))).toEqual([
       'steps[0].http.headers.Authorization: unknown secret "MISSING_TOKEN": set the environment variable HTTP_SECRET_MISSING_TOKEN',
     ]);
-    expect(issues(definition("x", "/orders").replace('"Bearer ${secret:PARTNER_TOKEN}"', '"{{ input.kind }} ${secret:PARTNER_TOKEN}"'))[0]).toMatch(
-      /headers\.Authorization: a header with a secret reference must be plain text/,
-    );
-    expect(issues(definition("x", "/orders").replace(`url: ${base}/orders/{{ input.order }}`, "url: \"{{ input.url }}\""))).toEqual([
+    expect(
+      issues(
+        definition("x", "/orders").replace(
+          '"Bearer ${secret:PARTNER_TOKEN}"',
+          '"{{ input.kind }} ${secret:PARTNER_TOKEN}"',
+        ),
+      )[0],
+    ).toMatch(/headers\.Authorization: a header with a secret reference must be plain text/);
+    expect(
+      issues(definition("x", "/orders").replace(`url: ${base}/orders/{{ input.order }}`, 'url: "{{ input.url }}"')),
+    ).toEqual([
       "steps[0].http.url: a step that sends a secret must write its URL's scheme and host out (templates only after the host), so no input can send the secret elsewhere",
     ]);
   });
@@ -105,11 +123,16 @@ describeDb("http step secret references", (suite) => {
     delete process.env.HTTP_SECRET_PARTNER_TOKEN;
     try {
       const before = seen.length;
-      const run = await runUntilDone(db(), (await startRun(db(), { workflow: "secret_gone", input: { order: "C3" } })).id);
+      const run = await runUntilDone(
+        db(),
+        (await startRun(db(), { workflow: "secret_gone", input: { order: "C3" } })).id,
+      );
       expect(run.status).toBe("failed");
       const step = stepOf(run, "call_partner");
       expect(step.attempts).toBe(1);
-      expect(JSON.stringify(step.error)).toContain("unknown secret \\\"PARTNER_TOKEN\\\": set the environment variable HTTP_SECRET_PARTNER_TOKEN");
+      expect(JSON.stringify(step.error)).toContain(
+        'unknown secret \\"PARTNER_TOKEN\\": set the environment variable HTTP_SECRET_PARTNER_TOKEN',
+      );
       expect(seen.length).toBe(before);
     } finally {
       process.env.HTTP_SECRET_PARTNER_TOKEN = SECRET;

@@ -15,7 +15,9 @@ import { register, runUntilDone, stepOf } from "../../helpers/engine";
 
 describeDb("serverless time", (suite) => {
   it("matches a wait with an event published after its run started but before the wait began", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: late_waiter
 steps:
   - name: first
@@ -23,7 +25,8 @@ steps:
   - name: wait
     depends_on: first
     wait_for_event: { topic: "pay.done", match: "{{ event.data.order == input.order }}", timeout: 1m }
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "late_waiter", input: { order: "A1" } });
     // Published while no tick has reached the wait (the run has not even started its first step).
     await publishEvent(suite.db(), { topic: "pay.done", data: { order: "Z9" }, source: "test" });
@@ -34,7 +37,9 @@ steps:
   });
 
   it("gives each wait of a run its own event: one another wait took, or the run's trigger, does not count", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: two_approvals
 trigger: { event: "approval" }
 steps:
@@ -43,7 +48,8 @@ steps:
   - name: two
     depends_on: one
     wait_for_event: { topic: "approval", timeout: 1m }
-`);
+`,
+    );
     const trigger = await publishEvent(suite.db(), { topic: "approval", data: { n: 0 }, source: "test" });
     const runId = trigger.runIds[0]!;
     const first = await publishEvent(suite.db(), { topic: "approval", data: { n: 1 }, source: "test" });
@@ -58,13 +64,18 @@ steps:
   });
 
   it("loses no event published while waits are parking (publications and parking race)", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: racer
 steps:
   - name: wait
     wait_for_event: { topic: "race.go", match: "{{ event.data.key == input.key }}", timeout: 1m }
-`);
-    const runs = await Promise.all(Array.from({ length: 30 }, (_, i) => startRun(suite.db(), { workflow: "racer", input: { key: `k${i}` } })));
+`,
+    );
+    const runs = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => startRun(suite.db(), { workflow: "racer", input: { key: `k${i}` } })),
+    );
     // Ticks park the waits while the events are published, interleaved.
     await Promise.all([
       tick(suite.db(), { budgetMs: 10_000, alwaysSweep: true }),
@@ -74,43 +85,63 @@ steps:
     for (const r of runs) expect((await runUntilDone(suite.db(), r.id, 10_000)).status).toBe("succeeded");
   });
 
-  it("restarts a concurrency-keyed run by its idempotency key while the run's own completion holds it, without a deadlock", async ({ skip }) => {
+  it("restarts a concurrency-keyed run by its idempotency key while the run's own completion holds it, without a deadlock", async ({
+    skip,
+  }) => {
     if (suite.target !== "postgres") skip(); // two connections at once: real Postgres only
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: every_ten
 concurrency: { key: "sync", limit: 1 }
 steps:
   - name: s
     emit: { topic: "every_ten.done" }
-`);
-    const first = await startRun(suite.db(), { workflow: "every_ten", idempotencyKey: "cron:2026-12-03T10:00:00.000Z" });
+`,
+    );
+    const first = await startRun(suite.db(), {
+      workflow: "every_ten",
+      idempotencyKey: "cron:2026-12-03T10:00:00.000Z",
+    });
     // Seen in the rehearsal: a completion holds the run's row and then takes the admission lock
     // (admitNextRun) while every cron tick starts the same instant again.
     await suite.db().transaction(async (tx) => {
       await tx.execute(sql`update runs set steps_remaining = steps_remaining where id = ${first.id}`);
-      const again = await startRun(suite.db(), { workflow: "every_ten", idempotencyKey: "cron:2026-12-03T10:00:00.000Z" });
+      const again = await startRun(suite.db(), {
+        workflow: "every_ten",
+        idempotencyKey: "cron:2026-12-03T10:00:00.000Z",
+      });
       expect(again).toEqual({ id: first.id, created: false });
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${"concurrency:every_ten:sync"}))`);
     });
   });
 
   it("wakes every parked wait when their events on one topic are published at the same moment", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: parked
 steps:
   - name: wait
     wait_for_event: { topic: "parked.go", match: "{{ event.data.key == input.key }}", timeout: 1m }
-`);
-    const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => startRun(suite.db(), { workflow: "parked", input: { key: `p${i}` } })));
+`,
+    );
+    const runs = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => startRun(suite.db(), { workflow: "parked", input: { key: `p${i}` } })),
+    );
     await tick(suite.db(), { budgetMs: 10_000, alwaysSweep: true });
     for (const r of runs) expect(stepOf(await getRun(suite.db(), r.id), "wait").status).toBe("waiting");
-    await Promise.all(runs.map((_, i) => publishEvent(suite.db(), { topic: "parked.go", data: { key: `p${i}` }, source: "test" })));
+    await Promise.all(
+      runs.map((_, i) => publishEvent(suite.db(), { topic: "parked.go", data: { key: `p${i}` }, source: "test" })),
+    );
     // Woken by the publications themselves: no tick, no timeout.
     for (const r of runs) expect((await getRun(suite.db(), r.id)).status).toBe("succeeded");
   });
 
   it("carries short sleeps inside one route tick instead of leaving them to the next cron", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: naps
 steps:
   - name: a
@@ -121,7 +152,8 @@ steps:
   - name: c
     depends_on: b
     emit: { topic: "naps.done" }
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "naps" });
     // A tick that does not carry timers parks the first sleep and ends.
     const plain = await tick(suite.db(), { budgetMs: 40_000, alwaysSweep: true });

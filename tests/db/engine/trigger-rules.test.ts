@@ -26,12 +26,15 @@ function statuses(run: RunView): Record<string, string> {
 /** The step started after every named step had finished. */
 function startedAfter(run: RunView, name: string, deps: string[]): void {
   const started = Date.parse(stepOf(run, name).startedAt ?? "");
-  for (const dep of deps) expect(started, `${name} after ${dep}`).toBeGreaterThanOrEqual(Date.parse(stepOf(run, dep).finishedAt ?? ""));
+  for (const dep of deps)
+    expect(started, `${name} after ${dep}`).toBeGreaterThanOrEqual(Date.parse(stepOf(run, dep).finishedAt ?? ""));
 }
 
 describeDb("trigger rules", (suite) => {
   it("all_done runs once every dependency is final, whether it succeeded, failed or was skipped; all_success is skipped", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: rule_all_done
 steps:
   - name: good
@@ -57,10 +60,18 @@ steps:
     depends_on: [good, bad, unneeded, late]
     agent: rules
     action: ok
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "rule_all_done" });
     const run = await runUntilDone(suite.db(), id);
-    expect(statuses(run)).toEqual({ good: "succeeded", bad: "failed", unneeded: "skipped", late: "succeeded", cleanup: "succeeded", strict: "skipped" });
+    expect(statuses(run)).toEqual({
+      good: "succeeded",
+      bad: "failed",
+      unneeded: "skipped",
+      late: "succeeded",
+      cleanup: "succeeded",
+      strict: "skipped",
+    });
     expect(stepOf(run, "bad").attempts).toBe(1);
     startedAfter(run, "cleanup", ["good", "bad", "late"]);
     expect(stepOf(run, "cleanup").output).toEqual({ got: { good: { got: { n: 1 } }, late: null } });
@@ -68,7 +79,9 @@ steps:
   });
 
   it("all_done after dependencies that all succeed runs like all_success, and the run succeeds", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: rule_all_done_ok
 steps:
   - name: a
@@ -81,7 +94,8 @@ steps:
     trigger_rule: all_done
     agent: rules
     action: ok
-`);
+`,
+    );
     const run = await runUntilDone(suite.db(), (await startRun(suite.db(), { workflow: "rule_all_done_ok" })).id);
     expect(statuses(run)).toEqual({ a: "succeeded", b: "succeeded", after: "succeeded" });
     startedAfter(run, "after", ["a", "b"]);
@@ -89,7 +103,9 @@ steps:
   });
 
   it("one_success runs as soon as one dependency succeeds, without waiting for the others, and is skipped when none does", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: rule_one_success
 steps:
   - name: bad
@@ -116,12 +132,22 @@ steps:
     trigger_rule: one_success
     agent: rules
     action: ok
-`);
+`,
+    );
     const run = await runUntilDone(suite.db(), (await startRun(suite.db(), { workflow: "rule_one_success" })).id);
-    expect(statuses(run)).toEqual({ bad: "failed", quick: "succeeded", slow: "succeeded", unneeded: "skipped", any: "succeeded", none: "skipped" });
+    expect(statuses(run)).toEqual({
+      bad: "failed",
+      quick: "succeeded",
+      slow: "succeeded",
+      unneeded: "skipped",
+      any: "succeeded",
+      none: "skipped",
+    });
     expect(stepOf(run, "any").output).toEqual({ got: { got: { q: true } } });
     // Decided on the first success: it finished while `slow` was still sleeping.
-    expect(Date.parse(stepOf(run, "any").finishedAt ?? "")).toBeLessThan(Date.parse(stepOf(run, "slow").finishedAt ?? ""));
+    expect(Date.parse(stepOf(run, "any").finishedAt ?? "")).toBeLessThan(
+      Date.parse(stepOf(run, "slow").finishedAt ?? ""),
+    );
     expect(run.status).toBe("failed");
   });
 });

@@ -13,28 +13,37 @@ import { TRUTHINESS_TABLE, dataOf } from "../../unit/engine/definition/truthines
 
 describeDb("one truthiness rule for when, match and filter", (suite) => {
   it("skips a step exactly when its `when` is falsy", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: truth_when
 steps:
   - name: gated
     when: "{{ input.v }}"
     emit: { topic: truth.when }
-`);
+`,
+    );
     for (const c of TRUTHINESS_TABLE) {
       const { id } = await startRun(suite.db(), { workflow: "truth_when", input: dataOf(c) });
       const run = await runUntilDone(suite.db(), id);
-      expect({ case: c.label, status: stepOf(run, "gated").status }).toEqual({ case: c.label, status: c.truthy ? "succeeded" : "skipped" });
+      expect({ case: c.label, status: stepOf(run, "gated").status }).toEqual({
+        case: c.label,
+        status: c.truthy ? "succeeded" : "skipped",
+      });
     }
   });
 
   it("starts a run for an event exactly when the trigger filter is truthy", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: truth_filter
 trigger: { event: truth.filter, filter: "{{ event.data.v }}" }
 steps:
   - name: ack
     emit: { topic: truth.acked }
-`);
+`,
+    );
     for (const c of TRUTHINESS_TABLE) {
       const published = await publishEvent(suite.db(), { topic: "truth.filter", data: dataOf(c), source: "test" });
       expect({ case: c.label, runs: published.runIds.length }).toEqual({ case: c.label, runs: c.truthy ? 1 : 0 });
@@ -42,12 +51,15 @@ steps:
   });
 
   it("wakes a waiting step exactly when its `match` is truthy for the event", async () => {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: truth_match
 steps:
   - name: wait
     wait_for_event: { topic: truth.match, match: "{{ event.data.v }}", timeout: 10m }
-`);
+`,
+    );
     for (const c of TRUTHINESS_TABLE) {
       const { id } = await startRun(suite.db(), { workflow: "truth_match" });
       await tick(suite.db(), { budgetMs: 60_000, alwaysSweep: true });

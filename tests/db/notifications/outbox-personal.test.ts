@@ -10,7 +10,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vite
 import { queryRows, type Db } from "@/db/client";
 import { outbox } from "@/db/schema";
 import { listOutbox } from "@/notifications/outbox-list";
-import { deliverMessage, deliverPendingMessages, enqueueMessage, OUTBOX_CONTEXT, type EnqueueMessageParams } from "@/notifications/outbox";
+import {
+  deliverMessage,
+  deliverPendingMessages,
+  enqueueMessage,
+  OUTBOX_CONTEXT,
+  type EnqueueMessageParams,
+} from "@/notifications/outbox";
 import { decryptField, isEncrypted, keyVersionOf } from "@/privacy/crypto";
 import { ENCRYPTED_COLUMNS } from "@/privacy/registry";
 import { captureOutput } from "../../helpers/output";
@@ -62,11 +68,13 @@ interface RawRow {
 
 /** The row exactly as stored (what a database dump shows). */
 async function rawRow(db: Db, id: string): Promise<RawRow> {
-  const [row] = await queryRows<RawRow>(db, sql`select recipient, subject, body, rich, status, attempts, last_error from outbox where id = ${id}`);
+  const [row] = await queryRows<RawRow>(
+    db,
+    sql`select recipient, subject, body, rich, status, attempts, last_error from outbox where id = ${id}`,
+  );
   if (!row) throw new Error(`no outbox row ${id}`);
   return row;
 }
-
 
 describeDb("personal outbox messages", (suite) => {
   beforeEach(async () => {
@@ -88,7 +96,8 @@ describeDb("personal outbox messages", (suite) => {
     expect(isEncrypted(row.rich)).toBe(true);
     expect(row.subject).toBe("Order #1042 shipped");
     const dump = JSON.stringify(row);
-    for (const secret of ["jane.doe", "Jane Doe", "Rue de la Paix"]) expect(dump, "personal data stored in clear").not.toContain(secret);
+    for (const secret of ["jane.doe", "Jane Doe", "Rue de la Paix"])
+      expect(dump, "personal data stored in clear").not.toContain(secret);
 
     // Each token is bound to its column's context.
     expect(decryptField(row.recipient, OUTBOX_CONTEXT.recipient)).toBe(RECIPIENT);
@@ -103,8 +112,19 @@ describeDb("personal outbox messages", (suite) => {
 
   it("stores messages without the personal flag in clear, as before", async () => {
     const db = suite.db();
-    const message = await enqueueMessage(db, { channel: "email", recipient: "ops@studio.example", subject: "Alert", body: "Disk full", rich: "<p>Disk full</p>" });
-    expect(await rawRow(db, message.id)).toMatchObject({ recipient: "ops@studio.example", subject: "Alert", body: "Disk full", rich: "<p>Disk full</p>" });
+    const message = await enqueueMessage(db, {
+      channel: "email",
+      recipient: "ops@studio.example",
+      subject: "Alert",
+      body: "Disk full",
+      rich: "<p>Disk full</p>",
+    });
+    expect(await rawRow(db, message.id)).toMatchObject({
+      recipient: "ops@studio.example",
+      subject: "Alert",
+      body: "Disk full",
+      rich: "<p>Disk full</p>",
+    });
   });
 
   it("registers the contexts it encrypts with for key rotation, allowing the plaintext of other messages", () => {
@@ -144,7 +164,10 @@ describeDb("personal outbox messages", (suite) => {
     const pending = await enqueueMessage(db, personal({ subject: "Pending under v1" }));
     // Old tokens stay readable while their version is configured.
     vi.stubEnv("ENCRYPTION_KEYS", `1:${K1},2:${K2}`);
-    const newer = await enqueueMessage(db, personal({ subject: "Pending under v2", recipient: "john.roe@client.example" }));
+    const newer = await enqueueMessage(
+      db,
+      personal({ subject: "Pending under v2", recipient: "john.roe@client.example" }),
+    );
     expect(keyVersionOf((await rawRow(db, newer.id)).recipient)).toBe(2);
     expect(await deliverPendingMessages(db, { limit: 10 })).toEqual({ sent: 2, retrying: 0, failed: 0, kept: 0 });
     expect(smtp.messages.map((m) => [m.subject, m.to[0]]).sort()).toEqual([
@@ -158,7 +181,10 @@ describeDb("personal outbox messages", (suite) => {
     const db = suite.db();
     vi.stubEnv("SMTP_URL", undefined);
     await enqueueMessage(db, personal());
-    await enqueueMessage(db, personal({ channel: "slack", recipient: "a customer without an address", subject: "Personal, no address" }));
+    await enqueueMessage(
+      db,
+      personal({ channel: "slack", recipient: "a customer without an address", subject: "Personal, no address" }),
+    );
     await enqueueMessage(db, { channel: "email", recipient: "ops@studio.example", subject: "Alert", body: "text" });
 
     const { messages } = await listOutbox(db, { limit: 10 });
@@ -168,7 +194,8 @@ describeDb("personal outbox messages", (suite) => {
       ["Order #1042 shipped", "j***@client.example"],
     ]);
     const listed = JSON.stringify(messages);
-    for (const secret of ["jane.doe", "enc:v", "Jane Doe", "a customer without an address"]) expect(listed).not.toContain(secret);
+    for (const secret of ["jane.doe", "enc:v", "Jane Doe", "a customer without an address"])
+      expect(listed).not.toContain(secret);
   });
 
   it("keeps a personal recipient out of last_error and the log when the SMTP server quotes it", async () => {
@@ -195,7 +222,12 @@ describeDb("personal outbox messages", (suite) => {
   it("masks email addresses in the errors of other messages too", async () => {
     const db = suite.db();
     smtp.failMailFrom = "550 5.1.1 <ops.team@studio.example>: mailbox unavailable";
-    const message = await enqueueMessage(db, { channel: "email", recipient: "ops.team@studio.example", subject: "Alert", body: "text" });
+    const message = await enqueueMessage(db, {
+      channel: "email",
+      recipient: "ops.team@studio.example",
+      subject: "Alert",
+      body: "text",
+    });
     await deliverMessage(db, message.id);
     expect((await rawRow(db, message.id)).last_error).toContain("<o***@studio.example>");
   });

@@ -7,7 +7,13 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import type { Db } from "@/db/client";
 import { outbox } from "@/db/schema";
-import { deliverMessage, deliverPendingMessages, enqueueMessage, MAX_ATTEMPTS, type EnqueueMessageParams } from "@/notifications/outbox";
+import {
+  deliverMessage,
+  deliverPendingMessages,
+  enqueueMessage,
+  MAX_ATTEMPTS,
+  type EnqueueMessageParams,
+} from "@/notifications/outbox";
 import { describeDb } from "../../helpers/db";
 import { startSlackReceiver, type FakeSlack } from "../../helpers/slack";
 import { startSmtpServer, type FakeSmtpServer } from "../../helpers/smtp";
@@ -68,13 +74,23 @@ describeDb("notification outbox", (suite) => {
     vi.stubEnv("SMTP_URL", undefined);
     vi.stubEnv("SLACK_WEBHOOK_URL", undefined);
     const keptEmail = await enqueueMessage(db, email("no smtp"));
-    const keptSlack = await enqueueMessage(db, { channel: "slack", recipient: "slack", subject: "no webhook", body: "text" });
+    const keptSlack = await enqueueMessage(db, {
+      channel: "slack",
+      recipient: "slack",
+      subject: "no webhook",
+      body: "text",
+    });
     expect(keptEmail.status).toBe("kept");
     expect(keptSlack.status).toBe("kept");
 
     // Kept messages are stored whole and never claimed by a deliverer.
     const row = await rowOf(db, keptEmail.id);
-    expect(row).toMatchObject({ subject: "no smtp", body: "Body of no smtp", recipient: "client@example.com", attempts: 0 });
+    expect(row).toMatchObject({
+      subject: "no smtp",
+      body: "Body of no smtp",
+      recipient: "client@example.com",
+      attempts: 0,
+    });
     vi.stubEnv("SMTP_URL", smtp.url());
     expect(await deliverPendingMessages(db, { limit: 10 })).toEqual({ sent: 1, retrying: 0, failed: 0, kept: 0 });
     expect((await rowOf(db, keptEmail.id)).status).toBe("kept");
@@ -92,7 +108,10 @@ describeDb("notification outbox", (suite) => {
 
   it("sends a pending email once, with its subject, text and html, and marks it sent", async () => {
     const db = suite.db();
-    const message = await enqueueMessage(db, email("Your site is live", { body: "Plain text body", rich: "<p>HTML body</p>" }));
+    const message = await enqueueMessage(
+      db,
+      email("Your site is live", { body: "Plain text body", rich: "<p>HTML body</p>" }),
+    );
     const result = await deliverMessage(db, message.id);
     expect(result).toEqual({ id: message.id, outcome: "sent", status: "sent" });
 
@@ -184,7 +203,10 @@ describeDb("notification outbox", (suite) => {
     smtp.dataDelayMs = 100;
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push((await enqueueMessage(db, email(`concurrent ${i}`))).id);
-    const [a, b] = await Promise.all([deliverPendingMessages(db, { limit: 10 }), deliverPendingMessages(db, { limit: 10 })]);
+    const [a, b] = await Promise.all([
+      deliverPendingMessages(db, { limit: 10 }),
+      deliverPendingMessages(db, { limit: 10 }),
+    ]);
     expect(a.sent + b.sent).toBe(6);
     // On Postgres both really ran at once (PGlite has one connection and runs them in turn).
     if (suite.target === "postgres") expect(Math.min(a.sent, b.sent)).toBeGreaterThan(0);
@@ -213,7 +235,10 @@ describeDb("notification outbox", (suite) => {
     await makeDue(db);
     const aborted = new AbortController();
     aborted.abort();
-    expect(await deliverMessage(db, message.id, { signal: aborted.signal })).toMatchObject({ outcome: "skipped", status: "pending" });
+    expect(await deliverMessage(db, message.id, { signal: aborted.signal })).toMatchObject({
+      outcome: "skipped",
+      status: "pending",
+    });
     expect((await rowOf(db, message.id)).attempts).toBe(1);
   });
 
@@ -228,7 +253,12 @@ describeDb("notification outbox", (suite) => {
 
   it("posts Slack messages as {text, blocks} and treats a non-2xx answer as a failure", async () => {
     const db = suite.db();
-    const ok = await enqueueMessage(db, { channel: "slack", recipient: "slack", subject: "Deploy done", body: "All *green*" });
+    const ok = await enqueueMessage(db, {
+      channel: "slack",
+      recipient: "slack",
+      subject: "Deploy done",
+      body: "All *green*",
+    });
     expect((await deliverMessage(db, ok.id)).outcome).toBe("sent");
     expect(slack.calls).toHaveLength(1);
     expect(slack.calls[0]!.path).toBe("/services/T000/B000/outboxtesttoken");
@@ -241,7 +271,12 @@ describeDb("notification outbox", (suite) => {
     });
 
     slack.status = 404;
-    const refused = await enqueueMessage(db, { channel: "slack", recipient: "slack", subject: "Refused", body: "text" });
+    const refused = await enqueueMessage(db, {
+      channel: "slack",
+      recipient: "slack",
+      subject: "Refused",
+      body: "text",
+    });
     expect(await deliverMessage(db, refused.id)).toMatchObject({ outcome: "retrying", status: "pending" });
     const row = await rowOf(db, refused.id);
     expect(row.attempts).toBe(1);

@@ -26,7 +26,9 @@ beforeAll(async () => {
   // A webhook endpoint that answers its own URL in its error body.
   echo = createServer((req, res) => {
     req.resume();
-    req.on("end", () => res.writeHead(403, { "content-type": "text/plain" }).end(`invalid_token for ${echoBase}${req.url ?? ""}`));
+    req.on("end", () =>
+      res.writeHead(403, { "content-type": "text/plain" }).end(`invalid_token for ${echoBase}${req.url ?? ""}`),
+    );
   });
   await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
   echoBase = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
@@ -50,7 +52,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-
 describeDb("notification secrets", (suite) => {
   it("keeps the SMTP password and the Slack webhook URL out of last_error and the log", async () => {
     const db = suite.db();
@@ -66,7 +67,12 @@ describeDb("notification secrets", (suite) => {
     captured.length = 0;
     captureOutput(captured);
 
-    const mail = await enqueueMessage(db, { channel: "email", recipient: "client@example.com", subject: "s", body: "b" });
+    const mail = await enqueueMessage(db, {
+      channel: "email",
+      recipient: "client@example.com",
+      subject: "s",
+      body: "b",
+    });
     const post = await enqueueMessage(db, { channel: "slack", recipient: "slack", subject: "s", body: "b" });
     expect((await deliverMessage(db, mail.id)).outcome).toBe("retrying");
     expect((await deliverMessage(db, post.id)).outcome).toBe("retrying");
@@ -77,7 +83,9 @@ describeDb("notification secrets", (suite) => {
     vi.restoreAllMocks();
 
     const errors = await Promise.all(
-      [mail.id, post.id, unreachable.id].map(async (id) => (await db.select().from(outbox).where(eq(outbox.id, id)))[0]?.lastError ?? ""),
+      [mail.id, post.id, unreachable.id].map(
+        async (id) => (await db.select().from(outbox).where(eq(outbox.id, id)))[0]?.lastError ?? "",
+      ),
     );
     // The failures were real and described: the server's refusal, the webhook's status, the refused connection.
     expect(errors[0]).toContain("535 5.7.8 authentication failed for password [redacted]");
@@ -86,7 +94,14 @@ describeDb("notification secrets", (suite) => {
 
     const log = captured.join("");
     expect(log).toContain("outbox message not delivered");
-    const secrets = [SMTP_PASSWORD, encodeURIComponent(SMTP_PASSWORD), smtpUrl, webhook, SLACK_TOKEN, "/services/T0SECRET/B0SECRET"];
+    const secrets = [
+      SMTP_PASSWORD,
+      encodeURIComponent(SMTP_PASSWORD),
+      smtpUrl,
+      webhook,
+      SLACK_TOKEN,
+      "/services/T0SECRET/B0SECRET",
+    ];
     for (const secret of secrets) {
       for (const error of errors) expect(error, "a secret reached last_error").not.toContain(secret);
       expect(log, "a secret reached the log").not.toContain(secret);

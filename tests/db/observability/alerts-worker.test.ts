@@ -23,7 +23,10 @@ beforeAll(() => {
 describeDb("alert evaluation in the worker loop", (suite) => {
   it("fires the failed-runs alert for a run that failed while the worker ran", async () => {
     const db = suite.db();
-    await register(db, "name: worker-alerts-flow\nsteps:\n  - name: only\n    agent: worker-alerts\n    action: fail\n");
+    await register(
+      db,
+      "name: worker-alerts-flow\nsteps:\n  - name: only\n    agent: worker-alerts\n    action: fail\n",
+    );
     const controller = new AbortController();
     const worker = runWorker(db, { signal: controller.signal, idleMaxMs: 50, alertEvaluationMs: 100 });
     try {
@@ -45,5 +48,4 @@ describeDb("alert evaluation in the worker loop", (suite) => {
       await worker;
     }
   });
-
 });

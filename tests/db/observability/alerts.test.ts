@@ -14,7 +14,16 @@ import { deliverPendingMessages } from "@/notifications/outbox";
 import { acknowledgeAlert, getAlert, listAlerts, resolveAlert } from "@/observability/alerts/alerts";
 import { sendTestNotification } from "@/observability/alerts/channels-test";
 import { evaluateAlerts, type EvaluationResult } from "@/observability/alerts/evaluate";
-import { createRule, createRuleInput, deleteRule, getRule, listRules, updateRule, updateRuleInput, type CreateRuleInput } from "@/observability/alerts/rules";
+import {
+  createRule,
+  createRuleInput,
+  deleteRule,
+  getRule,
+  listRules,
+  updateRule,
+  updateRuleInput,
+  type CreateRuleInput,
+} from "@/observability/alerts/rules";
 import { flushMetrics, recordMetric } from "@/observability/metrics/record";
 import { describeDb } from "../../helpers/db";
 import { register, runUntilDone } from "../../helpers/engine";
@@ -49,14 +58,28 @@ afterEach(() => {
 
 interface SlackPost {
   text: string;
-  blocks: { type: string; text?: { text: string }; fields?: { text: string }[]; elements?: { url?: string; text?: unknown }[] }[];
+  blocks: {
+    type: string;
+    text?: { text: string };
+    fields?: { text: string }[];
+    elements?: { url?: string; text?: unknown }[];
+  }[];
 }
 
 const posts = () => slack.calls.map((c) => c.body as SlackPost);
 const firedCount = (results: EvaluationResult[]) => results.reduce((n, r) => n + r.fired.length, 0);
 
 async function outboxRows(db: Db) {
-  return queryRows<{ id: string; channel: string; recipient: string; status: string; attempts: number; dedupe_key: string | null; last_error: string | null; rich: string | null }>(
+  return queryRows<{
+    id: string;
+    channel: string;
+    recipient: string;
+    status: string;
+    attempts: number;
+    dedupe_key: string | null;
+    last_error: string | null;
+    rich: string | null;
+  }>(
     db,
     sql`select id, channel, recipient, status, attempts, dedupe_key, last_error, rich from outbox order by created_at, channel`,
   );
@@ -85,13 +108,16 @@ async function makeDue(db: Db): Promise<void> {
 describeDb("alerts", (suite) => {
   /** Registers (once) and runs a workflow whose only step always fails; answers the failed run's id. */
   async function failARun(): Promise<string> {
-    await register(suite.db(), `
+    await register(
+      suite.db(),
+      `
 name: always_fails
 steps:
   - name: order
     agent: ${FAILING_AGENT}
     action: explode
-`);
+`,
+    );
     const { id } = await startRun(suite.db(), { workflow: "always_fails" });
     const run = await runUntilDone(suite.db(), id);
     expect(run.status).toBe("failed");
@@ -129,7 +155,14 @@ steps:
       const alerts = await alertRows(db);
       expect(alerts).toHaveLength(1);
       const alert = alerts[0]!;
-      expect(alert).toMatchObject({ ruleId: await ruleIdOf(db, "failed_runs"), ruleName: "Failed runs", subject: "", severity: "warning", state: "active", value: 1 });
+      expect(alert).toMatchObject({
+        ruleId: await ruleIdOf(db, "failed_runs"),
+        ruleName: "Failed runs",
+        subject: "",
+        severity: "warning",
+        state: "active",
+        value: 1,
+      });
       expect(alert.message).toMatch(/^1 run failed in the last 5 min/);
 
       // One outbox message per channel, keyed by the alert, both delivered.
@@ -230,7 +263,10 @@ steps:
       ]);
       expect(posts()).toHaveLength(2);
       expect(posts()[1]!.blocks[0]!.text!.text).toBe("CRITICAL: Escalated: Failed runs");
-      expect(smtp.messages.map((m) => m.subject)).toEqual(["[WARNING] Failed runs", "[CRITICAL] Escalated: Failed runs"]);
+      expect(smtp.messages.map((m) => m.subject)).toEqual([
+        "[WARNING] Failed runs",
+        "[CRITICAL] Escalated: Failed runs",
+      ]);
 
       expect((await evaluateAlerts(db)).escalated).toBe(0); // once
     });
@@ -244,7 +280,11 @@ steps:
       await acknowledgeAlert(db, alertId, "key:operator");
       await db.execute(sql`update alerts set fired_at = fired_at - interval '2 hours' where id = ${alertId}`);
       expect((await evaluateAlerts(db)).escalated).toBe(0);
-      expect(await getAlert(db, alertId)).toMatchObject({ severity: "warning", state: "acknowledged", escalatedAt: null });
+      expect(await getAlert(db, alertId)).toMatchObject({
+        severity: "warning",
+        state: "acknowledged",
+        escalatedAt: null,
+      });
       expect(posts()).toHaveLength(1);
     });
   });
@@ -312,7 +352,9 @@ steps:
       expect(smtp.messages[0]!.subject).toBe("[TEST] Alert channel test");
 
       vi.stubEnv("SMTP_URL", undefined);
-      expect(await sendTestNotification(db, "email")).toEqual([expect.objectContaining({ channel: "email", status: "kept", outcome: "kept" })]);
+      expect(await sendTestNotification(db, "email")).toEqual([
+        expect.objectContaining({ channel: "email", status: "kept", outcome: "kept" }),
+      ]);
 
       slack.status = 500;
       const [down] = await sendTestNotification(db, "slack");
@@ -324,7 +366,14 @@ steps:
 
   describe("metric rules", () => {
     function points(agent: string, values: number[], errors = 0): void {
-      values.forEach((value, i) => recordMetric(suite.db(), { name: "agent.call.duration", value, error: i < errors, labels: { agent, action: "work", status: i < errors ? "failed" : "succeeded" } }));
+      values.forEach((value, i) =>
+        recordMetric(suite.db(), {
+          name: "agent.call.duration",
+          value,
+          error: i < errors,
+          labels: { agent, action: "work", status: i < errors ? "failed" : "succeeded" },
+        }),
+      );
     }
 
     it("fires the slow-agent rule for the agent whose p95 is over 10 s, not for the others", async () => {
@@ -338,7 +387,9 @@ steps:
       expect(fired.map((f) => f.subject)).toEqual(["slowpoke"]);
       const alert = await getAlert(db, fired[0]!.alertId);
       expect(alert.value).toBe(12_000);
-      expect(alert.message).toBe('p95 of agent.call.duration for agent "slowpoke" is 12000 ms, above the threshold of 10000 ms (last 5 min, 20 points).');
+      expect(alert.message).toBe(
+        'p95 of agent.call.duration for agent "slowpoke" is 12000 ms, above the threshold of 10000 ms (last 5 min, 20 points).',
+      );
 
       // Ten minutes later the points are out of the window: the alert resolves by itself.
       const later = await evaluateAlerts(db, { now: new Date(Date.now() + 10 * 60_000) });
@@ -359,7 +410,7 @@ steps:
       expect(fired.map((f) => f.subject)).toEqual(["flaky"]);
       const alert = await getAlert(db, fired[0]!.alertId);
       expect(alert.value).toBeCloseTo(0.8); // 4 of 5 calls failed
-      expect(alert.message).toContain("error rate of agent.call.duration for agent \"flaky\" is 80 %");
+      expect(alert.message).toContain('error rate of agent.call.duration for agent "flaky" is 80 %');
     });
   });
 
@@ -394,7 +445,11 @@ steps:
       const acked = await acknowledgeAlert(db, id, "key:alice");
       expect(acked).toMatchObject({ state: "acknowledged", acknowledgedBy: "key:alice" });
       const again = await acknowledgeAlert(db, id, "key:bob");
-      expect(again).toMatchObject({ state: "acknowledged", acknowledgedBy: "key:alice", acknowledgedAt: acked.acknowledgedAt });
+      expect(again).toMatchObject({
+        state: "acknowledged",
+        acknowledgedBy: "key:alice",
+        acknowledgedAt: acked.acknowledgedAt,
+      });
 
       // An acknowledged alert is still open: a lasting breach refreshes it, it does not fire again.
       expect((await evaluateAlerts(db)).fired).toEqual([]);
@@ -402,7 +457,10 @@ steps:
       const resolved = await resolveAlert(db, id, "key:bob");
       expect(resolved).toMatchObject({ state: "resolved", resolvedBy: "key:bob", acknowledgedBy: "key:alice" });
       await expect(acknowledgeAlert(db, id, "key:carol")).rejects.toBeInstanceOf(ConflictError);
-      expect(await resolveAlert(db, id, "key:carol")).toMatchObject({ resolvedBy: "key:bob", resolvedAt: resolved.resolvedAt });
+      expect(await resolveAlert(db, id, "key:carol")).toMatchObject({
+        resolvedBy: "key:bob",
+        resolvedAt: resolved.resolvedAt,
+      });
 
       const unknown = "00000000-0000-4000-8000-000000000000";
       await expect(acknowledgeAlert(db, unknown, "key:alice")).rejects.toBeInstanceOf(NotFoundError);
@@ -442,8 +500,29 @@ steps:
       fails({ ...valid, metric: undefined }, "metric");
       fails({ ...valid, aggregate: undefined }, "aggregate");
       fails({ ...valid, condition: "failed_runs" }, "condition");
-      fails({ ...valid, source: "condition", condition: "failed_runs", metric: undefined, aggregate: undefined, filter: { agent: "ads" } }, "filter");
-      fails({ ...valid, source: "condition", condition: "queue_backlog", metric: undefined, aggregate: undefined, filter: {}, groupBy: "agent" }, "groupBy");
+      fails(
+        {
+          ...valid,
+          source: "condition",
+          condition: "failed_runs",
+          metric: undefined,
+          aggregate: undefined,
+          filter: { agent: "ads" },
+        },
+        "filter",
+      );
+      fails(
+        {
+          ...valid,
+          source: "condition",
+          condition: "queue_backlog",
+          metric: undefined,
+          aggregate: undefined,
+          filter: {},
+          groupBy: "agent",
+        },
+        "groupBy",
+      );
       fails({ ...valid, windowSeconds: 5 }, "windowSeconds");
       fails({ ...valid, windowSeconds: 86_401 }, "windowSeconds");
       fails({ ...valid, cooldownSeconds: -1 }, "cooldownSeconds");
@@ -455,21 +534,48 @@ steps:
       fails({ ...valid, threshold: "10" }, "threshold");
       fails({ ...valid, extra: true }, "");
       // agent_down is per agent by nature: its grouping may be left out.
-      const agentDown = createRuleInput.parse({ ...valid, name: "x", source: "condition", condition: "agent_down", metric: undefined, aggregate: undefined, filter: {}, groupBy: undefined });
+      const agentDown = createRuleInput.parse({
+        ...valid,
+        name: "x",
+        source: "condition",
+        condition: "agent_down",
+        metric: undefined,
+        aggregate: undefined,
+        filter: {},
+        groupBy: undefined,
+      });
       expect(agentDown.groupBy).toBe("agent");
     });
 
     it("creates, lists, updates and deletes a custom rule; a taken name is a conflict; the merged rule must stay valid", async () => {
       const db = suite.db();
       const created = await createRule(db, createRuleInput.parse(valid));
-      expect(created).toMatchObject({ name: "Slow design", builtin: null, enabled: true, channels: ["slack", "email"], minCount: 1, counts: { total: 0, active: 0, acknowledged: 0, resolved: 0 }, lastFiredAt: null });
+      expect(created).toMatchObject({
+        name: "Slow design",
+        builtin: null,
+        enabled: true,
+        channels: ["slack", "email"],
+        minCount: 1,
+        counts: { total: 0, active: 0, acknowledged: 0, resolved: 0 },
+        lastFiredAt: null,
+      });
       expect((await listRules(db)).map((r) => r.name)).toContain("Slow design");
-      await expect(createRule(db, createRuleInput.parse({ ...valid, description: "again" }))).rejects.toBeInstanceOf(ConflictError);
+      await expect(createRule(db, createRuleInput.parse({ ...valid, description: "again" }))).rejects.toBeInstanceOf(
+        ConflictError,
+      );
 
-      const updated = await updateRule(db, created.id, updateRuleInput.parse({ threshold: 45_000, channels: ["slack"] }));
+      const updated = await updateRule(
+        db,
+        created.id,
+        updateRuleInput.parse({ threshold: 45_000, channels: ["slack"] }),
+      );
       expect(updated).toMatchObject({ threshold: 45_000, channels: ["slack"], aggregate: "p99", name: "Slow design" });
-      await expect(updateRule(db, created.id, updateRuleInput.parse({ source: "condition" }))).rejects.toThrow(/condition/);
-      await expect(updateRule(db, created.id, updateRuleInput.parse({ name: "Failed runs" }))).rejects.toBeInstanceOf(ConflictError);
+      await expect(updateRule(db, created.id, updateRuleInput.parse({ source: "condition" }))).rejects.toThrow(
+        /condition/,
+      );
+      await expect(updateRule(db, created.id, updateRuleInput.parse({ name: "Failed runs" }))).rejects.toBeInstanceOf(
+        ConflictError,
+      );
       expect(updateRuleInput.safeParse({}).success).toBe(false);
       expect(updateRuleInput.safeParse({ windowSeconds: 1 }).success).toBe(false);
       expect((await getRule(db, created.id)).threshold).toBe(45_000); // refused updates changed nothing
@@ -487,10 +593,17 @@ steps:
       const { fired } = await evaluateAlerts(db);
       expect(fired).toHaveLength(1);
 
-      await expect(updateRule(db, id, updateRuleInput.parse({ condition: "queue_backlog" }))).rejects.toBeInstanceOf(ConflictError);
+      await expect(updateRule(db, id, updateRuleInput.parse({ condition: "queue_backlog" }))).rejects.toBeInstanceOf(
+        ConflictError,
+      );
       await expect(deleteRule(db, id)).rejects.toBeInstanceOf(ConflictError);
       const tuned = await updateRule(db, id, updateRuleInput.parse({ threshold: 3, cooldownSeconds: 60 }));
-      expect(tuned).toMatchObject({ threshold: 3, cooldownSeconds: 60, condition: "failed_runs", builtin: "failed_runs" });
+      expect(tuned).toMatchObject({
+        threshold: 3,
+        cooldownSeconds: 60,
+        condition: "failed_runs",
+        builtin: "failed_runs",
+      });
 
       await updateRule(db, id, updateRuleInput.parse({ enabled: false }));
       const result = await evaluateAlerts(db);

@@ -36,7 +36,10 @@ function close(actual: number | null, expected: number): void {
 }
 
 async function count(suiteDb: () => Db, name: string): Promise<number> {
-  const [row] = await queryRows<{ n: unknown }>(suiteDb(), sql`select count(*)::int as n from metric_points where name = ${name}`);
+  const [row] = await queryRows<{ n: unknown }>(
+    suiteDb(),
+    sql`select count(*)::int as n from metric_points where name = ${name}`,
+  );
   return Number(row?.n ?? 0);
 }
 
@@ -67,7 +70,10 @@ describeDb("metrics", (suite) => {
       await flushMetrics(db());
       expect(bufferedMetricCount(db())).toBe(0);
       expect(await count(db, metric)).toBe(50);
-      const [row] = await queryRows<{ agent: string; labels: unknown }>(db(), sql`select agent, labels from metric_points where name = ${metric} limit 1`);
+      const [row] = await queryRows<{ agent: string; labels: unknown }>(
+        db(),
+        sql`select agent, labels from metric_points where name = ${metric} limit 1`,
+      );
       expect(row).toEqual({ agent: "a", labels: { agent: "a" } });
     });
 
@@ -75,7 +81,11 @@ describeDb("metrics", (suite) => {
       vi.stubEnv("VERCEL", "1");
       const admin = (await createApiKey(db(), { name: "metrics admin", role: "admin" })).key;
       const metric = fresh();
-      const res = await callJson(postMetrics, "/api/metrics", { method: "POST", key: admin, body: { name: metric, value: 12.5, labels: { agent: "x" } } });
+      const res = await callJson(postMetrics, "/api/metrics", {
+        method: "POST",
+        key: admin,
+        body: { name: metric, value: 12.5, labels: { agent: "x" } },
+      });
       expect(res.status).toBe(202);
       // Outside a Next request `after()` runs the flush detached: it lands at once, not a second later.
       await vi.waitFor(async () => expect(await count(db, metric)).toBe(1), { timeout: 500, interval: 20 });
@@ -86,16 +96,30 @@ describeDb("metrics", (suite) => {
     it("match a brute-force percentile_cont for any values: raw buckets exactly, rolled-up minutes exactly, rolled-up 5 minutes in range", async () => {
       await fc.assert(
         fc.asyncProperty(
-          fc.array(fc.record({ value: fc.double({ min: 0, max: 1e6, noNaN: true }), minute: fc.integer({ min: 0, max: 9 }), second: fc.integer({ min: 0, max: 59 }), error: fc.boolean() }), { minLength: 1, maxLength: 60 }),
+          fc.array(
+            fc.record({
+              value: fc.double({ min: 0, max: 1e6, noNaN: true }),
+              minute: fc.integer({ min: 0, max: 9 }),
+              second: fc.integer({ min: 0, max: 59 }),
+              error: fc.boolean(),
+            }),
+            { minLength: 1, maxLength: 60 },
+          ),
           async (points) => {
             const metric = fresh();
             const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000; // an hour-aligned hour ago
             const atOf = (p: (typeof points)[number]) => base + p.minute * 60_000 + p.second * 1000;
-            for (const p of points) recordMetric(db(), { name: metric, value: p.value, error: p.error, at: new Date(atOf(p)) });
+            for (const p of points)
+              recordMetric(db(), { name: metric, value: p.value, error: p.error, at: new Date(atOf(p)) });
             await flushMetrics(db());
             const check = async (bucket: "1m" | "5m", exactPercentiles: boolean) => {
               const size = bucket === "1m" ? 60_000 : 300_000;
-              const series = await metricSeries(db(), { name: metric, from: new Date(base), to: new Date(base + 600_000), bucket });
+              const series = await metricSeries(db(), {
+                name: metric,
+                from: new Date(base),
+                to: new Date(base + 600_000),
+                bucket,
+              });
               expect(series).toHaveLength(600_000 / size);
               for (const point of series) {
                 const start = Date.parse(point.bucket);
@@ -110,7 +134,11 @@ describeDb("metrics", (suite) => {
                 close(point.max, Math.max(...values));
                 close(point.avg, values.reduce((a, b) => a + b, 0) / values.length);
                 close(point.errorRate, inside.filter((p) => p.error).length / inside.length);
-                for (const [fraction, got] of [[0.5, point.p50], [0.95, point.p95], [0.99, point.p99]] as const) {
+                for (const [fraction, got] of [
+                  [0.5, point.p50],
+                  [0.95, point.p95],
+                  [0.99, point.p99],
+                ] as const) {
                   if (exactPercentiles) close(got, percentileCont(values, fraction));
                   else {
                     expect(got!).toBeGreaterThanOrEqual(Math.min(...values) - 1e-6);
@@ -120,7 +148,9 @@ describeDb("metrics", (suite) => {
               }
             };
             // Nothing rolled up yet: every bucket is read from the raw points.
-            await db().execute(sql`insert into metric_rollup_state (id, watermark) values (1, '-infinity') on conflict (id) do update set watermark = '-infinity'`);
+            await db().execute(
+              sql`insert into metric_rollup_state (id, watermark) values (1, '-infinity') on conflict (id) do update set watermark = '-infinity'`,
+            );
             await check("1m", true);
             await check("5m", true);
             // Rolled up: the buckets are read from the per-minute rollups.
@@ -137,13 +167,35 @@ describeDb("metrics", (suite) => {
       const metric = fresh();
       const now = Date.now();
       const values = { a: [10, 20, 30, 40], b: [100, 300] };
-      for (const v of values.a) recordMetric(db(), { name: metric, value: v, labels: { agent: "a", workflow: "w1" }, at: new Date(now - 1000) });
-      for (const v of values.b) recordMetric(db(), { name: metric, value: v, error: true, labels: { agent: "b", workflow: "w2" }, at: new Date(now - 1000) });
+      for (const v of values.a)
+        recordMetric(db(), {
+          name: metric,
+          value: v,
+          labels: { agent: "a", workflow: "w1" },
+          at: new Date(now - 1000),
+        });
+      for (const v of values.b)
+        recordMetric(db(), {
+          name: metric,
+          value: v,
+          error: true,
+          labels: { agent: "b", workflow: "w2" },
+          at: new Date(now - 1000),
+        });
       await flushMetrics(db());
       const groups = await windowAggregate(db(), { name: metric, windowMs: 60_000, groupBy: "agent" });
-      expect(groups.map((g) => [g.group, g.count, g.errorRate])).toEqual([["a", 4, 0], ["b", 2, 1]]);
+      expect(groups.map((g) => [g.group, g.count, g.errorRate])).toEqual([
+        ["a", 4, 0],
+        ["b", 2, 1],
+      ]);
       close(groups[0]!.p95, percentileCont(values.a, 0.95));
-      const onlyB = await metricSeries(db(), { name: metric, agent: "b", from: new Date(now - 60_000), to: new Date(now + 1), bucket: "1h" });
+      const onlyB = await metricSeries(db(), {
+        name: metric,
+        agent: "b",
+        from: new Date(now - 60_000),
+        to: new Date(now + 1),
+        bucket: "1h",
+      });
       expect(onlyB.reduce((n, p) => n + p.count, 0)).toBe(2);
       const onlyW1 = await windowAggregate(db(), { name: metric, windowMs: 60_000, workflow: "w1" });
       expect(onlyW1).toEqual([expect.objectContaining({ group: "", count: 4 })]);
@@ -158,13 +210,22 @@ describeDb("metrics", (suite) => {
       for (let i = 0; i < 200; i++) {
         const minute = i % 7;
         const value = (i * 37) % 101;
-        recordMetric(db(), { name: metric, value, error: i % 10 === 0, labels: { agent: "roll" }, at: new Date(base + minute * 60_000 + (i % 50) * 1000) });
+        recordMetric(db(), {
+          name: metric,
+          value,
+          error: i % 10 === 0,
+          labels: { agent: "roll" },
+          at: new Date(base + minute * 60_000 + (i % 50) * 1000),
+        });
         byMinute.set(minute, [...(byMinute.get(minute) ?? []), value]);
       }
       await flushMetrics(db());
       const rolled = await rollupMetrics(db(), { settleMs: 0 });
       expect(rolled.ran).toBe(true);
-      const minutes = await queryRows<{ bucket: unknown; count: unknown; p95: unknown }>(db(), sql`select bucket, count, p95 from metric_minutes where name = ${metric} order by bucket`);
+      const minutes = await queryRows<{ bucket: unknown; count: unknown; p95: unknown }>(
+        db(),
+        sql`select bucket, count, p95 from metric_minutes where name = ${metric} order by bucket`,
+      );
       expect(minutes).toHaveLength(7);
       for (const m of minutes) {
         const minute = (new Date(String(m.bucket)).getTime() - base) / 60_000;
@@ -173,13 +234,23 @@ describeDb("metrics", (suite) => {
       }
 
       // Rolled up: the series now reads the minutes (its raw points could be pruned).
-      const series = await metricSeries(db(), { name: metric, from: new Date(base), to: new Date(base + 600_000), bucket: "1m" });
+      const series = await metricSeries(db(), {
+        name: metric,
+        from: new Date(base),
+        to: new Date(base + 600_000),
+        bucket: "1m",
+      });
       for (const point of series.slice(0, 7)) {
         const values = byMinute.get((Date.parse(point.bucket) - base) / 60_000)!;
         expect(point.count).toBe(values.length);
         close(point.p99, percentileCont(values, 0.99));
       }
-      const coarse = await metricSeries(db(), { name: metric, from: new Date(base), to: new Date(base + 600_000), bucket: "5m" });
+      const coarse = await metricSeries(db(), {
+        name: metric,
+        from: new Date(base),
+        to: new Date(base + 600_000),
+        bucket: "5m",
+      });
       const all = [...byMinute.entries()].filter(([m]) => m < 5).flatMap(([, v]) => v);
       expect(coarse[0]!.count).toBe(all.length);
       close(coarse[0]!.max, Math.max(...all));
@@ -190,11 +261,17 @@ describeDb("metrics", (suite) => {
       const pruned = await pruneMetrics(db(), { now: new Date(Date.now() + 2 * 3_600_000) });
       expect(pruned.points).toBeGreaterThanOrEqual(200);
       expect(await count(db, metric)).toBe(0);
-      const [kept] = await queryRows<{ n: unknown }>(db(), sql`select count(*)::int as n from metric_minutes where name = ${metric}`);
+      const [kept] = await queryRows<{ n: unknown }>(
+        db(),
+        sql`select count(*)::int as n from metric_minutes where name = ${metric}`,
+      );
       expect(Number(kept?.n)).toBe(7);
       // 31 days later the minutes are past the rollup retention too.
       await pruneMetrics(db(), { now: new Date(base + 31 * 86_400_000) });
-      const [gone] = await queryRows<{ n: unknown }>(db(), sql`select count(*)::int as n from metric_minutes where name = ${metric}`);
+      const [gone] = await queryRows<{ n: unknown }>(
+        db(),
+        sql`select count(*)::int as n from metric_minutes where name = ${metric}`,
+      );
       expect(Number(gone?.n)).toBe(0);
     });
 
@@ -207,8 +284,15 @@ describeDb("metrics", (suite) => {
       recordMetric(db(), { name: metric, value: 100, at });
       await flushMetrics(db());
       await rollupMetrics(db(), { settleMs: 0 });
-      const [m] = await queryRows<{ count: unknown; max: unknown; p50: unknown }>(db(), sql`select count, max, p50 from metric_minutes where name = ${metric}`);
-      expect({ count: Number(m?.count), max: Number(m?.max), p50: Number(m?.p50) }).toEqual({ count: 4, max: 100, p50: 2.5 });
+      const [m] = await queryRows<{ count: unknown; max: unknown; p50: unknown }>(
+        db(),
+        sql`select count, max, p50 from metric_minutes where name = ${metric}`,
+      );
+      expect({ count: Number(m?.count), max: Number(m?.max), p50: Number(m?.p50) }).toEqual({
+        count: 4,
+        max: 100,
+        p50: 2.5,
+      });
     });
 
     it("skip a rollup while another one holds the state row", async (ctx) => {
@@ -263,7 +347,11 @@ steps:
         ["bad", "failed", true],
       ]);
       expect(steps[0]!.labels).toMatchObject({ workflow: "metrics-flow", kind: "agent", agent: "metricsagent" });
-      const calls = await windowAggregate(db(), { name: "agent.call.duration", windowMs: 60_000, agent: "metricsagent" });
+      const calls = await windowAggregate(db(), {
+        name: "agent.call.duration",
+        windowMs: 60_000,
+        agent: "metricsagent",
+      });
       expect(calls[0]).toMatchObject({ count: 3 });
       close(calls[0]!.errorRate, 2 / 3);
     });
@@ -278,7 +366,10 @@ steps:
         db(),
         sql`select labels, error from metric_points where name = 'http.request.duration' and labels->>'route' = '/api/orchestration/runs/[id]'`,
       );
-      expect(rows).toContainEqual({ labels: { route: "/api/orchestration/runs/[id]", method: "GET", status: "404" }, error: false });
+      expect(rows).toContainEqual({
+        labels: { route: "/api/orchestration/runs/[id]", method: "GET", status: "404" },
+        error: false,
+      });
     });
   });
 
@@ -293,7 +384,16 @@ steps:
 
     it("answer a series for a custom metric recorded through POST, with every bucket of the range", async () => {
       const metric = fresh();
-      const posted = await callJson(postMetrics, "/api/metrics", { method: "POST", key: keys.operator, body: { points: [{ name: metric, value: 5 }, { name: metric, value: 15, error: true }] } });
+      const posted = await callJson(postMetrics, "/api/metrics", {
+        method: "POST",
+        key: keys.operator,
+        body: {
+          points: [
+            { name: metric, value: 5 },
+            { name: metric, value: 15, error: true },
+          ],
+        },
+      });
       expect(posted).toMatchObject({ status: 202, body: { accepted: 2 } });
       await flushMetrics(db());
       const to = new Date(Date.now() + 60_000).toISOString();
@@ -310,22 +410,42 @@ steps:
     });
 
     it("refuse bad ranges, unknown buckets, built-in names and viewers writing, with 4xx JSON errors", async () => {
-      const bad = async (path: string) => (await callJson<{ error: { code: string } }>(getMetrics, path, { key: keys.viewer })).status;
+      const bad = async (path: string) =>
+        (await callJson<{ error: { code: string } }>(getMetrics, path, { key: keys.viewer })).status;
       expect(await bad("/api/metrics")).toBe(400);
       expect(await bad("/api/metrics?name=x&bucket=2m")).toBe(400);
       expect(await bad("/api/metrics?name=x&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z")).toBe(400);
       expect(await bad("/api/metrics?name=x&from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&bucket=1m")).toBe(400);
-      const builtin = await callJson<{ error: { code: string } }>(postMetrics, "/api/metrics", { method: "POST", key: keys.operator, body: { name: "step.duration", value: 1 } });
+      const builtin = await callJson<{ error: { code: string } }>(postMetrics, "/api/metrics", {
+        method: "POST",
+        key: keys.operator,
+        body: { name: "step.duration", value: 1 },
+      });
       expect(builtin.status).toBe(400);
-      const old = await callJson(postMetrics, "/api/metrics", { method: "POST", key: keys.operator, body: { name: "x", value: 1, at: "2020-01-01T00:00:00Z" } });
+      const old = await callJson(postMetrics, "/api/metrics", {
+        method: "POST",
+        key: keys.operator,
+        body: { name: "x", value: 1, at: "2020-01-01T00:00:00Z" },
+      });
       expect(old.status).toBe(400);
-      const viewerWrites = await callJson(postMetrics, "/api/metrics", { method: "POST", key: keys.viewer, body: { name: "x", value: 1 } });
+      const viewerWrites = await callJson(postMetrics, "/api/metrics", {
+        method: "POST",
+        key: keys.viewer,
+        body: { name: "x", value: 1 },
+      });
       expect(viewerWrites.status).toBe(403);
     });
 
     it("report throughput and error rates from the rollups, with queue, runs, database and memory", async () => {
       const minute = Math.floor(Date.now() / 60_000) * 60_000;
-      for (let i = 0; i < 30; i++) recordMetric(db(), { name: "step.duration", value: 5, error: i < 3, labels: { workflow: "mon" }, at: new Date(minute - 3 * 60_000 + i * 100) });
+      for (let i = 0; i < 30; i++)
+        recordMetric(db(), {
+          name: "step.duration",
+          value: 5,
+          error: i < 3,
+          labels: { workflow: "mon" },
+          at: new Date(minute - 3 * 60_000 + i * 100),
+        });
       await flushMetrics(db());
       await rollupMetrics(db(), { settleMs: 0 });
       const direct = await systemMonitoring(db());
@@ -333,7 +453,15 @@ steps:
       expect(direct.errorRate.steps).not.toBeNull();
       const res = await callJson<typeof direct>(getMonitoring, "/api/system/monitoring", { key: keys.viewer });
       expect(res.status).toBe(200);
-      expect(Object.keys(res.body).sort()).toEqual(["at", "database", "errorRate", "process", "queue", "runs", "throughput"]);
+      expect(Object.keys(res.body).sort()).toEqual([
+        "at",
+        "database",
+        "errorRate",
+        "process",
+        "queue",
+        "runs",
+        "throughput",
+      ]);
       expect(res.body.process.rssBytes).toBeGreaterThan(0);
       expect(res.body.database.latencyMs).toBeGreaterThanOrEqual(0);
       expect(res.body.runs).toHaveProperty("failed");

@@ -11,7 +11,15 @@ import { afterEach, beforeAll, expect, it, vi } from "vitest";
 import { queryRows, type Db } from "@/db/client";
 import { createSubscription } from "@/events/subscriptions";
 import { enqueueMessage, OUTBOX_CONTEXT } from "@/notifications/outbox";
-import { decryptField, encryptField, isEncrypted, keyVersionOf, searchHash, searchHashes, searchHashVersionOf } from "@/privacy/crypto";
+import {
+  decryptField,
+  encryptField,
+  isEncrypted,
+  keyVersionOf,
+  searchHash,
+  searchHashes,
+  searchHashVersionOf,
+} from "@/privacy/crypto";
 import { ENCRYPTED_COLUMNS } from "@/privacy/registry";
 import { rotateKeys, type EncryptedColumnSpec, type RotationProgress } from "@/privacy/rotate";
 import { describeDb } from "../../helpers/db";
@@ -56,7 +64,10 @@ const emailOf = (i: number) => `Customer.${i}@Example.com`;
 const phoneOf = (i: number) => `+33 6 ${String(i).padStart(8, "0")}`;
 
 async function customers(db: Db): Promise<CustomerRow[]> {
-  return queryRows<CustomerRow>(db, sql`select id::text as id, email, phone, email_hash, phone_hash, plain from rot_customers order by rot_customers.id`);
+  return queryRows<CustomerRow>(
+    db,
+    sql`select id::text as id, email, phone, email_hash, phone_hash, plain from rot_customers order by rot_customers.id`,
+  );
 }
 
 describeDb("rotateKeys", (suite) => {
@@ -64,7 +75,9 @@ describeDb("rotateKeys", (suite) => {
     vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1);
     const db = suite.db();
     // `plain` keeps the expected email next to each row, only for the test's assertions.
-    await db.execute(sql`create table rot_customers (id bigserial primary key, email text, phone text, email_hash text, phone_hash text, plain text)`);
+    await db.execute(
+      sql`create table rot_customers (id bigserial primary key, email text, phone text, email_hash text, phone_hash text, plain text)`,
+    );
     await db.execute(sql`create table rot_notes (ref text primary key, body text)`);
     for (let i = 1; i <= 230; i++) {
       const email = i % 10 === 0 ? null : emailOf(i);
@@ -76,13 +89,17 @@ describeDb("rotateKeys", (suite) => {
       );
     }
     for (let i = 0; i < 30; i++) {
-      await db.execute(sql`insert into rot_notes (ref, body) values (${`note-${String(i).padStart(3, "0")}`}, ${encryptField(`note ${i}`, "rot_notes.body")})`);
+      await db.execute(
+        sql`insert into rot_notes (ref, body) values (${`note-${String(i).padStart(3, "0")}`}, ${encryptField(`note ${i}`, "rot_notes.body")})`,
+      );
     }
     vi.unstubAllEnvs();
   });
 
   it("the registry's specs are valid and name existing text columns (empty until the orders tables register)", async () => {
-    await expect(rotateKeys(suite.db(), ENCRYPTED_COLUMNS, { batchSize: 1 })).resolves.toHaveLength(ENCRYPTED_COLUMNS.length);
+    await expect(rotateKeys(suite.db(), ENCRYPTED_COLUMNS, { batchSize: 1 })).resolves.toHaveLength(
+      ENCRYPTED_COLUMNS.length,
+    );
     for (const spec of ENCRYPTED_COLUMNS) {
       const names = [...spec.columns.map((c) => c.name), ...(spec.hashColumns ?? []).map((h) => h.name)];
       const found = await queryRows<{ column_name: string; data_type: string }>(
@@ -148,11 +165,15 @@ describeDb("rotateKeys", (suite) => {
       expect(row.email_hash).toBe(row.plain === null ? null : searchHash(row.plain, "email"));
       expect(row.phone === null ? null : decryptField(row.phone, "rot_customers.phone")).toBe(expectedPhone);
       expect(row.phone === null ? null : keyVersionOf(row.phone)).toBe(expectedPhone === null ? null : 2);
-      expect(row.phone_hash === null ? null : searchHashVersionOf(row.phone_hash)).toBe(expectedPhone === null ? null : 2);
+      expect(row.phone_hash === null ? null : searchHashVersionOf(row.phone_hash)).toBe(
+        expectedPhone === null ? null : 2,
+      );
     }
     const notes = await queryRows<{ body: string }>(db, sql`select body from rot_notes order by ref`);
     expect(notes.map((n) => keyVersionOf(n.body))).toEqual(Array(30).fill(2));
-    expect(notes.map((n) => decryptField(n.body, "rot_notes.body"))).toEqual(Array.from({ length: 30 }, (_, i) => `note ${i}`));
+    expect(notes.map((n) => decryptField(n.body, "rot_notes.body"))).toEqual(
+      Array.from({ length: 30 }, (_, i) => `note ${i}`),
+    );
 
     // Nothing needs version 1 any more, and the same lookup still finds the same row.
     vi.stubEnv("ENCRYPTION_KEYS", `2:${K2}`);
@@ -217,8 +238,20 @@ describeDb("rotateKeys", (suite) => {
     const bad: EncryptedColumnSpec[] = [
       { table: "rot_customers; drop table rot_notes", idColumn: "id", columns: [{ name: "email", context: "a" }] },
       { table: "rot_customers", idColumn: "id", columns: [] },
-      { table: "rot_customers", idColumn: "id", columns: [{ name: "email", context: "same" }, { name: "phone", context: "same" }] },
-      { table: "rot_customers", idColumn: "id", columns: [{ name: "email", context: "a" }], hashColumns: [{ name: "email_hash", source: "phone", kind: "email" }] },
+      {
+        table: "rot_customers",
+        idColumn: "id",
+        columns: [
+          { name: "email", context: "same" },
+          { name: "phone", context: "same" },
+        ],
+      },
+      {
+        table: "rot_customers",
+        idColumn: "id",
+        columns: [{ name: "email", context: "a" }],
+        hashColumns: [{ name: "email_hash", source: "phone", kind: "email" }],
+      },
       { table: "rot_customers", idColumn: "email", columns: [{ name: "email", context: "a" }] },
       { table: "rot_customers", idColumn: "id", columns: [{ name: "email", context: " " }] },
       {
@@ -238,14 +271,25 @@ describeDb("rotateKeys", (suite) => {
     vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1);
     const db = suite.db();
     await db.execute(sql`create table rot_mixed (id int primary key, note text)`);
-    const spec: EncryptedColumnSpec = { table: "rot_mixed", idColumn: "id", columns: [{ name: "note", context: "rot_mixed.note", plaintextAllowed: true }] };
+    const spec: EncryptedColumnSpec = {
+      table: "rot_mixed",
+      idColumn: "id",
+      columns: [{ name: "note", context: "rot_mixed.note", plaintextAllowed: true }],
+    };
     await db.execute(sql`insert into rot_mixed (id, note) values
       (1, ${encryptField("secret one", "rot_mixed.note")}), (2, ${"plain alert text"}), (3, null),
       (4, ${"enc:v1:not-a-token"}), (5, ${"enc:"})`);
 
     vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1_V2);
     const [result] = await rotateKeys(db, [spec], { batchSize: 1 });
-    expect(result).toEqual({ table: "rot_mixed", rows: 1, failed: 1, failures: [{ id: "4", column: "note", reason: "malformed" }], skipped: 0, remaining: 1 });
+    expect(result).toEqual({
+      table: "rot_mixed",
+      rows: 1,
+      failed: 1,
+      failures: [{ id: "4", column: "note", reason: "malformed" }],
+      skipped: 0,
+      remaining: 1,
+    });
     const rows = await queryRows<{ note: string | null }>(db, sql`select note from rot_mixed order by id`);
     expect(keyVersionOf(rows[0]!.note!)).toBe(2);
     expect(decryptField(rows[0]!.note!, "rot_mixed.note")).toBe("secret one");
@@ -266,10 +310,23 @@ describeDb("rotateKeys", (suite) => {
       rich: "<p>Hello Jane Doe</p>",
       personal: true,
     });
-    const personalNoRich = await enqueueMessage(db, { channel: "email", recipient: "john.roe@client.example", subject: "Order #1043", body: "Hello John", personal: true });
-    const alert = await enqueueMessage(db, { channel: "slack", recipient: "slack", subject: "Deploy done", body: "All green", rich: '[{"type":"divider"}]' });
+    const personalNoRich = await enqueueMessage(db, {
+      channel: "email",
+      recipient: "john.roe@client.example",
+      subject: "Order #1043",
+      body: "Hello John",
+      personal: true,
+    });
+    const alert = await enqueueMessage(db, {
+      channel: "slack",
+      recipient: "slack",
+      subject: "Deploy done",
+      body: "All green",
+      rich: '[{"type":"divider"}]',
+    });
     type Raw = { id: string; recipient: string; body: string; rich: string | null };
-    const raw = async () => queryRows<Raw>(db, sql`select id::text as id, recipient, body, rich from outbox order by id`);
+    const raw = async () =>
+      queryRows<Raw>(db, sql`select id::text as id, recipient, body, rich from outbox order by id`);
     const byId = (rows: Raw[], id: string) => rows.find((r) => r.id === id)!;
     const before = await raw();
 
@@ -291,19 +348,35 @@ describeDb("rotateKeys", (suite) => {
     // Nothing left for a second run; the old key can go.
     expect((await rotateKeys(db, [outboxSpec]))[0]).toMatchObject({ rows: 0, failed: 0, remaining: 0 });
     vi.stubEnv("ENCRYPTION_KEYS", `2:${K2}`);
-    expect(decryptField(byId(await raw(), personal.id).recipient, OUTBOX_CONTEXT.recipient)).toBe("jane.doe@client.example");
+    expect(decryptField(byId(await raw(), personal.id).recipient, OUTBOX_CONTEXT.recipient)).toBe(
+      "jane.doe@client.example",
+    );
   });
 
   it("rotates event subscription secrets, which the registry lists", async () => {
     vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1);
     const db = suite.db();
     const spec = ENCRYPTED_COLUMNS.find((s) => s.table === "event_subscriptions");
-    expect(spec).toEqual({ table: "event_subscriptions", idColumn: "id", columns: [{ name: "secret", context: "event_subscriptions.secret" }] });
+    expect(spec).toEqual({
+      table: "event_subscriptions",
+      idColumn: "id",
+      columns: [{ name: "secret", context: "event_subscriptions.secret" }],
+    });
     const secrets = ["whsec_rotation_test_secret_one", "whsec_rotation_test_secret_two"];
     const ids: string[] = [];
-    for (const secret of secrets) ids.push((await createSubscription(db, { topic: "order.*", url: "https://hooks.example.com/in", secret })).subscription.id);
+    for (const secret of secrets)
+      ids.push(
+        (await createSubscription(db, { topic: "order.*", url: "https://hooks.example.com/in", secret })).subscription
+          .id,
+      );
     const stored = async () =>
-      Promise.all(ids.map(async (id) => (await queryRows<{ secret: string }>(db, sql`select secret from event_subscriptions where id = ${id}`))[0]!.secret));
+      Promise.all(
+        ids.map(
+          async (id) =>
+            (await queryRows<{ secret: string }>(db, sql`select secret from event_subscriptions where id = ${id}`))[0]!
+              .secret,
+        ),
+      );
     expect((await stored()).map(keyVersionOf)).toEqual([1, 1]);
 
     vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1_V2);
@@ -315,44 +388,71 @@ describeDb("rotateKeys", (suite) => {
     expect(after.map((t) => decryptField(t, "event_subscriptions.secret"))).toEqual(secrets);
   });
 
-  it.skipIf(suite.target === "pglite")("skips a row the application holds locked without waiting for it, and reports it", async () => {
-    vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1);
-    const db = suite.db();
-    await db.execute(sql`create table rot_locked (id int primary key, email text)`);
-    for (let i = 1; i <= 5; i++) await db.execute(sql`insert into rot_locked values (${i}, ${encryptField(`l${i}@example.com`, "rot_locked.email")})`);
-    const spec: EncryptedColumnSpec = { table: "rot_locked", idColumn: "id", columns: [{ name: "email", context: "rot_locked.email" }] };
-    vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1_V2);
+  it.skipIf(suite.target === "pglite")(
+    "skips a row the application holds locked without waiting for it, and reports it",
+    async () => {
+      vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1);
+      const db = suite.db();
+      await db.execute(sql`create table rot_locked (id int primary key, email text)`);
+      for (let i = 1; i <= 5; i++)
+        await db.execute(
+          sql`insert into rot_locked values (${i}, ${encryptField(`l${i}@example.com`, "rot_locked.email")})`,
+        );
+      const spec: EncryptedColumnSpec = {
+        table: "rot_locked",
+        idColumn: "id",
+        columns: [{ name: "email", context: "rot_locked.email" }],
+      };
+      vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1_V2);
 
-    const started = Date.now();
-    const result = await db.transaction(async (tx) => {
-      await tx.execute(sql`select 1 from rot_locked where id = 3 for update`);
-      // Run on the pool's other connections while this transaction holds row 3.
-      return rotateKeys(db, [spec], { batchSize: 2, lockRetries: 1, lockRetryDelayMs: 50 });
-    });
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(result[0]).toMatchObject({ rows: 4, skipped: 1, remaining: 1, failed: 0 });
-    const rows = await queryRows<{ id: number; email: string }>(db, sql`select id, email from rot_locked order by id`);
-    expect(rows.map((r) => keyVersionOf(r.email))).toEqual([2, 2, 1, 2, 2]);
-  });
+      const started = Date.now();
+      const result = await db.transaction(async (tx) => {
+        await tx.execute(sql`select 1 from rot_locked where id = 3 for update`);
+        // Run on the pool's other connections while this transaction holds row 3.
+        return rotateKeys(db, [spec], { batchSize: 2, lockRetries: 1, lockRetryDelayMs: 50 });
+      });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(result[0]).toMatchObject({ rows: 4, skipped: 1, remaining: 1, failed: 0 });
+      const rows = await queryRows<{ id: number; email: string }>(
+        db,
+        sql`select id, email from rot_locked order by id`,
+      );
+      expect(rows.map((r) => keyVersionOf(r.email))).toEqual([2, 2, 1, 2, 2]);
+    },
+  );
 
-  it.skipIf(suite.target === "pglite")("retries a locked row once the lock is released, so it is not left behind", async () => {
-    vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1);
-    const db = suite.db();
-    await db.execute(sql`create table rot_relocked (id int primary key, email text)`);
-    for (let i = 1; i <= 3; i++) await db.execute(sql`insert into rot_relocked values (${i}, ${encryptField(`r${i}@example.com`, "rot_relocked.email")})`);
-    const spec: EncryptedColumnSpec = { table: "rot_relocked", idColumn: "id", columns: [{ name: "email", context: "rot_relocked.email" }] };
-    vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1_V2);
+  it.skipIf(suite.target === "pglite")(
+    "retries a locked row once the lock is released, so it is not left behind",
+    async () => {
+      vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1);
+      const db = suite.db();
+      await db.execute(sql`create table rot_relocked (id int primary key, email text)`);
+      for (let i = 1; i <= 3; i++)
+        await db.execute(
+          sql`insert into rot_relocked values (${i}, ${encryptField(`r${i}@example.com`, "rot_relocked.email")})`,
+        );
+      const spec: EncryptedColumnSpec = {
+        table: "rot_relocked",
+        idColumn: "id",
+        columns: [{ name: "email", context: "rot_relocked.email" }],
+      };
+      vi.stubEnv("ENCRYPTION_KEYS", KEYS_V1_V2);
 
-    let rotation: ReturnType<typeof rotateKeys> | undefined;
-    await db.transaction(async (tx) => {
-      await tx.execute(sql`select 1 from rot_relocked where id = 2 for update`);
-      rotation = rotateKeys(db, [spec], { lockRetries: 4, lockRetryDelayMs: 100 });
-      await sleep(250); // the walk finishes and the first retries find row 2 still locked
-    });
-    const [result] = await rotation!;
-    expect(result).toMatchObject({ rows: 3, skipped: 0, remaining: 0 });
-    const rows = await queryRows<{ email: string }>(db, sql`select email from rot_relocked order by id`);
-    expect(rows.map((r) => decryptField(r.email, "rot_relocked.email"))).toEqual(["r1@example.com", "r2@example.com", "r3@example.com"]);
-    expect(rows.map((r) => keyVersionOf(r.email))).toEqual([2, 2, 2]);
-  });
+      let rotation: ReturnType<typeof rotateKeys> | undefined;
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`select 1 from rot_relocked where id = 2 for update`);
+        rotation = rotateKeys(db, [spec], { lockRetries: 4, lockRetryDelayMs: 100 });
+        await sleep(250); // the walk finishes and the first retries find row 2 still locked
+      });
+      const [result] = await rotation!;
+      expect(result).toMatchObject({ rows: 3, skipped: 0, remaining: 0 });
+      const rows = await queryRows<{ email: string }>(db, sql`select email from rot_relocked order by id`);
+      expect(rows.map((r) => decryptField(r.email, "rot_relocked.email"))).toEqual([
+        "r1@example.com",
+        "r2@example.com",
+        "r3@example.com",
+      ]);
+      expect(rows.map((r) => keyVersionOf(r.email))).toEqual([2, 2, 2]);
+    },
+  );
 });

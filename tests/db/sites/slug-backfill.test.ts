@@ -48,8 +48,12 @@ async function projectThatPublished(db: Db, deploymentId: string, slug: string):
 }
 
 async function legacySite(db: Db, slug: string, deploymentId: string): Promise<void> {
-  await db.execute(sql`insert into sites (slug, deployment_id, file_count, bytes) values (${slug}, ${deploymentId}, 1, 10)`);
-  await db.execute(sql`insert into site_files (slug, path, content_type, body, etag, bytes) values (${slug}, 'index.html', 'text/html', ${`<p>${slug}</p>`}, '"e"', 10)`);
+  await db.execute(
+    sql`insert into sites (slug, deployment_id, file_count, bytes) values (${slug}, ${deploymentId}, 1, 10)`,
+  );
+  await db.execute(
+    sql`insert into site_files (slug, path, content_type, body, etag, bytes) values (${slug}, 'index.html', 'text/html', ${`<p>${slug}</p>`}, '"e"', 10)`,
+  );
 }
 
 for (const target of TEST_TARGETS) {
@@ -75,7 +79,10 @@ for (const target of TEST_TARGETS) {
 
       const result = await migrate(db);
       expect(result.applied).toContain(FIRST_WITH_OWNERS);
-      const owners = await queryRows<{ slug: string; project_id: string | null }>(db, sql`select slug, project_id from site_slugs order by slug`);
+      const owners = await queryRows<{ slug: string; project_id: string | null }>(
+        db,
+        sql`select slug, project_id from site_slugs order by slug`,
+      );
       expect(owners).toEqual([
         { slug: "boulangerie-emile-fils", project_id: second },
         { slug: "manual-site", project_id: null },
@@ -83,15 +90,31 @@ for (const target of TEST_TARGETS) {
 
       // The victim re-ordering, or anyone else: never an existing address.
       expect(await allocateSiteSlug(db, victim, "boulangerie-emile-fils")).toBe("boulangerie-emile-fils-2");
-      const newcomer = (await queryRows<{ id: string }>(db, sql`insert into projects (token_hash, brief, payment_status) values ('y', '{}'::jsonb, 'test_mode') returning id`))[0]!.id;
+      const newcomer = (
+        await queryRows<{ id: string }>(
+          db,
+          sql`insert into projects (token_hash, brief, payment_status) values ('y', '{}'::jsonb, 'test_mode') returning id`,
+        )
+      )[0]!.id;
       expect(await allocateSiteSlug(db, newcomer, "manual-site")).toBe("manual-site-2");
-      await expect(publishSite(db, { slug: "manual-site", files: [{ path: "index.html", contentType: "text/html", content: "x" }], projectId: newcomer })).rejects.toBeInstanceOf(
-        SiteSlugTakenError,
+      await expect(
+        publishSite(db, {
+          slug: "manual-site",
+          files: [{ path: "index.html", contentType: "text/html", content: "x" }],
+          projectId: newcomer,
+        }),
+      ).rejects.toBeInstanceOf(SiteSlugTakenError);
+      const [files] = await queryRows<{ body: string }>(
+        db,
+        sql`select body from site_files where slug = 'manual-site'`,
       );
-      const [files] = await queryRows<{ body: string }>(db, sql`select body from site_files where slug = 'manual-site'`);
       expect(files!.body).toBe("<p>manual-site</p>");
       // And a site row can no longer exist without its owner row.
-      await expect(db.execute(sql`insert into sites (slug, deployment_id, file_count, bytes) values ('no-owner-row', ${current}, 0, 0)`)).rejects.toThrow();
+      await expect(
+        db.execute(
+          sql`insert into sites (slug, deployment_id, file_count, bytes) values ('no-owner-row', ${current}, 0, 0)`,
+        ),
+      ).rejects.toThrow();
     });
   });
 }

@@ -12,7 +12,12 @@ import { ConfigError, readEnv } from "@/env";
 import { ads } from "@/agents/ads";
 import { googleAdsMutateRequest } from "@/agents/ads/google-ads";
 import { GOOGLE_ADS_API_VERSION, GOOGLE_ADS_REQUIRED, gaqlString } from "@/agents/ads/google-ads-api";
-import { createCampaignsOutput, launchCampaignOutput, type Campaign, type LaunchCampaignOutput } from "@/agents/ads/schemas";
+import {
+  createCampaignsOutput,
+  launchCampaignOutput,
+  type Campaign,
+  type LaunchCampaignOutput,
+} from "@/agents/ads/schemas";
 import { ActionRejected, type ActionContext } from "@/agents/framework";
 import type { Brief } from "@/agents/schemas";
 import { bistroBrief } from "./ads-fixtures";
@@ -72,12 +77,18 @@ async function startFakeGoogle(): Promise<FakeGoogle> {
   let nextId = 1000;
 
   const normal = (endpoint: Endpoint, body: string): Reply => {
-    if (endpoint === "token") return { status: 200, body: { access_token: ACCESS_TOKEN, expires_in: 3599, token_type: "Bearer" } };
+    if (endpoint === "token")
+      return { status: 200, body: { access_token: ACCESS_TOKEN, expires_in: 3599, token_type: "Bearer" } };
     const json = JSON.parse(body) as Record<string, unknown>;
     if (endpoint === "search") {
       const name = nameInQuery(String(json.query));
       const found = name === null ? undefined : campaigns.get(name);
-      return { status: 200, body: found ? { results: [{ campaign: { resourceName: found } }], fieldMask: "campaign.resourceName" } : { fieldMask: "campaign.resourceName" } };
+      return {
+        status: 200,
+        body: found
+          ? { results: [{ campaign: { resourceName: found } }], fieldMask: "campaign.resourceName" }
+          : { fieldMask: "campaign.resourceName" },
+      };
     }
     const operations = json.mutateOperations as Record<string, { create: { name?: string } }>[];
     const mutateOperationResponses = operations.map((operation) => {
@@ -98,9 +109,14 @@ async function startFakeGoogle(): Promise<FakeGoogle> {
       const body = Buffer.concat(chunks).toString("utf8");
       const endpoint = endpointOf(path);
       calls.push({ endpoint, path, headers: req.headers, body });
-      const reply = endpoint === "unknown" ? { status: 404, body: "not found" } : (queued[endpoint].shift() ?? normal(endpoint, body));
+      const reply =
+        endpoint === "unknown"
+          ? { status: 404, body: "not found" }
+          : (queued[endpoint].shift() ?? normal(endpoint, body));
       const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
-      res.writeHead(reply.status, { "content-type": typeof reply.body === "string" ? "text/plain" : "application/json" }).end(text);
+      res
+        .writeHead(reply.status, { "content-type": typeof reply.body === "string" ? "text/plain" : "application/json" })
+        .end(text);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -119,12 +135,25 @@ async function startFakeGoogle(): Promise<FakeGoogle> {
 const brief: Brief = bistroBrief;
 
 function context(action: string): ActionContext {
-  return { db: {} as Db, agent: "ads", action, idempotencyKey: "run-1:launch", attempt: 1, taskId: null, signal: new AbortController().signal };
+  return {
+    db: {} as Db,
+    agent: "ads",
+    action,
+    idempotencyKey: "run-1:launch",
+    attempt: 1,
+    taskId: null,
+    signal: new AbortController().signal,
+  };
 }
 
 async function draftCampaigns(from: Brief = brief): Promise<Campaign[]> {
   const action = ads.actions.create_campaigns;
-  const plan = createCampaignsOutput.parse(await action.handler(action.input.parse({ brief: from, siteUrl: "https://bistro.example" }), context("create_campaigns")));
+  const plan = createCampaignsOutput.parse(
+    await action.handler(
+      action.input.parse({ brief: from, siteUrl: "https://bistro.example" }),
+      context("create_campaigns"),
+    ),
+  );
   return plan.campaigns;
 }
 
@@ -199,7 +228,12 @@ describe("ads.launch_campaign without Google Ads credentials", () => {
   it("is the dry run as before: the request it would send, nothing sent, and the reason names every missing variable", async () => {
     const campaign = await servicesCampaign();
     const output = await launch(campaign);
-    expect(output).toEqual({ dryRun: true, network: "google_ads", wouldSend: googleAdsMutateRequest(campaign), reason: expect.stringMatching(/credentials/) });
+    expect(output).toEqual({
+      dryRun: true,
+      network: "google_ads",
+      wouldSend: googleAdsMutateRequest(campaign),
+      reason: expect.stringMatching(/credentials/),
+    });
     if (!output.dryRun) throw new Error("unreachable");
     expect(output.wouldSend.path).toBe("/{apiVersion}/customers/{customerId}/googleAds:mutate");
     for (const name of GOOGLE_ADS_REQUIRED) expect(output.reason).toContain(name);
@@ -284,7 +318,11 @@ describe("ads.launch_campaign with Google Ads credentials", () => {
     expect(google.calls.map((c) => c.endpoint)).toEqual(["token", "search", "mutate", "token", "search"]);
     expect(google.campaigns.size).toBe(1);
     expect(second.sent).toBeNull();
-    expect(second.result).toEqual({ campaignResourceName: first.result.campaignResourceName, resourceNames: [first.result.campaignResourceName], created: false });
+    expect(second.result).toEqual({
+      campaignResourceName: first.result.campaignResourceName,
+      resourceNames: [first.result.campaignResourceName],
+      created: false,
+    });
     expect(second.reason).toMatch(/already exists/);
   });
 
@@ -293,7 +331,9 @@ describe("ads.launch_campaign with Google Ads credentials", () => {
     const campaign = { ...(await servicesCampaign()), name: String.raw`L'Atelier \ d'Anne – Services (fr, l-atelier)` };
     await launchLive(campaign);
     const search = google.calls[1]!;
-    expect((JSON.parse(search.body) as { query: string }).query).toContain(String.raw`campaign.name = 'L\'Atelier \\ d\'Anne – Services (fr, l-atelier)'`);
+    expect((JSON.parse(search.body) as { query: string }).query).toContain(
+      String.raw`campaign.name = 'L\'Atelier \\ d\'Anne – Services (fr, l-atelier)'`,
+    );
     expect((await launchLive(campaign)).result.created).toBe(false);
     expect(google.calls.filter((c) => c.endpoint === "mutate")).toHaveLength(1);
   });
@@ -310,13 +350,26 @@ describe("ads.launch_campaign with Google Ads credentials", () => {
           code: 400,
           message: "Request contains an invalid argument.",
           status: "INVALID_ARGUMENT",
-          details: [{ errors: [{ errorCode: { campaignError: "DUPLICATE_CAMPAIGN_NAME" }, message: "A campaign with this name already exists." }] }],
+          details: [
+            {
+              errors: [
+                {
+                  errorCode: { campaignError: "DUPLICATE_CAMPAIGN_NAME" },
+                  message: "A campaign with this name already exists.",
+                },
+              ],
+            },
+          ],
         },
       },
     });
     const output = await launchLive(campaign);
     expect(google.calls.map((c) => c.endpoint)).toEqual(["token", "search", "mutate", "search"]);
-    expect(output.result).toEqual({ campaignResourceName: `customers/${CUSTOMER_ID}/campaigns/42`, resourceNames: [`customers/${CUSTOMER_ID}/campaigns/42`], created: false });
+    expect(output.result).toEqual({
+      campaignResourceName: `customers/${CUSTOMER_ID}/campaigns/42`,
+      resourceNames: [`customers/${CUSTOMER_ID}/campaigns/42`],
+      created: false,
+    });
   });
 });
 
@@ -334,8 +387,14 @@ describe("ads.launch_campaign failures", () => {
             errors: [
               {
                 errorCode: { policyFindingError: "POLICY_FINDING" },
-                message: "The resource has been disapproved since the policy summary includes policy topics of type PROHIBITED.",
-                location: { fieldPathElements: [{ fieldName: "mutate_operations", index: 4 }, { fieldName: "ad_group_ad_operation" }] },
+                message:
+                  "The resource has been disapproved since the policy summary includes policy topics of type PROHIBITED.",
+                location: {
+                  fieldPathElements: [
+                    { fieldName: "mutate_operations", index: 4 },
+                    { fieldName: "ad_group_ad_operation" },
+                  ],
+                },
               },
             ],
             requestId: "req-123",
@@ -351,14 +410,23 @@ describe("ads.launch_campaign failures", () => {
     const error = await launchError(await servicesCampaign());
     expect(error).toBeInstanceOf(ActionRejected);
     expect((error as ActionRejected).code).toBe("unprocessable");
-    expect(error.message).toContain("The resource has been disapproved since the policy summary includes policy topics of type PROHIBITED.");
+    expect(error.message).toContain(
+      "The resource has been disapproved since the policy summary includes policy topics of type PROHIBITED.",
+    );
     expect(error.message).toContain("policyFindingError.POLICY_FINDING at mutate_operations[4].ad_group_ad_operation");
-    expect((error as ActionRejected).details).toMatchObject({ httpStatus: 400, status: "INVALID_ARGUMENT", requestId: "req-123" });
+    expect((error as ActionRejected).details).toMatchObject({
+      httpStatus: 400,
+      status: "INVALID_ARGUMENT",
+      requestId: "req-123",
+    });
   });
 
   it("rejects a permission refusal (403) too", async () => {
     configure(google.base);
-    google.answerNext("search", { status: 403, body: { error: { code: 403, message: "The caller does not have permission", status: "PERMISSION_DENIED" } } });
+    google.answerNext("search", {
+      status: 403,
+      body: { error: { code: 403, message: "The caller does not have permission", status: "PERMISSION_DENIED" } },
+    });
     const error = await launchError(await servicesCampaign());
     expect(error).toBeInstanceOf(ActionRejected);
     expect(error.message).toContain("The caller does not have permission");
@@ -402,11 +470,21 @@ describe("ads.launch_campaign failures", () => {
     const campaign = await servicesCampaign();
     const errors: Error[] = [];
 
-    google.answerNext("token", { status: 400, body: { error: "invalid_grant", error_description: `refresh ${REFRESH_TOKEN} for ${CLIENT_SECRET} revoked` } });
+    google.answerNext("token", {
+      status: 400,
+      body: { error: "invalid_grant", error_description: `refresh ${REFRESH_TOKEN} for ${CLIENT_SECRET} revoked` },
+    });
     errors.push(await launchError(campaign));
     google.answerNext("mutate", {
       status: 401,
-      body: { error: { code: 401, message: `token ${ACCESS_TOKEN} with ${DEVELOPER_TOKEN} refused`, status: "UNAUTHENTICATED", details: [{ errors: [{ message: `Bearer ${ACCESS_TOKEN}` }] }] } },
+      body: {
+        error: {
+          code: 401,
+          message: `token ${ACCESS_TOKEN} with ${DEVELOPER_TOKEN} refused`,
+          status: "UNAUTHENTICATED",
+          details: [{ errors: [{ message: `Bearer ${ACCESS_TOKEN}` }] }],
+        },
+      },
     });
     errors.push(await launchError(campaign));
     google.answerNext("mutate", { status: 503, body: `upstream saw Authorization: Bearer ${ACCESS_TOKEN}` });
@@ -416,7 +494,10 @@ describe("ads.launch_campaign failures", () => {
     expect(errors.map((e) => e instanceof ActionRejected)).toEqual([true, true, false]);
     expect(errors[0]?.message).toContain("invalid_grant");
     expect(errors[1]?.message).toContain("[redacted]");
-    expectNoSecret([...errors.flatMap((e) => [e.message, JSON.stringify((e as Partial<ActionRejected>).details ?? null)]), JSON.stringify(success)]);
+    expectNoSecret([
+      ...errors.flatMap((e) => [e.message, JSON.stringify((e as Partial<ActionRejected>).details ?? null)]),
+      JSON.stringify(success),
+    ]);
     expect(logs.join("")).toContain("ads: Google Ads campaign created (paused)");
     expect(logs.join("")).toContain("ads: Google Ads refused the campaign");
     expectNoSecret(logs);
@@ -429,7 +510,9 @@ describe("Google Ads configuration and campaign names", () => {
 
   it("takes a customer id with or without dashes and keeps its digits; refuses anything else", () => {
     expect(readEnv(source({ GOOGLE_ADS_CUSTOMER_ID: " 123-456-7890 " })).GOOGLE_ADS_CUSTOMER_ID).toBe(CUSTOMER_ID);
-    expect(readEnv(source({ GOOGLE_ADS_LOGIN_CUSTOMER_ID: "1112223333" })).GOOGLE_ADS_LOGIN_CUSTOMER_ID).toBe(LOGIN_CUSTOMER_ID);
+    expect(readEnv(source({ GOOGLE_ADS_LOGIN_CUSTOMER_ID: "1112223333" })).GOOGLE_ADS_LOGIN_CUSTOMER_ID).toBe(
+      LOGIN_CUSTOMER_ID,
+    );
     for (const bad of ["123-456-789", "12345678901", "abc-def-ghij", "123--456-7890"]) {
       expect(() => readEnv(source({ GOOGLE_ADS_CUSTOMER_ID: bad })), bad).toThrow(ConfigError);
     }
@@ -438,7 +521,11 @@ describe("Google Ads configuration and campaign names", () => {
   it("names campaigns uniquely per site: two businesses of the same name get different names, each with its slug", async () => {
     const one = await draftCampaigns();
     const other = await draftCampaigns({ ...brief, slug: "le-petit-bistro-paris" });
-    expect(one.map((c) => c.name)).toEqual(["Le Petit Bistro – Brand (fr, le-petit-bistro)", "Le Petit Bistro – Services (fr, le-petit-bistro)", "Le Petit Bistro – Local (fr, le-petit-bistro)"]);
+    expect(one.map((c) => c.name)).toEqual([
+      "Le Petit Bistro – Brand (fr, le-petit-bistro)",
+      "Le Petit Bistro – Services (fr, le-petit-bistro)",
+      "Le Petit Bistro – Local (fr, le-petit-bistro)",
+    ]);
     const names = new Set([...one, ...other].map((c) => c.name));
     expect(names.size).toBe(one.length + other.length);
   });

@@ -14,17 +14,31 @@ import { bistroBrief } from "./ads-fixtures";
 
 function context(action: string): ActionContext {
   // These actions never touch the database.
-  return { db: {} as Db, agent: "ads", action, idempotencyKey: null, attempt: 1, taskId: null, signal: new AbortController().signal };
+  return {
+    db: {} as Db,
+    agent: "ads",
+    action,
+    idempotencyKey: null,
+    attempt: 1,
+    taskId: null,
+    signal: new AbortController().signal,
+  };
 }
 
-async function createCampaigns(raw: { brief: Brief; siteUrl?: string; dailyBudgetEur?: number }): Promise<CampaignPlan> {
+async function createCampaigns(raw: {
+  brief: Brief;
+  siteUrl?: string;
+  dailyBudgetEur?: number;
+}): Promise<CampaignPlan> {
   const action = ads.actions.create_campaigns;
   return createCampaignsOutput.parse(await action.handler(action.input.parse(raw), context("create_campaigns")));
 }
 
 async function launch(campaign: Campaign) {
   const action = ads.actions.launch_campaign;
-  const output = launchCampaignOutput.parse(await action.handler(action.input.parse({ campaign }), context("launch_campaign")));
+  const output = launchCampaignOutput.parse(
+    await action.handler(action.input.parse({ campaign }), context("launch_campaign")),
+  );
   // No Google Ads credentials in tests (tests/helpers/setup.ts): always the dry run.
   if (!output.dryRun) throw new Error("expected a dry run");
   return output;
@@ -37,7 +51,24 @@ const baseBrief: Brief = bistroBrief;
 /** Text up to `max` UTF-16 units: ASCII, graphemes, any code point, words, or very long. */
 function text(max: number): fc.Arbitrary<string> {
   const words = fc
-    .array(fc.constantFrom("Acme", "Boulangerie", "Müller", "株式会社", "Ωmega", "Sørensen", "&", "Ltd", "d'Or", "ÉCOLE", "ß", "🍕", "İstanbul"), { minLength: 1, maxLength: 40 })
+    .array(
+      fc.constantFrom(
+        "Acme",
+        "Boulangerie",
+        "Müller",
+        "株式会社",
+        "Ωmega",
+        "Sørensen",
+        "&",
+        "Ltd",
+        "d'Or",
+        "ÉCOLE",
+        "ß",
+        "🍕",
+        "İstanbul",
+      ),
+      { minLength: 1, maxLength: 40 },
+    )
     .map((ws) => ws.join(" "));
   return fc
     .oneof(
@@ -51,7 +82,9 @@ function text(max: number): fc.Arbitrary<string> {
 }
 
 const slug = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/);
-const pages = fc.subarray(PAGE_KEYS.filter((p) => p !== "home")).map((rest) => PAGE_KEYS.filter((p) => p === "home" || rest.includes(p)));
+const pages = fc
+  .subarray(PAGE_KEYS.filter((p) => p !== "home"))
+  .map((rest) => PAGE_KEYS.filter((p) => p === "home" || rest.includes(p)));
 
 const briefArb: fc.Arbitrary<Brief> = fc
   .record({
@@ -70,12 +103,19 @@ const briefArb: fc.Arbitrary<Brief> = fc
   .map((brief) => briefSchema.parse(brief));
 
 /** Budgets from the smallest that funds three campaigns up to the maximum, any precision. */
-const budgetArb = fc.oneof(fc.integer({ min: 3, max: 1_000_000 }).map((c) => c / 100), fc.double({ min: 0.03, max: 10_000, noNaN: true }));
+const budgetArb = fc.oneof(
+  fc.integer({ min: 3, max: 1_000_000 }).map((c) => c / 100),
+  fc.double({ min: 0.03, max: 10_000, noNaN: true }),
+);
 
 // ---- "no word cut": every headline word is a whole word of the brief or of the copy ---------
 
 const token = (word: string): string => word.replace(/^\p{P}+|\p{P}+$/gu, "").toUpperCase();
-const tokens = (value: string): string[] => value.split(/[\s\p{C}]+/u).map(token).filter(Boolean);
+const tokens = (value: string): string[] =>
+  value
+    .split(/[\s\p{C}]+/u)
+    .map(token)
+    .filter(Boolean);
 
 const copyVocabulary = new Set(
   LANGUAGES.flatMap((language) => {
@@ -91,7 +131,10 @@ const copyVocabulary = new Set(
 );
 
 function wordsCut(headline: string, brief: Brief): string[] {
-  const vocabulary = new Set([...copyVocabulary, ...[brief.businessName, brief.industry, brief.audience, brief.tagline].flatMap(tokens)]);
+  const vocabulary = new Set([
+    ...copyVocabulary,
+    ...[brief.businessName, brief.industry, brief.audience, brief.tagline].flatMap(tokens),
+  ]);
   return tokens(headline).filter((word) => !vocabulary.has(word));
 }
 
@@ -121,7 +164,8 @@ describe("ads.create_campaigns over arbitrary briefs", () => {
     await fc.assert(
       fc.asyncProperty(briefArb, async (brief) => {
         const plan = await createCampaigns({ brief });
-        for (const headline of plan.campaigns.flatMap((c) => c.headlines)) expect(wordsCut(headline, brief), headline).toEqual([]);
+        for (const headline of plan.campaigns.flatMap((c) => c.headlines))
+          expect(wordsCut(headline, brief), headline).toEqual([]);
       }),
       { numRuns: 300 },
     );
@@ -132,7 +176,9 @@ describe("ads.create_campaigns over arbitrary briefs", () => {
       fc.asyncProperty(briefArb, budgetArb, async (brief, dailyBudgetEur) => {
         const plan = await createCampaigns({ brief, dailyBudgetEur });
         expect(plan.totalDailyBudgetEur).toBe(cents(dailyBudgetEur) / 100);
-        expect(plan.campaigns.reduce((sum, c) => sum + cents(c.dailyBudgetEur), 0)).toBe(cents(plan.totalDailyBudgetEur));
+        expect(plan.campaigns.reduce((sum, c) => sum + cents(c.dailyBudgetEur), 0)).toBe(
+          cents(plan.totalDailyBudgetEur),
+        );
         for (const c of plan.campaigns) expect(cents(c.dailyBudgetEur)).toBeGreaterThanOrEqual(1);
       }),
     );
@@ -177,7 +223,14 @@ describe("ads.create_campaigns on concrete briefs", () => {
   });
 
   it("targets the audience instead of the neighbourhood for a business that is not local", async () => {
-    const brief: Brief = { ...baseBrief, language: "en", industry: "custom software", industryFamily: "tech", audience: "startups", businessName: "Northwind Ltd" };
+    const brief: Brief = {
+      ...baseBrief,
+      language: "en",
+      industry: "custom software",
+      industryFamily: "tech",
+      audience: "startups",
+      businessName: "Northwind Ltd",
+    };
     const plan = await createCampaigns({ brief });
     expect(plan.campaigns.map((c) => c.theme)).toEqual(["brand", "services", "audience"]);
     expect(plan.campaigns[2]?.keywords).toContain("custom software for startups");
@@ -209,10 +262,16 @@ describe("ads.create_campaigns on concrete briefs", () => {
 
   it("leads to siteUrl, or to the site published on this platform (PUBLIC_BASE_URL)", async () => {
     const own = await createCampaigns({ brief: baseBrief, siteUrl: "https://bistro.example" });
-    expect(own.campaigns.map((c) => c.finalUrl)).toEqual(["https://bistro.example/", "https://bistro.example/services/", "https://bistro.example/contact/"]);
+    expect(own.campaigns.map((c) => c.finalUrl)).toEqual([
+      "https://bistro.example/",
+      "https://bistro.example/services/",
+      "https://bistro.example/contact/",
+    ]);
     vi.stubEnv("PUBLIC_BASE_URL", "https://sites.example.com/");
     const hosted = await createCampaigns({ brief: { ...baseBrief, pages: ["home"] } });
-    expect(new Set(hosted.campaigns.map((c) => c.finalUrl))).toEqual(new Set(["https://sites.example.com/sites/le-petit-bistro/"]));
+    expect(new Set(hosted.campaigns.map((c) => c.finalUrl))).toEqual(
+      new Set(["https://sites.example.com/sites/le-petit-bistro/"]),
+    );
   });
 
   it("falls back to http://localhost:3000 when PUBLIC_BASE_URL is not set", async () => {
@@ -253,12 +312,16 @@ describe("ad copy tables", () => {
 describe("splitCents", () => {
   it("gives each part at least one cent and sums to the total exactly", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 5 }), fc.integer({ min: 0, max: 10_000_000 }), (weights, extra) => {
-        const total = weights.length + extra;
-        const parts = splitCents(total, weights);
-        expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
-        expect(Math.min(...parts)).toBeGreaterThanOrEqual(1);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        (weights, extra) => {
+          const total = weights.length + extra;
+          const parts = splitCents(total, weights);
+          expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
+          expect(Math.min(...parts)).toBeGreaterThanOrEqual(1);
+        },
+      ),
     );
   });
 
@@ -278,13 +341,23 @@ describe("ads.launch_campaign", () => {
     expect(result.network).toBe("google_ads");
     expect(result.reason).toMatch(/credentials/);
     const sent = JSON.stringify(result.wouldSend);
-    for (const text of [...campaign.headlines, ...campaign.descriptions, ...campaign.keywords, campaign.finalUrl, campaign.name]) {
+    for (const text of [
+      ...campaign.headlines,
+      ...campaign.descriptions,
+      ...campaign.keywords,
+      campaign.finalUrl,
+      campaign.name,
+    ]) {
       expect(sent).toContain(JSON.stringify(text));
     }
     const ops = result.wouldSend.body.mutateOperations;
     expect(ops[0]).toMatchObject({ campaignBudgetOperation: { create: { amountMicros: "12500000" } } });
-    expect(ops[1]).toMatchObject({ campaignOperation: { create: { status: "PAUSED", advertisingChannelType: "SEARCH" } } });
-    expect(ops[2]).toMatchObject({ campaignCriterionOperation: { create: { language: { languageConstant: "languageConstants/1002" } } } });
+    expect(ops[1]).toMatchObject({
+      campaignOperation: { create: { status: "PAUSED", advertisingChannelType: "SEARCH" } },
+    });
+    expect(ops[2]).toMatchObject({
+      campaignCriterionOperation: { create: { language: { languageConstant: "languageConstants/1002" } } },
+    });
     expect(ops.filter((op) => "adGroupCriterionOperation" in op)).toHaveLength(campaign.keywords.length);
   });
 
@@ -292,7 +365,10 @@ describe("ads.launch_campaign", () => {
     const plan = await createCampaigns({ brief: baseBrief });
     const campaign = plan.campaigns[0];
     if (!campaign) throw new Error("no campaign");
-    const tooLong = { ...campaign, headlines: [...campaign.headlines.slice(0, 2), "A headline far longer than thirty characters"] };
+    const tooLong = {
+      ...campaign,
+      headlines: [...campaign.headlines.slice(0, 2), "A headline far longer than thirty characters"],
+    };
     expect(ads.actions.launch_campaign.input.safeParse({ campaign: tooLong }).success).toBe(false);
   });
 });

@@ -43,7 +43,10 @@ export const design: Design = {
 
 const section = (heading: string, withItems: boolean): PageContent["sections"][number] => ({
   heading,
-  paragraphs: [`${heading}: we bake every loaf by hand & sell it warm.`, "Our flour comes from a mill twenty kilometres away."],
+  paragraphs: [
+    `${heading}: we bake every loaf by hand & sell it warm.`,
+    "Our flour comes from a mill twenty kilometres away.",
+  ],
   ...(withItems
     ? {
         items: [
@@ -75,6 +78,8 @@ export const pages: PageContent[] = [
     { label: "Our story", href: "/about" },
   ]),
   page("about", "/about/", "About", [{ label: "See what we bake", href: "/services/#main" }]),
-  page("services", "/services/", "What we bake", [{ label: "Order", href: "mailto:orders@tomandjerry.example?subject=Order&body=Hi" }]),
+  page("services", "/services/", "What we bake", [
+    { label: "Order", href: "mailto:orders@tomandjerry.example?subject=Order&body=Hi" },
+  ]),
   page("contact", "/contact/", "Contact", [{ label: "Back home", href: "/" }]),
 ];

@@ -13,7 +13,10 @@ import { extractLinks, isDocumentRelative, rebaseRelativeLinks } from "@/sites/h
 import { resolveBaseUrl } from "@/sites/urls";
 
 const segment = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
-const pagePath = fc.oneof(fc.constant("/"), segment.map((s) => `/${s}/`));
+const pagePath = fc.oneof(
+  fc.constant("/"),
+  segment.map((s) => `/${s}/`),
+);
 const prefix = fc.array(segment, { maxLength: 3 }).map((parts) => `/${parts.map((p) => `${p}/`).join("")}`);
 
 afterEach(() => {
@@ -23,16 +26,22 @@ afterEach(() => {
 describe("relative links of a generated site", () => {
   it("a link from any page to any page or file resolves to that target under any mount prefix", () => {
     fc.assert(
-      fc.property(prefix, pagePath, fc.oneof(pagePath, fc.constantFrom("/styles.css", "/favicon.svg")), (mount, from, to) => {
-        const href = relativeHref(from, to.slice(1));
-        expect(href).not.toMatch(/^\/|^[a-z]+:/);
-        expect(new URL(href, `http://static.test${mount}${from.slice(1)}`).pathname).toBe(`${mount}${to.slice(1)}`);
-      }),
+      fc.property(
+        prefix,
+        pagePath,
+        fc.oneof(pagePath, fc.constantFrom("/styles.css", "/favicon.svg")),
+        (mount, from, to) => {
+          const href = relativeHref(from, to.slice(1));
+          expect(href).not.toMatch(/^\/|^[a-z]+:/);
+          expect(new URL(href, `http://static.test${mount}${from.slice(1)}`).pathname).toBe(`${mount}${to.slice(1)}`);
+        },
+      ),
     );
   });
 
   it("the 404 page's links, moved down to the depth of the request, reach the same targets as from the root", () => {
-    const page = '<link rel="stylesheet" href="styles.css"><a href="./">Home</a><a href="about/">About</a><a href="mailto:a@b.example">Mail</a><a href="#main">Skip</a>';
+    const page =
+      '<link rel="stylesheet" href="styles.css"><a href="./">Home</a><a href="about/">About</a><a href="mailto:a@b.example">Mail</a><a href="#main">Skip</a>';
     fc.assert(
       fc.property(fc.array(segment, { maxLength: 4 }), (folders) => {
         const at = `http://static.test/sites/s/${folders.map((f) => `${f}/`).join("")}`;
@@ -48,7 +57,11 @@ describe("relative links of a generated site", () => {
   });
 
   it("reads href and src values in any quoting, entity-decoded", () => {
-    expect(extractLinks(`<a href="a/?x=1&amp;y=2">x</a><img src='i.svg' alt=""><a href=b/>b</a>`)).toEqual(["a/?x=1&y=2", "i.svg", "b/"]);
+    expect(extractLinks(`<a href="a/?x=1&amp;y=2">x</a><img src='i.svg' alt=""><a href=b/>b</a>`)).toEqual([
+      "a/?x=1&y=2",
+      "i.svg",
+      "b/",
+    ]);
   });
 
   it("a call to action reaches one of the site's pages or a mailto: address, nothing else", () => {
@@ -56,8 +69,19 @@ describe("relative links of a generated site", () => {
     expect(resolveCtaHref("/contact", pages)).toEqual({ kind: "page", path: "/contact/", fragment: "" });
     expect(resolveCtaHref("/contact/#form", pages)).toEqual({ kind: "page", path: "/contact/", fragment: "#form" });
     expect(resolveCtaHref("/", pages)).toEqual({ kind: "page", path: "/", fragment: "" });
-    expect(resolveCtaHref("mailto:hi@example.com?subject=Hello", pages)).toEqual({ kind: "mailto", href: "mailto:hi@example.com?subject=Hello" });
-    for (const bad of ["/faq/", "https://example.com/", "//example.com/", "javascript:alert(1)", "/contact/../admin", "mailto:nobody", "contact/"]) {
+    expect(resolveCtaHref("mailto:hi@example.com?subject=Hello", pages)).toEqual({
+      kind: "mailto",
+      href: "mailto:hi@example.com?subject=Hello",
+    });
+    for (const bad of [
+      "/faq/",
+      "https://example.com/",
+      "//example.com/",
+      "javascript:alert(1)",
+      "/contact/../admin",
+      "mailto:nobody",
+      "contact/",
+    ]) {
       expect(resolveCtaHref(bad, pages), bad).toBeNull();
     }
   });

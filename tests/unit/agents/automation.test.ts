@@ -18,7 +18,15 @@ import { BUSINESS_NAME, brief, design, pages } from "./automation-fixtures";
 const build = automation.actions.build_site;
 
 function context(): ActionContext {
-  return { db: {} as Db, agent: "automation", action: "build_site", idempotencyKey: null, attempt: 1, taskId: null, signal: new AbortController().signal };
+  return {
+    db: {} as Db,
+    agent: "automation",
+    action: "build_site",
+    idempotencyKey: null,
+    attempt: 1,
+    taskId: null,
+    signal: new AbortController().signal,
+  };
 }
 
 async function buildSite(input: z.input<typeof buildSiteInput>): Promise<Site> {
@@ -73,7 +81,9 @@ describe("automation/build_site", () => {
     });
     for (const f of htmlFiles(site)) {
       const report = await validator.validateString(f.content, f.path);
-      const messages = report.results.flatMap((r) => r.messages.map((m) => `${f.path}:${m.line} ${m.ruleId} ${m.message}`));
+      const messages = report.results.flatMap((r) =>
+        r.messages.map((m) => `${f.path}:${m.line} ${m.ruleId} ${m.message}`),
+      );
       expect(messages).toEqual([]);
     }
   });
@@ -82,7 +92,7 @@ describe("automation/build_site", () => {
     const site = await buildSite({ brief, design, pages });
     for (const f of htmlFiles(site)) {
       const html = f.content;
-      expect(html.startsWith("<!doctype html>\n<html lang=\"en\">"), f.path).toBe(true);
+      expect(html.startsWith('<!doctype html>\n<html lang="en">'), f.path).toBe(true);
       expect(html).toContain('<meta charset="utf-8">');
       expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
       expect(html).toMatch(/<title>[^<]+<\/title>/);
@@ -92,7 +102,10 @@ describe("automation/build_site", () => {
       expect(html).toContain('<main id="main">');
       expect(html).toMatch(/<footer[^>]*>[\s\S]*<\/footer>/);
       const levels = headingLevels(html);
-      expect(levels.filter((l) => l === 1), f.path).toHaveLength(1);
+      expect(
+        levels.filter((l) => l === 1),
+        f.path,
+      ).toHaveLength(1);
       expect(levels[0]).toBe(1);
       levels.forEach((level, i) => {
         if (i > 0) expect(level, `${f.path}: h${levels[i - 1]} then h${level}`).toBeLessThanOrEqual(levels[i - 1]! + 1);
@@ -118,7 +131,16 @@ describe("automation/build_site", () => {
   it("links between pages are relative to the page: from about/, home is ../, contact ../contact/, the CSS ../styles.css", async () => {
     const site = await buildSite({ brief, design, pages });
     const about = attributeUrls(file(site, "about/index.html"));
-    expect(about).toEqual(expect.arrayContaining(["../", "../contact/", "../services/", "../styles.css", "../favicon.svg", "../services/#main"]));
+    expect(about).toEqual(
+      expect.arrayContaining([
+        "../",
+        "../contact/",
+        "../services/",
+        "../styles.css",
+        "../favicon.svg",
+        "../services/#main",
+      ]),
+    );
     const home = attributeUrls(file(site, "index.html"));
     expect(home).toEqual(expect.arrayContaining(["./", "about/", "contact/", "styles.css"]));
     expect(home).toContain("mailto:hello@tomandjerry.example");
@@ -172,11 +194,14 @@ describe("automation/build_site", () => {
     const site = await buildSite({ brief, design, pages, baseUrl: "https://sites.example.com/" });
     const locs = [...file(site, "sitemap.xml").matchAll(/<loc>([^<]+)<\/loc>/g)].map((m) => m[1]);
     expect(locs).toEqual(site.pages.map((p) => `https://sites.example.com/sites/tom-and-jerry${p}`));
-    expect(file(site, "robots.txt")).toBe("User-agent: *\nAllow: /\n\nSitemap: https://sites.example.com/sites/tom-and-jerry/sitemap.xml\n");
+    expect(file(site, "robots.txt")).toBe(
+      "User-agent: *\nAllow: /\n\nSitemap: https://sites.example.com/sites/tom-and-jerry/sitemap.xml\n",
+    );
   });
 
   it("the sitemap's base is the input baseUrl, else PUBLIC_BASE_URL, else http://localhost:3000, read at call time", async () => {
-    const firstLoc = async (baseUrl?: string) => /<loc>([^<]+)<\/loc>/.exec(file(await buildSite({ brief, design, pages, baseUrl }), "sitemap.xml"))?.[1];
+    const firstLoc = async (baseUrl?: string) =>
+      /<loc>([^<]+)<\/loc>/.exec(file(await buildSite({ brief, design, pages, baseUrl }), "sitemap.xml"))?.[1];
     vi.stubEnv("PUBLIC_BASE_URL", "");
     vi.stubEnv("PORT", "");
     expect(await firstLoc()).toBe("http://localhost:3000/sites/tom-and-jerry/");
@@ -185,18 +210,21 @@ describe("automation/build_site", () => {
     expect(await firstLoc("https://explicit.example.net")).toBe("https://explicit.example.net/sites/tom-and-jerry/");
   });
 
-  it.each(LAYOUTS)("the stylesheet carries the palette, type sizes, the %s layout, a breakpoint, focus styles and reduced motion", async (layout) => {
-    const site = await buildSite({ brief, design: { ...design, layout }, pages });
-    const css = file(site, "styles.css");
-    for (const [name, value] of Object.entries(design.palette)) expect(css, name).toContain(`: ${value};`);
-    expect(css).toContain("--color-primary: #8a3b12;");
-    expect(css).toContain("--size-h1: 2.441rem;");
-    expect(css).toContain(`.layout-${layout} `);
-    expect(file(site, "index.html")).toContain(`<body class="layout-${layout} `);
-    expect(css).toMatch(/@media \(min-width: [\d.]+em\)/);
-    expect(css).toMatch(/:focus-visible \{ outline: 3px solid/);
-    expect(css).toMatch(/@media \(prefers-reduced-motion: reduce\)/);
-  });
+  it.each(LAYOUTS)(
+    "the stylesheet carries the palette, type sizes, the %s layout, a breakpoint, focus styles and reduced motion",
+    async (layout) => {
+      const site = await buildSite({ brief, design: { ...design, layout }, pages });
+      const css = file(site, "styles.css");
+      for (const [name, value] of Object.entries(design.palette)) expect(css, name).toContain(`: ${value};`);
+      expect(css).toContain("--color-primary: #8a3b12;");
+      expect(css).toContain("--size-h1: 2.441rem;");
+      expect(css).toContain(`.layout-${layout} `);
+      expect(file(site, "index.html")).toContain(`<body class="layout-${layout} `);
+      expect(css).toMatch(/@media \(min-width: [\d.]+em\)/);
+      expect(css).toMatch(/:focus-visible \{ outline: 3px solid/);
+      expect(css).toMatch(/@media \(prefers-reduced-motion: reduce\)/);
+    },
+  );
 
   it("fonts are local stacks only: a design's font list cannot inject CSS or load a font", () => {
     expect(fontStack('Inter, "Helvetica Neue", system-ui')).toBe('"Inter", "Helvetica Neue", system-ui');
@@ -222,24 +250,47 @@ describe("automation/build_site", () => {
 
   it.each([
     ["no home page", pages.slice(1), /home page/],
-    ["two pages with one path", [...pages, { ...pages[1]!, page: "faq" as const }], /two pages have the path \/about\//],
-    ["a call to action to a page the site lacks", [{ ...pages[0]!, ctas: [{ label: "FAQ", href: "/faq/" }] }], /"\/faq\/"/],
-    ["a call to action to another origin", [{ ...pages[0]!, ctas: [{ label: "Shop", href: "https://shop.example.com/" }] }], /shop\.example\.com/],
+    [
+      "two pages with one path",
+      [...pages, { ...pages[1]!, page: "faq" as const }],
+      /two pages have the path \/about\//,
+    ],
+    [
+      "a call to action to a page the site lacks",
+      [{ ...pages[0]!, ctas: [{ label: "FAQ", href: "/faq/" }] }],
+      /"\/faq\/"/,
+    ],
+    [
+      "a call to action to another origin",
+      [{ ...pages[0]!, ctas: [{ label: "Shop", href: "https://shop.example.com/" }] }],
+      /shop\.example\.com/,
+    ],
   ])("refuses pages that cannot make a site: %s", async (_name, bad, message) => {
-    await expect(buildSite({ brief, design, pages: bad })).rejects.toMatchObject({ code: "unprocessable", message: expect.stringMatching(message) });
+    await expect(buildSite({ brief, design, pages: bad })).rejects.toMatchObject({
+      code: "unprocessable",
+      message: expect.stringMatching(message),
+    });
   });
 
   it("whatever text the content holds, it comes out escaped and the page stays one h1 with relative links", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 60 }), fc.string({ minLength: 1, maxLength: 80 }), async (name, h1) => {
-        const site = await buildSite({ brief: { ...brief, businessName: name }, design, pages: pages.map((p) => ({ ...p, h1 })) });
-        for (const f of htmlFiles(site)) {
-          const text = f.content.replace(/<[a-z/!][^<>]*>/gi, "");
-          expect(text).not.toMatch(/[<>]/);
-          expect(text).not.toMatch(/&(?!(?:amp|lt|gt|quot|#39);)/);
-          expect(headingLevels(f.content).filter((l) => l === 1)).toHaveLength(1);
-        }
-      }),
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 60 }),
+        fc.string({ minLength: 1, maxLength: 80 }),
+        async (name, h1) => {
+          const site = await buildSite({
+            brief: { ...brief, businessName: name },
+            design,
+            pages: pages.map((p) => ({ ...p, h1 })),
+          });
+          for (const f of htmlFiles(site)) {
+            const text = f.content.replace(/<[a-z/!][^<>]*>/gi, "");
+            expect(text).not.toMatch(/[<>]/);
+            expect(text).not.toMatch(/&(?!(?:amp|lt|gt|quot|#39);)/);
+            expect(headingLevels(f.content).filter((l) => l === 1)).toHaveLength(1);
+          }
+        },
+      ),
       { numRuns: 40 },
     );
   });

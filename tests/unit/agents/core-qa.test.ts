@@ -54,8 +54,15 @@ ${body}
 
 const html = (path: string, content: string): SiteFile => ({ path, contentType: "text/html; charset=utf-8", content });
 const css = (path: string, content: string): SiteFile => ({ path, contentType: "text/css; charset=utf-8", content });
-const LOGO: SiteFile = { path: "images/logo.svg", contentType: "image/svg+xml", content: '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>' };
-const STYLES = css("styles.css", 'body { font-family: system-ui, sans-serif; }\n.hero { background: url("images/logo.svg") no-repeat; }\n');
+const LOGO: SiteFile = {
+  path: "images/logo.svg",
+  contentType: "image/svg+xml",
+  content: '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>',
+};
+const STYLES = css(
+  "styles.css",
+  'body { font-family: system-ui, sans-serif; }\n.hero { background: url("images/logo.svg") no-repeat; }\n',
+);
 
 function site(files: SiteFile[]): Site {
   return { slug: "acme-plumbing", files, pages: ["/", "/about/", "/contact/"] };
@@ -86,7 +93,13 @@ const cleanContact = page({
 });
 
 const cleanSite = (): Site =>
-  site([html("index.html", cleanHome), html("about/index.html", cleanAbout), html("contact/index.html", cleanContact), STYLES, LOGO]);
+  site([
+    html("index.html", cleanHome),
+    html("about/index.html", cleanAbout),
+    html("contact/index.html", cleanContact),
+    STYLES,
+    LOGO,
+  ]);
 
 describe("core.qa_check on a clean site", () => {
   it("passes with score 100 and no finding", async () => {
@@ -104,7 +117,9 @@ describe("core.qa_check on a clean site", () => {
     const home = report.pages.find((p) => p.path === "/");
     const bytes = (text: string): number => Buffer.byteLength(text, "utf8");
     expect(home?.bytes).toBe(bytes(cleanHome) + bytes(STYLES.content) + bytes(LOGO.content));
-    expect(report.totalBytes).toBe([cleanHome, cleanAbout, cleanContact, STYLES.content, LOGO.content].reduce((sum, t) => sum + bytes(t), 0));
+    expect(report.totalBytes).toBe(
+      [cleanHome, cleanAbout, cleanContact, STYLES.content, LOGO.content].reduce((sum, t) => sum + bytes(t), 0),
+    );
   });
 });
 
@@ -116,14 +131,26 @@ describe("core.qa_check on a faulty site", () => {
 <img src="images/logo.svg" width="120" height="40">
 <ul><div>Repairs</div></ul>`,
   });
-  const faultyAbout = page({ root: "../", body: '<h1>About</h1>\n<p><a href="team/">Our team</a> and <a href="../contact/">contact</a>.</p>' });
-  const faulty = (): Site => site([html("index.html", faultyHome), html("about/index.html", faultyAbout), html("contact/index.html", cleanContact), STYLES, LOGO]);
+  const faultyAbout = page({
+    root: "../",
+    body: '<h1>About</h1>\n<p><a href="team/">Our team</a> and <a href="../contact/">contact</a>.</p>',
+  });
+  const faulty = (): Site =>
+    site([
+      html("index.html", faultyHome),
+      html("about/index.html", faultyAbout),
+      html("contact/index.html", cleanContact),
+      STYLES,
+      LOGO,
+    ]);
 
   it("reports the missing alt, the skipped heading level, the broken relative link, the external script and the invalid nesting", async () => {
     const report = await qaCheck(faulty());
     const home = report.pages.find((p) => p.path === "/");
     expect(home?.accessibility.map((i) => i.rule)).toEqual(expect.arrayContaining(["wcag/h37", "heading-level"]));
-    expect(home?.htmlErrors).toContainEqual(expect.objectContaining({ rule: "element-permitted-content", line: expect.any(Number) as unknown }));
+    expect(home?.htmlErrors).toContainEqual(
+      expect.objectContaining({ rule: "element-permitted-content", line: expect.any(Number) as unknown }),
+    );
     expect(report.brokenLinks).toEqual([{ from: "/about/", href: "team/" }]);
     expect(report.externalRequests).toEqual([{ from: "/", url: "https://cdn.example.com/lib.js" }]);
     expect(report.passed).toBe(false);
@@ -154,16 +181,30 @@ describe("core.qa_check accessibility basics", () => {
 </html>`;
     const report = await qaCheck(site([html("index.html", bare)]));
     const rules = report.pages[0]?.accessibility.map((i) => i.rule);
-    expect(rules).toEqual(expect.arrayContaining(["html-lang", "document-title", "single-h1", "viewport-meta", "input-missing-label", "wcag/h30"]));
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        "html-lang",
+        "document-title",
+        "single-h1",
+        "viewport-meta",
+        "input-missing-label",
+        "wcag/h30",
+      ]),
+    );
     // lang is reported once, as accessibility, not also as an HTML error.
     expect(report.pages[0]?.htmlErrors.filter((e) => e.message.includes("lang"))).toEqual([]);
   });
 
   it("reports a viewport that prevents zooming", async () => {
     const head = '<meta name="viewport" content="width=device-width, user-scalable=no">';
-    const content = page({ body: "<h1>Acme</h1>" }).replace('<meta name="viewport" content="width=device-width, initial-scale=1">', head);
+    const content = page({ body: "<h1>Acme</h1>" }).replace(
+      '<meta name="viewport" content="width=device-width, initial-scale=1">',
+      head,
+    );
     const report = await qaCheck(site([html("index.html", content), STYLES]));
-    expect(report.pages[0]?.accessibility).toEqual([expect.objectContaining({ rule: "viewport-meta", message: expect.stringContaining("zoom") as unknown })]);
+    expect(report.pages[0]?.accessibility).toEqual([
+      expect.objectContaining({ rule: "viewport-meta", message: expect.stringContaining("zoom") as unknown }),
+    ]);
   });
 });
 
@@ -176,7 +217,15 @@ describe("core.qa_check links and requests", () => {
 <p id="here"><a href="../contact">ok</a> <a href="#here">ok</a> <a href="#nowhere">bad</a> <a href="../about/#here">ok</a>
 <a href="/sites/acme-plumbing/contact/">ok</a> <a href="/sites/other/contact/">bad</a> <a href="contact/">bad</a> <a href="sms:123">ignored</a></p>`,
     });
-    const report = await qaCheck(site([html("index.html", cleanHome), html("about/index.html", about), html("contact/index.html", cleanContact), STYLES, LOGO]));
+    const report = await qaCheck(
+      site([
+        html("index.html", cleanHome),
+        html("about/index.html", about),
+        html("contact/index.html", cleanContact),
+        STYLES,
+        LOGO,
+      ]),
+    );
     expect(report.brokenLinks).toEqual([
       { from: "/about/", href: "#nowhere" },
       { from: "/about/", href: "/sites/other/contact/" },
@@ -192,7 +241,10 @@ describe("core.qa_check links and requests", () => {
 <img src="images/logo.svg" srcset="images/logo.svg 1x, https://img.example.com/logo@2x.png 2x" alt="Logo">
 <svg aria-hidden="true"><image href="https://img.example.com/icon.png" width="1" height="1"/></svg>`,
     });
-    const styles = css("styles.css", '@import "https://fonts.example.com/more.css";\nbody { background: url(//img.example.com/tile.png); }');
+    const styles = css(
+      "styles.css",
+      '@import "https://fonts.example.com/more.css";\nbody { background: url(//img.example.com/tile.png); }',
+    );
     const report = await qaCheck(site([html("index.html", home), styles, LOGO]));
     expect(report.externalRequests).toEqual(
       expect.arrayContaining([
@@ -211,7 +263,15 @@ describe("core.qa_check links and requests", () => {
 
   it("reports a stylesheet's url() to a file the site does not have, from the stylesheet", async () => {
     const styles = css("styles.css", ".hero { background: url(images/missing.png); } /* url(commented.png) */");
-    const report = await qaCheck(site([html("index.html", cleanHome), html("about/index.html", cleanAbout), html("contact/index.html", cleanContact), styles, LOGO]));
+    const report = await qaCheck(
+      site([
+        html("index.html", cleanHome),
+        html("about/index.html", cleanAbout),
+        html("contact/index.html", cleanContact),
+        styles,
+        LOGO,
+      ]),
+    );
     expect(report.brokenLinks).toEqual([{ from: "/styles.css", href: "images/missing.png" }]);
   });
 });
@@ -219,7 +279,15 @@ describe("core.qa_check links and requests", () => {
 describe("core.qa_check page weight and robustness", () => {
   it("flags a page over 100 KB with its CSS, without failing the check", async () => {
     const heavy = css("styles.css", `/* ${"x".repeat(110 * 1024)} */`);
-    const report = await qaCheck(site([html("index.html", cleanHome), html("about/index.html", cleanAbout), html("contact/index.html", cleanContact), heavy, LOGO]));
+    const report = await qaCheck(
+      site([
+        html("index.html", cleanHome),
+        html("about/index.html", cleanAbout),
+        html("contact/index.html", cleanContact),
+        heavy,
+        LOGO,
+      ]),
+    );
     expect(report.pages.every((p) => p.overWeight && p.bytes > 100 * 1024)).toBe(true);
     expect(report.passed).toBe(true);
     expect(report.score).toBeLessThan(100);

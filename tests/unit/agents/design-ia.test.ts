@@ -21,7 +21,15 @@ const { normalize_brief, generate_design, generate_content } = designIa.actions;
 
 function contextFor(action: string): ActionContext {
   // These actions store nothing: no database handle needed.
-  return { db: undefined as never, agent: "design-ia", action, idempotencyKey: null, attempt: 1, taskId: null, signal: new AbortController().signal };
+  return {
+    db: undefined as never,
+    agent: "design-ia",
+    action,
+    idempotencyKey: null,
+    attempt: 1,
+    taskId: null,
+    signal: new AbortController().signal,
+  };
 }
 
 /** As a transport calls an action: input schema, handler, output schema. */
@@ -32,13 +40,25 @@ async function design(brief: Brief): Promise<Design> {
   return designSchema.parse(await generate_design.handler({ brief }, contextFor("generate_design")));
 }
 async function content(brief: Brief, page: PageKey, withDesign?: Design): Promise<PageContent> {
-  return pageContentSchema.parse(await generate_content.handler({ brief, page, design: withDesign }, contextFor("generate_content")));
+  return pageContentSchema.parse(
+    await generate_content.handler({ brief, page, design: withDesign }, contextFor("generate_content")),
+  );
 }
 
 /** A brief as a client could have typed it: normalising it again must change nothing. */
 function toRaw(brief: Brief): RawBrief {
   const { businessName, industry, audience, tone, pages, language, tagline, contactEmail, brandColor } = brief;
-  return { businessName, industry, audience, tone, pages, language, tagline, ...(contactEmail && { contactEmail }), ...(brandColor && { brandColor }) };
+  return {
+    businessName,
+    industry,
+    audience,
+    tone,
+    pages,
+    language,
+    tagline,
+    ...(contactEmail && { contactEmail }),
+    ...(brandColor && { brandColor }),
+  };
 }
 
 // WCAG 2.x contrast, written here independently of src/agents/lib/color.ts.
@@ -59,11 +79,41 @@ const visible = (s: string) => /[^\p{Cc}\p{Cs}\s]/u.test(s);
 // ---- arbitraries -------------------------------------------------------------------------
 
 const INDUSTRIES = [
-  "Restaurant italien", "Law firm", "Dental clinic", "SaaS startup", "Boutique de vêtements", "Photographe",
-  "Plombier chauffagiste", "École de langues", "Salon de coiffure", "Expert-comptable", "Dog walking",
+  "Restaurant italien",
+  "Law firm",
+  "Dental clinic",
+  "SaaS startup",
+  "Boutique de vêtements",
+  "Photographe",
+  "Plombier chauffagiste",
+  "École de langues",
+  "Salon de coiffure",
+  "Expert-comptable",
+  "Dog walking",
 ];
-const TONE_WORDS = [...TONES, "chaleureux", "formel", "haut de gamme", "ludique", "audacieux", "serious", "warm", "", "???"];
-const PAGE_WORDS = [...PAGE_KEYS, "Accueil", "À propos", "Qui sommes-nous ?", "Prestations", "Contactez-nous", "questions", "Blog", ""];
+const TONE_WORDS = [
+  ...TONES,
+  "chaleureux",
+  "formel",
+  "haut de gamme",
+  "ludique",
+  "audacieux",
+  "serious",
+  "warm",
+  "",
+  "???",
+];
+const PAGE_WORDS = [
+  ...PAGE_KEYS,
+  "Accueil",
+  "À propos",
+  "Qui sommes-nous ?",
+  "Prestations",
+  "Contactez-nous",
+  "questions",
+  "Blog",
+  "",
+];
 const LANGUAGE_WORDS = [...LANGUAGES, "fr-FR", "French", "français", "Deutsch", "es_ES", "italiano", "klingon", ""];
 
 /** Troublemakers: surrogate halves (paired or lone), a combining accent, NUL, NEL, a no-break space, a ligature. */
@@ -78,21 +128,37 @@ const textOf = (maxLength: number, known: readonly string[] = []) =>
     ...(known.length > 0 ? [fc.constantFrom(...known)] : []),
   );
 const emailArb = fc
-  .tuple(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,15}$/), fc.stringMatching(/^[A-Za-z0-9]{1,12}$/), fc.constantFrom("com", "FR", "io", "co.uk"))
+  .tuple(
+    fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,15}$/),
+    fc.stringMatching(/^[A-Za-z0-9]{1,12}$/),
+    fc.constantFrom("com", "FR", "io", "co.uk"),
+  )
   .map(([local, domain, tld]) => `${local}@${domain}.${tld}`);
 const hexColor = fc.integer({ min: 0, max: 0xffffff }).map((n) => `#${n.toString(16).padStart(6, "0")}`);
 
 const rawBriefArb = fc
   .record(
     {
-      businessName: textOf(50, ["Chez Marcel", "  Dupont   & Fils  ", "東京寿司", "Ünïcode Café", "\u0000\u0001", "\uD800 \u0085"]),
+      businessName: textOf(50, [
+        "Chez Marcel",
+        "  Dupont   & Fils  ",
+        "東京寿司",
+        "Ünïcode Café",
+        "\u0000\u0001",
+        "\uD800 \u0085",
+      ]),
       industry: textOf(50, INDUSTRIES),
       audience: textOf(120),
       tone: textOf(20, TONE_WORDS),
       pages: fc.array(textOf(15, PAGE_WORDS), { maxLength: 10 }),
       contactEmail: emailArb,
       language: textOf(8, LANGUAGE_WORDS),
-      brandColor: fc.oneof(hexColor, hexColor.map((c) => c.slice(1).toUpperCase()), fc.constantFrom("#abc", "#ABC", "red"), textOf(8)),
+      brandColor: fc.oneof(
+        hexColor,
+        hexColor.map((c) => c.slice(1).toUpperCase()),
+        fc.constantFrom("#abc", "#ABC", "red"),
+        textOf(8),
+      ),
       tagline: textOf(60),
     },
     { requiredKeys: ["businessName", "industry"] },
@@ -103,7 +169,13 @@ const rawBriefArb = fc
 const acceptedRawBriefArb = rawBriefArb.filter((raw) => visible(raw.businessName) && visible(raw.industry));
 
 const baseBrief = (overrides: Partial<RawBrief> = {}) =>
-  normalize({ businessName: "Atelier Lumière", industry: "Photographe", language: "fr", contactEmail: "bonjour@atelier.fr", ...overrides });
+  normalize({
+    businessName: "Atelier Lumière",
+    industry: "Photographe",
+    language: "fr",
+    contactEmail: "bonjour@atelier.fr",
+    ...overrides,
+  });
 
 // ---- normalize_brief ---------------------------------------------------------------------
 
@@ -138,7 +210,9 @@ describe("design-ia normalize_brief", () => {
     expect(brief.businessName).toBe("Café Ünïcode & Co.");
     expect(brief.industry).toBe("coffee shop");
     expect(brief.slug).toBe("cafe-unicode-co");
-    expect((await normalize({ businessName: "Œuvre d'Art Straße", industry: "art" })).slug).toBe("oeuvre-d-art-strasse");
+    expect((await normalize({ businessName: "Œuvre d'Art Straße", industry: "art" })).slug).toBe(
+      "oeuvre-d-art-strasse",
+    );
   });
 
   it("falls back to the slug 'site' when the name has no latin letter or digit", async () => {
@@ -146,32 +220,61 @@ describe("design-ia normalize_brief", () => {
   });
 
   it("cuts a long slug to 48 characters at a word boundary", async () => {
-    const brief = await normalize({ businessName: "Boulangerie Pâtisserie Artisanale du Vieux Marché de la Croix-Rousse", industry: "bakery" });
+    const brief = await normalize({
+      businessName: "Boulangerie Pâtisserie Artisanale du Vieux Marché de la Croix-Rousse",
+      industry: "bakery",
+    });
     expect(brief.slug).toBe("boulangerie-patisserie-artisanale-du-vieux");
   });
 
   it.each([
-    ["Restaurant italien", "restaurant"], ["Pizzeria", "restaurant"], ["Boulangerie pâtisserie", "restaurant"], ["Salon de thé", "restaurant"],
-    ["Cabinet d'avocats", "legal"], ["Law firm", "legal"], ["Notaire", "legal"],
-    ["Cabinet de kinésithérapie", "health"], ["Dental clinic", "health"],
-    ["SaaS startup", "tech"], ["Éditeur de logiciels", "tech"], ["IT support", "tech"],
-    ["Boutique de vêtements", "retail"], ["Florist", "retail"],
-    ["Photographe", "creative"], ["Graphic design studio", "creative"], ["Marketing agency", "creative"],
-    ["Plombier chauffagiste", "construction"], ["Home renovation", "construction"],
-    ["École de langues", "education"], ["Private tutoring", "education"],
-    ["Salon de coiffure", "beauty"], ["Spa & massage", "beauty"], ["Barber shop", "beauty"],
-    ["Expert-comptable", "finance"], ["Insurance broker", "finance"],
-    ["Dog walking", "services"], ["Conciergerie", "services"],
+    ["Restaurant italien", "restaurant"],
+    ["Pizzeria", "restaurant"],
+    ["Boulangerie pâtisserie", "restaurant"],
+    ["Salon de thé", "restaurant"],
+    ["Cabinet d'avocats", "legal"],
+    ["Law firm", "legal"],
+    ["Notaire", "legal"],
+    ["Cabinet de kinésithérapie", "health"],
+    ["Dental clinic", "health"],
+    ["SaaS startup", "tech"],
+    ["Éditeur de logiciels", "tech"],
+    ["IT support", "tech"],
+    ["Boutique de vêtements", "retail"],
+    ["Florist", "retail"],
+    ["Photographe", "creative"],
+    ["Graphic design studio", "creative"],
+    ["Marketing agency", "creative"],
+    ["Plombier chauffagiste", "construction"],
+    ["Home renovation", "construction"],
+    ["École de langues", "education"],
+    ["Private tutoring", "education"],
+    ["Salon de coiffure", "beauty"],
+    ["Spa & massage", "beauty"],
+    ["Barber shop", "beauty"],
+    ["Expert-comptable", "finance"],
+    ["Insurance broker", "finance"],
+    ["Dog walking", "services"],
+    ["Conciergerie", "services"],
   ])("puts the industry %j in the family %s", async (industry, family) => {
     expect((await normalize({ businessName: "X", industry })).industryFamily).toBe(family);
   });
 
   it.each([
-    ["formel", "professional"], ["serious", "professional"], ["Sérieux", "professional"],
-    ["chaleureux", "friendly"], ["warm", "friendly"], ["très convivial", "friendly"],
-    ["fun", "playful"], ["ludique", "playful"],
-    ["premium", "luxury"], ["haut de gamme", "luxury"], ["Haut-de-gamme", "luxury"], ["high-end", "luxury"],
-    ["audacieux", "bold"], ["daring", "bold"],
+    ["formel", "professional"],
+    ["serious", "professional"],
+    ["Sérieux", "professional"],
+    ["chaleureux", "friendly"],
+    ["warm", "friendly"],
+    ["très convivial", "friendly"],
+    ["fun", "playful"],
+    ["ludique", "playful"],
+    ["premium", "luxury"],
+    ["haut de gamme", "luxury"],
+    ["Haut-de-gamme", "luxury"],
+    ["high-end", "luxury"],
+    ["audacieux", "bold"],
+    ["daring", "bold"],
   ])("reads the tone %j as %s", async (tone, expected) => {
     expect((await normalize({ businessName: "X", industry: "Dog walking", tone })).tone).toBe(expected);
   });
@@ -184,35 +287,70 @@ describe("design-ia normalize_brief", () => {
   it.each<[string[] | undefined, PageKey[]]>([
     [undefined, ["home", "about", "services", "contact"]],
     [[], ["home", "about", "services", "contact"]],
-    [["Accueil", "À propos", "Prestations", "Contactez-nous"], ["home", "about", "services", "contact"]],
-    [["Qui sommes-nous ?", "questions"], ["home", "about", "faq"]],
-    [["FAQ", "Contact us", "contact", "Blog", "Shop"], ["home", "contact", "faq"]],
-    [["faq", "Our services", "Home page"], ["home", "services", "faq"]],
+    [
+      ["Accueil", "À propos", "Prestations", "Contactez-nous"],
+      ["home", "about", "services", "contact"],
+    ],
+    [
+      ["Qui sommes-nous ?", "questions"],
+      ["home", "about", "faq"],
+    ],
+    [
+      ["FAQ", "Contact us", "contact", "Blog", "Shop"],
+      ["home", "contact", "faq"],
+    ],
+    [
+      ["faq", "Our services", "Home page"],
+      ["home", "services", "faq"],
+    ],
     [["Blog"], ["home"]],
   ])("maps the pages %j to %j (synonyms, dedupe, home first, PAGE_KEYS order)", async (pages, expected) => {
     expect((await normalize({ businessName: "X", industry: "Y", ...(pages && { pages }) })).pages).toEqual(expected);
   });
 
   it.each([
-    ["fr", "fr"], ["FR", "fr"], ["fr-FR", "fr"], ["French", "fr"], ["français", "fr"], ["langue : Français", "fr"],
-    ["en-GB", "en"], ["English", "en"], ["anglais", "en"],
-    ["de-CH", "de"], ["Deutsch", "de"], ["allemand", "de"],
-    ["es_ES", "es"], ["español", "es"], ["Spanish", "es"],
-    ["it-IT", "it"], ["italiano", "it"], ["Italian", "it"],
-    ["klingon", "en"], ["", "en"],
+    ["fr", "fr"],
+    ["FR", "fr"],
+    ["fr-FR", "fr"],
+    ["French", "fr"],
+    ["français", "fr"],
+    ["langue : Français", "fr"],
+    ["en-GB", "en"],
+    ["English", "en"],
+    ["anglais", "en"],
+    ["de-CH", "de"],
+    ["Deutsch", "de"],
+    ["allemand", "de"],
+    ["es_ES", "es"],
+    ["español", "es"],
+    ["Spanish", "es"],
+    ["it-IT", "it"],
+    ["italiano", "it"],
+    ["Italian", "it"],
+    ["klingon", "en"],
+    ["", "en"],
   ])("reads the language %j as %s", async (language, expected) => {
     expect((await normalize({ businessName: "X", industry: "Y", language })).language).toBe(expected);
   });
 
   it.each([
-    ["#ABC", "#aabbcc"], ["abc", "#aabbcc"], ["#AaBbCc", "#aabbcc"], ["ABCDEF", "#abcdef"], [" #123456 ", "#123456"],
-    ["#12345", null], ["red", null], ["#GGGGGG", null], ["rgb(0,0,0)", null],
+    ["#ABC", "#aabbcc"],
+    ["abc", "#aabbcc"],
+    ["#AaBbCc", "#aabbcc"],
+    ["ABCDEF", "#abcdef"],
+    [" #123456 ", "#123456"],
+    ["#12345", null],
+    ["red", null],
+    ["#GGGGGG", null],
+    ["rgb(0,0,0)", null],
   ])("normalises the brand colour %j to %j", async (brandColor, expected) => {
     expect((await normalize({ businessName: "X", industry: "Y", brandColor })).brandColor).toBe(expected);
   });
 
   it("lower-cases the contact email and leaves a missing one null", async () => {
-    expect((await normalize({ businessName: "X", industry: "Y", contactEmail: "Hello@Example.COM" })).contactEmail).toBe("hello@example.com");
+    expect(
+      (await normalize({ businessName: "X", industry: "Y", contactEmail: "Hello@Example.COM" })).contactEmail,
+    ).toBe("hello@example.com");
     expect((await normalize({ businessName: "X", industry: "Y" })).contactEmail).toBeNull();
   });
 
@@ -228,14 +366,21 @@ describe("design-ia normalize_brief", () => {
   });
 
   it("keeps the client's own audience and tagline, cleaned", async () => {
-    const brief = await normalize({ businessName: "X", industry: "Y", audience: " Young   parents ", tagline: "Since 1987.\n" });
+    const brief = await normalize({
+      businessName: "X",
+      industry: "Y",
+      audience: " Young   parents ",
+      tagline: "Since 1987.\n",
+    });
     expect(brief.audience).toBe("Young parents");
     expect(brief.tagline).toBe("Since 1987.");
   });
 
   it("rejects a name with nothing readable in it, even when the input schema is bypassed", async () => {
     await expect(normalize({ businessName: "\u0000\u0001", industry: "Y" })).rejects.toBeInstanceOf(ActionRejected);
-    await expect(normalize_brief.handler({ businessName: "   ", industry: "Y" }, contextFor("normalize_brief"))).rejects.toBeInstanceOf(ActionRejected);
+    await expect(
+      normalize_brief.handler({ businessName: "   ", industry: "Y" }, contextFor("normalize_brief")),
+    ).rejects.toBeInstanceOf(ActionRejected);
   });
 
   it("declares its timeout (5 s)", () => {
@@ -284,10 +429,13 @@ describe("design-ia generate_design", () => {
   });
 
   it("gives each industry family its own primary colour and differs in palette or layout between any two", async () => {
-    const designs = await Promise.all(INDUSTRIES.map(async (industry) => design(await baseBrief({ industry, tone: "professional" }))));
+    const designs = await Promise.all(
+      INDUSTRIES.map(async (industry) => design(await baseBrief({ industry, tone: "professional" }))),
+    );
     expect(new Set(designs.map((d) => d.palette.primary)).size).toBe(INDUSTRIES.length);
     for (const [i, a] of designs.entries()) {
-      for (const b of designs.slice(i + 1)) expect(a.palette.primary !== b.palette.primary || a.layout !== b.layout).toBe(true);
+      for (const b of designs.slice(i + 1))
+        expect(a.palette.primary !== b.palette.primary || a.layout !== b.layout).toBe(true);
     }
   });
 
@@ -320,34 +468,60 @@ describe("design-ia generate_design", () => {
 
 // ---- generate_content --------------------------------------------------------------------
 
-const LONG_NAME = "Boulangerie Pâtisserie Artisanale Dupont et Fils du Vieux Marché de la Croix-Rousse à Lyon depuis dix-neuf cent trente";
+const LONG_NAME =
+  "Boulangerie Pâtisserie Artisanale Dupont et Fils du Vieux Marché de la Croix-Rousse à Lyon depuis dix-neuf cent trente";
 const LONG_WORD = "A".repeat(120);
-const LONG_INDUSTRY = "Boulangerie, pâtisserie, viennoiserie, traiteur, chocolaterie et glacier artisanal pour les particuliers et entreprises";
-const WELCOME: Record<Brief["language"], RegExp> = { en: /^Welcome/, fr: /^Bienvenue/, de: /^Willkommen/, es: /^Te damos/, it: /^Benvenuti/ };
+const LONG_INDUSTRY =
+  "Boulangerie, pâtisserie, viennoiserie, traiteur, chocolaterie et glacier artisanal pour les particuliers et entreprises";
+const WELCOME: Record<Brief["language"], RegExp> = {
+  en: /^Welcome/,
+  fr: /^Bienvenue/,
+  de: /^Willkommen/,
+  es: /^Te damos/,
+  it: /^Benvenuti/,
+};
 
 function allText(page: PageContent): string {
-  return [page.h1, page.intro, ...page.sections.flatMap((s) => [s.heading, ...s.paragraphs, ...(s.items ?? []).flatMap((i) => [i.title, i.text])])].join("\n");
+  return [
+    page.h1,
+    page.intro,
+    ...page.sections.flatMap((s) => [s.heading, ...s.paragraphs, ...(s.items ?? []).flatMap((i) => [i.title, i.text])]),
+  ].join("\n");
 }
 
 describe("design-ia generate_content", () => {
   const cases = LANGUAGES.flatMap((language) => PAGE_KEYS.map((page) => [language, page] as const));
 
-  it.each(cases)("writes a valid %s %s page naming the business and the industry, even for 120-character names", async (language, page) => {
-    for (const [businessName, industry] of [["Atelier Lumière", "Photographe"], [LONG_NAME, LONG_INDUSTRY], [LONG_WORD, "Law firm"], ["Z", "Y"]] as const) {
-      const brief = await normalize({ businessName, industry, language, contactEmail: "hello@example.com", pages: [...PAGE_KEYS] });
-      const result = await content(brief, page);
-      expect(result.language).toBe(language);
-      expect(result.path).toBe(page === "home" ? "/" : `/${page}/`);
-      expect(result.title.length).toBeLessThanOrEqual(60);
-      expect(result.metaDescription.length).toBeGreaterThanOrEqual(50);
-      expect(result.metaDescription.length).toBeLessThanOrEqual(160);
-      expect(result.sections.length).toBeGreaterThanOrEqual(2);
-      expect(result.sections.length).toBeLessThanOrEqual(5);
-      expect(allText(result)).toContain(brief.businessName);
-      expect(allText(result)).toContain(brief.industry);
-      for (const cta of result.ctas) expect(cta.href).toMatch(/^(?:\/contact\/|mailto:hello@example\.com)$/);
-    }
-  });
+  it.each(cases)(
+    "writes a valid %s %s page naming the business and the industry, even for 120-character names",
+    async (language, page) => {
+      for (const [businessName, industry] of [
+        ["Atelier Lumière", "Photographe"],
+        [LONG_NAME, LONG_INDUSTRY],
+        [LONG_WORD, "Law firm"],
+        ["Z", "Y"],
+      ] as const) {
+        const brief = await normalize({
+          businessName,
+          industry,
+          language,
+          contactEmail: "hello@example.com",
+          pages: [...PAGE_KEYS],
+        });
+        const result = await content(brief, page);
+        expect(result.language).toBe(language);
+        expect(result.path).toBe(page === "home" ? "/" : `/${page}/`);
+        expect(result.title.length).toBeLessThanOrEqual(60);
+        expect(result.metaDescription.length).toBeGreaterThanOrEqual(50);
+        expect(result.metaDescription.length).toBeLessThanOrEqual(160);
+        expect(result.sections.length).toBeGreaterThanOrEqual(2);
+        expect(result.sections.length).toBeLessThanOrEqual(5);
+        expect(allText(result)).toContain(brief.businessName);
+        expect(allText(result)).toContain(brief.industry);
+        for (const cta of result.ctas) expect(cta.href).toMatch(/^(?:\/contact\/|mailto:hello@example\.com)$/);
+      }
+    },
+  );
 
   it("writes each language's own words (navigation and welcome)", async () => {
     const labels = new Set<string>();

@@ -34,12 +34,16 @@ function context(agent: string, action: string, signal = new AbortController().s
 
 async function content(page: PageKey, signal?: AbortSignal): Promise<PageContent> {
   const action = designIa.actions.generate_content;
-  return pageContentSchema.parse(await action.handler(action.input.parse({ brief, page }), context("design-ia", "generate_content", signal)));
+  return pageContentSchema.parse(
+    await action.handler(action.input.parse({ brief, page }), context("design-ia", "generate_content", signal)),
+  );
 }
 
 async function campaigns(dailyBudgetEur = 17.53): Promise<CampaignPlan> {
   const action = ads.actions.create_campaigns;
-  return createCampaignsOutput.parse(await action.handler(action.input.parse({ brief, dailyBudgetEur }), context("ads", "create_campaigns")));
+  return createCampaignsOutput.parse(
+    await action.handler(action.input.parse({ brief, dailyBudgetEur }), context("ads", "create_campaigns")),
+  );
 }
 
 const usage = {
@@ -50,7 +54,13 @@ const usage = {
 /** A model that answers `text` to every call. */
 function answering(text: string): MockLanguageModelV4 {
   return new MockLanguageModelV4({
-    doGenerate: () => Promise.resolve({ content: [{ type: "text", text }], finishReason: { unified: "stop", raw: undefined }, usage, warnings: [] }),
+    doGenerate: () =>
+      Promise.resolve({
+        content: [{ type: "text", text }],
+        finishReason: { unified: "stop", raw: undefined },
+        usage,
+        warnings: [],
+      }),
   });
 }
 
@@ -65,11 +75,17 @@ function promptOf(model: MockLanguageModelV4): string {
 
 const homeCopy = {
   title: "Harbor Lane Bakery | Bread baked at dawn",
-  metaDescription: "Harbor Lane Bakery bakes sourdough, pastries and cakes every morning for the families of the old port.",
+  metaDescription:
+    "Harbor Lane Bakery bakes sourdough, pastries and cakes every morning for the families of the old port.",
   h1: "Harbor Lane Bakery",
-  intro: "Harbor Lane Bakery is an artisan bakery by the old port. Fresh bread every morning, baked slowly and shared warmly.",
+  intro:
+    "Harbor Lane Bakery is an artisan bakery by the old port. Fresh bread every morning, baked slowly and shared warmly.",
   sections: [
-    { heading: "Baked before sunrise", paragraphs: ["Our ovens start at four, so your loaf is still warm when you arrive."], items: [] },
+    {
+      heading: "Baked before sunrise",
+      paragraphs: ["Our ovens start at four, so your loaf is still warm when you arrive."],
+      items: [],
+    },
     {
       heading: "What we bake",
       paragraphs: ["A short list, done well."],
@@ -132,7 +148,15 @@ describe("design-ia.generate_content with a model", () => {
     await content("home");
 
     const prompt = promptOf(model);
-    for (const part of [brief.businessName, brief.industry, '\\"home\\" page', "English", "at most 60", "50 to 160", "exactly 2 button labels"]) {
+    for (const part of [
+      brief.businessName,
+      brief.industry,
+      '\\"home\\" page',
+      "English",
+      "at most 60",
+      "50 to 160",
+      "exactly 2 button labels",
+    ]) {
       expect(prompt).toContain(part);
     }
     // The contact address is only sent for the pages that speak of it.
@@ -154,8 +178,17 @@ describe("ads.create_campaigns with a model", () => {
       themes.map((theme) => [
         theme,
         {
-          headlines: [`Harbor Lane ${theme}`, "Bread Baked at Dawn", "Warm Loaves Daily", "bread baked at dawn", "Best Bread Ever!"],
-          descriptions: ["Sourdough, pastries and cakes, baked every morning by the old port.", "Drop by for a warm loaf and a friendly hello."],
+          headlines: [
+            `Harbor Lane ${theme}`,
+            "Bread Baked at Dawn",
+            "Warm Loaves Daily",
+            "bread baked at dawn",
+            "Best Bread Ever!",
+          ],
+          descriptions: [
+            "Sourdough, pastries and cakes, baked every morning by the old port.",
+            "Drop by for a warm loaf and a friendly hello.",
+          ],
           keywords: ["Harbor Lane Bakery", "artisan bakery", "sourdough bread", "artisan  bakery"],
         },
       ]),
@@ -171,7 +204,12 @@ describe("ads.create_campaigns with a model", () => {
     expect(plan.campaigns.reduce((sum, c) => sum + Math.round(c.dailyBudgetEur * 100), 0)).toBe(1753);
     for (const [i, campaign] of plan.campaigns.entries()) {
       const own = template.campaigns[i];
-      expect(campaign).toMatchObject({ name: own?.name, theme: own?.theme, finalUrl: own?.finalUrl, dailyBudgetEur: own?.dailyBudgetEur });
+      expect(campaign).toMatchObject({
+        name: own?.name,
+        theme: own?.theme,
+        finalUrl: own?.finalUrl,
+        dailyBudgetEur: own?.dailyBudgetEur,
+      });
       // Cleaned like template copy: duplicates and "!" headlines dropped, keywords in lower case.
       expect(campaign.headlines).toEqual([`Harbor Lane ${campaign.theme}`, "Bread Baked at Dawn", "Warm Loaves Daily"]);
       expect(campaign.keywords).toEqual(["harbor lane bakery", "artisan bakery", "sourdough bread"]);
@@ -189,7 +227,15 @@ describe("when the model fails, the action answers with its templates", () => {
     {
       name: "a provider error",
       model: () =>
-        failing(new APICallError({ message: "invalid x-api-key", url: "https://api.example/v1/messages", requestBodyValues: { brief }, statusCode: 401, isRetryable: false })),
+        failing(
+          new APICallError({
+            message: "invalid x-api-key",
+            url: "https://api.example/v1/messages",
+            requestBodyValues: { brief },
+            statusCode: 401,
+            isRetryable: false,
+          }),
+        ),
     },
   ];
 
@@ -240,22 +286,35 @@ describe("when the model fails, the action answers with its templates", () => {
 
     const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const warning = logged.find((entry) => entry.level === "warn");
-    expect(warning).toMatchObject({ task: "design-ia.generate_content", provider: "mock-provider", error: { name: "AI_APICallError", statusCode: 400 } });
+    expect(warning).toMatchObject({
+      task: "design-ia.generate_content",
+      provider: "mock-provider",
+      error: { name: "AI_APICallError", statusCode: 400 },
+    });
     expect(logged.find((entry) => entry.level === "info")).toMatchObject({ msg: "copy written", writer: "templates" });
     const all = lines.join("\n");
-    for (const personal of [brief.businessName, brief.contactEmail ?? "", brief.audience, "Harbor"]) expect(all).not.toContain(personal);
+    for (const personal of [brief.businessName, brief.contactEmail ?? "", brief.audience, "Harbor"])
+      expect(all).not.toContain(personal);
   });
 
   it("logs the model as the writer when its copy is used", async () => {
     process.env.LOG_LEVEL = "info";
     const lines: string[] = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+    vi.spyOn(process.stdout, "write").mockImplementation(
+      (chunk: string | Uint8Array) => (lines.push(String(chunk)), true),
+    );
     setLanguageModelForTests(answering(JSON.stringify(homeCopy)));
 
     await content("home");
 
     expect(lines.map((line) => JSON.parse(line) as unknown)).toContainEqual(
-      expect.objectContaining({ level: "info", msg: "copy written", task: "design-ia.generate_content", writer: "model", modelId: "mock-model-id" }),
+      expect.objectContaining({
+        level: "info",
+        msg: "copy written",
+        task: "design-ia.generate_content",
+        writer: "model",
+        modelId: "mock-model-id",
+      }),
     );
   });
 });

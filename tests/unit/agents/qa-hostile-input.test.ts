@@ -32,11 +32,33 @@ function completesQuickly(run: () => unknown): void {
 /** A parsed page with no reference of its own: htmlReferences(page, html) then adds only what the markup scan finds. */
 let emptyPage: HtmlElement | null;
 beforeAll(async () => {
-  emptyPage = (await validatePage("<!doctype html><html lang=en><head><title>t</title></head><body><p>x</p></body></html>", "index.html")).document;
+  emptyPage = (
+    await validatePage(
+      "<!doctype html><html lang=en><head><title>t</title></head><body><p>x</p></body></html>",
+      "index.html",
+    )
+  ).document;
   expect(emptyPage).not.toBeNull();
 });
 
-const MARKUP_UNITS = ["<svg", "<svg <math ", "<svg></svg ", "<math>", " href=\"", " href='", " href=", " src=x", " xlink:href =", "url(", 'url("', "url('", "url( ", "/*", "@import ", '@import "'];
+const MARKUP_UNITS = [
+  "<svg",
+  "<svg <math ",
+  "<svg></svg ",
+  "<math>",
+  ' href="',
+  " href='",
+  " href=",
+  " src=x",
+  " xlink:href =",
+  "url(",
+  'url("',
+  "url('",
+  "url( ",
+  "/*",
+  "@import ",
+  '@import "',
+];
 
 describe("QA references on 200 KB of hostile markup", () => {
   it.each(MARKUP_UNITS)("inline SVG/MathML scan of %j repeated", (unit) => {
@@ -63,7 +85,8 @@ describe("the markup scans find what the former regexes found", () => {
   function formerForeign(html: string): string[] {
     const urls: string[] = [];
     for (const [block] of html.matchAll(/<(svg|math)\b[\s\S]*?<\/\1\s*>/gi)) {
-      for (const m of block.matchAll(/\s(?:xlink:href|href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)) urls.push(m[1] ?? m[2] ?? m[3] ?? "");
+      for (const m of block.matchAll(/\s(?:xlink:href|href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi))
+        urls.push(m[1] ?? m[2] ?? m[3] ?? "");
       for (const url of formerCss(block)) urls.push(url);
     }
     return urls;
@@ -71,14 +94,34 @@ describe("the markup scans find what the former regexes found", () => {
   function formerCss(css: string): string[] {
     const code = css.replace(/\/\*[\s\S]*?\*\//g, "");
     const urls: string[] = [];
-    for (const m of code.matchAll(/url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)/gi)) urls.push(m[1] ?? m[2] ?? m[3] ?? "");
+    for (const m of code.matchAll(/url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)/gi))
+      urls.push(m[1] ?? m[2] ?? m[3] ?? "");
     for (const m of code.matchAll(/@import\s+(?:"([^"]*)"|'([^']*)')/gi)) urls.push(m[1] ?? m[2] ?? "");
     return urls;
   }
-  const markup = (units: string[]) => fc.array(fc.constantFrom(...units), { maxLength: 25 }).map((parts) => parts.join(""));
+  const markup = (units: string[]) =>
+    fc.array(fc.constantFrom(...units), { maxLength: 25 }).map((parts) => parts.join(""));
 
   it("inline SVG and MathML blocks: the same references, in the same order", () => {
-    const units = ["<svg", "<SVG ", "<math", "<svgx", "</svg>", "</svg >", "</SVG>", "</math>", "</MATH >", " href='a'", ' src="b"', " xlink:href=c", "url(d)", "x", " ", "/*", "*/"];
+    const units = [
+      "<svg",
+      "<SVG ",
+      "<math",
+      "<svgx",
+      "</svg>",
+      "</svg >",
+      "</SVG>",
+      "</math>",
+      "</MATH >",
+      " href='a'",
+      ' src="b"',
+      " xlink:href=c",
+      "url(d)",
+      "x",
+      " ",
+      "/*",
+      "*/",
+    ];
     fc.assert(
       fc.property(markup(units), (html) => {
         expect(htmlReferences(emptyPage, html).map((r) => r.url)).toEqual(formerForeign(html));
@@ -91,7 +134,22 @@ describe("the markup scans find what the former regexes found", () => {
     expect(cssReferences("url(url(x)")).toEqual(["x"]);
     // No bare `(` nor lone `url(`: an unquoted url() now stops at a `(`, as CSS does
     // (`url(url(x)` gives `x`, not `url(x`).
-    const units = ["/*", "*/", "url(x)", "url( y )", "url('z')", 'url("w")', ")", "'", '"', "@import 'i'", "a", " ", "*", "/"];
+    const units = [
+      "/*",
+      "*/",
+      "url(x)",
+      "url( y )",
+      "url('z')",
+      'url("w")',
+      ")",
+      "'",
+      '"',
+      "@import 'i'",
+      "a",
+      " ",
+      "*",
+      "/",
+    ];
     fc.assert(
       fc.property(markup(units), (css) => {
         expect(cssReferences(css)).toEqual(formerCss(css));
@@ -102,23 +160,32 @@ describe("the markup scans find what the former regexes found", () => {
 });
 
 describe("site links and templates on 200 KB of hostile text", () => {
-  it.each([' href="', " href='", " href=", " src=x", " src = ", "&amp;", " href=a&amp;"])("extractLinks and rebaseRelativeLinks on %j repeated", (unit) => {
-    const html = fill(unit);
-    completesQuickly(() => extractLinks(html));
-    completesQuickly(() => rebaseRelativeLinks(html, 3));
-  });
+  it.each([' href="', " href='", " href=", " src=x", " src = ", "&amp;", " href=a&amp;"])(
+    "extractLinks and rebaseRelativeLinks on %j repeated",
+    (unit) => {
+      const html = fill(unit);
+      completesQuickly(() => extractLinks(html));
+      completesQuickly(() => rebaseRelativeLinks(html, 3));
+    },
+  );
 
-  it.each(["{{", "{{ '", '{{ "', "{{ `", "{{ {", "{{ a }}", "}}{{", "x{{ input.a }}"])("templates: splitting and rendering %j repeated", (unit) => {
-    const text = fill(unit);
-    completesQuickly(() => splitTemplates(text));
-    completesQuickly(() => {
-      try {
-        renderTemplates({ text }, { input: { a: 1 }, trigger: null, steps: {}, run: { id: "r", workflow: "w", version: 1 } });
-      } catch {
-        // An unterminated or invalid template is a TemplateError: what matters here is the time.
-      }
-    });
-  });
+  it.each(["{{", "{{ '", '{{ "', "{{ `", "{{ {", "{{ a }}", "}}{{", "x{{ input.a }}"])(
+    "templates: splitting and rendering %j repeated",
+    (unit) => {
+      const text = fill(unit);
+      completesQuickly(() => splitTemplates(text));
+      completesQuickly(() => {
+        try {
+          renderTemplates(
+            { text },
+            { input: { a: 1 }, trigger: null, steps: {}, run: { id: "r", workflow: "w", version: 1 } },
+          );
+        } catch {
+          // An unterminated or invalid template is a TemplateError: what matters here is the time.
+        }
+      });
+    },
+  );
 });
 
 describe("ad keywords from 200 KB of hostile text", () => {
@@ -132,9 +199,12 @@ describe("ad keywords from 200 KB of hostile text", () => {
 });
 
 describe("webhook signatures and slugs on 200 KB of hostile text", () => {
-  it.each(["t=", "v1=", ",", "t=1,", "=", "v1=" + "a".repeat(63) + ","])("signature header parsing on %j repeated", (unit) => {
-    completesQuickly(() => expect(parseSignatureHeader(fill(unit))).toBeNull());
-  });
+  it.each(["t=", "v1=", ",", "t=1,", "=", "v1=" + "a".repeat(63) + ","])(
+    "signature header parsing on %j repeated",
+    (unit) => {
+      completesQuickly(() => expect(parseSignatureHeader(fill(unit))).toBeNull());
+    },
+  );
 
   it("a Shopify HMAC check over a 200 KB body and a 200 KB header", () => {
     completesQuickly(() => expect(isValidShopifyHmac(fill("{"), fill("A"), ["secret"])).toBe(false));

@@ -17,7 +17,9 @@ let status = 401;
 beforeAll(async () => {
   server = createServer((req, res) => {
     req.resume();
-    req.on("end", () => res.writeHead(status, { "content-type": "application/json" }).end('{"error":{"code":"x","message":"refused"}}'));
+    req.on("end", () =>
+      res.writeHead(status, { "content-type": "application/json" }).end('{"error":{"code":"x","message":"refused"}}'),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   process.env.PUBLIC_BASE_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -29,8 +31,21 @@ afterAll(async () => {
 
 async function failureOf(answer: number): Promise<AgentCallFailed> {
   status = answer;
-  const call = { db: {} as Db, agent: "core", action: "health", input: {}, idempotencyKey: "r:s", attempt: 1, taskId: "1.1", timeoutMs: 5_000, signal: AbortSignal.timeout(5_000) };
-  const error = await callHttp(call).then(() => null, (e: unknown) => e);
+  const call = {
+    db: {} as Db,
+    agent: "core",
+    action: "health",
+    input: {},
+    idempotencyKey: "r:s",
+    attempt: 1,
+    taskId: "1.1",
+    timeoutMs: 5_000,
+    signal: AbortSignal.timeout(5_000),
+  };
+  const error = await callHttp(call).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(AgentCallFailed);
   return error as AgentCallFailed;
 }

@@ -21,7 +21,11 @@ const env = (vars: Record<string, string>) => ({ NODE_ENV: "test", ...vars }) as
 const LOCAL = env({ SESSION_SECRET: SECRET });
 const PRODUCTION = env({ SESSION_SECRET: SECRET, APP_ENV: "production" });
 const NOW = 1_780_000_000;
-const OPERATOR: Principal = { actor: "key:3f0c4f4e-8d7c-4a53-9b0e-6a1f2b3c4d5e", keyId: "3f0c4f4e-8d7c-4a53-9b0e-6a1f2b3c4d5e", role: "operator" };
+const OPERATOR: Principal = {
+  actor: "key:3f0c4f4e-8d7c-4a53-9b0e-6a1f2b3c4d5e",
+  keyId: "3f0c4f4e-8d7c-4a53-9b0e-6a1f2b3c4d5e",
+  role: "operator",
+};
 const ENV_ADMIN: Principal = { actor: "env:ADMIN_API_KEY", keyId: null, role: "admin" };
 const ADMIN_KEY = "env-admin-key-that-must-never-leave-the-server";
 
@@ -29,7 +33,12 @@ describe("session tokens", () => {
   it("round-trips who, which key and the role, and expires 12 hours after sign-in", async () => {
     const { token, expiresAt } = await signSession(OPERATOR, { apiKey: "aok_x", now: NOW, source: LOCAL });
     const claims = await verifySessionToken(token, { now: NOW + 60, source: LOCAL });
-    expect(claims).toMatchObject({ sub: OPERATOR.actor, kid: OPERATOR.keyId, role: "operator", exp: NOW + SESSION_TTL_SECONDS });
+    expect(claims).toMatchObject({
+      sub: OPERATOR.actor,
+      kid: OPERATOR.keyId,
+      role: "operator",
+      exp: NOW + SESSION_TTL_SECONDS,
+    });
     expect(expiresAt.getTime()).toBe((NOW + 12 * 3600) * 1000);
     expect(await verifySessionToken(token, { now: NOW + 12 * 3600 + 1, source: LOCAL })).toBeNull();
   });
@@ -55,16 +64,32 @@ describe("session tokens", () => {
 
     const none = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url");
     expect(await verifySessionToken(`${none}.${payload}.`, { now: NOW, source: LOCAL })).toBeNull();
-    for (const junk of ["", "a.b.c", "not a token", "x".repeat(5000)]) expect(await verifySessionToken(junk, { now: NOW, source: LOCAL })).toBeNull();
+    for (const junk of ["", "a.b.c", "not a token", "x".repeat(5000)])
+      expect(await verifySessionToken(junk, { now: NOW, source: LOCAL })).toBeNull();
   });
 
   it("rejects a correctly signed token whose claims are not a session's (wrong role, missing key id)", async () => {
     const key = new TextEncoder().encode(SECRET);
     const forge = (claims: Record<string, unknown>) =>
-      new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setSubject("key:x").setIssuer("agent-orchestrator").setAudience("core-platform-dashboard").setIssuedAt(NOW).setExpirationTime(NOW + 60).sign(key);
-    expect(await verifySessionToken(await forge({ kid: OPERATOR.keyId, role: "root" }), { now: NOW, source: LOCAL })).toBeNull();
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject("key:x")
+        .setIssuer("agent-orchestrator")
+        .setAudience("core-platform-dashboard")
+        .setIssuedAt(NOW)
+        .setExpirationTime(NOW + 60)
+        .sign(key);
+    expect(
+      await verifySessionToken(await forge({ kid: OPERATOR.keyId, role: "root" }), { now: NOW, source: LOCAL }),
+    ).toBeNull();
     expect(await verifySessionToken(await forge({ role: "viewer" }), { now: NOW, source: LOCAL })).toBeNull();
-    const otherAudience = await new SignJWT({ kid: OPERATOR.keyId, role: "viewer" }).setProtectedHeader({ alg: "HS256" }).setSubject("key:x").setIssuer("agent-orchestrator").setAudience("elsewhere").setExpirationTime(NOW + 60).sign(key);
+    const otherAudience = await new SignJWT({ kid: OPERATOR.keyId, role: "viewer" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("key:x")
+      .setIssuer("agent-orchestrator")
+      .setAudience("elsewhere")
+      .setExpirationTime(NOW + 60)
+      .sign(key);
     expect(await verifySessionToken(otherAudience, { now: NOW, source: LOCAL })).toBeNull();
   });
 });
@@ -77,11 +102,15 @@ describe("the session cookie", () => {
 
   it("is Secure and __Host- prefixed in production", () => {
     expect(sessionCookieName(PRODUCTION)).toBe("__Host-orchestrator_session");
-    expect(sessionSetCookie("tok", PRODUCTION)).toBe("__Host-orchestrator_session=tok; Path=/; Max-Age=43200; HttpOnly; SameSite=Lax; Secure");
+    expect(sessionSetCookie("tok", PRODUCTION)).toBe(
+      "__Host-orchestrator_session=tok; Path=/; Max-Age=43200; HttpOnly; SameSite=Lax; Secure",
+    );
   });
 
   it("is cleared with an empty value, Max-Age=0 and an expiry in the past", () => {
-    expect(sessionSetCookie(null, LOCAL)).toBe("orchestrator_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+    expect(sessionSetCookie(null, LOCAL)).toBe(
+      "orchestrator_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+    );
   });
 
   it("is read from the Cookie header by its exact name only", () => {
@@ -96,7 +125,8 @@ describe("the session cookie", () => {
 
 describe("the anti-CSRF header", () => {
   it("accepts X-Requested-With: dashboard and refuses its absence or another value with a 403", () => {
-    const req = (value?: string) => new Request("http://x/", { method: "POST", headers: value === undefined ? {} : { [DASHBOARD_HEADER]: value } });
+    const req = (value?: string) =>
+      new Request("http://x/", { method: "POST", headers: value === undefined ? {} : { [DASHBOARD_HEADER]: value } });
     expect(hasDashboardHeader(req("dashboard"))).toBe(true);
     expect(hasDashboardHeader(req("Dashboard"))).toBe(true);
     expect(hasDashboardHeader(req("XMLHttpRequest"))).toBe(false);

@@ -2,7 +2,13 @@ import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { safeEqual } from "@/auth/secrets";
-import { SIGNATURE_TOLERANCE_SECONDS, signBody, signRequest, verifyRequestSignature, verifySignature } from "@/auth/signature";
+import {
+  SIGNATURE_TOLERANCE_SECONDS,
+  signBody,
+  signRequest,
+  verifyRequestSignature,
+  verifySignature,
+} from "@/auth/signature";
 
 const SECRET = "inter-agent-test-secret";
 const NOW = 1_750_000_000;
@@ -121,7 +127,10 @@ describe("verifySignature", () => {
       fc.assert(
         fc.property(bodies, bodies, timestamp, (body, other, t) => {
           fc.pre(body !== other);
-          expect(verifySignature(SECRET, signBody(SECRET, body, t), other, t)).toEqual({ ok: false, reason: "mismatch" });
+          expect(verifySignature(SECRET, signBody(SECRET, body, t), other, t)).toEqual({
+            ok: false,
+            reason: "mismatch",
+          });
         }),
       );
     });
@@ -187,15 +196,32 @@ describe("signRequest / verifyRequestSignature (internal calls: method, path and
 
   it("accepts the request it was made for", () => {
     expect(verifyRequestSignature(SECRET, signRequest(SECRET, request, NOW), request, NOW)).toEqual({ ok: true });
-    expect(verifyRequestSignature(SECRET, signRequest(SECRET, { method: "get", path: "/api/agents/core/health", body: "" }, NOW), { method: "GET", path: "/api/agents/core/health", body: "" }, NOW)).toEqual({ ok: true });
+    expect(
+      verifyRequestSignature(
+        SECRET,
+        signRequest(SECRET, { method: "get", path: "/api/agents/core/health", body: "" }, NOW),
+        { method: "GET", path: "/api/agents/core/health", body: "" },
+        NOW,
+      ),
+    ).toEqual({ ok: true });
   });
 
   it("refuses the same signature on another path, another method or another body", () => {
     const header = signRequest(SECRET, request, NOW);
-    expect(verifyRequestSignature(SECRET, header, { ...request, path: "/api/agents/orders/submit_to_supplier" }, NOW)).toEqual({ ok: false, reason: "mismatch" });
-    expect(verifyRequestSignature(SECRET, header, { ...request, path: "/api/agents/core/validate_order" }, NOW)).toEqual({ ok: false, reason: "mismatch" });
-    expect(verifyRequestSignature(SECRET, header, { ...request, method: "PUT" }, NOW)).toEqual({ ok: false, reason: "mismatch" });
-    expect(verifyRequestSignature(SECRET, header, { ...request, body: BODY + " " }, NOW)).toEqual({ ok: false, reason: "mismatch" });
+    expect(
+      verifyRequestSignature(SECRET, header, { ...request, path: "/api/agents/orders/submit_to_supplier" }, NOW),
+    ).toEqual({ ok: false, reason: "mismatch" });
+    expect(
+      verifyRequestSignature(SECRET, header, { ...request, path: "/api/agents/core/validate_order" }, NOW),
+    ).toEqual({ ok: false, reason: "mismatch" });
+    expect(verifyRequestSignature(SECRET, header, { ...request, method: "PUT" }, NOW)).toEqual({
+      ok: false,
+      reason: "mismatch",
+    });
+    expect(verifyRequestSignature(SECRET, header, { ...request, body: BODY + " " }, NOW)).toEqual({
+      ok: false,
+      reason: "mismatch",
+    });
   });
 
   it("is not a body-only signature: neither kind verifies as the other", () => {
@@ -204,17 +230,23 @@ describe("signRequest / verifyRequestSignature (internal calls: method, path and
   });
 
   it("refuses to sign something that is not a request path", () => {
-    for (const path of ["api/agents/x/y", "/a?b=1", "/a#b", "/a\nb", "https://x.example/a"]) expect(() => signRequest(SECRET, { ...request, path }, NOW)).toThrow(/not a request path/);
+    for (const path of ["api/agents/x/y", "/a?b=1", "/a#b", "/a\nb", "https://x.example/a"])
+      expect(() => signRequest(SECRET, { ...request, path }, NOW)).toThrow(/not a request path/);
   });
 
   it("binds every (method, path, body): a signature verifies for no other request (property)", () => {
     const method = fc.constantFrom("GET", "POST", "PUT", "DELETE");
-    const path = fc.array(fc.stringMatching(/^[a-z0-9._-]{1,12}$/), { minLength: 1, maxLength: 4 }).map((s) => `/${s.join("/")}`);
+    const path = fc
+      .array(fc.stringMatching(/^[a-z0-9._-]{1,12}$/), { minLength: 1, maxLength: 4 })
+      .map((s) => `/${s.join("/")}`);
     const req = fc.record({ method, path, body: fc.string({ maxLength: 60 }) });
     fc.assert(
       fc.property(req, req, (a, b) => {
         fc.pre(a.method !== b.method || a.path !== b.path || a.body !== b.body);
-        expect(verifyRequestSignature(SECRET, signRequest(SECRET, a, NOW), b, NOW)).toEqual({ ok: false, reason: "mismatch" });
+        expect(verifyRequestSignature(SECRET, signRequest(SECRET, a, NOW), b, NOW)).toEqual({
+          ok: false,
+          reason: "mismatch",
+        });
       }),
       { numRuns: 300 },
     );

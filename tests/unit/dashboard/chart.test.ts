@@ -5,12 +5,19 @@ const BOX: ChartBox = { width: 100, height: 50, padLeft: 0, padRight: 0, padTop:
 
 describe("niceCeiling / yMaxOf", () => {
   it("rounds the top of the axis up to 1, 2, 2.5 or 5 × 10ⁿ", () => {
-    expect([0.7, 1, 1.3, 2.2, 3, 7, 12, 480, 1000, 1001].map(niceCeiling)).toEqual([1, 1, 2, 2.5, 5, 10, 20, 500, 1000, 2000]);
+    expect([0.7, 1, 1.3, 2.2, 3, 7, 12, 480, 1000, 1001].map(niceCeiling)).toEqual([
+      1, 1, 2, 2.5, 5, 10, 20, 500, 1000, 2000,
+    ]);
   });
   it("is 1 for empty or all-null series, never 0 (no division by zero)", () => {
     expect(yMaxOf([])).toBe(1);
     expect(yMaxOf([[null, null]])).toBe(1);
-    expect(yMaxOf([[1, 40], [null, 90]])).toBe(100);
+    expect(
+      yMaxOf([
+        [1, 40],
+        [null, 90],
+      ]),
+    ).toBe(100);
   });
 });
 

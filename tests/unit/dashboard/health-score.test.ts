@@ -47,11 +47,21 @@ describe("healthScore", () => {
   });
 
   it("is unknown (null), not 100, when nothing is known", () => {
-    expect(healthScore({})).toEqual({ score: null, grade: "unknown", parts: { agents: null, errors: null, queue: null } });
+    expect(healthScore({})).toEqual({
+      score: null,
+      grade: "unknown",
+      parts: { agents: null, errors: null, queue: null },
+    });
   });
 
   it("grades 90+ good, 70+ fair, below poor", () => {
-    expect([gradeOf(90), gradeOf(89), gradeOf(70), gradeOf(69), gradeOf(null)]).toEqual(["good", "fair", "fair", "poor", "unknown"]);
+    expect([gradeOf(90), gradeOf(89), gradeOf(70), gradeOf(69), gradeOf(null)]).toEqual([
+      "good",
+      "fair",
+      "fair",
+      "poor",
+      "unknown",
+    ]);
   });
 });
 

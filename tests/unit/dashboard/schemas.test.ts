@@ -54,14 +54,22 @@ describeDb("the dashboard's schemas against the real routes", (suite) => {
   beforeAll(async () => {
     viewer = (await createApiKey(suite.db(), { name: "contract viewer", role: "viewer" })).key;
     operator = (await createApiKey(suite.db(), { name: "contract operator", role: "operator" })).key;
-    await register(suite.db(), "name: contract_quick\nsteps:\n  - name: say\n    emit:\n      topic: contract.said\n      data: { n: 1 }\n  - name: nap\n    depends_on: say\n    sleep: 10ms\n");
+    await register(
+      suite.db(),
+      "name: contract_quick\nsteps:\n  - name: say\n    emit:\n      topic: contract.said\n      data: { n: 1 }\n  - name: nap\n    depends_on: say\n    sleep: 10ms\n",
+    );
     await register(suite.db(), "name: contract_sleepy\nsteps:\n  - name: nap\n    sleep: 1h\n");
     doneRunId = (await startRun(suite.db(), { workflow: "contract_quick", input: {} })).id;
     await runUntilDone(suite.db(), doneRunId);
     sleepingRunId = (await startRun(suite.db(), { workflow: "contract_sleepy", input: {} })).id;
   });
 
-  async function parsed<S extends z.ZodType>(handler: RouteHandler, path: string, schema: S, params?: Record<string, string>): Promise<z.output<S>> {
+  async function parsed<S extends z.ZodType>(
+    handler: RouteHandler,
+    path: string,
+    schema: S,
+    params?: Record<string, string>,
+  ): Promise<z.output<S>> {
     const res = await callJson(handler, path, { key: viewer, params });
     expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
     const result = schema.safeParse(res.body);
@@ -81,7 +89,11 @@ describeDb("the dashboard's schemas against the real routes", (suite) => {
     expect(run.status).toBe("succeeded");
     // Attempts are recorded for work (the emit); a sleep has none, only its start and end times.
     expect(run.steps.find((step) => step.name === "say")!.history).toHaveLength(1);
-    expect(run.steps.find((step) => step.name === "nap")).toMatchObject({ history: [], startedAt: expect.any(String), finishedAt: expect.any(String) });
+    expect(run.steps.find((step) => step.name === "nap")).toMatchObject({
+      history: [],
+      startedAt: expect.any(String),
+      finishedAt: expect.any(String),
+    });
     const series = await parsed(metrics, metricsUrl(null, "1h", Date.now()), s.seriesSchema);
     expect(series.series.length).toBeGreaterThanOrEqual(60);
     await parsed(metrics, metricsUrl("core", "24h", Date.now()), s.seriesSchema);
@@ -92,12 +104,22 @@ describeDb("the dashboard's schemas against the real routes", (suite) => {
   });
 
   it("parse the answer of an action (cancel) and of the session", async () => {
-    const res = await callJson(cancelRun, `/api/orchestration/runs/${sleepingRunId}/cancel`, { method: "POST", key: operator, params: { id: sleepingRunId } });
+    const res = await callJson(cancelRun, `/api/orchestration/runs/${sleepingRunId}/cancel`, {
+      method: "POST",
+      key: operator,
+      params: { id: sleepingRunId },
+    });
     expect(res.status).toBe(200);
     expect(s.runSchema.parse(res.body).status).toBe("cancelled");
-    const login = await call(signIn, "/api/session", { method: "POST", body: { apiKey: viewer }, headers: { "x-forwarded-for": "203.0.113.9" } });
+    const login = await call(signIn, "/api/session", {
+      method: "POST",
+      body: { apiKey: viewer },
+      headers: { "x-forwarded-for": "203.0.113.9" },
+    });
     const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
     expect(s.sessionSchema.parse(await login.json()).role).toBe("viewer");
-    expect(s.sessionSchema.parse((await callJson(whoAmI, "/api/session", { headers: { cookie } })).body).role).toBe("viewer");
+    expect(s.sessionSchema.parse((await callJson(whoAmI, "/api/session", { headers: { cookie } })).body).role).toBe(
+      "viewer",
+    );
   });
 });

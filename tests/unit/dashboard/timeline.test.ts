@@ -11,7 +11,13 @@ const attempt = (n: number, outcome: string, from: number, to: number | null) =>
   finishedAt: to === null ? null : at(to),
   durationMs: to === null ? 0 : to - from,
 });
-const step = (name: string, status: string, history: ReturnType<typeof attempt>[], startedAt: number | null = history[0] ? Date.parse(history[0].startedAt!) - T0 : null, items?: Parameters<typeof layoutTimeline>[0]) => ({
+const step = (
+  name: string,
+  status: string,
+  history: ReturnType<typeof attempt>[],
+  startedAt: number | null = history[0] ? Date.parse(history[0].startedAt!) - T0 : null,
+  items?: Parameters<typeof layoutTimeline>[0],
+) => ({
   name,
   status: status as never,
   startedAt: startedAt === null ? null : at(startedAt),
@@ -22,13 +28,22 @@ const step = (name: string, status: string, history: ReturnType<typeof attempt>[
 
 describe("layoutTimeline", () => {
   it("places each attempt from its start to its end, in percent of the run's span", () => {
-    const layout = layoutTimeline([step("a", "succeeded", [attempt(1, "succeeded", 0, 1000)]), step("b", "succeeded", [attempt(1, "succeeded", 1000, 4000)])], T0 + 60_000);
+    const layout = layoutTimeline(
+      [
+        step("a", "succeeded", [attempt(1, "succeeded", 0, 1000)]),
+        step("b", "succeeded", [attempt(1, "succeeded", 1000, 4000)]),
+      ],
+      T0 + 60_000,
+    );
     expect(layout.spanMs).toBe(4000);
     expect(layout.rows.map((r) => r.bars.map((b) => [b.leftPct, b.widthPct]))).toEqual([[[0, 25]], [[25, 75]]]);
   });
 
   it("draws every attempt of a retried step on its row, with its outcome", () => {
-    const layout = layoutTimeline([step("flaky", "succeeded", [attempt(1, "retrying", 0, 500), attempt(2, "succeeded", 1500, 2000)])], T0 + 10_000);
+    const layout = layoutTimeline(
+      [step("flaky", "succeeded", [attempt(1, "retrying", 0, 500), attempt(2, "succeeded", 1500, 2000)])],
+      T0 + 10_000,
+    );
     expect(layout.rows[0]!.bars.map((b) => [b.attempt, b.outcome, b.leftPct, b.widthPct])).toEqual([
       [1, "retrying", 0, 25],
       [2, "succeeded", 75, 25],
@@ -37,7 +52,10 @@ describe("layoutTimeline", () => {
 
   it("draws a running step, which has no recorded attempt yet, from its start to now, as open", () => {
     const now = T0 + 3000;
-    const layout = layoutTimeline([step("a", "succeeded", [attempt(1, "succeeded", 0, 1000)]), step("b", "running", [], 1000)], now);
+    const layout = layoutTimeline(
+      [step("a", "succeeded", [attempt(1, "succeeded", 0, 1000)]), step("b", "running", [], 1000)],
+      now,
+    );
     const bar = layout.rows[1]!.bars[0]!;
     expect(bar).toMatchObject({ attempt: null, outcome: "running", open: true, startMs: T0 + 1000, endMs: now });
     expect(layout.endMs).toBe(now);
@@ -61,15 +79,27 @@ describe("layoutTimeline", () => {
   });
 
   it("keeps a very short attempt visible (minimum width) and inside the chart", () => {
-    const layout = layoutTimeline([step("slow", "succeeded", [attempt(1, "succeeded", 0, 100_000)]), step("blip", "succeeded", [attempt(1, "succeeded", 100_000, 100_001)])], T0 + 200_000);
+    const layout = layoutTimeline(
+      [
+        step("slow", "succeeded", [attempt(1, "succeeded", 0, 100_000)]),
+        step("blip", "succeeded", [attempt(1, "succeeded", 100_000, 100_001)]),
+      ],
+      T0 + 200_000,
+    );
     const blip = layout.rows[1]!.bars[0]!;
     expect(blip.widthPct).toBe(MIN_WIDTH_PCT);
     expect(blip.leftPct + blip.widthPct).toBeLessThanOrEqual(100);
   });
 
   it("gives a step that has not started a row without bars, and for_each items a row each", () => {
-    const items = [step("fan", "succeeded", [attempt(1, "succeeded", 0, 100)]), step("fan", "failed", [attempt(1, "failed", 50, 200)])];
-    const layout = layoutTimeline([step("fan", "failed", [], null, items), step("after", "pending", [], null)], T0 + 1000);
+    const items = [
+      step("fan", "succeeded", [attempt(1, "succeeded", 0, 100)]),
+      step("fan", "failed", [attempt(1, "failed", 50, 200)]),
+    ];
+    const layout = layoutTimeline(
+      [step("fan", "failed", [], null, items), step("after", "pending", [], null)],
+      T0 + 1000,
+    );
     expect(layout.rows.map((r) => [r.label, r.bars.length])).toEqual([
       ["fan", 0],
       ["fan[0]", 1],
@@ -81,8 +111,21 @@ describe("layoutTimeline", () => {
   it("draws an ended step without attempts (a sleep) from its start to its end, in its status", () => {
     const nap = { ...step("nap", "succeeded", [], 1000), finishedAt: at(3000) };
     const cancelled = { ...step("long_nap", "cancelled", [], 3000), finishedAt: at(4000) };
-    const layout = layoutTimeline([step("a", "succeeded", [attempt(1, "succeeded", 0, 1000)]), nap, cancelled], T0 + 60_000);
-    expect(layout.rows[1]!.bars).toEqual([{ attempt: null, outcome: "succeeded", startMs: T0 + 1000, endMs: T0 + 3000, open: false, leftPct: 25, widthPct: 50 }]);
+    const layout = layoutTimeline(
+      [step("a", "succeeded", [attempt(1, "succeeded", 0, 1000)]), nap, cancelled],
+      T0 + 60_000,
+    );
+    expect(layout.rows[1]!.bars).toEqual([
+      {
+        attempt: null,
+        outcome: "succeeded",
+        startMs: T0 + 1000,
+        endMs: T0 + 3000,
+        open: false,
+        leftPct: 25,
+        widthPct: 50,
+      },
+    ]);
     expect(layout.rows[2]!.bars[0]).toMatchObject({ outcome: "cancelled", open: false, leftPct: 75, widthPct: 25 });
     expect(layout.endMs).toBe(T0 + 4000);
   });

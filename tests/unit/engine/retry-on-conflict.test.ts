@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { isConflict, retryOnConflict } from "@/engine/complete";
 
-const deadlock = () => Object.assign(new Error("Failed query: update steps …"), { cause: Object.assign(new Error("deadlock detected"), { code: "40P01" }) });
+const deadlock = () =>
+  Object.assign(new Error("Failed query: update steps …"), {
+    cause: Object.assign(new Error("deadlock detected"), { code: "40P01" }),
+  });
 
 describe("completion transactions aborted by Postgres", () => {
   it("recognises a deadlock or a serialization failure, also as the cause of a driver error, and nothing else", () => {
@@ -14,7 +17,9 @@ describe("completion transactions aborted by Postgres", () => {
 
   it("runs a deadlock victim again until it commits, and gives up after four tries", async () => {
     let calls = 0;
-    await expect(retryOnConflict(async () => (++calls < 3 ? Promise.reject(deadlock()) : "committed"))).resolves.toBe("committed");
+    await expect(retryOnConflict(async () => (++calls < 3 ? Promise.reject(deadlock()) : "committed"))).resolves.toBe(
+      "committed",
+    );
     expect(calls).toBe(3);
     calls = 0;
     await expect(retryOnConflict(async () => (++calls, Promise.reject(deadlock())))).rejects.toThrow(/Failed query/);

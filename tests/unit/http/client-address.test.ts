@@ -13,13 +13,22 @@ describe("on Vercel", () => {
   const vercel = env({ VERCEL: "1" });
 
   it("reads the edge's x-vercel-forwarded-for first, then x-real-ip, then x-forwarded-for", () => {
-    expect(clientAddress(req({ "x-vercel-forwarded-for": "203.0.113.7", "x-real-ip": "198.51.100.1", "x-forwarded-for": "192.0.2.1" }), vercel)).toBe("203.0.113.7");
-    expect(clientAddress(req({ "x-real-ip": "198.51.100.1", "x-forwarded-for": "192.0.2.1" }), vercel)).toBe("198.51.100.1");
+    expect(
+      clientAddress(
+        req({ "x-vercel-forwarded-for": "203.0.113.7", "x-real-ip": "198.51.100.1", "x-forwarded-for": "192.0.2.1" }),
+        vercel,
+      ),
+    ).toBe("203.0.113.7");
+    expect(clientAddress(req({ "x-real-ip": "198.51.100.1", "x-forwarded-for": "192.0.2.1" }), vercel)).toBe(
+      "198.51.100.1",
+    );
     expect(clientAddress(req({ "x-forwarded-for": "192.0.2.1" }), vercel)).toBe("192.0.2.1");
   });
 
   it("ignores TRUSTED_PROXY_COUNT (Vercel's edge rewrites the headers)", () => {
-    expect(clientAddress(req({ "x-vercel-forwarded-for": "203.0.113.7" }), env({ VERCEL: "1", TRUSTED_PROXY_COUNT: "3" }))).toBe("203.0.113.7");
+    expect(
+      clientAddress(req({ "x-vercel-forwarded-for": "203.0.113.7" }), env({ VERCEL: "1", TRUSTED_PROXY_COUNT: "3" })),
+    ).toBe("203.0.113.7");
   });
 });
 
@@ -40,7 +49,9 @@ describe("self-hosted", () => {
 
   it("does not trust x-real-ip outside Vercel", () => {
     expect(clientAddress(req({ "x-real-ip": "198.51.100.1" }), env({}))).toBe("unknown");
-    expect(clientAddress(req({ "x-real-ip": "198.51.100.1", "x-forwarded-for": "203.0.113.7" }), env({}))).toBe("203.0.113.7");
+    expect(clientAddress(req({ "x-real-ip": "198.51.100.1", "x-forwarded-for": "203.0.113.7" }), env({}))).toBe(
+      "203.0.113.7",
+    );
   });
 
   it("a prepended entry never changes the key (property)", () => {
@@ -72,7 +83,8 @@ describe("normaliseAddress", () => {
   });
 
   it("answers unknown for anything that is not an address (no bucket per junk value)", () => {
-    for (const junk of ["", "unknown", "evil.example", "1.2.3", "999.1.1.1", "2001:db8::g", "<script>", "1.2.3.4.5"]) expect(normaliseAddress(junk)).toBe("unknown");
+    for (const junk of ["", "unknown", "evil.example", "1.2.3", "999.1.1.1", "2001:db8::g", "<script>", "1.2.3.4.5"])
+      expect(normaliseAddress(junk)).toBe("unknown");
   });
 
   it("two IPv6 addresses share a key exactly when their first 64 bits are equal (property)", () => {
@@ -81,7 +93,10 @@ describe("normaliseAddress", () => {
     const text = (h: number[]) => h.map((x) => x.toString(16)).join(":");
     fc.assert(
       fc.property(addr, addr, (a, b) => {
-        fc.pre(!(a[0] === 0 && a[1] === 0 && a[2] === 0 && a[3] === 0 && a[4] === 0) && !(b[0] === 0 && b[1] === 0 && b[2] === 0 && b[3] === 0 && b[4] === 0));
+        fc.pre(
+          !(a[0] === 0 && a[1] === 0 && a[2] === 0 && a[3] === 0 && a[4] === 0) &&
+            !(b[0] === 0 && b[1] === 0 && b[2] === 0 && b[3] === 0 && b[4] === 0),
+        );
         const samePrefix = a.slice(0, 4).join() === b.slice(0, 4).join();
         expect(normaliseAddress(text(a)) === normaliseAddress(text(b))).toBe(samePrefix);
         expect(normaliseAddress(text([...a.slice(0, 4), ...b.slice(4)]))).toBe(normaliseAddress(text(a)));

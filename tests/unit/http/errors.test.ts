@@ -43,12 +43,15 @@ describe("toApiError", () => {
     },
   );
 
-  it.each(["ECONNREFUSED", "08006", "57P01"])("finds code %s when Drizzle wraps the driver error in `cause`", (code) => {
-    const { apiError, internal } = toApiError(drizzleWrapped(driverError(code)));
-    expect(apiError.code).toBe("database_unavailable");
-    expect(apiError.status).toBe(503);
-    expect(internal).toBe(true);
-  });
+  it.each(["ECONNREFUSED", "08006", "57P01"])(
+    "finds code %s when Drizzle wraps the driver error in `cause`",
+    (code) => {
+      const { apiError, internal } = toApiError(drizzleWrapped(driverError(code)));
+      expect(apiError.code).toBe("database_unavailable");
+      expect(apiError.status).toBe(503);
+      expect(internal).toBe(true);
+    },
+  );
 
   it("finds the code several causes deep", () => {
     const error = new Error("outer", { cause: drizzleWrapped(driverError("ECONNREFUSED")) });
@@ -117,11 +120,17 @@ describe("toApiError", () => {
 
 describe("errorResponse", () => {
   it("returns {error: {code, message, details}} with the table's status and a JSON content type", async () => {
-    const response = errorResponse(new ApiError("validation_failed", "The request body is invalid.", [{ path: "a", message: "bad" }]));
+    const response = errorResponse(
+      new ApiError("validation_failed", "The request body is invalid.", [{ path: "a", message: "bad" }]),
+    );
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await response.json()).toEqual({
-      error: { code: "validation_failed", message: "The request body is invalid.", details: [{ path: "a", message: "bad" }] },
+      error: {
+        code: "validation_failed",
+        message: "The request body is invalid.",
+        details: [{ path: "a", message: "bad" }],
+      },
     });
   });
 
@@ -134,7 +143,9 @@ describe("errorResponse", () => {
 
   it("keeps falsy details such as null, 0 and an empty list", async () => {
     for (const details of [null, 0, [], ""]) {
-      const body = (await errorResponse(new ApiError("bad_request", "x", details)).json()) as { error: { details?: unknown } };
+      const body = (await errorResponse(new ApiError("bad_request", "x", details)).json()) as {
+        error: { details?: unknown };
+      };
       expect(body.error.details).toEqual(details);
     }
   });
@@ -146,7 +157,9 @@ describe("errorResponse", () => {
   });
 
   it("sends the extra headers an ApiError carries", () => {
-    const response = errorResponse(new ApiError("rate_limited", "Slow down.", undefined, { headers: { "Retry-After": "30" } }));
+    const response = errorResponse(
+      new ApiError("rate_limited", "Slow down.", undefined, { headers: { "Retry-After": "30" } }),
+    );
     expect(response.status).toBe(429);
     expect(response.headers.get("retry-after")).toBe("30");
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);

@@ -6,7 +6,8 @@ import { APP_DIR, exportedMethods, importRoute, routeFiles } from "../../helpers
 
 // A wrapper call, an alias of a handler defined in the file, or a factory of wrapped handlers
 // shared by several route files (the agents' routes: src/http/agent-route.ts).
-const WRAPPER_CALL = /^export const (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\s*=\s*(with(Public|ApiKey|Cron|SignedCall|SignedCallOrApiKey|Webhook)\(|agent(Get|Post)\(|\w+;)/m;
+const WRAPPER_CALL =
+  /^export const (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\s*=\s*(with(Public|ApiKey|Cron|SignedCall|SignedCallOrApiKey|Webhook)\(|agent(Get|Post)\(|\w+;)/m;
 
 describe("every route handler goes through a wrapper", () => {
   const files = routeFiles();
@@ -30,7 +31,9 @@ describe("every route handler goes through a wrapper", () => {
     const text = readFileSync(path.join(APP_DIR, file), "utf8");
     expect(text).not.toMatch(/export\s+(async\s+)?function\s+(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\b/);
     expect(text).not.toMatch(/export\s*\{[^}]*\bas\s+(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\b/);
-    for (const line of text.split("\n").filter((l) => /^export const (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\b/.test(l))) {
+    for (const line of text
+      .split("\n")
+      .filter((l) => /^export const (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\b/.test(l))) {
       expect(line, `${file}: ${line}`).toMatch(WRAPPER_CALL);
     }
   });

@@ -4,7 +4,15 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { callHttp } from "@/agents/transport";
 import type { Db } from "@/db/client";
 import { kickTick } from "@/engine/kick";
-import { BYPASS_HEADER, SelfCallUnavailable, isSelfUrl, selfCallHeaders, selfFetch, selfOrigin, selfUrl } from "@/http/self-call";
+import {
+  BYPASS_HEADER,
+  SelfCallUnavailable,
+  isSelfUrl,
+  selfCallHeaders,
+  selfFetch,
+  selfOrigin,
+  selfUrl,
+} from "@/http/self-call";
 
 const src = (values: Record<string, string>) => values as NodeJS.ProcessEnv;
 
@@ -14,7 +22,9 @@ afterEach(() => {
 
 describe("self-call module", () => {
   it("builds URLs on the base URL, and fails plainly in production without one", () => {
-    expect(selfUrl("/api/orchestration/tick", src({ PUBLIC_BASE_URL: "https://app.example.com/" }))).toBe("https://app.example.com/api/orchestration/tick");
+    expect(selfUrl("/api/orchestration/tick", src({ PUBLIC_BASE_URL: "https://app.example.com/" }))).toBe(
+      "https://app.example.com/api/orchestration/tick",
+    );
     expect(selfUrl("api/x", src({ PORT: "4100" }))).toBe("http://localhost:4100/api/x");
     expect(() => selfUrl("/api/x", src({ VERCEL: "1" }))).toThrow(SelfCallUnavailable);
     expect(selfOrigin(src({ PUBLIC_BASE_URL: "https://app.example.com/base/" }))).toBe("https://app.example.com");
@@ -23,17 +33,26 @@ describe("self-call module", () => {
   it("adds x-vercel-protection-bypass only when VERCEL_AUTOMATION_BYPASS_SECRET is set", () => {
     const base = { PUBLIC_BASE_URL: "https://app.example.com" };
     expect(selfCallHeaders({ a: "1" }, undefined, src(base)).has(BYPASS_HEADER)).toBe(false);
-    const headers = selfCallHeaders({ a: "1" }, undefined, src({ ...base, VERCEL_AUTOMATION_BYPASS_SECRET: "bypass-secret-1234" }));
+    const headers = selfCallHeaders(
+      { a: "1" },
+      undefined,
+      src({ ...base, VERCEL_AUTOMATION_BYPASS_SECRET: "bypass-secret-1234" }),
+    );
     expect(headers.get(BYPASS_HEADER)).toBe("bypass-secret-1234");
     expect(headers.get("a")).toBe("1");
   });
 
   it("sends the bypass secret to our own origin only", () => {
-    const env = src({ PUBLIC_BASE_URL: "https://app.example.com", VERCEL_AUTOMATION_BYPASS_SECRET: "bypass-secret-1234" });
+    const env = src({
+      PUBLIC_BASE_URL: "https://app.example.com",
+      VERCEL_AUTOMATION_BYPASS_SECRET: "bypass-secret-1234",
+    });
     expect(isSelfUrl("https://app.example.com/sites/x/", env)).toBe(true);
     expect(isSelfUrl("https://evil.example.com/app.example.com", env)).toBe(false);
     expect(isSelfUrl("not a url", env)).toBe(false);
-    expect(selfCallHeaders(undefined, "https://app.example.com/sites/x/", env).get(BYPASS_HEADER)).toBe("bypass-secret-1234");
+    expect(selfCallHeaders(undefined, "https://app.example.com/sites/x/", env).get(BYPASS_HEADER)).toBe(
+      "bypass-secret-1234",
+    );
     expect(selfCallHeaders(undefined, "https://other.example.com/sites/x/", env).has(BYPASS_HEADER)).toBe(false);
     expect(selfCallHeaders(undefined, "http://app.example.com/", env).has(BYPASS_HEADER)).toBe(false); // another origin (scheme)
   });
@@ -62,14 +81,18 @@ describe("self-call module", () => {
 const HEALTH_OUTPUT = { status: "ok", dbLatencyMs: 1.5, checkedAt: "2026-12-03T10:00:00.000Z" };
 
 describe("every self-call carries the bypass header", () => {
-  async function withServer(fn: (base: string, seen: { method: string; path: string; headers: IncomingHttpHeaders }[]) => Promise<void>): Promise<void> {
+  async function withServer(
+    fn: (base: string, seen: { method: string; path: string; headers: IncomingHttpHeaders }[]) => Promise<void>,
+  ): Promise<void> {
     const seen: { method: string; path: string; headers: IncomingHttpHeaders }[] = [];
     const server = createServer((req, res) => {
       seen.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers });
       req.resume();
       // The agent route's answer is its action's output (the transport checks it).
       const body = req.url === "/api/agents/core/health" ? JSON.stringify(HEALTH_OUTPUT) : '{"ok":true}';
-      res.writeHead(req.url === "/api/orchestration/tick" ? 202 : 200, { "content-type": "application/json" }).end(body);
+      res
+        .writeHead(req.url === "/api/orchestration/tick" ? 202 : 200, { "content-type": "application/json" })
+        .end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
@@ -87,7 +110,15 @@ describe("every self-call carries the bypass header", () => {
       vi.stubEnv("VERCEL_AUTOMATION_BYPASS_SECRET", "bypass-secret-1234");
       await kickTick();
       await kickTick(undefined, "continuation");
-      expect(seen.map((s) => [s.method, s.path, s.headers["x-tick-origin"], s.headers[BYPASS_HEADER], s.headers.authorization])).toEqual([
+      expect(
+        seen.map((s) => [
+          s.method,
+          s.path,
+          s.headers["x-tick-origin"],
+          s.headers[BYPASS_HEADER],
+          s.headers.authorization,
+        ]),
+      ).toEqual([
         ["POST", "/api/orchestration/tick", "kick", "bypass-secret-1234", "Bearer cron-secret-0123456789"],
         ["POST", "/api/orchestration/tick", "continuation", "bypass-secret-1234", "Bearer cron-secret-0123456789"],
       ]);

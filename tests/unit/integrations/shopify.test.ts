@@ -3,14 +3,27 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { assertBodyFitsDelivery, assertShopAllowed, deliveryDigest, isValidShopifyHmac, readShopifyHeaders, verifyShopifyWebhook } from "@/integrations/shopify";
+import {
+  assertBodyFitsDelivery,
+  assertShopAllowed,
+  deliveryDigest,
+  isValidShopifyHmac,
+  readShopifyHeaders,
+  verifyShopifyWebhook,
+} from "@/integrations/shopify";
 import { assertProductionConfig, ConfigError, readEnv } from "@/env";
 import { ApiError } from "@/http/errors";
 
 const FIXTURES = path.join(import.meta.dirname, "../../fixtures/shopify");
 const SECRET = "shpss_TEST_FIXTURE_SECRET_not_a_real_secret";
-const allHeaders = JSON.parse(readFileSync(path.join(FIXTURES, "headers.json"), "utf8")) as Record<string, Record<string, string>>;
-const fixture = (name: string) => ({ body: readFileSync(path.join(FIXTURES, name), "utf8"), headers: new Headers(allHeaders[name]) });
+const allHeaders = JSON.parse(readFileSync(path.join(FIXTURES, "headers.json"), "utf8")) as Record<
+  string,
+  Record<string, string>
+>;
+const fixture = (name: string) => ({
+  body: readFileSync(path.join(FIXTURES, name), "utf8"),
+  headers: new Headers(allHeaders[name]),
+});
 
 function codeOf(fn: () => void): string | null {
   try {
@@ -113,15 +126,23 @@ describe("configured shops (SHOPIFY_SHOP_DOMAINS, issue 15)", () => {
   };
 
   it("production refuses to start with SHOPIFY_WEBHOOK_SECRET but without SHOPIFY_SHOP_DOMAINS, naming it", () => {
-    expect(() => assertProductionConfig(env({ ...PRODUCTION, SHOPIFY_WEBHOOK_SECRET: SECRET }))).toThrow(/SHOPIFY_SHOP_DOMAINS/);
-    expect(() => assertProductionConfig(env({ ...PRODUCTION, SHOPIFY_WEBHOOK_SECRET: SECRET, SHOPIFY_SHOP_DOMAINS: "a.myshopify.com" }))).not.toThrow();
+    expect(() => assertProductionConfig(env({ ...PRODUCTION, SHOPIFY_WEBHOOK_SECRET: SECRET }))).toThrow(
+      /SHOPIFY_SHOP_DOMAINS/,
+    );
+    expect(() =>
+      assertProductionConfig(
+        env({ ...PRODUCTION, SHOPIFY_WEBHOOK_SECRET: SECRET, SHOPIFY_SHOP_DOMAINS: "a.myshopify.com" }),
+      ),
+    ).not.toThrow();
     // Without Shopify at all, nothing to name.
     expect(() => assertProductionConfig(env(PRODUCTION))).not.toThrow();
   });
 
   it("a malformed entry is a configuration error; the list is trimmed and lowercased", () => {
     expect(() => readEnv(env({ SHOPIFY_SHOP_DOMAINS: "a.myshopify.com,evil.example.com" }))).toThrow(ConfigError);
-    expect(readEnv(env({ SHOPIFY_SHOP_DOMAINS: " A.myshopify.com , b.myshopify.com ," })).SHOPIFY_SHOP_DOMAINS).toEqual(["a.myshopify.com", "b.myshopify.com"]);
+    expect(readEnv(env({ SHOPIFY_SHOP_DOMAINS: " A.myshopify.com , b.myshopify.com ," })).SHOPIFY_SHOP_DOMAINS).toEqual(
+      ["a.myshopify.com", "b.myshopify.com"],
+    );
   });
 
   it("accepts only a configured shop; unset, production refuses every shop and local mode accepts any", () => {
@@ -136,7 +157,13 @@ describe("configured shops (SHOPIFY_SHOP_DOMAINS, issue 15)", () => {
 describe("privacy bodies must fit their delivery", () => {
   const shop = "a.myshopify.com";
   const bodies = {
-    "customers/data_request": { shop_id: 1, shop_domain: shop, customer: { id: 2 }, orders_requested: [3], data_request: { id: 4 } },
+    "customers/data_request": {
+      shop_id: 1,
+      shop_domain: shop,
+      customer: { id: 2 },
+      orders_requested: [3],
+      data_request: { id: 4 },
+    },
     "customers/redact": { shop_id: 1, shop_domain: shop, customer: { id: 2 }, orders_to_redact: [3] },
     "shop/redact": { shop_id: 1, shop_domain: shop },
   } as const;
@@ -145,18 +172,26 @@ describe("privacy bodies must fit their delivery", () => {
   it("each privacy body fits its own topic only", () => {
     for (const topic of topics) {
       for (const [other, body] of Object.entries(bodies)) {
-        expect(codeOf(() => assertBodyFitsDelivery({ topic, shopDomain: shop }, body)), `${other} body as ${topic}`).toBe(other === topic ? null : "bad_request");
+        expect(
+          codeOf(() => assertBodyFitsDelivery({ topic, shopDomain: shop }, body)),
+          `${other} body as ${topic}`,
+        ).toBe(other === topic ? null : "bad_request");
       }
     }
   });
 
   it("refuses a privacy body naming another shop, or none, whatever else it holds", () => {
     fc.assert(
-      fc.property(fc.constantFrom(...topics), fc.option(fc.string({ maxLength: 40 }), { nil: undefined }), fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue()), (topic, domain, extra) => {
-        fc.pre(domain?.trim().toLowerCase() !== shop);
-        const body = { ...extra, ...bodies[topic], shop_domain: domain };
-        expect(codeOf(() => assertBodyFitsDelivery({ topic, shopDomain: shop }, body))).toBe("bad_request");
-      }),
+      fc.property(
+        fc.constantFrom(...topics),
+        fc.option(fc.string({ maxLength: 40 }), { nil: undefined }),
+        fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue()),
+        (topic, domain, extra) => {
+          fc.pre(domain?.trim().toLowerCase() !== shop);
+          const body = { ...extra, ...bodies[topic], shop_domain: domain };
+          expect(codeOf(() => assertBodyFitsDelivery({ topic, shopDomain: shop }, body))).toBe("bad_request");
+        },
+      ),
     );
   });
 

@@ -60,7 +60,11 @@ async function caught(promise: Promise<unknown>): Promise<unknown> {
 }
 
 function expectNoPersonalData(error: unknown): void {
-  const text = JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details, cause: String((error as Error).cause ?? "") });
+  const text = JSON.stringify({
+    message: (error as Error).message,
+    details: (error as { details?: unknown }).details,
+    cause: String((error as Error).cause ?? ""),
+  });
   for (const value of PERSONAL) expect(text).not.toContain(value);
 }
 
@@ -74,7 +78,8 @@ describe("request signing", () => {
       ae_order_id: "8100000000000001",
       language: "en_US",
     };
-    const base = "ae_order_id8100000000000001app_key12345678languageen_USmethodaliexpress.ds.order.tracking.getsign_methodsha256timestamp1700000000000";
+    const base =
+      "ae_order_id8100000000000001app_key12345678languageen_USmethodaliexpress.ds.order.tracking.getsign_methodsha256timestamp1700000000000";
     expect(signingBase(params)).toBe(base);
     // Computed independently with `openssl dgst -sha256 -hmac test-secret` over `base`.
     const expected = "414F8BB821182255755517891251598D20FB223566A21746650A0E019917C352";
@@ -109,9 +114,19 @@ describe("createOrder against the simulated supplier", () => {
     expect(created.supplierOrderIds).toEqual([created.supplierOrderId]);
     expect(simulator.orders).toHaveLength(1);
     const [order] = simulator.orders;
-    expect(order).toMatchObject({ supplierOrderId: created.supplierOrderId, outOrderId: "ord_1", items: [{ productId: "1005006000000001", quantity: 2, skuAttr: "14:193#Black" }] });
+    expect(order).toMatchObject({
+      supplierOrderId: created.supplierOrderId,
+      outOrderId: "ord_1",
+      items: [{ productId: "1005006000000001", quantity: 2, skuAttr: "14:193#Black" }],
+    });
     // snake_case on the wire (camelCase would be silently ignored by AliExpress).
-    expect(order?.address).toMatchObject({ full_name: ADDRESS.fullName, mobile_no: ADDRESS.phone, phone_country: "+49", country: "DE", zip: "51147" });
+    expect(order?.address).toMatchObject({
+      full_name: ADDRESS.fullName,
+      mobile_no: ADDRESS.phone,
+      phone_country: "+49",
+      country: "DE",
+      zip: "51147",
+    });
   });
 
   it("sends the same out_order_id twice and gets the same supplier order, not a second one", async () => {
@@ -125,7 +140,10 @@ describe("createOrder against the simulated supplier", () => {
   });
 
   it("does not order twice when the first attempt's answer was lost to a timeout and the step retries", async () => {
-    const impatient = createSupplierClient({ apiUrl: running.url, appKey: APP_KEY, appSecret: APP_SECRET }, { timeoutMs: 100 });
+    const impatient = createSupplierClient(
+      { apiUrl: running.url, appKey: APP_KEY, appSecret: APP_SECRET },
+      { timeoutMs: 100 },
+    );
     simulator.delayMs = 500;
     const lost = await caught(impatient.createOrder({ outOrderId: "ord_4", lines: LINES, address: ADDRESS }));
     expect(lost).toBeInstanceOf(SupplierUnavailable);
@@ -145,7 +163,10 @@ describe("createOrder against the simulated supplier", () => {
       const error = await caught(client.createOrder({ outOrderId: "ord_5", lines: LINES, address: ADDRESS }));
       expect(error).toBeInstanceOf(SupplierUnavailable);
       expect(error).toBeInstanceOf(RetryableError);
-      expect((error as SupplierUnavailable).details).toMatchObject({ method: "aliexpress.ds.order.create", status: 503 });
+      expect((error as SupplierUnavailable).details).toMatchObject({
+        method: "aliexpress.ds.order.create",
+        status: 503,
+      });
       expect(describeStepError(error).retryable).toBe(true);
       expectNoPersonalData(error);
     }
@@ -155,11 +176,21 @@ describe("createOrder against the simulated supplier", () => {
   });
 
   it("reports a business refusal (quantity 0) as SupplierRejected with the supplier's code, and places nothing", async () => {
-    const error = await caught(client.createOrder({ outOrderId: "ord_6", lines: [{ productId: "1005006000000001", quantity: 0 }], address: ADDRESS }));
+    const error = await caught(
+      client.createOrder({
+        outOrderId: "ord_6",
+        lines: [{ productId: "1005006000000001", quantity: 0 }],
+        address: ADDRESS,
+      }),
+    );
     expect(error).toBeInstanceOf(SupplierRejected);
     expect(error).toBeInstanceOf(NonRetryableError);
     expect(describeStepError(error).retryable).toBe(false);
-    expect((error as SupplierRejected).details).toEqual({ method: "aliexpress.ds.order.create", status: 200, code: "INVALID_PRODUCT_COUNT" });
+    expect((error as SupplierRejected).details).toEqual({
+      method: "aliexpress.ds.order.create",
+      status: 200,
+      code: "INVALID_PRODUCT_COUNT",
+    });
     expect(simulator.orders).toHaveLength(0);
     expectNoPersonalData(error);
   });
@@ -178,7 +209,9 @@ describe("createOrder against the simulated supplier", () => {
     const controller = new AbortController();
     const reason = new Error("step cancelled");
     setTimeout(() => controller.abort(reason), 50);
-    await expect(client.createOrder({ outOrderId: "ord_8", lines: LINES, address: ADDRESS, signal: controller.signal })).rejects.toBe(reason);
+    await expect(
+      client.createOrder({ outOrderId: "ord_8", lines: LINES, address: ADDRESS, signal: controller.signal }),
+    ).rejects.toBe(reason);
   });
 
   it("keeps customer data out of errors even when the supplier echoes it in its message", async () => {
@@ -187,7 +220,13 @@ describe("createOrder against the simulated supplier", () => {
       {
         fetch: async () =>
           Response.json({
-            aliexpress_ds_order_create_response: { result: { is_success: false, error_code: `bad address ${ADDRESS.address}`, error_msg: `Cannot deliver to ${ADDRESS.fullName}, ${ADDRESS.address}` } },
+            aliexpress_ds_order_create_response: {
+              result: {
+                is_success: false,
+                error_code: `bad address ${ADDRESS.address}`,
+                error_msg: `Cannot deliver to ${ADDRESS.fullName}, ${ADDRESS.address}`,
+              },
+            },
           }),
       },
     );
@@ -202,18 +241,31 @@ describe("gateway refusals", () => {
     const forger = createSupplierClient({ apiUrl: running.url, appKey: APP_KEY, appSecret: "not-the-secret" });
     const error = await caught(forger.createOrder({ outOrderId: "ord_10", lines: LINES, address: ADDRESS }));
     expect(error).toBeInstanceOf(SupplierRejected);
-    expect((error as SupplierRejected).details).toEqual({ method: "aliexpress.ds.order.create", status: 401, code: "IncompleteSignature" });
+    expect((error as SupplierRejected).details).toEqual({
+      method: "aliexpress.ds.order.create",
+      status: 401,
+      code: "IncompleteSignature",
+    });
     expect(simulator.orders).toHaveLength(0);
     expect(simulator.calls).toEqual([{ method: "aliexpress.ds.order.create", status: 401 }]);
     expectNoPersonalData(error);
   });
 
   it("refuses a request whose signed parameters were altered in transit", async () => {
-    const params: Record<string, string> = { method: "aliexpress.ds.order.tracking.get", app_key: APP_KEY, timestamp: String(Date.now()), sign_method: "sha256", ae_order_id: "1" };
+    const params: Record<string, string> = {
+      method: "aliexpress.ds.order.tracking.get",
+      app_key: APP_KEY,
+      timestamp: String(Date.now()),
+      sign_method: "sha256",
+      ae_order_id: "1",
+    };
     params.sign = signParams(params, APP_SECRET);
     const honest = await fetch(syncEndpoint(running.url), { method: "POST", body: new URLSearchParams(params) });
     expect(honest.status).toBe(200);
-    const tampered = await fetch(syncEndpoint(running.url), { method: "POST", body: new URLSearchParams({ ...params, ae_order_id: "2" }) });
+    const tampered = await fetch(syncEndpoint(running.url), {
+      method: "POST",
+      body: new URLSearchParams({ ...params, ae_order_id: "2" }),
+    });
     expect(tampered.status).toBe(401);
     expect(await tampered.json()).toMatchObject({ error_response: { code: "IncompleteSignature" } });
   });
@@ -229,8 +281,13 @@ describe("gateway refusals", () => {
   });
 
   it("treats an unrecognised 200 answer as SupplierUnavailable (a retry with the same key is safe)", async () => {
-    const odd = createSupplierClient({ apiUrl: "http://supplier.invalid", appKey: APP_KEY, appSecret: APP_SECRET }, { fetch: async () => new Response("<html>maintenance</html>") });
-    expect(await caught(odd.createOrder({ outOrderId: "ord_11", lines: LINES, address: ADDRESS }))).toBeInstanceOf(SupplierUnavailable);
+    const odd = createSupplierClient(
+      { apiUrl: "http://supplier.invalid", appKey: APP_KEY, appSecret: APP_SECRET },
+      { fetch: async () => new Response("<html>maintenance</html>") },
+    );
+    expect(await caught(odd.createOrder({ outOrderId: "ord_11", lines: LINES, address: ADDRESS }))).toBeInstanceOf(
+      SupplierUnavailable,
+    );
   });
 });
 
@@ -265,7 +322,12 @@ describe("supplierConfig", () => {
   const base: NodeJS.ProcessEnv = { NODE_ENV: "test", DATA_DIR: process.env.DATA_DIR };
 
   it("uses the local simulator with development credentials when no SUPPLIER_API_URL is set outside production", () => {
-    expect(supplierConfig(base)).toEqual({ apiUrl: DEV_SUPPLIER_URL, appKey: DEV_SUPPLIER_APP_KEY, appSecret: expect.any(String), simulated: true });
+    expect(supplierConfig(base)).toEqual({
+      apiUrl: DEV_SUPPLIER_URL,
+      appKey: DEV_SUPPLIER_APP_KEY,
+      appSecret: expect.any(String),
+      simulated: true,
+    });
     // The simulator's defaults match, so `npm start` needs no configuration.
     expect(new SupplierSimulator().appKey).toBe(DEV_SUPPLIER_APP_KEY);
   });
@@ -276,10 +338,24 @@ describe("supplierConfig", () => {
 
   it("never signs a configured supplier's requests with the development secret", () => {
     expect(() => supplierConfig({ ...base, SUPPLIER_API_URL: "https://api-sg.aliexpress.com" })).toThrow(ConfigError);
-    expect(() => supplierConfig({ ...base, SUPPLIER_API_URL: "https://api-sg.aliexpress.com", SUPPLIER_APP_KEY: "k" })).toThrow(/SUPPLIER_APP_SECRET/);
+    expect(() =>
+      supplierConfig({ ...base, SUPPLIER_API_URL: "https://api-sg.aliexpress.com", SUPPLIER_APP_KEY: "k" }),
+    ).toThrow(/SUPPLIER_APP_SECRET/);
     expect(
-      supplierConfig({ ...base, SUPPLIER_API_URL: "https://api-sg.aliexpress.com", SUPPLIER_APP_KEY: "k", SUPPLIER_APP_SECRET: "s", SUPPLIER_ACCESS_TOKEN: "t" }),
-    ).toEqual({ apiUrl: "https://api-sg.aliexpress.com", appKey: "k", appSecret: "s", accessToken: "t", simulated: false });
+      supplierConfig({
+        ...base,
+        SUPPLIER_API_URL: "https://api-sg.aliexpress.com",
+        SUPPLIER_APP_KEY: "k",
+        SUPPLIER_APP_SECRET: "s",
+        SUPPLIER_ACCESS_TOKEN: "t",
+      }),
+    ).toEqual({
+      apiUrl: "https://api-sg.aliexpress.com",
+      appKey: "k",
+      appSecret: "s",
+      accessToken: "t",
+      simulated: false,
+    });
   });
 
   it("posts business calls to <base>/sync", () => {

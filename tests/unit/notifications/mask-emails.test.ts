@@ -4,7 +4,8 @@ import { maskEmails } from "@/notifications/personal";
 
 /** The regex maskEmails replaced (quadratic on a long run without `@`): the reference on small inputs. */
 const REFERENCE = /([^\s@<>"',;:()]+)@([^\s@<>"',;:()]+\.[^\s@<>"',;:()]+)/g;
-const reference = (text: string) => text.replace(REFERENCE, (_, local: string, domain: string) => `${local.slice(0, 1)}***@${domain}`);
+const reference = (text: string) =>
+  text.replace(REFERENCE, (_, local: string, domain: string) => `${local.slice(0, 1)}***@${domain}`);
 
 describe("maskEmails", () => {
   it("masks the local part of every address in a text", () => {

@@ -11,5 +11,7 @@ it("loading /api/health and /api/health/self loads no agent", async () => {
   expect((globalThis as Record<symbol, unknown>)[Symbol.for("agent-orchestrator.action-timeouts")]).toBeUndefined();
   // The probe is sound: loading the catalog does set it.
   await import("@/agents/catalog");
-  expect((globalThis as Record<symbol, unknown>)[Symbol.for("agent-orchestrator.action-timeouts")]).toBeTypeOf("function");
+  expect((globalThis as Record<symbol, unknown>)[Symbol.for("agent-orchestrator.action-timeouts")]).toBeTypeOf(
+    "function",
+  );
 });

@@ -27,7 +27,9 @@ afterEach(() => {
 describe("redact", () => {
   it("replaces configured secret values anywhere inside strings", () => {
     expect(redact(`Bearer ${ADMIN}`)).toBe(`Bearer ${REDACTED}`);
-    expect(redact(`url=https://x/cron?s=${CRON}&again=${CRON}`)).toBe(`url=https://x/cron?s=${REDACTED}&again=${REDACTED}`);
+    expect(redact(`url=https://x/cron?s=${CRON}&again=${CRON}`)).toBe(
+      `url=https://x/cron?s=${REDACTED}&again=${REDACTED}`,
+    );
   });
 
   it("replaces secret values in nested objects and arrays", () => {
@@ -54,13 +56,23 @@ describe("redact", () => {
     expect(redact({ list: [API_KEY, "other"] })).toEqual({ list: [REDACTED, "other"] });
   });
 
-  it.each(["authorization", "Authorization", "cookie", "set-cookie", "password", "token", "accessToken", "secret", "clientSecret", "apiKey", "api_key", "x-api-key"])(
-    "replaces the value of a field named %s",
-    (field) => {
-      const out = redact({ [field]: "plain-value", nested: { [field]: { deep: "x" } } });
-      expect(out).toEqual({ [field]: REDACTED, nested: { [field]: REDACTED } });
-    },
-  );
+  it.each([
+    "authorization",
+    "Authorization",
+    "cookie",
+    "set-cookie",
+    "password",
+    "token",
+    "accessToken",
+    "secret",
+    "clientSecret",
+    "apiKey",
+    "api_key",
+    "x-api-key",
+  ])("replaces the value of a field named %s", (field) => {
+    const out = redact({ [field]: "plain-value", nested: { [field]: { deep: "x" } } });
+    expect(out).toEqual({ [field]: REDACTED, nested: { [field]: REDACTED } });
+  });
 
   it("keeps null and undefined values of credential fields as they are", () => {
     expect(redact({ password: null, token: undefined })).toEqual({ password: null, token: undefined });
@@ -131,7 +143,14 @@ describe("log", () => {
     expect(line).not.toContain(API_KEY);
     expect(line).not.toContain(ADMIN);
     const entry = JSON.parse(line) as Record<string, unknown>;
-    expect(entry).toMatchObject({ level: "info", msg: "key created", keyId: "key_1", apiKey: REDACTED, note: `by ${REDACTED}`, count: 3 });
+    expect(entry).toMatchObject({
+      level: "info",
+      msg: "key created",
+      keyId: "key_1",
+      apiKey: REDACTED,
+      note: `by ${REDACTED}`,
+      count: 3,
+    });
     expect(new Date(entry.time as string).toISOString()).toBe(entry.time);
   });
 
@@ -211,7 +230,9 @@ describe("log", () => {
 
 describe("redact, at the edges", () => {
   it("never returns a deeply nested object unredacted", () => {
-    const deep = { a: { b: { c: { d: { e: { f: { g: { password: "hunter2-password", k: "aok_" + "x".repeat(43) } } } } } } } };
+    const deep = {
+      a: { b: { c: { d: { e: { f: { g: { password: "hunter2-password", k: "aok_" + "x".repeat(43) } } } } } } },
+    };
     expect(JSON.stringify(redact(deep))).not.toMatch(/hunter2-password|aok_x{43}/);
   });
 
@@ -222,7 +243,10 @@ describe("redact, at the edges", () => {
   });
 
   it("logs dates as ISO strings and keeps token counts", () => {
-    const out = redact({ at: new Date("2026-01-02T03:04:05.000Z"), promptTokens: 12, accessToken: "abc" }) as Record<string, unknown>;
+    const out = redact({ at: new Date("2026-01-02T03:04:05.000Z"), promptTokens: 12, accessToken: "abc" }) as Record<
+      string,
+      unknown
+    >;
     expect(out).toEqual({ at: "2026-01-02T03:04:05.000Z", promptTokens: 12, accessToken: "[redacted]" });
   });
 });
@@ -240,7 +264,13 @@ describe("redact: secrets derived from the configuration's names (issue 15)", ()
     const line = redact(
       "connect postgres://app:pg-pass-Z9x8c7v6@db.internal:5432/orchestrator failed (pg-pass-Z9x8c7v6); supplier supplier-app-key-123456 supplier-app-secret-654321 supplier-access-token-abcdef",
     ) as string;
-    for (const secret of ["pg-pass-Z9x8c7v6", "supplier-app-key-123456", "supplier-app-secret-654321", "supplier-access-token-abcdef"]) expect(line).not.toContain(secret);
+    for (const secret of [
+      "pg-pass-Z9x8c7v6",
+      "supplier-app-key-123456",
+      "supplier-app-secret-654321",
+      "supplier-access-token-abcdef",
+    ])
+      expect(line).not.toContain(secret);
     expect(line).toContain(REDACTED);
   });
 

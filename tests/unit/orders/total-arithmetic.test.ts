@@ -47,7 +47,11 @@ describe("the total of a Shopify order", () => {
 
   it("adds taxes only when they are not included in the prices", () => {
     const lines = [{ sku: "A", title: "A", quantity: 1, price: "100.00" }];
-    const excluded = order({ totalPrice: "108.00", lineItems: lines, totals: { discounts: "0.00", shipping: "0.00", tax: "8.00", taxesIncluded: false, extras: "0.00" } });
+    const excluded = order({
+      totalPrice: "108.00",
+      lineItems: lines,
+      totals: { discounts: "0.00", shipping: "0.00", tax: "8.00", taxesIncluded: false, extras: "0.00" },
+    });
     expect(totalProblems(excluded)).toEqual([]);
     expect(totalProblems({ ...excluded, totals: { ...excluded.totals!, taxesIncluded: true } })).toHaveLength(1);
   });
@@ -56,7 +60,10 @@ describe("the total of a Shopify order", () => {
     const cents = (max: number) => fc.integer({ min: 0, max });
     fc.assert(
       fc.property(
-        fc.array(fc.record({ price: cents(100_000), quantity: fc.integer({ min: 1, max: 20 }) }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.record({ price: cents(100_000), quantity: fc.integer({ min: 1, max: 20 }) }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
         cents(5_000),
         cents(20_000),
         cents(20_000),
@@ -69,8 +76,19 @@ describe("the total of a Shopify order", () => {
           const total = linesCents - discounts + shipping + (taxesIncluded ? 0 : tax) + extras;
           const o = order({
             totalPrice: amount(total),
-            lineItems: lines.map((l, i) => ({ sku: `S${i}`, title: "x", quantity: l.quantity, price: amount(l.price) })),
-            totals: { discounts: amount(discounts), shipping: amount(shipping), tax: amount(tax), taxesIncluded, extras: amount(extras) },
+            lineItems: lines.map((l, i) => ({
+              sku: `S${i}`,
+              title: "x",
+              quantity: l.quantity,
+              price: amount(l.price),
+            })),
+            totals: {
+              discounts: amount(discounts),
+              shipping: amount(shipping),
+              tax: amount(tax),
+              taxesIncluded,
+              extras: amount(extras),
+            },
           });
           expect(totalProblems(o)).toEqual([]);
           expect(totalProblems({ ...o, totalPrice: amount(total + off) })).toHaveLength(1);

@@ -48,9 +48,13 @@ describe("encryptField / decryptField", () => {
   it("round-trips any Unicode string, the empty one included, under any context", () => {
     expect(decryptField(encryptField("", EMAIL), EMAIL)).toBe("");
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 200 }), fc.string({ unit: "binary", maxLength: 40 }), (plaintext, context) => {
-        expect(decryptField(encryptField(plaintext, context), context)).toBe(plaintext);
-      }),
+      fc.property(
+        fc.string({ unit: "binary", maxLength: 200 }),
+        fc.string({ unit: "binary", maxLength: 40 }),
+        (plaintext, context) => {
+          expect(decryptField(encryptField(plaintext, context), context)).toBe(plaintext);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -80,10 +84,14 @@ describe("encryptField / decryptField", () => {
     expect(error.reason).toBe("authentication_failed");
     expect(decryptionFailure(() => decryptField(token)).reason).toBe("authentication_failed");
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 30 }), fc.string({ unit: "binary", maxLength: 30 }), (a, b) => {
-        fc.pre(a !== b);
-        expect(decryptionFailure(() => decryptField(encryptField("x", a), b)).reason).toBe("authentication_failed");
-      }),
+      fc.property(
+        fc.string({ unit: "binary", maxLength: 30 }),
+        fc.string({ unit: "binary", maxLength: 30 }),
+        (a, b) => {
+          fc.pre(a !== b);
+          expect(decryptionFailure(() => decryptField(encryptField("x", a), b)).reason).toBe("authentication_failed");
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -109,11 +117,16 @@ describe("encryptField / decryptField", () => {
 
   it("fails on any truncation or extension of the token", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 60 }), fc.nat(), fc.string({ minLength: 1, maxLength: 3 }), (plaintext, cut, extra) => {
-        const token = encryptField(plaintext, EMAIL);
-        decryptionFailure(() => decryptField(token.slice(0, cut % token.length), EMAIL));
-        decryptionFailure(() => decryptField(token + extra, EMAIL));
-      }),
+      fc.property(
+        fc.string({ unit: "binary", maxLength: 60 }),
+        fc.nat(),
+        fc.string({ minLength: 1, maxLength: 3 }),
+        (plaintext, cut, extra) => {
+          const token = encryptField(plaintext, EMAIL);
+          decryptionFailure(() => decryptField(token.slice(0, cut % token.length), EMAIL));
+          decryptionFailure(() => decryptField(token + extra, EMAIL));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -190,7 +203,17 @@ describe("isEncrypted / keyVersionOf", () => {
     const token = encryptField("alice@example.com", EMAIL);
     expect(isEncrypted(token)).toBe(true);
     expect(keyVersionOf(token)).toBe(1);
-    for (const value of [null, undefined, 42, {}, "", "alice@example.com", token.slice(0, -1), `${token}A`, token.replace("enc:v1:", "enc:v01:")]) {
+    for (const value of [
+      null,
+      undefined,
+      42,
+      {},
+      "",
+      "alice@example.com",
+      token.slice(0, -1),
+      `${token}A`,
+      token.replace("enc:v1:", "enc:v01:"),
+    ]) {
       expect(isEncrypted(value)).toBe(false);
     }
   });

@@ -17,7 +17,11 @@ const TSX = path.resolve("node_modules/.bin/tsx");
 
 async function rotate(keys: string): Promise<{ code: number; output: string }> {
   // A private DATA_DIR and no DATABASE_URL: the script can never reach a developer's data.
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: mkdtempSync(path.join(tmpdir(), "keys-rotate-")), ENCRYPTION_KEYS: keys };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), "keys-rotate-")),
+    ENCRYPTION_KEYS: keys,
+  };
   delete env.DATABASE_URL;
   try {
     const { stdout, stderr } = await run(TSX, [SCRIPT], { env, timeout: 60_000 });
@@ -47,7 +51,9 @@ describe("npm run keys:rotate", () => {
     const short = randomBytes(16).toString("base64");
     const { code, output } = await rotate(`1:${short}`);
     expect(code).toBe(1);
-    expect(output).toContain("Invalid ENCRYPTION_KEYS: entry 1 (version 1): the key decodes to 16 bytes, expected exactly 32");
+    expect(output).toContain(
+      "Invalid ENCRYPTION_KEYS: entry 1 (version 1): the key decodes to 16 bytes, expected exactly 32",
+    );
     expect(output).not.toContain(short.slice(0, 12));
   });
 });

@@ -82,15 +82,30 @@ describe("parseEncryptionKeys refuses, naming the problem but not the key", () =
     { name: "a 16-byte key", value: `1:${k16}`, message: /version 1\).*16 bytes, expected exactly 32/, secrets: [k16] },
     { name: "a 33-byte key", value: `1:${k33}`, message: /33 bytes, expected exactly 32/, secrets: [k33] },
     { name: "a key without a version", value: k, message: /entry 1 has no "<version>:" prefix/, secrets: [k] },
-    { name: "the key and version swapped", value: `${k}:1`, message: /entry 1: the version is not a positive integer/, secrets: [k] },
+    {
+      name: "the key and version swapped",
+      value: `${k}:1`,
+      message: /entry 1: the version is not a positive integer/,
+      secrets: [k],
+    },
     { name: "version 0", value: `0:${k}`, message: /the version is not a positive integer/, secrets: [k] },
     { name: "a version with a leading zero", value: `01:${k}`, message: /without leading zeros/, secrets: [k] },
     { name: "a negative version", value: `-1:${k}`, message: /the version is not a positive integer/, secrets: [k] },
     { name: "a huge version", value: `1000000000:${k}`, message: /larger than 999999999/, secrets: [k] },
     { name: "a version listed twice", value: `1:${k},1:${k2}`, message: /version 1 is listed twice/, secrets: [k, k2] },
-    { name: "one key under two versions", value: `1:${k},2:${k}`, message: /versions 1 and 2 have the same key/, secrets: [k] },
+    {
+      name: "one key under two versions",
+      value: `1:${k},2:${k}`,
+      message: /versions 1 and 2 have the same key/,
+      secrets: [k],
+    },
     { name: "a trailing comma", value: `1:${k},`, message: /entry 2 is empty/, secrets: [k] },
-    { name: "characters outside base64", value: `1:${k.slice(0, 20)}!*${k.slice(22)}`, message: /not base64/, secrets: [k.slice(0, 20), k.slice(22)] },
+    {
+      name: "characters outside base64",
+      value: `1:${k.slice(0, 20)}!*${k.slice(22)}`,
+      message: /not base64/,
+      secrets: [k.slice(0, 20), k.slice(22)],
+    },
     { name: "non-canonical base64", value: `1:${nonCanonical}`, message: /not valid base64/, secrets: [nonCanonical] },
     { name: "a bad second entry", value: `1:${k},2:${k16}`, message: /entry 2 \(version 2\)/, secrets: [k, k16] },
   ];
@@ -137,6 +152,8 @@ describe("getKeyring", () => {
     vi.resetModules();
     const fresh = await import("@/privacy/crypto");
     // (A fresh module graph has its own ConfigError class, hence the check by code.)
-    expect(() => fresh.encryptField("x")).toThrow(expect.objectContaining({ code: "config_error", message: expect.stringMatching(/^Invalid ENCRYPTION_KEYS/) }));
+    expect(() => fresh.encryptField("x")).toThrow(
+      expect.objectContaining({ code: "config_error", message: expect.stringMatching(/^Invalid ENCRYPTION_KEYS/) }),
+    );
   });
 });

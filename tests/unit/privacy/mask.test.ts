@@ -12,7 +12,11 @@ describe("maskPersonalData", () => {
   it("leaves no address whole anywhere in a JSON value, at any depth, in values or keys, and keeps its domain", () => {
     fc.assert(
       fc.property(address, fc.jsonValue({ maxDepth: 3 }), fc.string({ maxLength: 10 }), (email, around, prefix) => {
-        const doc = { input: { to: email, note: `${prefix} write to ${email} please` }, [email]: [around, email], around };
+        const doc = {
+          input: { to: email, note: `${prefix} write to ${email} please` },
+          [email]: [around, email],
+          around,
+        };
         const masked = JSON.stringify(maskPersonalData(doc));
         expect(masked).not.toContain(email);
         expect(masked).toContain(`${email[0]}***@${email.split("@")[1]}`);
@@ -22,9 +26,12 @@ describe("maskPersonalData", () => {
 
   it("changes nothing else: values without an address come back equal", () => {
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 4 }).filter((v) => !JSON.stringify(v).includes("@")), (value) => {
-        expect(maskPersonalData(value)).toEqual(value);
-      }),
+      fc.property(
+        fc.jsonValue({ maxDepth: 4 }).filter((v) => !JSON.stringify(v).includes("@")),
+        (value) => {
+          expect(maskPersonalData(value)).toEqual(value);
+        },
+      ),
     );
   });
 });

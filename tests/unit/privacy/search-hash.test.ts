@@ -29,7 +29,9 @@ afterEach(() => {
 describe("normalizeForSearch", () => {
   it("emails: trims, lowercases and composes Unicode, without provider-specific rewriting", () => {
     expect(normalizeForSearch("  Alice.Smith+Shop@Example.COM \n", "email")).toBe("alice.smith+shop@example.com");
-    expect(normalizeForSearch("Jose\u0301@example.com", "email")).toBe(normalizeForSearch("JOS\u00c9@example.com", "email"));
+    expect(normalizeForSearch("Jose\u0301@example.com", "email")).toBe(
+      normalizeForSearch("JOS\u00c9@example.com", "email"),
+    );
   });
 
   it("phones: ASCII digits only, with a + kept when it comes before the first digit", () => {

@@ -15,7 +15,15 @@ it("keeps the brief's slug for Latin names", () => {
 });
 
 it("gives names with no Latin letter distinct, valid addresses instead of `site` for all", () => {
-  const names = ["パン屋さくら", "パン屋ひかり", "Αρτοποιείο Ήλιος", "Αρτοποιείο Σελήνη", "مخبز الشمس", "🍞🥐", "Пекарня"];
+  const names = [
+    "パン屋さくら",
+    "パン屋ひかり",
+    "Αρτοποιείο Ήλιος",
+    "Αρτοποιείο Σελήνη",
+    "مخبز الشمس",
+    "🍞🥐",
+    "Пекарня",
+  ];
   const slugs = names.map(siteSlugBase);
   for (const slug of slugs) expect(slug).toMatch(SITE_SLUG);
   expect(new Set(slugs).size).toBe(names.length);
@@ -25,14 +33,17 @@ it("gives names with no Latin letter distinct, valid addresses instead of `site`
 
 it("for any business name, the base and every candidate are valid slugs, all distinct", () => {
   fc.assert(
-    fc.property(fc.string({ unit: "grapheme", minLength: 1, maxLength: 120 }).filter((s) => s.trim().length > 0), (name) => {
-      const base = siteSlugBase(name);
-      expect(base).toMatch(SITE_SLUG);
-      const candidates = slugCandidates(base);
-      expect(candidates[0]).toBe(base);
-      for (const c of candidates) expect(c).toMatch(SITE_SLUG);
-      expect(new Set(candidates).size).toBe(candidates.length);
-    }),
+    fc.property(
+      fc.string({ unit: "grapheme", minLength: 1, maxLength: 120 }).filter((s) => s.trim().length > 0),
+      (name) => {
+        const base = siteSlugBase(name);
+        expect(base).toMatch(SITE_SLUG);
+        const candidates = slugCandidates(base);
+        expect(candidates[0]).toBe(base);
+        for (const c of candidates) expect(c).toMatch(SITE_SLUG);
+        expect(new Set(candidates).size).toBe(candidates.length);
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -69,7 +69,8 @@ export async function checkSite(site: Site, signal?: AbortSignal): Promise<QaRep
       if (target.kind === "external") findings.add("external", sitePath(filePath), url.trim());
       if (target.kind !== "internal") continue;
       const targetIds = target.file === null ? undefined : idsByFile.get(target.file);
-      const missingFragment = target.fragment !== null && target.fragment !== "top" && targetIds != null && !targetIds.has(target.fragment);
+      const missingFragment =
+        target.fragment !== null && target.fragment !== "top" && targetIds != null && !targetIds.has(target.fragment);
       if (target.file === null || missingFragment) findings.add("broken", sitePath(filePath), url);
       else if (isLoaded) loaded.push(target.file);
     }
@@ -78,7 +79,14 @@ export async function checkSite(site: Site, signal?: AbortSignal): Promise<QaRep
 
   const cssLoads = new Map<string, string[]>();
   for (const file of files.values()) {
-    if (isCss(file.path)) cssLoads.set(file.path, follow(file.path, cssReferences(file.content).map((url) => ({ url, loaded: true }))));
+    if (isCss(file.path))
+      cssLoads.set(
+        file.path,
+        follow(
+          file.path,
+          cssReferences(file.content).map((url) => ({ url, loaded: true })),
+        ),
+      );
   }
 
   const reportPages = pages.map((page) => {
@@ -90,7 +98,10 @@ export async function checkSite(site: Site, signal?: AbortSignal): Promise<QaRep
       loaded.add(next);
       queue.push(...(cssLoads.get(next) ?? []));
     }
-    const bytes = [...loaded].reduce((sum, path) => sum + byteLength(files.get(path)?.content ?? ""), byteLength(page.file.content));
+    const bytes = [...loaded].reduce(
+      (sum, path) => sum + byteLength(files.get(path)?.content ?? ""),
+      byteLength(page.file.content),
+    );
     return {
       path: sitePath(page.file.path),
       bytes,

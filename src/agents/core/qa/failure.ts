@@ -4,8 +4,14 @@ import type { QaReport } from "./report";
 export function describeQaFailure(report: QaReport, minScore: number): string {
   const count = (n: number, what: string) => (n > 0 ? [`${n} ${what}`] : []);
   const findings = [
-    ...count(report.pages.reduce((n, p) => n + p.htmlErrors.length, 0), "HTML error(s)"),
-    ...count(report.pages.reduce((n, p) => n + p.accessibility.length, 0), "accessibility issue(s)"),
+    ...count(
+      report.pages.reduce((n, p) => n + p.htmlErrors.length, 0),
+      "HTML error(s)",
+    ),
+    ...count(
+      report.pages.reduce((n, p) => n + p.accessibility.length, 0),
+      "accessibility issue(s)",
+    ),
     ...count(report.brokenLinks.length, "broken link(s)"),
     ...count(report.externalRequests.length, "external request(s)"),
     ...count(report.pages.filter((p) => p.overWeight).length, "page(s) over the weight limit"),

@@ -7,7 +7,15 @@
  * accessibility rules listed in A11Y_RULES, whose messages are reported as accessibility issues
  * rather than as HTML errors.
  */
-import { HtmlValidate, Parser, StaticConfigLoader, type ConfigData, type HtmlElement, type Message, type RuleConfig } from "html-validate";
+import {
+  HtmlValidate,
+  Parser,
+  StaticConfigLoader,
+  type ConfigData,
+  type HtmlElement,
+  type Message,
+  type RuleConfig,
+} from "html-validate";
 
 export interface HtmlError {
   rule: string;
@@ -73,7 +81,8 @@ export async function validatePage(html: string, filename: string): Promise<Vali
   const accessibility: AccessibilityIssue[] = [];
   for (const message of report.results.flatMap((result) => result.messages)) {
     if (message.severity < 2 || isLangOnHtml(message)) continue;
-    if (Object.hasOwn(A11Y_RULES, message.ruleId)) accessibility.push({ rule: message.ruleId, message: message.message });
+    if (Object.hasOwn(A11Y_RULES, message.ruleId))
+      accessibility.push({ rule: message.ruleId, message: message.message });
     else htmlErrors.push({ rule: message.ruleId, message: message.message, line: message.line });
   }
   let document: HtmlElement | null = null;

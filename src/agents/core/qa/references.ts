@@ -11,7 +11,16 @@ export interface Reference {
 }
 
 /** `<link rel>` values whose target the browser fetches. */
-const LOADED_LINK_RELS = new Set(["stylesheet", "icon", "apple-touch-icon", "preload", "modulepreload", "prefetch", "manifest", "mask-icon"]);
+const LOADED_LINK_RELS = new Set([
+  "stylesheet",
+  "icon",
+  "apple-touch-icon",
+  "preload",
+  "modulepreload",
+  "prefetch",
+  "manifest",
+  "mask-icon",
+]);
 
 /**
  * Every regex here runs over text a site's author (or a language model) wrote, so each is linear
@@ -26,7 +35,8 @@ export function cssReferences(css: string): string[] {
   const urls: string[] = [];
   // An unquoted url() cannot hold `(` (CSS Syntax §4.3.6), so a run of `url(url(…` without `)`
   // stops at the next `(` instead of being scanned to the end from every `url(`.
-  for (const m of code.matchAll(/url\(\s*(?:"([^"]*)"|'([^']*)'|([^()'"\s]*))\s*\)/gi)) urls.push(m[1] ?? m[2] ?? m[3] ?? "");
+  for (const m of code.matchAll(/url\(\s*(?:"([^"]*)"|'([^']*)'|([^()'"\s]*))\s*\)/gi))
+    urls.push(m[1] ?? m[2] ?? m[3] ?? "");
   for (const m of code.matchAll(/@import\s+(?:"([^"]*)"|'([^']*)')/gi)) urls.push(m[1] ?? m[2] ?? "");
   return urls;
 }
@@ -80,7 +90,10 @@ function elementReferences(element: HtmlElement): Reference[] {
   const href = attribute(element, "href");
   if (tag === "link") {
     const rels = (attribute(element, "rel") ?? "").toLowerCase().split(/\s+/);
-    add(href, rels.some((rel) => LOADED_LINK_RELS.has(rel)));
+    add(
+      href,
+      rels.some((rel) => LOADED_LINK_RELS.has(rel)),
+    );
   } else if (tag !== "base") {
     add(href, false);
   }
@@ -120,9 +133,16 @@ function foreignReferences(html: string): Reference[] {
  * after it is no block, and costs nothing more than being seen.
  */
 function foreignBlocks(html: string): string[] {
-  const closes = new Map<string, { start: number; end: number }[]>([["svg", []], ["math", []]]);
-  for (const m of html.matchAll(/<\/(svg|math)\s*>/gi)) closes.get(m[1]!.toLowerCase())!.push({ start: m.index, end: m.index + m[0].length });
-  const cursor = new Map<string, number>([["svg", 0], ["math", 0]]);
+  const closes = new Map<string, { start: number; end: number }[]>([
+    ["svg", []],
+    ["math", []],
+  ]);
+  for (const m of html.matchAll(/<\/(svg|math)\s*>/gi))
+    closes.get(m[1]!.toLowerCase())!.push({ start: m.index, end: m.index + m[0].length });
+  const cursor = new Map<string, number>([
+    ["svg", 0],
+    ["math", 0],
+  ]);
   const blocks: string[] = [];
   const opening = /<(svg|math)\b/gi;
   for (let m = opening.exec(html); m !== null; m = opening.exec(html)) {
@@ -146,7 +166,10 @@ function foreignBlocks(html: string): string[] {
 function rawReferences(html: string): Reference[] {
   const refs: Reference[] = [];
   for (const m of html.matchAll(/\s(href|src|action|poster|xlink:href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)) {
-    refs.push({ url: m[2] ?? m[3] ?? m[4] ?? "", loaded: m[1]?.toLowerCase() !== "href" && m[1]?.toLowerCase() !== "action" });
+    refs.push({
+      url: m[2] ?? m[3] ?? m[4] ?? "",
+      loaded: m[1]?.toLowerCase() !== "href" && m[1]?.toLowerCase() !== "action",
+    });
   }
   for (const url of cssReferences(html)) refs.push({ url, loaded: true });
   return refs;

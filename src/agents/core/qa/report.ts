@@ -36,7 +36,13 @@ export type QaReport = z.infer<typeof qaReportSchema>;
  * on someone else's server) weighs more than one markup error, since one nesting mistake often
  * yields two or three messages.
  */
-export const SCORE_PENALTY = { htmlError: 5, accessibility: 5, brokenLink: 10, externalRequest: 10, overWeightPage: 5 } as const;
+export const SCORE_PENALTY = {
+  htmlError: 5,
+  accessibility: 5,
+  brokenLink: 10,
+  externalRequest: 10,
+  overWeightPage: 5,
+} as const;
 
 export function scoreReport(report: Omit<QaReport, "passed" | "score">): Pick<QaReport, "passed" | "score"> {
   const htmlErrors = report.pages.reduce((n, p) => n + p.htmlErrors.length, 0);
@@ -48,6 +54,7 @@ export function scoreReport(report: Omit<QaReport, "passed" | "score">): Pick<Qa
     report.brokenLinks.length * SCORE_PENALTY.brokenLink +
     report.externalRequests.length * SCORE_PENALTY.externalRequest +
     overWeight * SCORE_PENALTY.overWeightPage;
-  const passed = htmlErrors === 0 && accessibility === 0 && report.brokenLinks.length === 0 && report.externalRequests.length === 0;
+  const passed =
+    htmlErrors === 0 && accessibility === 0 && report.brokenLinks.length === 0 && report.externalRequests.length === 0;
   return { passed, score: Math.max(0, 100 - penalty) };
 }

@@ -38,7 +38,12 @@ function decode(text: string): string | null {
  * (`/sites/<slug>/`) is accepted too. A path without a trailing slash also finds
  * `<path>/index.html`, as the site server does.
  */
-export function resolveReference(reference: string, from: URL, hasFile: (path: string) => boolean, slug: string): Resolution {
+export function resolveReference(
+  reference: string,
+  from: URL,
+  hasFile: (path: string) => boolean,
+  slug: string,
+): Resolution {
   const raw = reference.trim();
   // Browsers read "\\" as "/" in http(s) URLs, so "\\host" is protocol-relative too.
   if (/^(?:https?:)?[\\/]{2}/i.test(raw)) return { kind: "external" };

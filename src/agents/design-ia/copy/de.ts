@@ -82,15 +82,25 @@ export const de: Copy = {
       meta: "{shortName}: {Domain} mit Erfahrung. Unsere Leistungen, was uns auszeichnet und wie Sie uns erreichen.",
       intro: "Willkommen bei {name} ({industry}). {tagline} {voice}",
       welcomeHeading: ["Willkommen bei {shortName}", "Schön, dass Sie da sind"],
-      welcomeText: "Für wen wir arbeiten: {audience}. Was auch immer Sie herführt, bei uns finden Sie Menschen, die ihr Fach verstehen und es richtig machen wollen.",
+      welcomeText:
+        "Für wen wir arbeiten: {audience}. Was auch immer Sie herführt, bei uns finden Sie Menschen, die ihr Fach verstehen und es richtig machen wollen.",
       offersHeading: "Unser Angebot",
       offersText: "Ein Überblick über das, was {shortName} am besten kann.",
       whyHeading: "Warum {shortName}?",
       whyText: "Unsere Kundschaft kommt aus drei einfachen Gründen wieder.",
       whyItems: [
-        { title: "Erfahrung", text: "Im Bereich {Domain} kennen wir uns aus, und diese Erfahrung steckt in jeder Anfrage." },
-        { title: "Zuhören", text: "Wir gehen von Ihrer Situation und Ihren Fragen aus, nicht von einer Standardlösung." },
-        { title: "Verlässlichkeit", text: "Klare Preise, eingehaltene Termine und eine feste Ansprechperson von Anfang bis Ende." },
+        {
+          title: "Erfahrung",
+          text: "Im Bereich {Domain} kennen wir uns aus, und diese Erfahrung steckt in jeder Anfrage.",
+        },
+        {
+          title: "Zuhören",
+          text: "Wir gehen von Ihrer Situation und Ihren Fragen aus, nicht von einer Standardlösung.",
+        },
+        {
+          title: "Verlässlichkeit",
+          text: "Klare Preise, eingehaltene Termine und eine feste Ansprechperson von Anfang bis Ende.",
+        },
       ],
       ctaHeading: ["Wir sind bereit, wenn Sie es sind", "Sprechen wir über Ihr Anliegen"],
       ctaText: "Sagen Sie uns, was Sie brauchen: Wir antworten schnell und unverbindlich.",
@@ -108,7 +118,10 @@ export const de: Copy = {
       valuesHeading: "Unsere Werte",
       values: [
         { title: "Sorgfalt", text: "Jede Anfrage bekommt unsere volle Aufmerksamkeit, ganz gleich, wie groß sie ist." },
-        { title: "Ehrlichkeit", text: "Wir sagen Ihnen, was wir leisten können, was es kostet und wann es fertig ist." },
+        {
+          title: "Ehrlichkeit",
+          text: "Wir sagen Ihnen, was wir leisten können, was es kostet und wann es fertig ist.",
+        },
         { title: "Qualität", text: "Wir sind stolz auf Arbeit, die hält, und auf Kundschaft, die wiederkommt." },
       ],
       joinHeading: "Mit uns arbeiten",
@@ -123,8 +136,14 @@ export const de: Copy = {
       processHeading: "So arbeiten wir",
       process: [
         { title: "1. Sie schildern Ihr Anliegen", text: "Eine kurze Nachricht oder ein Anruf genügt für den Anfang." },
-        { title: "2. Sie erhalten ein klares Angebot", text: "Wir empfehlen die passende Lösung, mit Preis und Zeitplan, bevor etwas beginnt." },
-        { title: "3. Wir kümmern uns darum", text: "Wir erledigen die Arbeit sorgfältig und halten Sie bis zum Abschluss auf dem Laufenden." },
+        {
+          title: "2. Sie erhalten ein klares Angebot",
+          text: "Wir empfehlen die passende Lösung, mit Preis und Zeitplan, bevor etwas beginnt.",
+        },
+        {
+          title: "3. Wir kümmern uns darum",
+          text: "Wir erledigen die Arbeit sorgfältig und halten Sie bis zum Abschluss auf dem Laufenden.",
+        },
       ],
       ctaHeading: "Etwas Bestimmtes gesucht?",
       ctaText: "Sie finden nicht, was Sie suchen? Fragen Sie uns: Oft finden wir eine Lösung.",
@@ -134,12 +153,16 @@ export const de: Copy = {
       h1: "Kontakt",
       intro: "Fragen, Angebote oder Reservierungen: Bei {name} ({industry}) helfen wir Ihnen gern weiter.",
       reachHeading: "So erreichen Sie uns",
-      reachByEmail: "Schreiben Sie uns an {email}: Wir beantworten jede Nachricht persönlich, meist innerhalb eines Werktags.",
-      reachOtherwise: "Besuchen Sie uns während der Öffnungszeiten oder hinterlassen Sie eine Nachricht: Wir beantworten jede Anfrage persönlich.",
+      reachByEmail:
+        "Schreiben Sie uns an {email}: Wir beantworten jede Nachricht persönlich, meist innerhalb eines Werktags.",
+      reachOtherwise:
+        "Besuchen Sie uns während der Öffnungszeiten oder hinterlassen Sie eine Nachricht: Wir beantworten jede Anfrage persönlich.",
       hoursHeading: "Öffnungszeiten",
-      hoursNote: "Diese Zeiten dienen zur Orientierung und können an Feiertagen abweichen; bitte fragen Sie vor Ihrem Besuch kurz nach.",
+      hoursNote:
+        "Diese Zeiten dienen zur Orientierung und können an Feiertagen abweichen; bitte fragen Sie vor Ihrem Besuch kurz nach.",
       nextHeading: "Wie es weitergeht",
-      nextText: "Wir lesen Ihre Nachricht, klären offene Fragen und melden uns mit einer klaren Antwort oder einem Angebot.",
+      nextText:
+        "Wir lesen Ihre Nachricht, klären offene Fragen und melden uns mit einer klaren Antwort oder einem Angebot.",
     },
     faq: {
       meta: "Antworten auf häufige Fragen zu {shortName}: Preise, Fristen, für wen wir arbeiten, wie Sie uns erreichen.",
@@ -149,11 +172,18 @@ export const de: Copy = {
       lead: "Das werden wir am häufigsten gefragt.",
       contactQuestion: "Wie erreiche ich {shortName}?",
       contactAnswerByEmail: "Schreiben Sie uns an {email}; wir antworten meist innerhalb eines Werktags.",
-      contactAnswerOtherwise: "Besuchen Sie uns während der Öffnungszeiten oder hinterlassen Sie eine Nachricht; wir melden uns so schnell wie möglich.",
+      contactAnswerOtherwise:
+        "Besuchen Sie uns während der Öffnungszeiten oder hinterlassen Sie eine Nachricht; wir melden uns so schnell wie möglich.",
       questions: [
         { title: "Für wen arbeiten Sie?", text: "Für unsere Kundschaft: {audience}." },
-        { title: "Was kostet das?", text: "Das hängt von Ihrem Bedarf ab. Sie erhalten immer einen klaren Preis, bevor wir beginnen, ohne versteckte Kosten." },
-        { title: "Wie schnell können Sie helfen?", text: "Meist innerhalb weniger Tage. Nennen Sie uns Ihren Zeitrahmen, und wir sagen Ihnen ehrlich, was möglich ist." },
+        {
+          title: "Was kostet das?",
+          text: "Das hängt von Ihrem Bedarf ab. Sie erhalten immer einen klaren Preis, bevor wir beginnen, ohne versteckte Kosten.",
+        },
+        {
+          title: "Wie schnell können Sie helfen?",
+          text: "Meist innerhalb weniger Tage. Nennen Sie uns Ihren Zeitrahmen, und wir sagen Ihnen ehrlich, was möglich ist.",
+        },
         { title: "Was unterscheidet Sie?", text: "{voice}" },
       ],
       moreHeading: "Noch eine Frage?",

@@ -81,7 +81,8 @@ export const en: Copy = {
       meta: "{shortName}: {domain} you can count on. See what we offer, why clients choose us and how to reach us.",
       intro: "Welcome to {name} ({industry}). {tagline} {voice}",
       welcomeHeading: ["Welcome to {shortName}", "Glad you found us"],
-      welcomeText: "We work for {audience}. Whatever brings you here, you will find people who know their field and care about getting it right.",
+      welcomeText:
+        "We work for {audience}. Whatever brings you here, you will find people who know their field and care about getting it right.",
       offersHeading: "What we offer",
       offersText: "An overview of what {shortName} does best.",
       whyHeading: "Why choose {shortName}?",
@@ -89,7 +90,10 @@ export const en: Copy = {
       whyItems: [
         { title: "Experience", text: "We know {domain} inside out and bring that experience to every request." },
         { title: "Listening", text: "We start from your situation and your questions, not from a ready-made answer." },
-        { title: "Reliability", text: "Clear prices, deadlines we keep and one person who follows your request from start to finish." },
+        {
+          title: "Reliability",
+          text: "Clear prices, deadlines we keep and one person who follows your request from start to finish.",
+        },
       ],
       ctaHeading: ["Ready when you are", "Let's talk about what you need"],
       ctaText: "Tell us what you need: we reply quickly and without obligation.",
@@ -122,8 +126,14 @@ export const en: Copy = {
       processHeading: "How we work",
       process: [
         { title: "1. Tell us what you need", text: "A short message or a call is enough to get started." },
-        { title: "2. Get a clear proposal", text: "We suggest the right option, with price and timing, before anything begins." },
-        { title: "3. We take care of it", text: "We do the work with care and keep you informed until it is complete." },
+        {
+          title: "2. Get a clear proposal",
+          text: "We suggest the right option, with price and timing, before anything begins.",
+        },
+        {
+          title: "3. We take care of it",
+          text: "We do the work with care and keep you informed until it is complete.",
+        },
       ],
       ctaHeading: "Need something specific?",
       ctaText: "If you do not see what you are looking for, ask us: we can often find a solution.",
@@ -134,7 +144,8 @@ export const en: Copy = {
       intro: "Questions, quotes or bookings: the team at {name} ({industry}) is here to help.",
       reachHeading: "How to reach us",
       reachByEmail: "Write to us at {email}: we answer every message personally, usually within one working day.",
-      reachOtherwise: "Come and see us during our opening hours or leave us a message: we answer every request personally.",
+      reachOtherwise:
+        "Come and see us during our opening hours or leave us a message: we answer every request personally.",
       hoursHeading: "Opening hours",
       hoursNote: "These hours are a guide and may change on public holidays; please check with us before visiting.",
       nextHeading: "What happens next",
@@ -148,11 +159,18 @@ export const en: Copy = {
       lead: "Here is what clients ask us most often.",
       contactQuestion: "How can I contact {shortName}?",
       contactAnswerByEmail: "Write to us at {email}; we usually reply within one working day.",
-      contactAnswerOtherwise: "Come and see us during opening hours or leave us a message; we reply as quickly as we can.",
+      contactAnswerOtherwise:
+        "Come and see us during opening hours or leave us a message; we reply as quickly as we can.",
       questions: [
         { title: "Who do you work for?", text: "We work for {audience}." },
-        { title: "How much does it cost?", text: "It depends on what you need. We always give you a clear price before anything starts, with no hidden extras." },
-        { title: "How quickly can you help?", text: "Usually within a few days. Tell us your timing and we will tell you honestly what is possible." },
+        {
+          title: "How much does it cost?",
+          text: "It depends on what you need. We always give you a clear price before anything starts, with no hidden extras.",
+        },
+        {
+          title: "How quickly can you help?",
+          text: "Usually within a few days. Tell us your timing and we will tell you honestly what is possible.",
+        },
         { title: "What makes you different?", text: "{voice}" },
       ],
       moreHeading: "Still have a question?",

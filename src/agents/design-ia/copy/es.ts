@@ -1,7 +1,13 @@
 import type { Copy } from "./types";
 
 export const es: Copy = {
-  nav: { home: "Inicio", about: "Quiénes somos", services: "Servicios", contact: "Contacto", faq: "Preguntas frecuentes" },
+  nav: {
+    home: "Inicio",
+    about: "Quiénes somos",
+    services: "Servicios",
+    contact: "Contacto",
+    faq: "Preguntas frecuentes",
+  },
   domains: {
     restaurant: "gastronomía",
     legal: "asesoría jurídica",
@@ -81,15 +87,22 @@ export const es: Copy = {
       meta: "{shortName}: {domain} de confianza. Descubre nuestros servicios, por qué nos eligen y cómo contactarnos.",
       intro: "Te damos la bienvenida a {name} ({industry}). {tagline} {voice}",
       welcomeHeading: ["Bienvenidos a {shortName}", "Nos alegra que estés aquí"],
-      welcomeText: "Trabajamos para nuestra clientela: {audience}. Vengas por lo que vengas, encontrarás personas que conocen su oficio y quieren hacerlo bien.",
+      welcomeText:
+        "Trabajamos para nuestra clientela: {audience}. Vengas por lo que vengas, encontrarás personas que conocen su oficio y quieren hacerlo bien.",
       offersHeading: "Lo que ofrecemos",
       offersText: "Un resumen de lo que mejor hacemos en {shortName}.",
       whyHeading: "¿Por qué elegir {shortName}?",
       whyText: "Nuestros clientes vuelven por tres razones sencillas.",
       whyItems: [
-        { title: "Experiencia", text: "Conocemos a fondo nuestro trabajo en {domain} y ponemos esa experiencia en cada encargo." },
+        {
+          title: "Experiencia",
+          text: "Conocemos a fondo nuestro trabajo en {domain} y ponemos esa experiencia en cada encargo.",
+        },
         { title: "Escucha", text: "Partimos de tu situación y de tus preguntas, no de una respuesta prefabricada." },
-        { title: "Fiabilidad", text: "Precios claros, plazos cumplidos y una sola persona de contacto de principio a fin." },
+        {
+          title: "Fiabilidad",
+          text: "Precios claros, plazos cumplidos y una sola persona de contacto de principio a fin.",
+        },
       ],
       ctaHeading: ["Cuando quieras, empezamos", "Hablemos de lo que necesitas"],
       ctaText: "Cuéntanos qué necesitas: respondemos rápido y sin compromiso.",
@@ -122,8 +135,14 @@ export const es: Copy = {
       processHeading: "Cómo trabajamos",
       process: [
         { title: "1. Cuéntanos qué necesitas", text: "Basta con un mensaje breve o una llamada para empezar." },
-        { title: "2. Recibe una propuesta clara", text: "Te recomendamos la mejor opción, con precio y plazos, antes de empezar." },
-        { title: "3. Nos encargamos de todo", text: "Hacemos el trabajo con cuidado y te mantenemos al tanto hasta el final." },
+        {
+          title: "2. Recibe una propuesta clara",
+          text: "Te recomendamos la mejor opción, con precio y plazos, antes de empezar.",
+        },
+        {
+          title: "3. Nos encargamos de todo",
+          text: "Hacemos el trabajo con cuidado y te mantenemos al tanto hasta el final.",
+        },
       ],
       ctaHeading: "¿Necesitas algo concreto?",
       ctaText: "Si no encuentras lo que buscas, pregúntanos: muchas veces tenemos una solución.",
@@ -134,11 +153,14 @@ export const es: Copy = {
       intro: "Preguntas, presupuestos o reservas: en {name} ({industry}) estamos para ayudarte.",
       reachHeading: "Cómo contactarnos",
       reachByEmail: "Escríbenos a {email}: respondemos personalmente a cada mensaje, normalmente en un día laborable.",
-      reachOtherwise: "Ven a vernos en nuestro horario o déjanos un mensaje: respondemos personalmente a cada consulta.",
+      reachOtherwise:
+        "Ven a vernos en nuestro horario o déjanos un mensaje: respondemos personalmente a cada consulta.",
       hoursHeading: "Horario",
-      hoursNote: "Este horario es orientativo y puede cambiar en días festivos; te recomendamos confirmarlo antes de venir.",
+      hoursNote:
+        "Este horario es orientativo y puede cambiar en días festivos; te recomendamos confirmarlo antes de venir.",
       nextHeading: "Qué pasa después",
-      nextText: "Leemos tu mensaje, te hacemos las preguntas necesarias y te contestamos con una respuesta o una propuesta clara.",
+      nextText:
+        "Leemos tu mensaje, te hacemos las preguntas necesarias y te contestamos con una respuesta o una propuesta clara.",
     },
     faq: {
       meta: "Respuestas a las preguntas frecuentes sobre {shortName}: precios, plazos, para quién trabajamos y contacto.",
@@ -148,11 +170,18 @@ export const es: Copy = {
       lead: "Estas son las preguntas que más nos hacen.",
       contactQuestion: "¿Cómo puedo contactar con {shortName}?",
       contactAnswerByEmail: "Escríbenos a {email}; solemos responder en un día laborable.",
-      contactAnswerOtherwise: "Ven a vernos en nuestro horario o déjanos un mensaje; te responderemos lo antes posible.",
+      contactAnswerOtherwise:
+        "Ven a vernos en nuestro horario o déjanos un mensaje; te responderemos lo antes posible.",
       questions: [
         { title: "¿Para quién trabajáis?", text: "Para nuestra clientela: {audience}." },
-        { title: "¿Cuánto cuesta?", text: "Depende de lo que necesites. Siempre te damos un precio claro antes de empezar, sin costes ocultos." },
-        { title: "¿En cuánto tiempo podéis ayudarme?", text: "Normalmente en pocos días. Cuéntanos tus plazos y te diremos con sinceridad qué es posible." },
+        {
+          title: "¿Cuánto cuesta?",
+          text: "Depende de lo que necesites. Siempre te damos un precio claro antes de empezar, sin costes ocultos.",
+        },
+        {
+          title: "¿En cuánto tiempo podéis ayudarme?",
+          text: "Normalmente en pocos días. Cuéntanos tus plazos y te diremos con sinceridad qué es posible.",
+        },
         { title: "¿Qué os hace diferentes?", text: "{voice}" },
       ],
       moreHeading: "¿Te queda alguna duda?",

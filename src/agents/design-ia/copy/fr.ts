@@ -81,15 +81,25 @@ export const fr: Copy = {
       meta: "{shortName} : {domain}, en toute confiance. Découvrez nos prestations, nos atouts et comment nous joindre.",
       intro: "Bienvenue {chezName} ({industry}). {tagline} {voice}",
       welcomeHeading: ["Bienvenue {chezShortName}", "Ravis de vous accueillir"],
-      welcomeText: "Notre clientèle : {audience}. Quelle que soit votre demande, vous trouverez ici des personnes qui connaissent leur métier et tiennent à bien faire.",
+      welcomeText:
+        "Notre clientèle : {audience}. Quelle que soit votre demande, vous trouverez ici des personnes qui connaissent leur métier et tiennent à bien faire.",
       offersHeading: "Ce que nous proposons",
       offersText: "Un aperçu de ce que {shortName} fait de mieux.",
       whyHeading: "Pourquoi choisir {shortName} ?",
       whyText: "Nos clients reviennent pour trois raisons simples.",
       whyItems: [
-        { title: "L'expérience", text: "Nous connaissons notre métier en {domain} et mettons cette expérience au service de chaque demande." },
-        { title: "L'écoute", text: "Nous partons de votre situation et de vos questions, pas d'une réponse toute faite." },
-        { title: "La fiabilité", text: "Des prix clairs, des délais tenus et un interlocuteur unique du début à la fin." },
+        {
+          title: "L'expérience",
+          text: "Nous connaissons notre métier en {domain} et mettons cette expérience au service de chaque demande.",
+        },
+        {
+          title: "L'écoute",
+          text: "Nous partons de votre situation et de vos questions, pas d'une réponse toute faite.",
+        },
+        {
+          title: "La fiabilité",
+          text: "Des prix clairs, des délais tenus et un interlocuteur unique du début à la fin.",
+        },
       ],
       ctaHeading: ["Prêts quand vous l'êtes", "Parlons de votre besoin"],
       ctaText: "Dites-nous ce dont vous avez besoin : nous répondons vite et sans engagement.",
@@ -107,7 +117,10 @@ export const fr: Copy = {
       valuesHeading: "Nos valeurs",
       values: [
         { title: "L'attention", text: "Chaque demande reçoit toute notre attention, quelle que soit sa taille." },
-        { title: "L'honnêteté", text: "Nous vous disons ce que nous pouvons faire, ce que cela coûte et quand ce sera prêt." },
+        {
+          title: "L'honnêteté",
+          text: "Nous vous disons ce que nous pouvons faire, ce que cela coûte et quand ce sera prêt.",
+        },
         { title: "La qualité", text: "Nous sommes fiers d'un travail qui dure, et de clients qui reviennent." },
       ],
       joinHeading: "Travailler avec nous",
@@ -122,8 +135,14 @@ export const fr: Copy = {
       processHeading: "Notre méthode",
       process: [
         { title: "1. Vous nous décrivez votre besoin", text: "Un court message ou un appel suffit pour commencer." },
-        { title: "2. Vous recevez une proposition claire", text: "Nous vous conseillons la bonne option, avec prix et délai, avant tout engagement." },
-        { title: "3. Nous nous occupons de tout", text: "Nous réalisons le travail avec soin et vous tenons informé jusqu'au bout." },
+        {
+          title: "2. Vous recevez une proposition claire",
+          text: "Nous vous conseillons la bonne option, avec prix et délai, avant tout engagement.",
+        },
+        {
+          title: "3. Nous nous occupons de tout",
+          text: "Nous réalisons le travail avec soin et vous tenons informé jusqu'au bout.",
+        },
       ],
       ctaHeading: "Un besoin particulier ?",
       ctaText: "Vous ne trouvez pas ce que vous cherchez ? Demandez-nous : nous avons souvent une solution.",
@@ -133,12 +152,16 @@ export const fr: Copy = {
       h1: "Nous contacter",
       intro: "Questions, devis ou réservations : {chezName} ({industry}), nous sommes là pour vous aider.",
       reachHeading: "Comment nous joindre",
-      reachByEmail: "Écrivez-nous à {email} : nous répondons personnellement à chaque message, en général sous un jour ouvré.",
-      reachOtherwise: "Passez nous voir pendant nos horaires d'ouverture ou laissez-nous un message : nous répondons personnellement à chaque demande.",
+      reachByEmail:
+        "Écrivez-nous à {email} : nous répondons personnellement à chaque message, en général sous un jour ouvré.",
+      reachOtherwise:
+        "Passez nous voir pendant nos horaires d'ouverture ou laissez-nous un message : nous répondons personnellement à chaque demande.",
       hoursHeading: "Horaires d'ouverture",
-      hoursNote: "Ces horaires sont donnés à titre indicatif et peuvent changer les jours fériés ; n'hésitez pas à vérifier avant de passer.",
+      hoursNote:
+        "Ces horaires sont donnés à titre indicatif et peuvent changer les jours fériés ; n'hésitez pas à vérifier avant de passer.",
       nextHeading: "Et ensuite ?",
-      nextText: "Nous lisons votre message, vous posons les questions utiles et revenons vers vous avec une réponse ou une proposition claire.",
+      nextText:
+        "Nous lisons votre message, vous posons les questions utiles et revenons vers vous avec une réponse ou une proposition claire.",
     },
     faq: {
       meta: "Les réponses aux questions fréquentes sur {shortName} : tarifs, délais, pour qui nous travaillons, contact.",
@@ -148,11 +171,18 @@ export const fr: Copy = {
       lead: "Voici les questions que l'on nous pose le plus souvent.",
       contactQuestion: "Comment contacter {shortName} ?",
       contactAnswerByEmail: "Écrivez-nous à {email} ; nous répondons en général sous un jour ouvré.",
-      contactAnswerOtherwise: "Passez nous voir pendant nos horaires d'ouverture ou laissez-nous un message ; nous répondons au plus vite.",
+      contactAnswerOtherwise:
+        "Passez nous voir pendant nos horaires d'ouverture ou laissez-nous un message ; nous répondons au plus vite.",
       questions: [
         { title: "Pour qui travaillez-vous ?", text: "Notre clientèle : {audience}." },
-        { title: "Combien cela coûte-t-il ?", text: "Cela dépend de votre besoin. Nous vous donnons toujours un prix clair avant de commencer, sans frais cachés." },
-        { title: "Sous quel délai pouvez-vous intervenir ?", text: "En général sous quelques jours. Indiquez-nous vos contraintes et nous vous dirons honnêtement ce qui est possible." },
+        {
+          title: "Combien cela coûte-t-il ?",
+          text: "Cela dépend de votre besoin. Nous vous donnons toujours un prix clair avant de commencer, sans frais cachés.",
+        },
+        {
+          title: "Sous quel délai pouvez-vous intervenir ?",
+          text: "En général sous quelques jours. Indiquez-nous vos contraintes et nous vous dirons honnêtement ce qui est possible.",
+        },
         { title: "Qu'est-ce qui vous distingue ?", text: "{voice}" },
       ],
       moreHeading: "Encore une question ?",

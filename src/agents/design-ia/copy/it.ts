@@ -82,14 +82,21 @@ export const it: Copy = {
       meta: "{shortName}: {domain} di fiducia. Scopri i nostri servizi, perché sceglierci e come contattarci.",
       intro: "Benvenuti da {name} ({industry}). {tagline} {voice}",
       welcomeHeading: ["Benvenuti da {shortName}", "Siamo felici di conoscerti"],
-      welcomeText: "La nostra clientela: {audience}. Qualunque cosa ti porti qui, troverai persone che conoscono il proprio mestiere e ci tengono a farlo bene.",
+      welcomeText:
+        "La nostra clientela: {audience}. Qualunque cosa ti porti qui, troverai persone che conoscono il proprio mestiere e ci tengono a farlo bene.",
       offersHeading: "Cosa offriamo",
       offersText: "Una panoramica di ciò che {shortName} sa fare meglio.",
       whyHeading: "Perché scegliere {shortName}?",
       whyText: "I nostri clienti tornano per tre semplici motivi.",
       whyItems: [
-        { title: "Esperienza", text: "Conosciamo a fondo il settore {domain} e mettiamo questa esperienza in ogni richiesta." },
-        { title: "Ascolto", text: "Partiamo dalla tua situazione e dalle tue domande, non da una risposta preconfezionata." },
+        {
+          title: "Esperienza",
+          text: "Conosciamo a fondo il settore {domain} e mettiamo questa esperienza in ogni richiesta.",
+        },
+        {
+          title: "Ascolto",
+          text: "Partiamo dalla tua situazione e dalle tue domande, non da una risposta preconfezionata.",
+        },
         { title: "Affidabilità", text: "Prezzi chiari, tempi rispettati e un unico referente dall'inizio alla fine." },
       ],
       ctaHeading: ["Pronti quando vuoi tu", "Parliamo di ciò che ti serve"],
@@ -123,8 +130,14 @@ export const it: Copy = {
       processHeading: "Come lavoriamo",
       process: [
         { title: "1. Raccontaci di cosa hai bisogno", text: "Basta un breve messaggio o una telefonata per iniziare." },
-        { title: "2. Ricevi una proposta chiara", text: "Ti consigliamo la soluzione giusta, con prezzi e tempi, prima di cominciare." },
-        { title: "3. Al resto pensiamo noi", text: "Svolgiamo il lavoro con cura e ti teniamo aggiornato fino alla fine." },
+        {
+          title: "2. Ricevi una proposta chiara",
+          text: "Ti consigliamo la soluzione giusta, con prezzi e tempi, prima di cominciare.",
+        },
+        {
+          title: "3. Al resto pensiamo noi",
+          text: "Svolgiamo il lavoro con cura e ti teniamo aggiornato fino alla fine.",
+        },
       ],
       ctaHeading: "Ti serve qualcosa di specifico?",
       ctaText: "Se non trovi quello che cerchi, chiedicelo: spesso una soluzione c'è.",
@@ -134,12 +147,16 @@ export const it: Copy = {
       h1: "Contatti",
       intro: "Domande, preventivi o prenotazioni: da {name} ({industry}) siamo qui per aiutarti.",
       reachHeading: "Come raggiungerci",
-      reachByEmail: "Scrivici a {email}: rispondiamo personalmente a ogni messaggio, di solito entro un giorno lavorativo.",
-      reachOtherwise: "Vieni a trovarci negli orari di apertura o lasciaci un messaggio: rispondiamo personalmente a ogni richiesta.",
+      reachByEmail:
+        "Scrivici a {email}: rispondiamo personalmente a ogni messaggio, di solito entro un giorno lavorativo.",
+      reachOtherwise:
+        "Vieni a trovarci negli orari di apertura o lasciaci un messaggio: rispondiamo personalmente a ogni richiesta.",
       hoursHeading: "Orari di apertura",
-      hoursNote: "Gli orari sono indicativi e possono variare nei giorni festivi; ti consigliamo di verificarli prima di passare.",
+      hoursNote:
+        "Gli orari sono indicativi e possono variare nei giorni festivi; ti consigliamo di verificarli prima di passare.",
       nextHeading: "Cosa succede dopo",
-      nextText: "Leggiamo il tuo messaggio, ti facciamo le domande necessarie e ti ricontattiamo con una risposta o una proposta chiara.",
+      nextText:
+        "Leggiamo il tuo messaggio, ti facciamo le domande necessarie e ti ricontattiamo con una risposta o una proposta chiara.",
     },
     faq: {
       meta: "Risposte alle domande frequenti su {shortName}: prezzi, tempi, per chi lavoriamo e come contattarci.",
@@ -149,11 +166,18 @@ export const it: Copy = {
       lead: "Ecco le domande che ci fanno più spesso.",
       contactQuestion: "Come posso contattare {shortName}?",
       contactAnswerByEmail: "Scrivici a {email}; di solito rispondiamo entro un giorno lavorativo.",
-      contactAnswerOtherwise: "Vieni a trovarci negli orari di apertura o lasciaci un messaggio; ti risponderemo il prima possibile.",
+      contactAnswerOtherwise:
+        "Vieni a trovarci negli orari di apertura o lasciaci un messaggio; ti risponderemo il prima possibile.",
       questions: [
         { title: "Per chi lavorate?", text: "Per la nostra clientela: {audience}." },
-        { title: "Quanto costa?", text: "Dipende da ciò che ti serve. Ti diamo sempre un prezzo chiaro prima di iniziare, senza costi nascosti." },
-        { title: "In quanto tempo potete aiutarmi?", text: "Di solito in pochi giorni. Dicci le tue tempistiche e ti diremo con sincerità cosa è possibile." },
+        {
+          title: "Quanto costa?",
+          text: "Dipende da ciò che ti serve. Ti diamo sempre un prezzo chiaro prima di iniziare, senza costi nascosti.",
+        },
+        {
+          title: "In quanto tempo potete aiutarmi?",
+          text: "Di solito in pochi giorni. Dicci le tue tempistiche e ti diremo con sincerità cosa è possibile.",
+        },
         { title: "Cosa vi rende diversi?", text: "{voice}" },
       ],
       moreHeading: "Hai ancora una domanda?",

@@ -25,19 +25,24 @@ const eventsQuery = z.strictObject({
 });
 
 // POST /api/events {topic, data?, dedupeKey?} — publishes an event: 202; a repeated dedupeKey answers the first one.
-export const POST = withApiKey({ role: "operator", action: "events.publish" }, async ({ db, json, principal, audit }) => {
-  const input = await json(publishInput);
-  const published = await publishEvent(db, { ...input, source: `api:${principal.actor}` });
-  audit.target = String(published.id);
-  audit.details = { topic: published.topic, duplicate: published.duplicate, runIds: published.runIds };
-  if (!published.duplicate) afterResponse(() => kickTick(db));
-  return Response.json({ id: published.id, topic: published.topic, duplicate: published.duplicate }, { status: 202 });
-});
+export const POST = withApiKey(
+  { role: "operator", action: "events.publish" },
+  async ({ db, json, principal, audit }) => {
+    const input = await json(publishInput);
+    const published = await publishEvent(db, { ...input, source: `api:${principal.actor}` });
+    audit.target = String(published.id);
+    audit.details = { topic: published.topic, duplicate: published.duplicate, runIds: published.runIds };
+    if (!published.duplicate) afterResponse(() => kickTick(db));
+    return Response.json({ id: published.id, topic: published.topic, duplicate: published.duplicate }, { status: 202 });
+  },
+);
 
 // GET /api/events?topic=&after=&limit= — events in publication order, in pages after an id; `order=desc&before=` newest first.
 export const GET = withApiKey({ role: "viewer" }, async ({ db, query }) => {
   const { topic, after, order, before, limit } = query(eventsQuery);
-  if (order === "asc" && before !== undefined) throw new ApiError("bad_request", "`before` pages a newest-first list: use it with order=desc.");
-  if (order === "desc" && after !== undefined) throw new ApiError("bad_request", "`after` pages a list in publication order: use `before` with order=desc.");
+  if (order === "asc" && before !== undefined)
+    throw new ApiError("bad_request", "`before` pages a newest-first list: use it with order=desc.");
+  if (order === "desc" && after !== undefined)
+    throw new ApiError("bad_request", "`after` pages a list in publication order: use `before` with order=desc.");
   return Response.json(await listEvents(db, { topic, after, order, before, limit }));
 });

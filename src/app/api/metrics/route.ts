@@ -4,7 +4,11 @@ import { flushMetricsAfterResponse, recordMetric } from "@/observability/metrics
 import { BUCKETS, metricSeries, type BucketSize } from "@/observability/metrics/query";
 import { withApiKey } from "@/http/wrappers";
 
-const METRIC_NAME = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, "may only hold letters, digits and _ . : -");
+const METRIC_NAME = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_.:-]+$/, "may only hold letters, digits and _ . : -");
 const LABEL = z.string().min(1).max(200);
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
@@ -30,9 +34,23 @@ const pointInput = z.strictObject({
   name: METRIC_NAME,
   value: z.number().finite(),
   error: z.boolean().optional(),
-  labels: z.record(z.string().min(1).max(50).regex(/^[A-Za-z0-9_]+$/, "label names are letters, digits and _"), z.string().max(200)).optional()
+  labels: z
+    .record(
+      z
+        .string()
+        .min(1)
+        .max(50)
+        .regex(/^[A-Za-z0-9_]+$/, "label names are letters, digits and _"),
+      z.string().max(200),
+    )
+    .optional()
     .refine((l) => l === undefined || Object.keys(l).length <= 20, "at most 20 labels"),
-  at: isoDate.optional().refine((d) => d === undefined || (Date.now() - d.getTime() <= MAX_PAST_MS && d.getTime() - Date.now() <= MAX_FUTURE_MS), "must be within the last 24 hours (and not over 5 minutes ahead)"),
+  at: isoDate
+    .optional()
+    .refine(
+      (d) => d === undefined || (Date.now() - d.getTime() <= MAX_PAST_MS && d.getTime() - Date.now() <= MAX_FUTURE_MS),
+      "must be within the last 24 hours (and not over 5 minutes ahead)",
+    ),
 });
 const recordInput = z.union([pointInput, z.strictObject({ points: z.array(pointInput).min(1).max(1000) })]);
 
@@ -46,10 +64,18 @@ export const GET = withApiKey({ role: "viewer" }, async ({ db, query }) => {
 export const POST = withApiKey({ role: "operator", action: "metrics.record" }, async ({ db, json, audit }) => {
   const input = await json(recordInput);
   const points = "points" in input ? input.points : [input];
-  if (points.some((p) => p.name === "step.duration" || p.name === "agent.call.duration" || p.name === "http.request.duration")) {
-    throw new ApiError("bad_request", "The built-in metrics (step.duration, agent.call.duration, http.request.duration) are recorded by the platform itself.");
+  if (
+    points.some(
+      (p) => p.name === "step.duration" || p.name === "agent.call.duration" || p.name === "http.request.duration",
+    )
+  ) {
+    throw new ApiError(
+      "bad_request",
+      "The built-in metrics (step.duration, agent.call.duration, http.request.duration) are recorded by the platform itself.",
+    );
   }
-  for (const p of points) recordMetric(db, { name: p.name, value: p.value, error: p.error, labels: p.labels, at: p.at });
+  for (const p of points)
+    recordMetric(db, { name: p.name, value: p.value, error: p.error, labels: p.labels, at: p.at });
   flushMetricsAfterResponse(db);
   audit.details = { points: points.length, names: [...new Set(points.map((p) => p.name))] };
   return Response.json({ accepted: points.length }, { status: 202 });

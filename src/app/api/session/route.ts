@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { recordAudit } from "@/auth/audit";
-import { readSessionToken, resolveSession, revokeSession, sessionSetCookie, sessionView, startSession } from "@/auth/session";
+import {
+  readSessionToken,
+  resolveSession,
+  revokeSession,
+  sessionSetCookie,
+  sessionView,
+  startSession,
+} from "@/auth/session";
 import { ApiError } from "@/http/errors";
 import { clientAddress } from "@/http/rate-limit";
 import { withPublic } from "@/http/wrappers";
@@ -13,7 +20,12 @@ export const POST = withPublic(async ({ req, json, getDb }) => {
   const db = await getDb();
   const { apiKey } = await json(loginInput);
   const session = await startSession(db, apiKey, clientAddress(req));
-  await recordAudit(db, { actor: session.principal.actor, keyId: session.principal.keyId, action: "session.login", outcome: 200 });
+  await recordAudit(db, {
+    actor: session.principal.actor,
+    keyId: session.principal.keyId,
+    action: "session.login",
+    outcome: 200,
+  });
   return Response.json(
     { ...sessionView(session.principal), expiresAt: session.expiresAt.toISOString() },
     { headers: { ...NO_STORE, "Set-Cookie": sessionSetCookie(session.token) } },
@@ -36,7 +48,13 @@ export const DELETE = withPublic(async ({ req, getDb }) => {
     const db = await getDb();
     const principal = await resolveSession(db, token);
     if (await revokeSession(db, token)) {
-      if (principal) await recordAudit(db, { actor: principal.actor, keyId: principal.keyId, action: "session.logout", outcome: 200 });
+      if (principal)
+        await recordAudit(db, {
+          actor: principal.actor,
+          keyId: principal.keyId,
+          action: "session.logout",
+          outcome: 200,
+        });
     }
   }
   return Response.json({ signedOut: true }, { headers: { ...NO_STORE, "Set-Cookie": sessionSetCookie(null) } });

@@ -2,7 +2,9 @@ import { withApiKey } from "@/http/wrappers";
 import { createSupplier, listSuppliers, supplierInput } from "@/orders/suppliers";
 
 // GET /api/suppliers — every supplier, by name.
-export const GET = withApiKey({ role: "viewer" }, async ({ db }) => Response.json({ suppliers: await listSuppliers(db) }));
+export const GET = withApiKey({ role: "viewer" }, async ({ db }) =>
+  Response.json({ suppliers: await listSuppliers(db) }),
+);
 
 // POST /api/suppliers {name, kind?, apiUrl?} — 201; a taken name → 409.
 export const POST = withApiKey({ role: "admin", action: "suppliers.create" }, async ({ db, json, audit }) => {

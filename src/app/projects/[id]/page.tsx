@@ -14,7 +14,13 @@ export const metadata: Metadata = {
 
 // /projects/<id>?token=… — the client's live progress. The first state is loaded here, so the
 // page shows it without JavaScript; the client part then polls the JSON API until it is final.
-export default async function ProjectPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function ProjectPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { id } = await params;
   const { token } = await searchParams;
   if (typeof token !== "string" || !token || token.length > 200) notFound();

@@ -9,12 +9,24 @@ import type { ProjectStatus } from "@/projects/service";
 const FINAL = new Set(["done", "failed", "cancelled"]);
 
 const OVERALL: Record<string, { title: string; text: string }> = {
-  waiting_for_payment: { title: "Waiting for your payment", text: "We start as soon as Stripe confirms your payment. This page updates by itself." },
+  waiting_for_payment: {
+    title: "Waiting for your payment",
+    text: "We start as soon as Stripe confirms your payment. This page updates by itself.",
+  },
   queued: { title: "About to start", text: "Your order is in the queue and starts in a moment." },
-  running: { title: "Working on your website", text: "Each stage below is ticked off as it finishes. This usually takes a minute or two." },
-  waiting: { title: "Working on your website", text: "A stage is waiting before it tries again. There is nothing for you to do." },
+  running: {
+    title: "Working on your website",
+    text: "Each stage below is ticked off as it finishes. This usually takes a minute or two.",
+  },
+  waiting: {
+    title: "Working on your website",
+    text: "A stage is waiting before it tries again. There is nothing for you to do.",
+  },
   done: { title: "Your website is ready", text: "It is published and checked. We also send you the link by email." },
-  failed: { title: "We could not finish your website", text: "Our team has been alerted and will get back to you by email." },
+  failed: {
+    title: "We could not finish your website",
+    text: "Our team has been alerted and will get back to you by email.",
+  },
   cancelled: { title: "This order was cancelled", text: "Nothing more will be done for it." },
 };
 
@@ -31,7 +43,10 @@ const STAGE_STATUS: Record<string, string> = {
 
 async function fetchStatus(url: string): Promise<ProjectStatus> {
   const res = await fetch(url, { cache: "no-store", headers: { accept: "application/json" } });
-  if (!res.ok) throw new Error(res.status === 404 ? "This project no longer exists." : `The progress could not be read (HTTP ${res.status}).`);
+  if (!res.ok)
+    throw new Error(
+      res.status === 404 ? "This project no longer exists." : `The progress could not be read (HTTP ${res.status}).`,
+    );
   return (await res.json()) as ProjectStatus;
 }
 
@@ -80,7 +95,9 @@ function Result({ status }: { status: ProjectStatus }) {
           <h3>Quality report</h3>
           <p>
             Score <strong>{status.qa.score}/100</strong>{" "}
-            <span className={status.qa.passed ? "badge badge-ok" : "badge badge-warn"}>{status.qa.passed ? "Passed" : "Not passed"}</span>
+            <span className={status.qa.passed ? "badge badge-ok" : "badge badge-warn"}>
+              {status.qa.passed ? "Passed" : "Not passed"}
+            </span>
           </p>
         </>
       ) : null}
@@ -109,12 +126,16 @@ function Result({ status }: { status: ProjectStatus }) {
 }
 
 export function ProjectProgress({ id, token, initial }: { id: string; token: string; initial: ProjectStatus }) {
-  const { data, error } = useSWR(`/api/projects/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`, fetchStatus, {
-    fallbackData: initial,
-    refreshInterval: (latest) => (latest && FINAL.has(latest.status) ? 0 : 1000),
-    revalidateOnFocus: false,
-    keepPreviousData: true,
-  });
+  const { data, error } = useSWR(
+    `/api/projects/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`,
+    fetchStatus,
+    {
+      fallbackData: initial,
+      refreshInterval: (latest) => (latest && FINAL.has(latest.status) ? 0 : 1000),
+      revalidateOnFocus: false,
+      keepPreviousData: true,
+    },
+  );
   const status = data ?? initial;
   const final = FINAL.has(status.status);
   const overall = OVERALL[status.status] ?? { title: status.status, text: "" };
@@ -141,11 +162,17 @@ export function ProjectProgress({ id, token, initial }: { id: string; token: str
             {doneCount} of {status.stages.length} stages done
           </span>
         </div>
-        {error && !final ? <p className="muted">We could not refresh the progress just now ({error instanceof Error ? error.message : "network error"}); trying again.</p> : null}
+        {error && !final ? (
+          <p className="muted">
+            We could not refresh the progress just now ({error instanceof Error ? error.message : "network error"});
+            trying again.
+          </p>
+        ) : null}
         {!final ? (
           <noscript>
             <p className="muted">
-              This page updates by itself with JavaScript. Without it, <a href={`?token=${encodeURIComponent(token)}`}>reload the page</a> to see the latest progress.
+              This page updates by itself with JavaScript. Without it,{" "}
+              <a href={`?token=${encodeURIComponent(token)}`}>reload the page</a> to see the latest progress.
             </p>
           </noscript>
         ) : null}
@@ -162,7 +189,9 @@ export function ProjectProgress({ id, token, initial }: { id: string; token: str
               <span className="stage-label">{stage.label}</span>
               <span className="stage-status">
                 {STAGE_STATUS[stage.status] ?? stage.status}
-                {stage.status === "done" && stage.durationMs !== null ? <span className="stage-duration"> · {seconds(stage.durationMs)}</span> : null}
+                {stage.status === "done" && stage.durationMs !== null ? (
+                  <span className="stage-duration"> · {seconds(stage.durationMs)}</span>
+                ) : null}
               </span>
               {stage.error ? <p className="stage-error">{stage.error}</p> : null}
             </li>

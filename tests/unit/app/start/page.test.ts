@@ -12,7 +12,8 @@ async function render(): Promise<string> {
 }
 
 function stub(vars: Record<string, string>): void {
-  for (const name of ["VERCEL", "APP_ENV", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ORDERS_TEST_MODE"]) vi.stubEnv(name, vars[name] ?? "");
+  for (const name of ["VERCEL", "APP_ENV", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ORDERS_TEST_MODE"])
+    vi.stubEnv(name, vars[name] ?? "");
   if (vars.NODE_ENV) vi.stubEnv("NODE_ENV", vars.NODE_ENV);
 }
 
@@ -21,7 +22,12 @@ afterEach(() => {
 });
 
 it("shows the test-mode notice when ORDERS_TEST_MODE=1, even with Stripe keys set", async () => {
-  stub({ NODE_ENV: "production", STRIPE_SECRET_KEY: "sk_test_x", STRIPE_WEBHOOK_SECRET: "whsec_x", ORDERS_TEST_MODE: "1" });
+  stub({
+    NODE_ENV: "production",
+    STRIPE_SECRET_KEY: "sk_test_x",
+    STRIPE_WEBHOOK_SECRET: "whsec_x",
+    ORDERS_TEST_MODE: "1",
+  });
   const html = await render();
   expect(html).toContain("data-orders-test-mode");
   expect(html).toMatch(/Test mode: no payment is taken/);

@@ -18,7 +18,9 @@ const UNITS = [
 export const duration = fc
   .constantFrom(...UNITS)
   .chain(([unit, ms]) =>
-    fc.integer({ min: 1, max: Math.min(100_000, Math.floor((30 * 86_400_000) / ms)) }).map((n) => ({ text: `${n}${unit}`, ms: n * ms })),
+    fc
+      .integer({ min: 1, max: Math.min(100_000, Math.floor((30 * 86_400_000) / ms)) })
+      .map((n) => ({ text: `${n}${unit}`, ms: n * ms })),
   );
 
 /** Plain JSON without template syntax (a stray `{{` would be a template error). */
@@ -33,8 +35,11 @@ const headerName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/);
 
 /** A template reading one of `deps`' outputs, or the input when there are none. */
 function templateOver(deps: string[]): fc.Arbitrary<string> {
-  const reads = deps.length === 0 ? fc.constant("input.value") : fc.constantFrom(...deps).map((d) => `steps.${d}.output`);
-  return fc.tuple(reads, fc.constantFrom("", ".id", "[0]", " || `null`")).map(([path, suffix]) => `{{ ${path}${suffix} }}`);
+  const reads =
+    deps.length === 0 ? fc.constant("input.value") : fc.constantFrom(...deps).map((d) => `steps.${d}.output`);
+  return fc
+    .tuple(reads, fc.constantFrom("", ".id", "[0]", " || `null`"))
+    .map(([path, suffix]) => `{{ ${path}${suffix} }}`);
 }
 
 /** JSON, possibly with templates in it (whole-value and interpolated). */
@@ -48,22 +53,35 @@ const retry = fc
     {
       max_attempts: fc.integer({ min: 1, max: 100 }),
       backoff: fc.constantFrom("exponential", "fixed"),
-      intervals: fc.tuple(duration, duration).map(([a, b]) => (a.ms <= b.ms ? { low: a, high: b } : { low: b, high: a })),
+      intervals: fc
+        .tuple(duration, duration)
+        .map(([a, b]) => (a.ms <= b.ms ? { low: a, high: b } : { low: b, high: a })),
     },
     { requiredKeys: [] },
   )
-  .map(({ intervals, ...rest }) => (intervals ? { ...rest, initial_interval: intervals.low.text, max_interval: intervals.high.text } : rest));
+  .map(({ intervals, ...rest }) =>
+    intervals ? { ...rest, initial_interval: intervals.low.text, max_interval: intervals.high.text } : rest,
+  );
 
 function kindFields(deps: string[]): fc.Arbitrary<Raw> {
   const template = templateOver(deps);
   const agent = fc.record(
-    { agent: fc.constantFrom("core", "design-ia"), action: fc.constantFrom("run", "design_system"), input: jsonWithTemplates(deps) },
+    {
+      agent: fc.constantFrom("core", "design-ia"),
+      action: fc.constantFrom("run", "design_system"),
+      input: jsonWithTemplates(deps),
+    },
     { requiredKeys: ["agent", "action"] },
   );
   const http = fc
     .record(
       {
-        url: fc.constantFrom("https://api.example.com/x", "https://{{ input.host }}/y", "https://hooks.example.org/{{ input.id }}", "{{ input.url }}"),
+        url: fc.constantFrom(
+          "https://api.example.com/x",
+          "https://{{ input.host }}/y",
+          "https://hooks.example.org/{{ input.id }}",
+          "{{ input.url }}",
+        ),
         method: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE"),
         headers: fc.dictionary(headerName, fc.oneof(plainText, template), { maxKeys: 3 }),
         body: jsonWithTemplates(deps),
@@ -73,7 +91,11 @@ function kindFields(deps: string[]): fc.Arbitrary<Raw> {
     .map((h) => (h.method === "GET" ? { ...h, body: undefined } : h))
     .map((h) => Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined)));
   const wait = fc.record(
-    { topic, match: fc.constantFrom("{{ event.data.id == input.id }}", "{{ event.data.ok }}"), timeout: duration.map((d) => d.text) },
+    {
+      topic,
+      match: fc.constantFrom("{{ event.data.id == input.id }}", "{{ event.data.ok }}"),
+      timeout: duration.map((d) => d.text),
+    },
     { requiredKeys: ["topic", "timeout"] },
   );
   const emit = fc.record({ topic, data: jsonWithTemplates(deps) }, { requiredKeys: ["topic"] });
@@ -101,14 +123,12 @@ function options(deps: string[], allowForEach: boolean): fc.Arbitrary<Raw> {
 
 function step(name: string, earlier: string[]): fc.Arbitrary<Raw> {
   return fc.subarray(earlier, { maxLength: Math.min(3, earlier.length) }).chain((deps) =>
-    fc
-      .tuple(kindFields(deps), options(deps, true), fc.boolean())
-      .map(([kind, opts, single]) => ({
-        name,
-        ...(deps.length === 0 ? {} : { depends_on: single && deps.length === 1 ? deps[0] : deps }),
-        ...kind,
-        ...opts,
-      })),
+    fc.tuple(kindFields(deps), options(deps, true), fc.boolean()).map(([kind, opts, single]) => ({
+      name,
+      ...(deps.length === 0 ? {} : { depends_on: single && deps.length === 1 ? deps[0] : deps }),
+      ...kind,
+      ...opts,
+    })),
   );
 }
 
@@ -137,13 +157,18 @@ export const validDefinition: fc.Arbitrary<Raw> = fc
     const handlerNames = names.slice(names.length - handlerCount);
     const steps = fc.tuple(...stepNames.map((name, i) => step(name, stepNames.slice(0, i))));
     const handlers = fc.tuple(...handlerNames.map((name) => handler(name, stepNames)));
-    const output = fc.constantFrom(...stepNames).map((s) => ({ result: `{{ steps.${s}.output }}`, all: "{{ steps }}" }));
+    const output = fc
+      .constantFrom(...stepNames)
+      .map((s) => ({ result: `{{ steps.${s}.output }}`, all: "{{ steps }}" }));
     return fc.record(
       {
         name: workflowName,
         description: fc.string(),
         trigger,
-        concurrency: fc.record({ key: fc.constantFrom("{{ input.customer_id }}", "fixed", "c-{{ run.workflow }}"), limit: fc.integer({ min: 1, max: 10_000 }) }),
+        concurrency: fc.record({
+          key: fc.constantFrom("{{ input.customer_id }}", "fixed", "c-{{ run.workflow }}"),
+          limit: fc.integer({ min: 1, max: 10_000 }),
+        }),
         output,
         steps,
         error_handling: handlers,
@@ -157,9 +182,34 @@ export const validDefinition: fc.Arbitrary<Raw> = fc
 export const yamlishText = fc
   .array(
     fc.constantFrom(
-      "name: wf\n", "steps:\n", "  - name: a\n", "    sleep: 1s\n", "    depends_on: [a, b]\n", "    emit: {topic: t, data: ",
-      "{{ steps.a.output }}", "{{", "}}", "&x ", "*x", "<<: *x\n", "[", "]", "{", "}", ": ", "- ", "\n", "  ", "'", '"', "!!binary ",
-      "error_handling:\n", "  - on_error: '*'\n", "trigger: {cron: '* * * * *'}\n", "http: {url: 'http://127.0.0.1'}\n", "%YAML 1.2\n---\n",
+      "name: wf\n",
+      "steps:\n",
+      "  - name: a\n",
+      "    sleep: 1s\n",
+      "    depends_on: [a, b]\n",
+      "    emit: {topic: t, data: ",
+      "{{ steps.a.output }}",
+      "{{",
+      "}}",
+      "&x ",
+      "*x",
+      "<<: *x\n",
+      "[",
+      "]",
+      "{",
+      "}",
+      ": ",
+      "- ",
+      "\n",
+      "  ",
+      "'",
+      '"',
+      "!!binary ",
+      "error_handling:\n",
+      "  - on_error: '*'\n",
+      "trigger: {cron: '* * * * *'}\n",
+      "http: {url: 'http://127.0.0.1'}\n",
+      "%YAML 1.2\n---\n",
     ),
     { maxLength: 40 },
   )
@@ -169,8 +219,45 @@ export const yamlishText = fc
 export const expressionText = fc
   .array(
     fc.constantFrom(
-      "input", "steps", "a", ".", "[", "]", "*", "?", "@", "$", "&", "|", "||", "&&", "!", "==", ">", "(", ")", ",", ":", "{", "}",
-      "`1`", "`{\"a\":[1]}`", "'x'", '"q"', "length(", "keys(", "sort_by(", "abs(", "to_number(", "let $v = ", " in ", "$v", "-", "+", "%", " ",
+      "input",
+      "steps",
+      "a",
+      ".",
+      "[",
+      "]",
+      "*",
+      "?",
+      "@",
+      "$",
+      "&",
+      "|",
+      "||",
+      "&&",
+      "!",
+      "==",
+      ">",
+      "(",
+      ")",
+      ",",
+      ":",
+      "{",
+      "}",
+      "`1`",
+      '`{"a":[1]}`',
+      "'x'",
+      '"q"',
+      "length(",
+      "keys(",
+      "sort_by(",
+      "abs(",
+      "to_number(",
+      "let $v = ",
+      " in ",
+      "$v",
+      "-",
+      "+",
+      "%",
+      " ",
     ),
     { maxLength: 25 },
   )

@@ -39,18 +39,36 @@ error_handling:
 
   it("keeps a derived name within the step-name limit", () => {
     const long = `s${"x".repeat(62)}`;
-    const names = namesOf(workflow([sleep(long)], { error_handling: [{ on_error: long, sleep: "1s" }, { on_error: long, sleep: "1s" }] }));
+    const names = namesOf(
+      workflow([sleep(long)], {
+        error_handling: [
+          { on_error: long, sleep: "1s" },
+          { on_error: long, sleep: "1s" },
+        ],
+      }),
+    );
     for (const name of names) expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/);
     expect(new Set(names).size).toBe(2);
   });
 
   it("still refuses two handlers written with the same name, saying where", () => {
-    const issues = issuesOf(workflow([sleep("a")], { error_handling: [{ on_error: "a", name: "h", sleep: "1s" }, { on_error: "*", name: "h", sleep: "1s" }] }));
-    expect(issues).toEqual([{ path: "error_handling[1].name", message: 'duplicate step name "h" (also error_handling[0])' }]);
+    const issues = issuesOf(
+      workflow([sleep("a")], {
+        error_handling: [
+          { on_error: "a", name: "h", sleep: "1s" },
+          { on_error: "*", name: "h", sleep: "1s" },
+        ],
+      }),
+    );
+    expect(issues).toEqual([
+      { path: "error_handling[1].name", message: 'duplicate step name "h" (also error_handling[0])' },
+    ]);
   });
 
   it("round-trips through toYaml with the derived names written out", () => {
-    const def = parseDefinition(workflow([sleep("a")], { error_handling: [{ on_error: "a", sleep: "1s" }] }), { env: {} });
+    const def = parseDefinition(workflow([sleep("a")], { error_handling: [{ on_error: "a", sleep: "1s" }] }), {
+      env: {},
+    });
     expect(parseDefinition(toYaml(def), { env: {} })).toEqual(def);
   });
 });

@@ -1,6 +1,11 @@
 /** Shared by the definition tests: run parseDefinition and get its issues. */
 import { expect } from "vitest";
-import { DefinitionError, type DefinitionIssue, type ParseDefinitionOptions, parseDefinition } from "@/engine/definition";
+import {
+  DefinitionError,
+  type DefinitionIssue,
+  type ParseDefinitionOptions,
+  parseDefinition,
+} from "@/engine/definition";
 
 export function issuesOf(source: unknown, options?: ParseDefinitionOptions): DefinitionIssue[] {
   try {

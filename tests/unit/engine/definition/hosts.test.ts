@@ -47,7 +47,7 @@ describe("assertHttpHostAllowed", () => {
     ["http://[2002:a00:1::1]/", "6to4 (IPv4-embedded)"],
     ["http://[2001:db8::1]/", "documentation"],
     ["http://[::ffff:8.8.8.8]/", "IPv4-mapped"],
-    ["http://0.0.0.0/", "\"this network\" (unspecified)"],
+    ["http://0.0.0.0/", '"this network" (unspecified)'],
     ["http://[::]/", "unspecified"],
   ])("refuses the private, link-local, translated or special host of %s", (url, reason) => {
     expect(refusal(url)).toBe(reason);

@@ -49,18 +49,38 @@ describe("parseDefinition never throws anything but DefinitionError", () => {
   });
 
   it("for arbitrary and YAML-like strings", () => {
-    fc.assert(fc.property(fc.oneof(fc.string({ unit: "binary", maxLength: 300 }), yamlishText), onlyDefinitionErrors), { numRuns: 500 });
+    fc.assert(fc.property(fc.oneof(fc.string({ unit: "binary", maxLength: 300 }), yamlishText), onlyDefinitionErrors), {
+      numRuns: 500,
+    });
   });
 
   it("for valid definitions with one field replaced by junk", () => {
     const fields = ["name", "trigger", "steps", "output", "concurrency", "error_handling", "description"];
-    const stepFields = ["name", "depends_on", "when", "retry", "timeout", "for_each", "sleep", "http", "emit", "input", "agent"];
+    const stepFields = [
+      "name",
+      "depends_on",
+      "when",
+      "retry",
+      "timeout",
+      "for_each",
+      "sleep",
+      "http",
+      "emit",
+      "input",
+      "agent",
+    ];
     fc.assert(
-      fc.property(validDefinition, fc.constantFrom(...fields), fc.constantFrom(...stepFields), fc.anything(junkOptions), (raw, field, stepField, junk) => {
-        onlyDefinitionErrors({ ...raw, [field]: junk });
-        const steps = raw.steps as Record<string, unknown>[];
-        onlyDefinitionErrors({ ...raw, steps: [{ ...steps[0], [stepField]: junk }, ...steps.slice(1)] });
-      }),
+      fc.property(
+        validDefinition,
+        fc.constantFrom(...fields),
+        fc.constantFrom(...stepFields),
+        fc.anything(junkOptions),
+        (raw, field, stepField, junk) => {
+          onlyDefinitionErrors({ ...raw, [field]: junk });
+          const steps = raw.steps as Record<string, unknown>[];
+          onlyDefinitionErrors({ ...raw, steps: [{ ...steps[0], [stepField]: junk }, ...steps.slice(1)] });
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -99,7 +119,10 @@ describe("renderTemplates", () => {
     const value = fc.oneof(
       expression.map((e) => `{{ ${e} }}`),
       fc.tuple(fc.string(), expression, fc.string()).map(([a, e, b]) => `${a}{{${e}}}${b}`),
-      fc.array(expression.map((e) => ({ v: `{{ ${e} }}` })), { maxLength: 3 }),
+      fc.array(
+        expression.map((e) => ({ v: `{{ ${e} }}` })),
+        { maxLength: 3 },
+      ),
     );
     fc.assert(fc.property(value, fc.oneof(scope, fc.anything(junkOptions)), onlyTemplateErrors), { numRuns: 1_000 });
   });

@@ -6,11 +6,32 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ALL_STEPS, evaluateExpression, isTruthy, parseDefinition, templateReferences, type TemplateScope } from "@/engine/definition";
+import {
+  ALL_STEPS,
+  evaluateExpression,
+  isTruthy,
+  parseDefinition,
+  templateReferences,
+  type TemplateScope,
+} from "@/engine/definition";
 import { compileExpression } from "@/engine/definition/template-parse";
 
 /** A path after `output`: fields, indexes, slices, projections, filters, flattens, value projections. */
-const pathSegment = fc.constantFrom(".ok", ".items", ".x", "[0]", "[-1]", "[*]", "[*].x", "[?x]", "[?!x].x", "[]", ".*", "[0:2]", '."quoted"');
+const pathSegment = fc.constantFrom(
+  ".ok",
+  ".items",
+  ".x",
+  "[0]",
+  "[-1]",
+  "[*]",
+  "[*].x",
+  "[?x]",
+  "[?!x].x",
+  "[]",
+  ".*",
+  "[0:2]",
+  '."quoted"',
+);
 const path = fc.array(pathSegment, { maxLength: 4 }).map((segments) => segments.join(""));
 const stepId = fc.constantFrom("a", "b", "check", "fetch_2", "_z");
 
@@ -94,7 +115,10 @@ describe("template dependencies through every JMESPath node type", () => {
         const ids = [...e.steps];
         const definition = {
           name: "wf",
-          steps: [...ids.map((id) => ({ name: id, sleep: "1s" })), { name: "gated", depends_on: ids, when: `{{ ${e.text} }}`, sleep: "1s" }],
+          steps: [
+            ...ids.map((id) => ({ name: id, sleep: "1s" })),
+            { name: "gated", depends_on: ids, when: `{{ ${e.text} }}`, sleep: "1s" },
+          ],
         };
         expect(() => parseDefinition(definition, { env: {} }), e.text).not.toThrow();
       }),
@@ -104,12 +128,22 @@ describe("template dependencies through every JMESPath node type", () => {
 
   it('accepts `when: "{{ !steps.check.output.ok }}"` and runs the step when the check is not ok', () => {
     const definition = parseDefinition(
-      { name: "wf", steps: [{ name: "check", sleep: "1s" }, { name: "fix", depends_on: "check", when: "{{ !steps.check.output.ok }}", sleep: "1s" }] },
+      {
+        name: "wf",
+        steps: [
+          { name: "check", sleep: "1s" },
+          { name: "fix", depends_on: "check", when: "{{ !steps.check.output.ok }}", sleep: "1s" },
+        ],
+      },
       { env: {} },
     );
     const when = definition.steps[1]?.when ?? "";
-    expect(isTruthy(evaluateExpression(when.slice(2, -2).trim(), scopeWith({ check: { output: { ok: false } } })))).toBe(true);
-    expect(isTruthy(evaluateExpression(when.slice(2, -2).trim(), scopeWith({ check: { output: { ok: true } } })))).toBe(false);
+    expect(
+      isTruthy(evaluateExpression(when.slice(2, -2).trim(), scopeWith({ check: { output: { ok: false } } }))),
+    ).toBe(true);
+    expect(isTruthy(evaluateExpression(when.slice(2, -2).trim(), scopeWith({ check: { output: { ok: true } } })))).toBe(
+      false,
+    );
   });
 });
 
@@ -124,10 +158,7 @@ describe("`!` before a path negates the whole path", () => {
       { depthSize: "small" },
       fc.constantFrom(null, true, false, 0, 1, "", "x"),
       fc.array(tie("value"), { maxLength: 3 }),
-      fc.record(
-        { ok: tie("value"), items: tie("value"), x: tie("value"), quoted: tie("value") },
-        { requiredKeys: [] },
-      ),
+      fc.record({ ok: tie("value"), items: tie("value"), x: tie("value"), quoted: tie("value") }, { requiredKeys: [] }),
     ),
   })).value;
 
@@ -147,7 +178,9 @@ describe("`!` before a path negates the whole path", () => {
     const scope = scopeWith({ a: { output: { ok: false, n: 2 } } });
     expect(evaluateExpression("!steps.a.output.ok == `true`", scope)).toBe(true);
     expect(evaluateExpression("!steps.a.output.ok && steps.a.output.n", scope)).toBe(2);
-    expect(evaluateExpression("input.items[?!done].id", scopeWith({}, { items: [{ id: 1, done: true }, { id: 2 }] }))).toEqual([2]);
+    expect(
+      evaluateExpression("input.items[?!done].id", scopeWith({}, { items: [{ id: 1, done: true }, { id: 2 }] })),
+    ).toEqual([2]);
     // A function call after the path is not a path step: it applies to the negated path.
     expect(evaluateExpression("!steps.a.output.ok.to_string(@)", scope)).toBe("true");
     expect(evaluateExpression("(!steps.a.output.ok).to_string(@)", scope)).toBe("true");

@@ -12,7 +12,16 @@ import {
 
 const scope: TemplateScope = {
   input: { id: 42, name: "Ada", tags: ["a", "b"], nothing: null, flag: true, pages: ["home", "about"] },
-  trigger: { type: "event", data: { line_items: [{ product_id: "p1", qty: 2 }, { product_id: "p2", qty: 1 }], total: 12.5 } },
+  trigger: {
+    type: "event",
+    data: {
+      line_items: [
+        { product_id: "p1", qty: 2 },
+        { product_id: "p2", qty: 1 },
+      ],
+      total: 12.5,
+    },
+  },
   steps: { fetch: { output: { ok: true, rows: [1, 2, 3] } } },
   run: { id: "run-1", workflow: "demo", version: 3 },
 };
@@ -46,7 +55,7 @@ describe("renderTemplates: a string that is exactly one template yields the type
     ["{{ {id: input.id, first: input.tags[0]} }}", { id: 42, first: "a" }],
     ["{{ {outer: {inner: input.id}} }}", { outer: { inner: 42 } }],
     ["{{ '}}' }}", "}}"],
-    ["{{ `{\"a\": [1]}` }}", { a: [1] }],
+    ['{{ `{"a": [1]}` }}', { a: [1] }],
   ])("%j renders to %j", (template, expected) => {
     expect(renderTemplates(template, scope)).toEqual(expected);
   });
@@ -88,7 +97,9 @@ describe("renderTemplates: structure", () => {
 
   it("puts item and index in scope for for_each steps", () => {
     const itemScope: TemplateScope = { ...scope, item: { page: "about" }, index: 1 };
-    expect(renderTemplates({ page: "{{ item.page }}", n: "{{ index }}", label: "#{{ index }}: {{ item.page }}" }, itemScope)).toEqual({
+    expect(
+      renderTemplates({ page: "{{ item.page }}", n: "{{ index }}", label: "#{{ index }}: {{ item.page }}" }, itemScope),
+    ).toEqual({
       page: "about",
       n: 1,
       label: "#1: about",
@@ -96,8 +107,12 @@ describe("renderTemplates: structure", () => {
   });
 
   it("puts event and error in scope when given", () => {
-    expect(renderTemplates("{{ event.data.order_id == input.id }}", { ...scope, event: { data: { order_id: 42 } } })).toBe(true);
-    expect(renderTemplates("{{ error.step }}: {{ error.message }}", { ...scope, error: { step: "fetch", message: "boom" } })).toBe("fetch: boom");
+    expect(
+      renderTemplates("{{ event.data.order_id == input.id }}", { ...scope, event: { data: { order_id: 42 } } }),
+    ).toBe(true);
+    expect(
+      renderTemplates("{{ error.step }}: {{ error.message }}", { ...scope, error: { step: "fetch", message: "boom" } }),
+    ).toBe("fetch: boom");
   });
 
   it("reads data, never JavaScript members: inherited properties render as null", () => {
@@ -161,16 +176,29 @@ describe("isSingleTemplate", () => {
 
 describe("checkTemplates", () => {
   it("finds every syntax problem with the path of the string that holds it", () => {
-    const value = { ok: "{{ input.id }}", list: ["fine", "{{ input[ }}"], "X-Key": { deep: "a {{ nope( }} b {{ still.fine }}" }, open: "{{ x" };
+    const value = {
+      ok: "{{ input.id }}",
+      list: ["fine", "{{ input[ }}"],
+      "X-Key": { deep: "a {{ nope( }} b {{ still.fine }}" },
+      open: "{{ x",
+    };
     expect(checkTemplates(value, "steps[0].input")).toEqual([
-      { path: "steps[0].input.list[1]", message: expect.stringMatching(/^invalid template "\{\{ input\[ \}\}": /) as unknown },
-      { path: 'steps[0].input["X-Key"].deep', message: expect.stringMatching(/^invalid template "\{\{ nope\( \}\}": /) as unknown },
+      {
+        path: "steps[0].input.list[1]",
+        message: expect.stringMatching(/^invalid template "\{\{ input\[ \}\}": /) as unknown,
+      },
+      {
+        path: 'steps[0].input["X-Key"].deep',
+        message: expect.stringMatching(/^invalid template "\{\{ nope\( \}\}": /) as unknown,
+      },
       { path: "steps[0].input.open", message: expect.stringMatching(/^unterminated template/) as unknown },
     ]);
   });
 
   it("reports unknown functions, which only fail at run time otherwise", () => {
-    expect(checkTemplates("{{ shout(input.x) }}", "when")).toEqual([{ path: "when", message: 'unknown function shout() in "{{ shout(input.x) }}"' }]);
+    expect(checkTemplates("{{ shout(input.x) }}", "when")).toEqual([
+      { path: "when", message: 'unknown function shout() in "{{ shout(input.x) }}"' },
+    ]);
   });
 
   it("accepts valid templates and plain values", () => {
@@ -203,6 +231,10 @@ describe("templateReferences", () => {
   });
 
   it("walks nested values and ignores invalid templates", () => {
-    expect([...templateReferences({ a: ["{{ steps.x.output }}", { b: "{{ steps.y. }}" }], c: "{{ steps.z.output }}" })].sort()).toEqual(["x", "z"]);
+    expect(
+      [
+        ...templateReferences({ a: ["{{ steps.x.output }}", { b: "{{ steps.y. }}" }], c: "{{ steps.z.output }}" }),
+      ].sort(),
+    ).toEqual(["x", "z"]);
   });
 });

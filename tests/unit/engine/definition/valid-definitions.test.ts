@@ -85,7 +85,12 @@ describe("parseDefinition accepts valid definitions", () => {
     expect(def.concurrency).toEqual({ key: "{{ input.customer_id }}", limit: 2 });
     expect(def.output).toEqual({ shipment: "{{ steps.ship.output }}", charged: "{{ steps.charge.output.id }}" });
     const [design, charge, coolDown, wait, ship] = def.steps;
-    expect(design).toMatchObject({ kind: "agent", agent: "design-ia", action: "design_system", input: { brief: "{{ input.brief }}", pages: 3 } });
+    expect(design).toMatchObject({
+      kind: "agent",
+      agent: "design-ia",
+      action: "design_system",
+      input: { brief: "{{ input.brief }}", pages: 3 },
+    });
     expect(charge).toMatchObject({
       kind: "http",
       dependsOn: ["design"],
@@ -101,7 +106,11 @@ describe("parseDefinition accepts valid definitions", () => {
     expect(coolDown).toMatchObject({ kind: "sleep", durationMs: 7_200_000, dependsOn: ["charge"], retry });
     expect(wait).toMatchObject({
       kind: "wait_for_event",
-      waitForEvent: { topic: "payment.done", match: "{{ event.data.order_id == input.order_id }}", timeoutMs: 86_400_000 },
+      waitForEvent: {
+        topic: "payment.done",
+        match: "{{ event.data.order_id == input.order_id }}",
+        timeoutMs: 86_400_000,
+      },
       timeoutMs: 30_000,
     });
     expect(ship).toMatchObject({
@@ -138,7 +147,14 @@ describe("parseDefinition accepts valid definitions", () => {
   });
 
   it("reads JSON, YAML and parsed objects alike", () => {
-    const object = { name: "wf", trigger: { cron: "*/5 * * * *" }, steps: [{ name: "a", sleep: "1s" }, { name: "b", depends_on: "a", sleep: "1m" }] };
+    const object = {
+      name: "wf",
+      trigger: { cron: "*/5 * * * *" },
+      steps: [
+        { name: "a", sleep: "1s" },
+        { name: "b", depends_on: "a", sleep: "1m" },
+      ],
+    };
     const fromObject = parseDefinition(object);
     expect(parseDefinition(JSON.stringify(object))).toEqual(fromObject);
     expect(parseDefinition(JSON.stringify(object, null, 2), { format: "json" })).toEqual(fromObject);
@@ -148,8 +164,12 @@ describe("parseDefinition accepts valid definitions", () => {
   });
 
   it("accepts trigger: manual and cron nicknames", () => {
-    expect(parseDefinition({ name: "wf", trigger: "manual", steps: [{ name: "a", sleep: "1s" }] }).trigger).toEqual({ type: "manual" });
-    expect(parseDefinition({ name: "wf", trigger: { cron: "@daily" }, steps: [{ name: "a", sleep: "1s" }] }).trigger).toEqual({ type: "cron", expression: "@daily" });
+    expect(parseDefinition({ name: "wf", trigger: "manual", steps: [{ name: "a", sleep: "1s" }] }).trigger).toEqual({
+      type: "manual",
+    });
+    expect(
+      parseDefinition({ name: "wf", trigger: { cron: "@daily" }, steps: [{ name: "a", sleep: "1s" }] }).trigger,
+    ).toEqual({ type: "cron", expression: "@daily" });
   });
 
   it("accepts templates reading transitive dependencies, and handlers reading ancestors of their step", () => {
@@ -158,9 +178,15 @@ describe("parseDefinition accepts valid definitions", () => {
       steps: [
         { name: "a", sleep: "1s" },
         { name: "b", depends_on: "a", sleep: "1s" },
-        { name: "c", depends_on: "b", emit: { topic: "t", data: { fromA: "{{ steps.a.output }}", fromB: "{{ steps.b.output }}" } } },
+        {
+          name: "c",
+          depends_on: "b",
+          emit: { topic: "t", data: { fromA: "{{ steps.a.output }}", fromB: "{{ steps.b.output }}" } },
+        },
       ],
-      error_handling: [{ on_error: "c", name: "h", emit: { topic: "failed", data: "{{ steps.a.output }} {{ error.message }}" } }],
+      error_handling: [
+        { on_error: "c", name: "h", emit: { topic: "failed", data: "{{ steps.a.output }} {{ error.message }}" } },
+      ],
     });
     expect(def.steps).toHaveLength(3);
   });
@@ -170,23 +196,38 @@ describe("parseDefinition accepts valid definitions", () => {
     expect(() => parseDefinition(steps("{{ input.webhook_url }}"), { env: {} })).not.toThrow();
     expect(() => parseDefinition(steps("https://{{ input.host }}/x"), { env: {} })).not.toThrow();
     expect(() => parseDefinition(steps("http://10.0.0.{{ input.n }}/x"), { env: {} })).not.toThrow();
-    expect(() => parseDefinition(steps("http://localhost:3000/api/x"), { env: { HTTP_STEP_ALLOWED_HOSTS: "localhost" } })).not.toThrow();
-    expect(() => parseDefinition(steps("http://[::1]:3000/api/x"), { env: { HTTP_STEP_ALLOWED_HOSTS: "::1" } })).not.toThrow();
-    expect(issuesOf(steps("http://localhost:3000/api/x"), { env: { HTTP_STEP_ALLOWED_HOSTS: "other.internal" } })).toHaveLength(1);
+    expect(() =>
+      parseDefinition(steps("http://localhost:3000/api/x"), { env: { HTTP_STEP_ALLOWED_HOSTS: "localhost" } }),
+    ).not.toThrow();
+    expect(() =>
+      parseDefinition(steps("http://[::1]:3000/api/x"), { env: { HTTP_STEP_ALLOWED_HOSTS: "::1" } }),
+    ).not.toThrow();
+    expect(
+      issuesOf(steps("http://localhost:3000/api/x"), { env: { HTTP_STEP_ALLOWED_HOSTS: "other.internal" } }),
+    ).toHaveLength(1);
   });
 
   it("accepts known agent actions when a registry is given", () => {
     const agentExists = (agent: string, action: string) => `${agent}.${action}` === "core.ping";
-    expect(() => parseDefinition({ name: "wf", steps: [{ name: "a", agent: "core", action: "ping" }] }, { agentExists })).not.toThrow();
+    expect(() =>
+      parseDefinition({ name: "wf", steps: [{ name: "a", agent: "core", action: "ping" }] }, { agentExists }),
+    ).not.toThrow();
   });
 
   it("lets a literal {{ be written as a template", () => {
-    const def = parseDefinition({ name: "wf", steps: [{ name: "a", emit: { topic: "t", data: "use {{ '{{' }} to open" } }] });
+    const def = parseDefinition({
+      name: "wf",
+      steps: [{ name: "a", emit: { topic: "t", data: "use {{ '{{' }} to open" } }],
+    });
     expect(def.steps[0]).toMatchObject({ emit: { data: "use {{ '{{' }} to open" } });
   });
 
   it("drops undefined properties of JS objects, as JSON does", () => {
-    const def = parseDefinition({ name: "wf", description: undefined, steps: [{ name: "a", agent: "x", action: "y", input: { a: 1, b: undefined } }] });
+    const def = parseDefinition({
+      name: "wf",
+      description: undefined,
+      steps: [{ name: "a", agent: "x", action: "y", input: { a: 1, b: undefined } }],
+    });
     expect(def).not.toHaveProperty("description");
     expect(def.steps[0]).toMatchObject({ input: { a: 1 } });
     expect(Object.keys((def.steps[0] as { input: object }).input)).toEqual(["a"]);
@@ -202,18 +243,42 @@ describe("toYaml and definitionHash", () => {
   });
 
   it("writes the authoring format, leaving defaults out", () => {
-    const def = parseDefinition({ name: "wf", steps: [{ name: "a", sleep: "90s", timeout: "1m" }, { name: "b", depends_on: "a", emit: { topic: "t" } }] });
+    const def = parseDefinition({
+      name: "wf",
+      steps: [
+        { name: "a", sleep: "90s", timeout: "1m" },
+        { name: "b", depends_on: "a", emit: { topic: "t" } },
+      ],
+    });
     expect(toYaml(def)).toBe(
-      ["name: wf", "steps:", "  - name: a", "    sleep: 90s", "    timeout: 1m", "  - name: b", "    depends_on:", "      - a", "    emit:", "      topic: t", ""].join("\n"),
+      [
+        "name: wf",
+        "steps:",
+        "  - name: a",
+        "    sleep: 90s",
+        "    timeout: 1m",
+        "  - name: b",
+        "    depends_on:",
+        "      - a",
+        "    emit:",
+        "      topic: t",
+        "",
+      ].join("\n"),
     );
   });
 
   it("hashes content, not key order or source format", () => {
-    const a = parseDefinition('{"name":"wf","steps":[{"name":"a","agent":"x","action":"y","input":{"p":1,"q":[1,2]}}]}');
-    const b = parseDefinition("steps:\n  - input: {q: [1, 2], p: 1}\n    action: y\n    agent: x\n    name: a\nname: wf\n");
+    const a = parseDefinition(
+      '{"name":"wf","steps":[{"name":"a","agent":"x","action":"y","input":{"p":1,"q":[1,2]}}]}',
+    );
+    const b = parseDefinition(
+      "steps:\n  - input: {q: [1, 2], p: 1}\n    action: y\n    agent: x\n    name: a\nname: wf\n",
+    );
     expect(definitionHash(a)).toBe(definitionHash(b));
     expect(definitionHash(a)).toMatch(/^[0-9a-f]{64}$/);
-    const c = parseDefinition('{"name":"wf","steps":[{"name":"a","agent":"x","action":"y","input":{"p":2,"q":[1,2]}}]}');
+    const c = parseDefinition(
+      '{"name":"wf","steps":[{"name":"a","agent":"x","action":"y","input":{"p":2,"q":[1,2]}}]}',
+    );
     expect(definitionHash(c)).not.toBe(definitionHash(a));
   });
 
@@ -222,7 +287,16 @@ describe("toYaml and definitionHash", () => {
     const explicit = parseDefinition({
       name: "wf",
       trigger: "manual",
-      steps: [{ name: "a", sleep: "1000ms", depends_on: [], trigger_rule: "all_success", timeout: "30s", retry: { max_attempts: 3, backoff: "exponential", initial_interval: "1s", max_interval: "5m" } }],
+      steps: [
+        {
+          name: "a",
+          sleep: "1000ms",
+          depends_on: [],
+          trigger_rule: "all_success",
+          timeout: "30s",
+          retry: { max_attempts: 3, backoff: "exponential", initial_interval: "1s", max_interval: "5m" },
+        },
+      ],
       error_handling: [],
     });
     expect(definitionHash(explicit)).toBe(definitionHash(implicit));

@@ -8,13 +8,38 @@ import { describe, expect, it } from "vitest";
 import { addressRefusal, checkOutboundUrl, OutboundRefused } from "@/integrations/outbound";
 
 const V4_RANGES = [
-  "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
-  "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-  "224.0.0.0/4", "240.0.0.0/4",
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.0.0.0/24",
+  "192.0.2.0/24",
+  "192.88.99.0/24",
+  "192.168.0.0/16",
+  "198.18.0.0/15",
+  "198.51.100.0/24",
+  "203.0.113.0/24",
+  "224.0.0.0/4",
+  "240.0.0.0/4",
 ];
 const V6_RANGES = [
-  "::/128", "::1/128", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "fc00::/7",
-  "fe80::/10", "fec0::/10", "ff00::/8", "2001::/32", "2001:db8::/32", "2002::/16", "3fff::/20",
+  "::/128",
+  "::1/128",
+  "::ffff:0:0/96",
+  "::ffff:0:0:0/96",
+  "64:ff9b::/96",
+  "64:ff9b:1::/48",
+  "100::/64",
+  "fc00::/7",
+  "fe80::/10",
+  "fec0::/10",
+  "ff00::/8",
+  "2001::/32",
+  "2001:db8::/32",
+  "2002::/16",
+  "3fff::/20",
 ];
 
 function v4(n: number): string {
@@ -65,7 +90,15 @@ describe("addressRefusal", () => {
         const a = v4(n);
         const hi = (n >>> 16).toString(16);
         const lo = (n & 0xffff).toString(16);
-        const forms = [`::ffff:${a}`, `::ffff:0:${a}`, `64:ff9b::${a}`, `64:ff9b:1::${hi}:${lo}`, `2002:${hi}:${lo}::1`, `2001:0:4136:e378:8000:63bf:${hi}:${lo}`, `::${a}`];
+        const forms = [
+          `::ffff:${a}`,
+          `::ffff:0:${a}`,
+          `64:ff9b::${a}`,
+          `64:ff9b:1::${hi}:${lo}`,
+          `2002:${hi}:${lo}::1`,
+          `2001:0:4136:e378:8000:63bf:${hi}:${lo}`,
+          `::${a}`,
+        ];
         return forms.every((form) => addressRefusal(form) !== undefined);
       }),
     );
@@ -83,7 +116,19 @@ describe("addressRefusal", () => {
   });
 
   it("lets ordinary public addresses through", () => {
-    for (const address of ["8.8.8.8", "93.184.216.34", "1.1.1.1", "100.63.255.255", "100.128.0.0", "198.17.255.255", "198.20.0.0", "172.15.0.1", "172.32.0.1", "2606:4700:4700::1111", "2a00:1450:4001:81b::200e"]) {
+    for (const address of [
+      "8.8.8.8",
+      "93.184.216.34",
+      "1.1.1.1",
+      "100.63.255.255",
+      "100.128.0.0",
+      "198.17.255.255",
+      "198.20.0.0",
+      "172.15.0.1",
+      "172.32.0.1",
+      "2606:4700:4700::1111",
+      "2a00:1450:4001:81b::200e",
+    ]) {
       expect(addressRefusal(address), address).toBeUndefined();
     }
   });
@@ -91,10 +136,21 @@ describe("addressRefusal", () => {
 
 describe("checkOutboundUrl", () => {
   it("refuses literal hosts of refused ranges in any URL spelling, and localhost names", () => {
-    for (const url of ["http://100.100.100.200/latest", "http://0x7f.1/", "http://2130706433/", "http://[::ffff:7f00:1]/", "http://[64:ff9b::a00:1]/", "http://localhost:3000/", "http://app.localhost/", "http://[2002:a00:1::]/"]) {
+    for (const url of [
+      "http://100.100.100.200/latest",
+      "http://0x7f.1/",
+      "http://2130706433/",
+      "http://[::ffff:7f00:1]/",
+      "http://[64:ff9b::a00:1]/",
+      "http://localhost:3000/",
+      "http://app.localhost/",
+      "http://[2002:a00:1::]/",
+    ]) {
       expect(() => checkOutboundUrl(url, {}), url).toThrow(OutboundRefused);
     }
-    expect(() => checkOutboundUrl("http://100.100.100.200/", {})).toThrow(/outbound policy: host "100\.100\.100\.200" is in a refused range \(shared address space.*100\.64\.0\.0\/10\).*HTTP_STEP_ALLOWED_HOSTS/);
+    expect(() => checkOutboundUrl("http://100.100.100.200/", {})).toThrow(
+      /outbound policy: host "100\.100\.100\.200" is in a refused range \(shared address space.*100\.64\.0\.0\/10\).*HTTP_STEP_ALLOWED_HOSTS/,
+    );
   });
 
   it("refuses other schemes and non-URLs", () => {

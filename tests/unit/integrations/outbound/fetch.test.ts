@@ -38,7 +38,11 @@ type Answer = string[] | Error;
 function resolverAnswering(...answers: Answer[]): { calls: string[] } {
   const calls: string[] = [];
   vi.spyOn(dns, "lookup").mockImplementation(((hostname: string, options: unknown, callback: unknown) => {
-    const cb = (typeof options === "function" ? options : callback) as (e: Error | null, a: string | LookupAddress[], f?: number) => void;
+    const cb = (typeof options === "function" ? options : callback) as (
+      e: Error | null,
+      a: string | LookupAddress[],
+      f?: number,
+    ) => void;
     const all = typeof options === "object" && options !== null && (options as { all?: boolean }).all;
     const answer = answers[Math.min(calls.length, answers.length - 1)]!;
     calls.push(hostname);
@@ -60,7 +64,9 @@ describe("outboundFetch", () => {
     expect(earlier.address).toBe("93.184.216.34");
     const error = await outboundFetch(`http://rebind.example:${port}/secret`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutboundRefused);
-    expect((error as Error).message).toMatch(/outbound policy: host "rebind\.example" resolves to 127\.0\.0\.1, which is in a refused range \(loopback 127\.0\.0\.0\/8\)/);
+    expect((error as Error).message).toMatch(
+      /outbound policy: host "rebind\.example" resolves to 127\.0\.0\.1, which is in a refused range \(loopback 127\.0\.0\.0\/8\)/,
+    );
     expect(resolver.calls).toEqual(["rebind.example", "rebind.example"]);
     expect(hits).toEqual([]);
   });
@@ -72,7 +78,10 @@ describe("outboundFetch", () => {
   });
 
   it("fails closed when the lookup fails: nothing is sent, even if a later lookup would answer loopback", async () => {
-    const resolver = resolverAnswering(Object.assign(new Error("getaddrinfo ENOTFOUND flaky.example"), { code: "ENOTFOUND" }), ["127.0.0.1"]);
+    const resolver = resolverAnswering(
+      Object.assign(new Error("getaddrinfo ENOTFOUND flaky.example"), { code: "ENOTFOUND" }),
+      ["127.0.0.1"],
+    );
     await expect(outboundFetch(`http://flaky.example:${port}/`)).rejects.toThrow();
     expect(resolver.calls).toEqual(["flaky.example"]);
     expect(hits).toEqual([]);
@@ -103,8 +112,11 @@ describe("fetchFollowingRedirects under the policy", () => {
 
     hits.length = 0;
     resolverAnswering(["127.0.0.1"]);
-    onRequest = (path) => (path === "/start" ? { status: 301, location: `http://internal.example:${port}/admin` } : { status: 200 });
-    await expect(fetchFollowingRedirects(`http://127.0.0.1:${port}/start`, send)).rejects.toThrow(/resolves to 127\.0\.0\.1/);
+    onRequest = (path) =>
+      path === "/start" ? { status: 301, location: `http://internal.example:${port}/admin` } : { status: 200 };
+    await expect(fetchFollowingRedirects(`http://127.0.0.1:${port}/start`, send)).rejects.toThrow(
+      /resolves to 127\.0\.0\.1/,
+    );
     expect(hits).toEqual(["/start"]);
   });
 

@@ -11,4 +11,6 @@ const deliveriesQuery = z.strictObject({
 });
 
 // GET /api/events/deliveries?status=pending|delivered|dead&before=&limit= — outgoing deliveries, newest first (dead letters with status=dead).
-export const GET = withApiKey({ role: "viewer" }, async ({ db, query }) => Response.json(await listDeliveries(db, query(deliveriesQuery))));
+export const GET = withApiKey({ role: "viewer" }, async ({ db, query }) =>
+  Response.json(await listDeliveries(db, query(deliveriesQuery))),
+);

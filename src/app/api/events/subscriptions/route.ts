@@ -2,7 +2,9 @@ import { withApiKey } from "@/http/wrappers";
 import { createSubscription, listSubscriptions, subscriptionInput } from "@/events/subscriptions";
 
 // GET /api/events/subscriptions — outgoing webhooks (never their secrets).
-export const GET = withApiKey({ role: "admin" }, async ({ db }) => Response.json({ subscriptions: await listSubscriptions(db) }));
+export const GET = withApiKey({ role: "admin" }, async ({ db }) =>
+  Response.json({ subscriptions: await listSubscriptions(db) }),
+);
 
 // POST /api/events/subscriptions {topic, url, secret?, orderingKey?} — 201 with the signing secret, shown this once.
 export const POST = withApiKey({ role: "admin", action: "events.subscribe" }, async ({ db, json, audit }) => {

@@ -12,7 +12,9 @@ function originOf(request: Request): TickOrigin {
 }
 
 // GET /api/orchestration/tick — Vercel cron: one tick within the budget, then a continuation if work may remain.
-export const GET = withCron(async ({ db }) => Response.json(await runRouteTick(db, "cron", { alwaysSweep: true, later: afterResponse })));
+export const GET = withCron(async ({ db }) =>
+  Response.json(await runRouteTick(db, "cron", { alwaysSweep: true, later: afterResponse })),
+);
 
 // POST /api/orchestration/tick — self-continuation and kicks (kickTick): 202 at once; the tick runs after the response.
 export const POST = withCron(async ({ db, req }) => {

@@ -12,7 +12,11 @@ const callback = z.discriminatedUnion("type", [
     taskId,
     error: z.union([
       z.string().min(1).max(2_000),
-      z.strictObject({ message: z.string().min(1).max(2_000), retryable: z.boolean().optional(), details: z.unknown().optional() }),
+      z.strictObject({
+        message: z.string().min(1).max(2_000),
+        retryable: z.boolean().optional(),
+        details: z.unknown().optional(),
+      }),
     ]),
   }),
   z.strictObject({ type: z.literal("task_progress"), taskId, progress: z.unknown() }),

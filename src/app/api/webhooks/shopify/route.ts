@@ -3,7 +3,12 @@ import { kickTick } from "@/engine/kick";
 import { afterResponse } from "@/http/after-response";
 import { assertJsonContentType, parseJsonText } from "@/http/body";
 import { withWebhook } from "@/http/wrappers";
-import { assertBodyFitsDelivery, assertShopAllowed, readShopifyHeaders, verifyShopifyWebhook } from "@/integrations/shopify";
+import {
+  assertBodyFitsDelivery,
+  assertShopAllowed,
+  readShopifyHeaders,
+  verifyShopifyWebhook,
+} from "@/integrations/shopify";
 import { processDelivery, storeDelivery } from "@/orders/deliveries";
 
 // POST /api/webhooks/shopify — verified (X-Shopify-Hmac-Sha256, 401 otherwise, nothing stored),

@@ -6,7 +6,11 @@ import { verifyStripeSignature } from "@/integrations/stripe";
 import { fulfilCheckout } from "@/projects/service";
 
 /** What this route reads of an event; the rest is Stripe's (verified by the signature). */
-const eventSchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1), data: z.looseObject({ object: z.looseObject({}) }) });
+const eventSchema = z.looseObject({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  data: z.looseObject({ object: z.looseObject({}) }),
+});
 
 // POST /api/webhooks/stripe — verified Checkout events start the paid project's run (once per
 // session); 400 for a bad signature. Everything verified is acknowledged with 200, including

@@ -34,19 +34,31 @@ function readDefinition(body: { text: string; type: string }): WorkflowDefinitio
 }
 
 // PUT /api/workflows/<name> — registers a definition (YAML or JSON): 201 with a new version, 200 when unchanged.
-export const PUT = withApiKey({ role: "admin", action: "workflows.register" }, async ({ db, text, params, principal, audit }) => {
-  audit.target = params.name;
-  const definition = readDefinition(await text(DEFINITION_TYPES));
-  if (definition.name !== params.name) {
-    throw new ApiError("validation_failed", `The body defines "${definition.name}", but the path names "${params.name}".`, [
-      { path: "name", message: `must equal the name in the path (${params.name})` },
-    ]);
-  }
-  const { registered, created } = await registerDefinition(db, { definition, source: "api", createdBy: principal.actor });
-  audit.details = { version: registered.version, created };
-  const { name, version, hash, createdAt } = registered;
-  return Response.json({ name, version, hash, createdAt, definition: registered.definition }, { status: created ? 201 : 200 });
-});
+export const PUT = withApiKey(
+  { role: "admin", action: "workflows.register" },
+  async ({ db, text, params, principal, audit }) => {
+    audit.target = params.name;
+    const definition = readDefinition(await text(DEFINITION_TYPES));
+    if (definition.name !== params.name) {
+      throw new ApiError(
+        "validation_failed",
+        `The body defines "${definition.name}", but the path names "${params.name}".`,
+        [{ path: "name", message: `must equal the name in the path (${params.name})` }],
+      );
+    }
+    const { registered, created } = await registerDefinition(db, {
+      definition,
+      source: "api",
+      createdBy: principal.actor,
+    });
+    audit.details = { version: registered.version, created };
+    const { name, version, hash, createdAt } = registered;
+    return Response.json(
+      { name, version, hash, createdAt, definition: registered.definition },
+      { status: created ? 201 : 200 },
+    );
+  },
+);
 
 // GET /api/workflows/<name>?version= — one version of a workflow (the latest by default).
 export const GET = withApiKey({ role: "viewer" }, async ({ db, query, params }) => {
@@ -57,19 +69,22 @@ export const GET = withApiKey({ role: "viewer" }, async ({ db, query, params }) 
 });
 
 // POST /api/workflows/<name> {input?, idempotencyKey?, priority?} — starts a run: 202, or 200 with the run a repeated key started.
-export const POST = withApiKey({ role: "operator", action: "runs.start" }, async ({ db, optionalJson, params, principal, audit }) => {
-  audit.target = params.name;
-  // An empty body means `{}`: a run can be started without one.
-  const body = await optionalJson(startRunInput);
-  const started = await startRun(db, {
-    workflow: params.name ?? "",
-    input: body.input,
-    idempotencyKey: body.idempotencyKey,
-    priority: body.priority,
-    trigger: { type: "manual", actor: principal.actor },
-  });
-  audit.details = { runId: started.id, created: started.created };
-  const run = await getRun(db, started.id);
-  if (started.created) afterResponse(() => kickTick(db));
-  return Response.json(run, { status: started.created ? 202 : 200 });
-});
+export const POST = withApiKey(
+  { role: "operator", action: "runs.start" },
+  async ({ db, optionalJson, params, principal, audit }) => {
+    audit.target = params.name;
+    // An empty body means `{}`: a run can be started without one.
+    const body = await optionalJson(startRunInput);
+    const started = await startRun(db, {
+      workflow: params.name ?? "",
+      input: body.input,
+      idempotencyKey: body.idempotencyKey,
+      priority: body.priority,
+      trigger: { type: "manual", actor: principal.actor },
+    });
+    audit.details = { runId: started.id, created: started.created };
+    const run = await getRun(db, started.id);
+    if (started.created) afterResponse(() => kickTick(db));
+    return Response.json(run, { status: started.created ? 202 : 200 });
+  },
+);

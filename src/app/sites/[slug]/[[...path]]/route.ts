@@ -14,7 +14,12 @@ async function serveSiteFile({ req, url, params, getDb }: PublicContext): Promis
     trailingSlash: url.pathname.endsWith("/"),
   });
   if (lookup.kind === "file") await tagSiteResponse(params.slug ?? "");
-  return siteResponse(lookup, { method: req.method, ifNoneMatch: req.headers.get("if-none-match"), pathname: url.pathname, search: url.search });
+  return siteResponse(lookup, {
+    method: req.method,
+    ifNoneMatch: req.headers.get("if-none-match"),
+    pathname: url.pathname,
+    search: url.search,
+  });
 }
 
 export const GET = withPublic(serveSiteFile);

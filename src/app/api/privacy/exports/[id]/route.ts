@@ -10,6 +10,13 @@ export const GET = withApiKey({ role: "admin" }, async ({ db, params, principal 
   if (!id.success) throw new ApiError("not_found", "No data export has this id.");
   const document = await readDataExport(db, id.data);
   // Reading personal data is recorded like a change (GET calls are not audited by the wrapper).
-  await recordAudit(db, { actor: principal.actor, keyId: principal.keyId, action: "privacy.export.download", target: id.data, outcome: 200, details: null });
+  await recordAudit(db, {
+    actor: principal.actor,
+    keyId: principal.keyId,
+    action: "privacy.export.download",
+    target: id.data,
+    outcome: 200,
+    details: null,
+  });
   return Response.json(document, { headers: { "Cache-Control": "no-store" } });
 });

@@ -15,7 +15,12 @@ export const POST = withApiKey({ role: "admin", action: "privacy.site_client.era
   const target = await json(erasureBody);
   audit.target = "projectId" in target ? target.projectId : undefined;
   const result = await eraseSiteClient(db, target);
-  audit.details = { by: "projectId" in target ? "project" : "email", projectIds: result.projectIds, alreadyErased: result.alreadyErased, messages: result.messages };
+  audit.details = {
+    by: "projectId" in target ? "project" : "email",
+    projectIds: result.projectIds,
+    alreadyErased: result.alreadyErased,
+    messages: result.messages,
+  };
   if ("projectId" in target && result.projectIds.length + result.alreadyErased.length === 0) {
     throw new ApiError("not_found", "No project has this id.");
   }

@@ -21,12 +21,19 @@ const bulkStartInput = z.strictObject({
 // POST /api/workflows/<name>/runs {runs: [{input?, idempotencyKey?, priority?}]} (≤ 1000) — starts
 // many runs in one statement: 202 {runs: [{id, created}]} in the order given; a repeated key
 // answers the existing run's id with created false. The single-run start stays POST /api/workflows/<name>.
-export const POST = withApiKey({ role: "operator", action: "runs.start_bulk" }, async ({ db, json, params, principal, audit }) => {
-  audit.target = params.name;
-  const body = await json(bulkStartInput);
-  const started = await startRuns(db, { workflow: params.name ?? "", runs: body.runs, trigger: { type: "manual", actor: principal.actor } });
-  const created = started.filter((s) => s.created).length;
-  audit.details = { requested: started.length, created };
-  if (created > 0) afterResponse(() => kickTick(db));
-  return Response.json({ runs: started }, { status: 202 });
-});
+export const POST = withApiKey(
+  { role: "operator", action: "runs.start_bulk" },
+  async ({ db, json, params, principal, audit }) => {
+    audit.target = params.name;
+    const body = await json(bulkStartInput);
+    const started = await startRuns(db, {
+      workflow: params.name ?? "",
+      runs: body.runs,
+      trigger: { type: "manual", actor: principal.actor },
+    });
+    const created = started.filter((s) => s.created).length;
+    audit.details = { requested: started.length, created };
+    if (created > 0) afterResponse(() => kickTick(db));
+    return Response.json({ runs: started }, { status: 202 });
+  },
+);
