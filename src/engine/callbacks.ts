@@ -16,7 +16,7 @@ import { completeStep, type Completion } from "./complete";
 import { DEFAULT_RETRY } from "./definition";
 import type { StepResult } from "./execute";
 import type { ClaimedStep } from "./sql/claim";
-import { toNumber } from "./sql/rows";
+import { toNumber } from "@/db/rows";
 import { NonRetryableError, RetryableError } from "./step-errors";
 import { loadRunContexts } from "./tick";
 

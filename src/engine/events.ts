@@ -19,7 +19,7 @@ import { isTruthy, renderTemplates, type StepDefinition, type TemplateScope } fr
 import type { RunContext } from "./execute";
 import { settleStep } from "./progress";
 import { getPlan, listLatestDefinitions } from "./registry";
-import { toIso, toNumber } from "./sql/rows";
+import { toIso, toNumber } from "@/db/rows";
 import { startRun } from "./start-run";
 
 export interface PublishParams {

@@ -14,7 +14,7 @@ import { queryRows, type Db } from "@/db/client";
 import { renderTemplates, type TemplateScope } from "./definition";
 import type { Plan } from "./plan";
 import { toClaimed, type ClaimRow, type ClaimedStep } from "./sql/claim";
-import { toNumber } from "./sql/rows";
+import { toNumber } from "@/db/rows";
 
 export type FinalStatus = "succeeded" | "failed" | "skipped" | "cancelled";
 

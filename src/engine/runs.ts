@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError } from "@/errors";
 import { retryOnConflict } from "./conflict";
 import { admitNextRun, decide } from "./progress";
 import { getPlan } from "./registry";
-import { toIso, toNumber } from "./sql/rows";
+import { toIso, toNumber } from "@/db/rows";
 import { priorityName } from "./start-run";
 
 export interface AttemptView {

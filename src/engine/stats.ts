@@ -6,7 +6,7 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import type { RunStatus } from "@/db/schema";
-import { toNumber } from "./sql/rows";
+import { toNumber } from "@/db/rows";
 
 export interface OrchestrationStats {
   /** `waiting` is derived as in runs.ts: a running run whose only unfinished steps are waiting. */

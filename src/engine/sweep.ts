@@ -12,7 +12,7 @@ import { queryRows, type Db } from "@/db/client";
 import { backoffDelayMs } from "./complete";
 import { settleStep } from "./progress";
 import { getPlan } from "./registry";
-import { toNumber } from "./sql/rows";
+import { toNumber } from "@/db/rows";
 
 const BATCH = 100;
 

@@ -26,7 +26,7 @@ import { DEFAULT_RETRY } from "./definition";
 import { executeStep, type RunContext, type StepResult } from "./execute";
 import { getPlan } from "./registry";
 import { claimSteps, nextDueInMs, type ClaimedStep } from "./sql/claim";
-import { toNumber } from "./sql/rows";
+import { toNumber } from "@/db/rows";
 import { housekeepingDue, runHousekeeping } from "./housekeeping";
 import { sweepDueWaits, sweepExpiredLeases } from "./sweep";
 import { RECORD_MARGIN_MS } from "./tick-budget";

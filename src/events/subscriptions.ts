@@ -27,7 +27,7 @@ import { z } from "zod";
 import { queryRows, type Db } from "@/db/client";
 import type { EventDeliveryStatus } from "@/db/schema";
 import { compileExpression, singleTemplate, splitTemplates } from "@/engine/definition/template-parse";
-import { toIso, toNumber } from "@/engine/sql/rows";
+import { toIso, toNumber } from "@/db/rows";
 import { signBody, SIGNATURE_HEADER } from "@/auth/signature";
 import { NotFoundError } from "@/errors";
 import { checkOutboundUrl, describeOutboundFailure, outboundFetch, OutboundRefused } from "@/integrations/outbound";

@@ -14,7 +14,7 @@ import { z } from "zod";
 import { keysetCursor } from "@/http/keyset";
 import { queryRows, type Db } from "@/db/client";
 import { OUTBOX_CHANNELS, OUTBOX_STATUSES } from "@/db/schema";
-import { toIso, toNumber } from "@/engine/sql/rows";
+import { toIso, toNumber } from "@/db/rows";
 import { DecryptionError, isEncrypted } from "@/privacy/crypto";
 import type { OutboxStatus } from "./outbox";
 import { maskEmails, openField, OUTBOX_CONTEXT } from "./personal";

@@ -13,7 +13,7 @@ import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import type { RunStatus } from "@/db/schema";
 import { orchestrationStats } from "@/engine/stats";
-import { toNumber } from "@/engine/sql/rows";
+import { toNumber } from "@/db/rows";
 import { METRICS } from "./metrics/record";
 
 const WINDOW_MINUTES = 5;

@@ -16,7 +16,7 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import type { DeliveryStatus } from "@/db/schema";
-import { toIso } from "@/engine/sql/rows";
+import { toIso } from "@/db/rows";
 import { ConflictError, NotFoundError } from "@/errors";
 
 export interface DeliveryView {

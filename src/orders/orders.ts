@@ -13,7 +13,7 @@ import { PgTransaction } from "drizzle-orm/pg-core";
 import { queryRows, type Db } from "@/db/client";
 import type { OrderStatus } from "@/db/schema";
 import { publishEventInTx } from "@/engine/events";
-import { toIso } from "@/engine/sql/rows";
+import { toIso } from "@/db/rows";
 import { decryptOptional, encryptOptional, searchHashes, searchHashOptional } from "@/privacy/crypto";
 import { NotFoundError } from "@/errors";
 import type { OrderFields, OrderTotals } from "./shopify-order";

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows, type Db } from "@/db/client";
 import { SHIPMENT_STATUSES, SUPPLIER_KINDS, type ShipmentStatus } from "@/db/schema";
-import { toIso } from "@/engine/sql/rows";
+import { toIso } from "@/db/rows";
 import { ConflictError, NotFoundError } from "@/errors";
 import { checkOutboundUrl } from "@/integrations/outbound";
 

@@ -12,7 +12,7 @@
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
-import { toDate, toNumber } from "./rows";
+import { toDate, toNumber } from "@/db/rows";
 
 export interface ClaimedStep {
   id: number;

@@ -12,7 +12,7 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import type { AlertSeverity, AlertState } from "@/db/schema";
-import { toIso, toNumber } from "@/engine/sql/rows";
+import { toIso, toNumber } from "@/db/rows";
 import { ConflictError, NotFoundError } from "@/errors";
 
 export interface AlertView {

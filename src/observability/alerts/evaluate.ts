@@ -47,7 +47,7 @@ import { agentsHealth, type AgentHealth } from "@/agents/health";
 import { queryRows, type Db } from "@/db/client";
 import { alertRules, type AlertAggregate, type AlertSeverity } from "@/db/schema";
 import { orchestrationStats } from "@/engine/stats";
-import { toDate, toNumber } from "@/engine/sql/rows";
+import { toDate, toNumber } from "@/db/rows";
 import { log } from "@/observability/log";
 import { countFailedDeliveries } from "@/orders/delivery-operations";
 import { windowAggregate, type WindowAggregate } from "@/observability/metrics/query";

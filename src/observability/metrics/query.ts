@@ -23,7 +23,7 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { CodedError } from "@/errors";
-import { toIso, toNumber } from "@/engine/sql/rows";
+import { toIso, toNumber } from "@/db/rows";
 
 export const BUCKETS = { "1m": 60_000, "5m": 300_000, "1h": 3_600_000 } as const;
 export type BucketSize = keyof typeof BUCKETS;

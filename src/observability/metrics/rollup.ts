@@ -17,7 +17,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { readEnv } from "@/env";
-import { toIso, toNumber } from "@/engine/sql/rows";
+import { toIso, toNumber } from "@/db/rows";
 
 /** Points written less than this long ago wait for the next rollup (commit lag of concurrent inserts). */
 const SETTLE_MS = 5_000;
