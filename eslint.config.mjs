@@ -1,9 +1,12 @@
 import js from "@eslint/js";
+import nextCoreWebVitals from "eslint-config-next/core-web-vitals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   { ignores: [".next/**", "node_modules/**", ".data/**", "drizzle/**", "next-env.d.ts", "coverage/**"] },
   js.configs.recommended,
+  // Next's own rules (core web vitals), React's and the React hooks rules, the compiler's included.
+  ...nextCoreWebVitals,
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts", "**/*.tsx"],
@@ -21,5 +24,10 @@ export default tseslint.config(
     files: ["**/*.mjs", "scripts/**", "bench/**"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
     rules: { "no-console": "off" },
+  },
+  {
+    // Tool configurations that must be CommonJS (.dependency-cruiser.cjs).
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } },
   },
 );

@@ -8,6 +8,8 @@ export default defineConfig({
     environment: "node",
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Once per run: the migrated database templates, and the build the e2e tests start.
+    globalSetup: ["tests/helpers/global-setup.ts"],
     setupFiles: ["tests/helpers/setup.ts"],
     // Two files at a time on the 2-core CI machine (vitest's default there is one): the suite
     // is mostly waiting on databases and loopback servers, and two workers take it from about

@@ -25,6 +25,7 @@ import { registerDefinition } from "@/engine/registry";
 import { flushMetrics } from "@/observability/metrics/record";
 import { rollupMetrics } from "@/observability/metrics/rollup";
 import type { RouteHandler } from "@/http/wrappers";
+import { ensureWired } from "@/runtime/wire";
 import { GET as healthAgents } from "@/app/api/health/agents/route";
 import { GET as monitoring } from "@/app/api/system/monitoring/route";
 import { GET as orchestration } from "@/app/api/orchestration/route";
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
   setDbHandle(handle);
   const db = handle.db;
   await migrate(db);
+  await ensureWired();
   const seeded = performance.now();
   const counts = await seed(db);
   console.log(

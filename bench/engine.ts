@@ -31,7 +31,8 @@ import { sealOrderForm } from "@/projects/personal";
 import { orderFormSchema } from "@/projects/schema";
 import { wakeLocalWorkers } from "@/engine/wake";
 import { DEFAULT_BATCH_SIZE } from "@/engine/tick";
-import { runWorker } from "@/engine/worker";
+import { ensureWired } from "@/runtime/wire";
+import { runWorker } from "@/runtime/worker";
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
@@ -378,6 +379,7 @@ async function main(): Promise<void> {
   const db = handle.db;
   setDbHandle(handle); // the agent routes of the gateway workload read the process-wide handle
   await migrate(db);
+  await ensureWired();
   for (const text of DEFINITIONS) await registerDefinition(db, { definition: parseDefinition(text), source: "bench" });
   const listener = await listenForRunEnds(url, db);
   const info = { workers: WORKERS, batch: BATCH, node: process.version, date: new Date().toISOString() };

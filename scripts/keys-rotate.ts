@@ -7,7 +7,7 @@
 // stop `npm start` first (like `npm run db:migrate`).
 import { chooseDriver, openDb } from "@/db/client";
 import { migrate } from "@/db/migrate";
-import { sealLegacySiteOrders } from "@/privacy/site-clients";
+import { sealLegacySiteOrders } from "@/projects/site-clients";
 import { assertProductionConfig, ConfigError, readEnv } from "@/env";
 import { keyVersions } from "@/privacy/crypto";
 import { ENCRYPTED_COLUMNS } from "@/privacy/registry";

@@ -2,7 +2,7 @@
 // Safe to run from several processes at once: the migrator takes a transaction-scoped lock.
 import { chooseDriver, openDb } from "@/db/client";
 import { migrate } from "@/db/migrate";
-import { sealLegacySiteOrders } from "@/privacy/site-clients";
+import { sealLegacySiteOrders } from "@/projects/site-clients";
 import { assertPaymentConfig, assertProductionConfig, isProduction, readEnv } from "@/env";
 
 assertProductionConfig();

@@ -1,6 +1,8 @@
-// The build stamp shared by `npm start` (scripts/start.mjs) and `npm run rehearse`
-// (scripts/build-if-stale.mjs): a hash of every input of `next build`, written to
-// .next/source-hash after a successful build, so a build is skipped while .next is current.
+// The build stamp shared by `npm start` (scripts/start.mjs), the test suite's global setup
+// (tests/helpers/global-setup.ts) and `npm run rehearse` (scripts/rehearse/build-if-stale.mjs): a
+// hash of every input of `next build`, written to .next/source-hash after a successful build, so a
+// build is skipped while .next is current.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -46,6 +48,32 @@ export function builtHash() {
 
 export function writeStamp(hash) {
   writeFileSync(stampFile, hash + "\n");
+}
+
+/**
+ * `next build` when .next is missing or older than the sources, then the stamp. Returns the
+ * build's spawnSync result, or null when .next was current. The caller serialises builds (two in
+ * one directory at once break each other): `npm start` is one process, the tests and the
+ * rehearsal hold the start lock (scripts/rehearse/start-lock.ts).
+ */
+export function buildIfStale({ env = process.env, stdio = "inherit" } = {}) {
+  const current = sourceHash();
+  const built = builtHash();
+  if (built === current) return null;
+  console.log(built ? "Sources changed since the last build: building..." : "No build yet: building (once)...");
+  const result = spawnSync(
+    process.execPath,
+    [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"],
+    {
+      cwd: root,
+      stdio,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...env, NEXT_TELEMETRY_DISABLED: "1" },
+    },
+  );
+  if (result.status === 0) writeStamp(current);
+  return result;
 }
 
 // `node scripts/source-hash.mjs --write` (the end of `npm run build`): stamps the build just made,

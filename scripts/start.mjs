@@ -4,26 +4,16 @@
 // at start (src/instrumentation.ts), with the embedded database unless DATABASE_URL is set.
 // In local mode it also runs the simulated supplier (scripts/supplier-simulator.ts) on
 // 127.0.0.1:4010, where the supplier client then sends its calls.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import nextEnv from "@next/env";
-import { builtHash, root, sourceHash, writeStamp } from "./source-hash.mjs";
+import { buildIfStale, root } from "./source-hash.mjs";
 
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
 
-const current = sourceHash();
-const built = builtHash();
-if (built !== current) {
-  console.log(built ? "Sources changed since the last build: building..." : "No build yet: building (once)...");
-  const result = spawnSync(process.execPath, [nextBin, "build"], {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-  });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-  writeStamp(current);
-}
+const build = buildIfStale();
+if (build && build.status !== 0) process.exit(build.status ?? 1);
 
 // The same .env files `next start` reads, so a SUPPLIER_API_URL set in .env.local counts below.
 nextEnv.loadEnvConfig(root, false, { info() {}, error() {} });

@@ -6,7 +6,8 @@ import pg from "pg";
 import { chooseDriver, openDb } from "@/db/client";
 import { syncWorkflowFiles } from "@/engine/registry";
 import { WAKE_CHANNEL, wakeLocalWorkers } from "@/engine/wake";
-import { runWorker } from "@/engine/worker";
+import { ensureWired } from "@/runtime/wire";
+import { runWorker } from "@/runtime/worker";
 import { assertProductionConfig, readEnv } from "@/env";
 import { log } from "@/observability/log";
 
@@ -30,6 +31,7 @@ if (driver === "pg") {
   await listener.query(`listen ${WAKE_CHANNEL}`);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort());
+await ensureWired();
 if (process.env.WORKER_SYNC_WORKFLOWS !== "0") await syncWorkflowFiles(handle.db);
 log.info("worker started", { driver, pid: process.pid });
 await runWorker(handle.db, {

@@ -7,11 +7,13 @@ import { chooseDriver, openDb } from "@/db/client";
 import { DefinitionError } from "@/engine/definition";
 import { syncWorkflowFiles } from "@/engine/registry";
 import { assertProductionConfig, readEnv } from "@/env";
+import { ensureWired } from "@/runtime/wire";
 
 assertProductionConfig();
 const env = readEnv();
 const handle = await openDb(env.DATABASE_URL, chooseDriver(env.DATABASE_URL, env.DATABASE_DRIVER));
 try {
+  await ensureWired();
   const synced = await syncWorkflowFiles(handle.db);
   for (const w of synced) console.log(`${w.name}: version ${w.version}${w.created ? " (new)" : " (unchanged)"}`);
   console.log(

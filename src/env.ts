@@ -107,7 +107,7 @@ const envSchema = z.object({
   /** Vercel Blob read-write token: deploy_site also uploads each site to Blob (its CDN-served public copy). */
   BLOB_READ_WRITE_TOKEN: optionalString,
   PUBLIC_BASE_URL: optionalString,
-  /** Vercel Deployment Protection's "Protection Bypass for Automation" secret: sent as `x-vercel-protection-bypass` on every call the app makes to itself (src/http/self-call.ts). */
+  /** Vercel Deployment Protection's "Protection Bypass for Automation" secret: sent as `x-vercel-protection-bypass` on every call the app makes to itself (src/integrations/self-call.ts). */
   VERCEL_AUTOMATION_BYPASS_SECRET: optionalString,
   /** Set by Vercel: `production`, `preview` or `development` (see deploymentKind()). */
   VERCEL_ENV: optionalString,
@@ -375,7 +375,7 @@ function hostOf(value: string | undefined): string | undefined {
  * 2. `https://$VERCEL_PROJECT_PRODUCTION_URL`, in production only (a preview must not call production,
  *    nor a local process);
  * 3. `https://$VERCEL_URL` (this deployment's own address; behind Deployment Protection, which
- *    self-calls pass with VERCEL_AUTOMATION_BYPASS_SECRET, src/http/self-call.ts);
+ *    self-calls pass with VERCEL_AUTOMATION_BYPASS_SECRET, src/integrations/self-call.ts);
  * 4. outside production, `http://localhost:$PORT`.
  * Undefined only in production without any of them. The variables are read directly, not
  * through readEnv(): an unrelated broken variable must not break links.

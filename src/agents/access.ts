@@ -13,7 +13,7 @@
  *   callers' keys never collide with each other either.
  */
 import { hasRole, type Principal } from "@/auth/roles";
-import { CodedError, NotFoundError } from "@/errors";
+import { ForbiddenError, NotFoundError } from "@/errors";
 import { findAction } from "./catalog";
 
 export type ActionCaller = { kind: "signed" } | { kind: "api-key"; principal: Principal };
@@ -26,14 +26,12 @@ export function assertMayCall(agent: string, action: string, caller: ActionCalle
   if (!spec) throw new NotFoundError(`The agent "${agent}" has no action "${action}".`);
   if (caller.kind === "signed") return;
   if (spec.directCall === undefined) {
-    throw new CodedError(
-      "forbidden",
+    throw new ForbiddenError(
       `${agent}/${action} runs only as a workflow step (signed engine calls); it cannot be called with an API key.`,
     );
   }
   if (!hasRole(caller.principal.role, spec.directCall)) {
-    throw new CodedError(
-      "forbidden",
+    throw new ForbiddenError(
       `${agent}/${action} needs the ${spec.directCall} role; this key has ${caller.principal.role}.`,
     );
   }

@@ -1,7 +1,8 @@
 /**
  * The agents this deployment serves: the five built-in ones, plus any registered at run time
- * (tests, extensions). The engine consults it when a definition is registered (an unknown
- * agent or action is refused) and the transports when a step calls an action.
+ * (tests, extensions). The engine consults it, as the directory the composition root wires in
+ * (src/runtime/wire.ts), when a definition is registered (an unknown agent or action is refused;
+ * an agent step without a timeout takes its action's), and the transports when a step calls an action.
  */
 import { z } from "zod";
 import { ads } from "./ads";
@@ -9,7 +10,6 @@ import { automation } from "./automation";
 import { core } from "./core";
 import { designIa } from "./design-ia";
 import type { Role } from "@/auth/roles";
-import { setActionTimeoutLookup } from "@/engine/definition/agent-defaults";
 import {
   DEFAULT_ACTION_TIMEOUT_MS,
   defineAction,
@@ -61,9 +61,6 @@ export function findAction(agent: string, action: string): ActionSpec | undefine
   const spec = catalog().get(agent);
   return spec && Object.hasOwn(spec.actions, action) ? spec.actions[action] : undefined;
 }
-
-// Agent steps without a `timeout` take their action's (see engine/definition/agent-defaults.ts).
-setActionTimeoutLookup((agent, action) => findAction(agent, action)?.timeoutMs);
 
 export function actionTimeoutMs(agent: string, action: string): number {
   return findAction(agent, action)?.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS;

@@ -4,7 +4,7 @@
  * HTTP call to the agent's route, or in process) and manual calls by operators go through here.
  */
 import { type z } from "zod";
-import { CodedError, NotFoundError } from "@/errors";
+import { NotFoundError, ValidationError } from "@/errors";
 import { findAction } from "./catalog";
 import { isAccepted, type ActionContext } from "./framework";
 
@@ -35,8 +35,7 @@ export async function runAction(
   const spec = findAction(agent, action);
   if (!spec) throw new NotFoundError(`The agent "${agent}" has no action "${action}".`);
   const parsed = spec.input.safeParse(input);
-  if (!parsed.success)
-    throw new CodedError("validation_failed", `The input of ${agent}/${action} is invalid.`, issues(parsed.error));
+  if (!parsed.success) throw new ValidationError(`The input of ${agent}/${action} is invalid.`, issues(parsed.error));
   const result = await spec.handler(parsed.data, { ...ctx, agent, action });
   if (isAccepted(result)) return { status: "accepted" };
   const output = spec.output.safeParse(result);

@@ -17,7 +17,7 @@ import type { CircuitState } from "@/db/schema";
 import { getSecret } from "@/env";
 import { SIGNATURE_HEADER, signRequest } from "@/auth/signature";
 import { NotFoundError } from "@/errors";
-import { SelfCallUnavailable, selfFetch } from "@/http/self-call";
+import { SelfCallUnavailable, selfFetch } from "@/integrations/self-call";
 import { readLimitedText } from "@/util/read-limited";
 import { findAgent, listAgents } from "./catalog";
 import { circuitOf } from "./gateway/breaker";

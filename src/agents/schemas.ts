@@ -4,11 +4,11 @@
  * output schema is the next one's input schema.
  */
 import { z } from "zod";
+import { LANGUAGES, PAGE_KEYS, TONES } from "@/projects/schema";
 
-export const PAGE_KEYS = ["home", "about", "services", "contact", "faq"] as const;
-export type PageKey = (typeof PAGE_KEYS)[number];
-export const TONES = ["professional", "friendly", "playful", "luxury", "bold"] as const;
-export const LANGUAGES = ["en", "fr", "de", "es", "it"] as const;
+// The order form's vocabulary (pages, tones, languages) is the projects' own; the agents speak it.
+export { LANGUAGES, PAGE_KEYS, TONES, type PageKey } from "@/projects/schema";
+
 export const LAYOUTS = ["centered", "split", "editorial", "grid"] as const;
 
 const HEX = /^#[0-9a-f]{6}$/;

@@ -1,7 +1,7 @@
 /**
  * The two ways the engine reaches an agent, behind one interface:
  * - `http`: a signed POST to the agent's own route (`<base URL>/api/agents/<agent>/<action>`, a
- *   self-call: src/http/self-call.ts), so each agent runs in its own serverless function; the default on Vercel.
+ *   self-call: src/integrations/self-call.ts), so each agent runs in its own serverless function; the default on Vercel.
  * - `inline`: the same action in this process; the default locally and in tests.
  * Both sign the call (method, path and body) with INTER_AGENT_SECRET and check the signature, validate the input and the
  * output against the action's schemas, and carry the idempotency key, the attempt and the task id.
@@ -14,11 +14,10 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { getSecret, readEnv } from "@/env";
 import { CodedError } from "@/errors";
-import { ERROR_STATUS } from "@/http/errors";
-import { selfBaseUrl, selfCallHeaders } from "@/http/self-call";
+import { selfBaseUrl, selfCallHeaders } from "@/integrations/self-call";
 import { SIGNATURE_HEADER, signRequest, verifyRequestSignature } from "@/auth/signature";
 import type { AgentCall, AgentResult } from "@/engine/kinds/agent";
-import { NonRetryableError, RetryableError } from "@/engine/step-errors";
+import { NonRetryableError, RetryableError } from "@/step-errors";
 import { readLimitedText } from "@/util/read-limited";
 import { findAction } from "./catalog";
 import { AgentOutputInvalid, runAction } from "./dispatch";
@@ -100,7 +99,7 @@ export async function callInline(call: AgentCall): Promise<AgentResult> {
       signal: call.signal,
     });
   } catch (error) {
-    if (error instanceof CodedError && ERROR_STATUS[error.code] < 500)
+    if (error instanceof CodedError && error.status < 500)
       throw new AgentCallFailed(error.message, false, error.details);
     if (error instanceof AgentOutputInvalid) throw new AgentCallFailed(error.message, true, error.issues);
     if (error instanceof NonRetryableError) throw new AgentCallFailed(error.message, false, error.details);

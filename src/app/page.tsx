@@ -5,6 +5,7 @@ export default function Home() {
       <p>Durable multi-agent workflows on Postgres.</p>
       <ul>
         <li>
+          {/* eslint-disable-next-line @next/next/no-html-link-for-pages -- a JSON route handler, not a page: a full load, not client navigation */}
           <a href="/api/health">/api/health</a>: platform and database health
         </li>
         <li>

@@ -29,13 +29,13 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { apiKeys, ROLES } from "@/db/schema";
 import { getSecret, isProduction, readEnv } from "@/env";
-import { ApiError } from "@/http/errors";
-import { enforceAddressLimit, type AddressLimit } from "@/http/rate-limit";
+import { enforceAddressLimit, type AddressLimit } from "@/db/rate-limit";
 import type { BucketLimit } from "@/db/token-bucket";
 import { authenticateApiKey } from "./api-keys";
 import { isMacSpent, spendMac } from "./replay";
 import type { Principal } from "./roles";
 import { safeEqual } from "./secrets";
+import { ForbiddenError, UnauthorizedError } from "@/errors";
 
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
 /** The header (and its value) that marks a mutating call as coming from the dashboard's own scripts. */
@@ -112,8 +112,7 @@ export function hasDashboardHeader(req: Request): boolean {
 /** 403 for a cookie-authenticated mutating call without the dashboard's header (see the file's comment). */
 export function requireDashboardHeader(req: Request): void {
   if (hasDashboardHeader(req)) return;
-  throw new ApiError(
-    "forbidden",
+  throw new ForbiddenError(
     `A change made with the dashboard's session needs the header ${DASHBOARD_HEADER}: ${DASHBOARD_HEADER_VALUE} (protection against cross-site requests).`,
   );
 }
@@ -252,7 +251,7 @@ export interface StartedSession {
 export async function startSession(db: Db, apiKey: string, clientAddress: string): Promise<StartedSession> {
   await enforceAddressLimit(db, LOGIN_LIMIT, clientAddress);
   const principal = await authenticateApiKey(db, apiKey);
-  if (!principal) throw new ApiError("unauthorized", "The API key is unknown or revoked.");
+  if (!principal) throw new UnauthorizedError("The API key is unknown or revoked.");
   const { token, expiresAt } = await signSession(principal, { apiKey });
   return { principal, token, expiresAt };
 }

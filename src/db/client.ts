@@ -28,6 +28,8 @@ export interface DbHandle {
 export interface OpenDbOptions {
   /** `memory://` for a throwaway database, or a folder. Only for PGlite. */
   pgliteDataDir?: string;
+  /** PGlite only: a data directory dump (`dumpDataDir`) to start from instead of an empty database. */
+  pgliteLoadDataDir?: Blob;
   /** Neon only: `neonConfig.wsProxy`, for a local WebSocket-to-TCP relay (default: from `NEON_WS_PROXY`). */
   neonWsProxy?: string | ((host: string, port: number | string) => string);
   /** Largest number of pooled connections (pg and Neon). */
@@ -58,7 +60,7 @@ export async function openDb(
     const { drizzle } = await import("drizzle-orm/pglite");
     const dir = options.pgliteDataDir ?? path.join(dataDir(), "pglite");
     if (!dir.includes("://")) await mkdir(dir, { recursive: true });
-    const client = await PGlite.create(dir);
+    const client = await PGlite.create({ dataDir: dir, loadDataDir: options.pgliteLoadDataDir });
     const db = drizzle({ client, schema }) as unknown as Db;
     return { db, driver, close: () => client.close() };
   }

@@ -9,15 +9,15 @@
  * A callback that arrives before the engine recorded the 202 (the agent was quick) finds the
  * attempt still `running` under the same fence, and completes it all the same.
  */
-import { sql } from "drizzle-orm";
-import { queryRows, type Db } from "@/db/client";
+import type { Db } from "@/db/client";
 import { ConflictError } from "@/errors";
 import { completeStep, type Completion } from "./complete";
 import { DEFAULT_RETRY } from "./definition";
 import type { StepResult } from "./execute";
+import { countRecorded, lockTaskStep, resumeWaiting, setProgress, stepStatus } from "./sql/callback";
 import type { ClaimedStep } from "./sql/claim";
 import { toNumber } from "@/db/rows";
-import { NonRetryableError, RetryableError } from "./step-errors";
+import { NonRetryableError, RetryableError } from "@/step-errors";
 import { loadRunContexts } from "./tick";
 
 export type TaskCallback =
@@ -35,23 +35,6 @@ export interface CallbackResult {
 
 const TASK_ID = /^(\d{1,18})\.(\d{1,18})$/;
 
-interface StepRow {
-  id: unknown;
-  run_id: string;
-  name: string;
-  item_index: unknown;
-  kind: string;
-  status: string;
-  attempts: unknown;
-  max_attempts: unknown;
-  timeout_ms: unknown;
-  fence: unknown;
-  item: unknown;
-  input: unknown;
-  started_at: unknown;
-  wait_since: unknown;
-}
-
 function conflict(message: string): ConflictError {
   return new ConflictError(message);
 }
@@ -62,11 +45,7 @@ export async function applyTaskCallback(db: Db, callback: TaskCallback): Promise
   const stepId = Number(m[1]);
   const fence = Number(m[2]);
   return db.transaction(async (tx) => {
-    const [row] = await queryRows<StepRow>(
-      tx,
-      sql`select id, run_id, name, item_index, kind, status, attempts, max_attempts, timeout_ms, fence, item, input, started_at, wait_since
-          from steps where id = ${stepId} for update`,
-    );
+    const row = await lockTaskStep(tx, stepId);
     if (!row || row.kind !== "agent") throw conflict(`Unknown task "${callback.taskId}".`);
     const result = (status: string, duplicate = false): CallbackResult => ({
       duplicate,
@@ -76,11 +55,7 @@ export async function applyTaskCallback(db: Db, callback: TaskCallback): Promise
     });
     if (callback.type !== "task_progress") {
       const outcome = callback.type === "task_completed" ? "succeeded" : "failed";
-      const [seen] = await queryRows<{ n: unknown }>(
-        tx,
-        sql`select count(*)::int as n from step_attempts where step_id = ${stepId} and fence = ${fence} and outcome = ${outcome}`,
-      );
-      if (toNumber(seen?.n) > 0) return result(row.status, true);
+      if ((await countRecorded(tx, stepId, fence, outcome)) > 0) return result(row.status, true);
     }
     const live = toNumber(row.fence) === fence && (row.status === "waiting" || row.status === "running");
     if (!live) {
@@ -88,15 +63,12 @@ export async function applyTaskCallback(db: Db, callback: TaskCallback): Promise
       throw conflict(`Task "${callback.taskId}" is not waiting for an answer: ${why}.`);
     }
     if (callback.type === "task_progress") {
-      await tx.execute(
-        sql`update steps set progress = ${JSON.stringify(callback.progress ?? null)}::jsonb where id = ${stepId}`,
-      );
+      await setProgress(tx, stepId, callback.progress);
       return result(row.status);
     }
     if (row.status === "waiting") {
       // The attempt resumes (a parked attempt did not count; its answer makes it count).
-      await tx.execute(sql`update steps set status = 'running', attempts = attempts + 1, lease_expires_at = now() + interval '1 minute',
-        wait_since = null where id = ${stepId}`);
+      await resumeWaiting(tx, stepId);
     }
     const attempts = toNumber(row.attempts) + (row.status === "waiting" ? 1 : 0);
     const claimed: ClaimedStep = {
@@ -129,8 +101,7 @@ export async function applyTaskCallback(db: Db, callback: TaskCallback): Promise
       run.plan.step(row.name)?.retry ?? DEFAULT_RETRY,
     );
     if (completion.outcome === "discarded") throw conflict(`Task "${callback.taskId}" was superseded.`);
-    const [after] = await queryRows<{ status: string }>(tx, sql`select status from steps where id = ${stepId}`);
-    return result(after?.status ?? row.status);
+    return result((await stepStatus(tx, stepId)) ?? row.status);
   });
 }
 

@@ -4,14 +4,19 @@
  * expired and someone else claimed the step, or the run was cancelled), the transaction is
  * rolled back (so an `emit` publishes nothing) and the attempt is recorded as `discarded`.
  */
-import { sql } from "drizzle-orm";
-import { queryRows, type Db } from "@/db/client";
+import type { SQL } from "drizzle-orm";
+import type { Db } from "@/db/client";
 import { findPublishedEvent, publishEventInTx } from "./events";
 import type { RunContext, StepResult } from "./execute";
-import { isChainLink, settleItems, settleSinks, settleStep, settleSucceededTopLevel, successRows } from "./progress";
-import { startReadySteps, type ClaimedStep } from "./sql/claim";
+import { isChainLink, settleItems, settleSinks, settleStep, settleSucceededTopLevel } from "./progress";
+import { insertAttempt } from "./sql/attempts";
+import type { ClaimedStep } from "./sql/claim";
+import { fencedWrite, outcomeSet, recordSuccesses } from "./sql/fenced-write";
+import { insertItems } from "./sql/items";
+import { lockRuns } from "./sql/lock-runs";
+import { startReadySteps } from "./sql/start-ready";
 import { retryOnConflict } from "./conflict";
-import { describeStepError } from "./step-errors";
+import { describeStepError } from "@/step-errors";
 
 export { isConflict, retryOnConflict } from "./conflict";
 
@@ -41,49 +46,19 @@ export function backoffDelayMs(policy: RetryPolicy, attempt: number, random = Ma
   return Math.round(capped * (0.5 + random() * 0.5));
 }
 
-const j = (v: unknown) => sql`${JSON.stringify(v ?? null)}::jsonb`;
-
-/**
- * The fenced write: updates the step only while this attempt still owns it, and records the
- * attempt in the same statement when `outcome` is given (one round trip instead of two).
- */
+/** The fenced write (sql/fenced-write.ts); a superseded attempt aborts the transaction. */
 async function fenced(
   tx: Db,
   step: ClaimedStep,
-  set: ReturnType<typeof sql>,
-  outcome?: string,
-  error?: unknown,
-  finishedAt?: Date,
+  set: SQL,
+  attempt?: { outcome: string; error: unknown; finishedAt: Date },
 ): Promise<void> {
-  const update = sql`update steps set ${set}, lease_expires_at = null where id = ${step.id} and fence = ${step.fence} and status = 'running' returning id`;
-  const rows = outcome
-    ? await queryRows<{ id: unknown }>(
-        tx,
-        sql`with u as (${update})
-            insert into step_attempts (step_id, attempt, fence, outcome, error, started_at, finished_at, duration_ms)
-            select u.id, ${step.attempt}, ${step.fence}, ${outcome}, ${j(error)}, ${step.claimedAt.toISOString()}::timestamptz,
-                   ${finishedAt!.toISOString()}::timestamptz, ${Math.max(0, finishedAt!.getTime() - step.claimedAt.getTime())}
-            from u returning step_id as id`,
-      )
-    : await queryRows<{ id: unknown }>(tx, update);
-  if (rows.length === 0) throw new Superseded();
-}
-
-async function recordAttempt(
-  tx: Db,
-  step: ClaimedStep,
-  outcome: string,
-  error: unknown,
-  finishedAt: Date,
-): Promise<void> {
-  await tx.execute(sql`insert into step_attempts (step_id, attempt, fence, outcome, error, started_at, finished_at, duration_ms)
-    values (${step.id}, ${step.attempt}, ${step.fence}, ${outcome}, ${j(error)}, ${step.claimedAt.toISOString()}::timestamptz,
-            ${finishedAt.toISOString()}::timestamptz, ${Math.max(0, finishedAt.getTime() - step.claimedAt.getTime())})`);
+  if (!(await fencedWrite(tx, step, set, attempt))) throw new Superseded();
 }
 
 /** A superseded attempt's result is dropped; its history keeps the attempt, as `discarded`. */
 function recordDiscarded(db: Db, step: ClaimedStep, finishedAt: Date): Promise<void> {
-  return recordAttempt(
+  return insertAttempt(
     db,
     step,
     "discarded",
@@ -156,14 +131,11 @@ export async function completeStep(
               run.outputs[step.name] = { output };
               return done("succeeded", [...settled.claimed, ...(await claimNext(tx, settled.ready))]);
             }
-            await fenced(
-              tx,
-              step,
-              sql`status = 'succeeded', output = ${j(output)}, input = ${j(result.input)}, error = null, finished_at = now()`,
-              "succeeded",
-              null,
+            await fenced(tx, step, outcomeSet.succeeded(output, result.input), {
+              outcome: "succeeded",
+              error: null,
               finishedAt,
-            );
+            });
             return done(
               "succeeded",
               await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "succeeded")),
@@ -173,32 +145,25 @@ export async function completeStep(
             const { info, retryable } = describeStepError(result.error);
             if (retryable && step.attempt < step.maxAttempts) {
               const delay = backoffDelayMs(retry, step.attempt);
-              await fenced(
-                tx,
-                step,
-                sql`status = 'queued', error = ${j(info)}, input = ${j(result.input)},
-              ready_at = now() + ${delay} * interval '1 millisecond'`,
-                "failed",
-                info,
+              await fenced(tx, step, outcomeSet.retrying(info, result.input, delay), {
+                outcome: "failed",
+                error: info,
                 finishedAt,
-              );
+              });
               return done("retrying");
             }
-            await fenced(
-              tx,
-              step,
-              sql`status = 'failed', error = ${j(info)}, input = ${j(result.input)}, finished_at = now()`,
-              "failed",
-              info,
+            await fenced(tx, step, outcomeSet.failed(info, result.input), {
+              outcome: "failed",
+              error: info,
               finishedAt,
-            );
+            });
             return done(
               "failed",
               await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "failed", info)),
             );
           }
           case "skipped":
-            await fenced(tx, step, sql`status = 'skipped', attempts = attempts - 1, finished_at = now()`);
+            await fenced(tx, step, outcomeSet.skipped());
             return done(
               "skipped",
               await claimNext(tx, await settleStep(tx, ref, step.name, step.itemIndex, "skipped")),
@@ -209,14 +174,7 @@ export async function completeStep(
             const event =
               result.waitTopic === undefined ? null : await findPublishedEvent(tx, run, step.name, result.waitTopic);
             if (event) {
-              await fenced(
-                tx,
-                step,
-                sql`status = 'succeeded', output = ${j(event)}, error = null, finished_at = now()`,
-                "succeeded",
-                null,
-                finishedAt,
-              );
+              await fenced(tx, step, outcomeSet.tookEvent(event), { outcome: "succeeded", error: null, finishedAt });
               if (step.itemIndex < 0) run.outputs[step.name] = { output: event };
               return done(
                 "succeeded",
@@ -225,24 +183,21 @@ export async function completeStep(
             }
             // Parking is not an attempt: the counter goes back, the lease is dropped. A wait for an
             // event counts events from its run's start; a callback wait from now.
-            const since =
-              result.waitTopic === undefined ? sql`now()` : sql`(select created_at from runs where id = ${run.id})`;
             await fenced(
               tx,
               step,
-              sql`status = 'waiting', attempts = attempts - 1, ready_at = ${result.readyAt.toISOString()}::timestamptz,
-            wait_topic = ${result.waitTopic ?? null}, wait_since = ${since}, input = ${result.input === undefined ? sql`input` : j(result.input)}`,
+              outcomeSet.parked({
+                readyAt: result.readyAt,
+                waitTopic: result.waitTopic,
+                runId: run.id,
+                input: result.input,
+              }),
             );
             return done("parked");
           }
           case "defer":
             // Not an attempt either: back to the queue until the gateway lets the call through.
-            await fenced(
-              tx,
-              step,
-              sql`status = 'queued', attempts = attempts - 1,
-            ready_at = ${result.readyAt.toISOString()}::timestamptz, error = ${j({ name: "Deferred", message: result.reason })}`,
-            );
+            await fenced(tx, step, outcomeSet.deferred(result.readyAt, result.reason));
             return done("deferred");
           case "expand":
             return expand(tx, ref, step, result.items, claimNext);
@@ -265,22 +220,11 @@ async function expand(
   claimNext: (tx: Db, ready: string[]) => Promise<ClaimedStep[]>,
 ): Promise<Completion> {
   if (items.length === 0) {
-    await fenced(
-      tx,
-      step,
-      sql`status = 'succeeded', attempts = attempts - 1, output = '[]'::jsonb, finished_at = now()`,
-    );
+    await fenced(tx, step, outcomeSet.expandedEmpty());
     return { outcome: "succeeded", next: await claimNext(tx, await settleStep(tx, run, step.name, -1, "succeeded")) };
   }
-  await fenced(
-    tx,
-    step,
-    sql`status = 'waiting', attempts = attempts - 1, ready_at = null, items_remaining = ${items.length}`,
-  );
-  await tx.execute(sql`insert into steps (run_id, name, item_index, kind, status, priority, max_attempts, timeout_ms, ready_at, item)
-    select p.run_id, p.name, i.ord - 1, p.kind, 'queued', p.priority, p.max_attempts, p.timeout_ms, now(), jsonb_build_object('item', i.value)
-    from steps p, jsonb_array_elements(${j(items)}) with ordinality as i(value, ord)
-    where p.id = ${step.id}`);
+  await fenced(tx, step, outcomeSet.expanded(items.length));
+  await insertItems(tx, step.id, items);
   return { outcome: "expanded", next: [] };
 }
 
@@ -303,26 +247,12 @@ export async function completeItemsBatch(
   items: ItemSuccess[],
   continuation?: Continuation,
 ): Promise<Completion[]> {
-  const values = successRows(items);
   const { updated, next } = await db.transaction(async (tx) => {
-    const rows = await queryRows<{ id: unknown }>(
-      tx,
-      sql`with v as (
-            select * from jsonb_to_recordset(${j(values)}) as v(id bigint, fence bigint, attempt int, output jsonb, input jsonb,
-              started_at timestamptz, finished_at timestamptz, duration_ms int)
-          ), u as (
-            update steps s set status = 'succeeded', output = v.output, input = v.input, error = null, finished_at = now(), lease_expires_at = null
-            from v where s.id = v.id and s.fence = v.fence and s.status = 'running' returning s.id
-          ), a as (
-            insert into step_attempts (step_id, attempt, fence, outcome, error, started_at, finished_at, duration_ms)
-            select v.id, v.attempt, v.fence, 'succeeded', null, v.started_at, v.finished_at, v.duration_ms from v join u on u.id = v.id
-          )
-          select id from u`,
-    );
+    const ids = await recordSuccesses(tx, items);
     const ref = { id: run.id, plan: run.plan, deferReady: true };
-    const ready = rows.length > 0 ? await settleItems(tx, ref, name, rows.length, 0) : [];
+    const ready = ids.length > 0 ? await settleItems(tx, ref, name, ids.length, 0) : [];
     return {
-      updated: new Set(rows.map((r) => Number(r.id))),
+      updated: new Set(ids.map((id) => Number(id))),
       next: await startReadySteps(tx, run.id, ready, continuation),
     };
   });
@@ -367,9 +297,7 @@ export async function completeTopLevelBatch(
   const others = sorted.filter((e) => e.run.plan.dependents(e.step.name).length > 0);
   const results = await db.transaction(async (tx) => {
     const out: { entry: TopLevelSuccess; completion: Completion }[] = [];
-    await tx.execute(
-      sql`select id from runs where id = any(${sql.param([...new Set(sorted.map((e) => e.run.id))])}::uuid[]) order by id for update`,
-    );
+    await lockRuns(tx, [...new Set(sorted.map((e) => e.run.id))]);
     if (sinks.length > 0) {
       const fenced = await settleSinks(tx, sinks);
       for (const entry of sinks) {

@@ -4,13 +4,11 @@
  * completions) or idempotent (starts keyed by an idempotency key).
  */
 
+import { hasSqlState, SQLSTATE } from "@/db/errors";
+
 /** Postgres aborted the transaction to break a deadlock (40P01) or a serialization conflict (40001). */
 export function isConflict(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (code === "40P01" || code === "40001") return true;
-  }
-  return false;
+  return hasSqlState(error, SQLSTATE.deadlockDetected, SQLSTATE.serializationFailure);
 }
 
 /**

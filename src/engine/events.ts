@@ -19,6 +19,8 @@ import { isTruthy, renderTemplates, type StepDefinition, type TemplateScope } fr
 import type { RunContext } from "./execute";
 import { settleStep } from "./progress";
 import { getPlan, listLatestDefinitions } from "./registry";
+import { selectRunOutputs } from "./sql/run-contexts";
+import { selectWaiting, takeEvent } from "./sql/wake-waiting";
 import { toIso, toNumber } from "@/db/rows";
 import { startRun } from "./start-run";
 
@@ -171,32 +173,14 @@ export async function findPublishedEvent(
  * timed out when their events came within 0.4 s).
  */
 async function wakeWaitingSteps(tx: Db, event: EventView): Promise<void> {
-  const waiting = await queryRows<{
-    id: unknown;
-    run_id: string;
-    name: string;
-    item_index: unknown;
-    workflow: string;
-    version: unknown;
-    input: unknown;
-    trigger: unknown;
-  }>(
-    tx,
-    sql`select s.id, s.run_id, s.name, s.item_index, r.workflow, r.version, r.input, r.trigger
-        from steps s join runs r on r.id = s.run_id
-        where s.status = 'waiting' and s.wait_topic = ${event.topic} and s.wait_since <= ${event.createdAt}::timestamptz
-        order by s.id`,
-  );
+  const waiting = await selectWaiting(tx, event.topic, event.createdAt);
   const woken: { runId: string; name: string; itemIndex: number; plan: Awaited<ReturnType<typeof getPlan>> }[] = [];
   for (const w of waiting) {
     const plan = await getPlan(tx, w.workflow, toNumber(w.version));
     const def = plan.step(w.name);
     if (!def || def.kind !== "wait_for_event") continue;
     if (def.waitForEvent.match !== undefined) {
-      const outputs = await queryRows<{ name: string; output: unknown }>(
-        tx,
-        sql`select name, output from steps where run_id = ${w.run_id} and item_index = -1 and status = 'succeeded'`,
-      );
+      const outputs = await selectRunOutputs(tx, w.run_id);
       const scope = {
         input: w.input,
         trigger: w.trigger,
@@ -206,12 +190,8 @@ async function wakeWaitingSteps(tx: Db, event: EventView): Promise<void> {
       };
       if (!waitMatches(def, scope)) continue;
     }
-    const updated = await queryRows<{ id: unknown }>(
-      tx,
-      sql`update steps set status = 'succeeded', output = ${JSON.stringify(event)}::jsonb, finished_at = now(), wait_topic = null
-          where id = ${toNumber(w.id)} and status = 'waiting' and wait_topic = ${event.topic} returning id`,
-    );
-    if (updated.length > 0) woken.push({ runId: w.run_id, name: w.name, itemIndex: toNumber(w.item_index), plan });
+    if (await takeEvent(tx, toNumber(w.id), event.topic, event))
+      woken.push({ runId: w.run_id, name: w.name, itemIndex: toNumber(w.item_index), plan });
   }
   for (const w of woken) await settleStep(tx, { id: w.runId, plan: w.plan }, w.name, w.itemIndex, "succeeded");
 }

@@ -10,7 +10,7 @@ import { agentInvoker } from "./kinds/agent";
 import { runHttpStep } from "./kinds/http";
 import type { Plan } from "./plan";
 import type { ClaimedStep } from "./sql/claim";
-import { NonRetryableError, StepTimeoutError } from "./step-errors";
+import { NonRetryableError, StepTimeoutError } from "@/step-errors";
 
 export interface RunContext {
   id: string;

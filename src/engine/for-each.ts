@@ -11,7 +11,7 @@
  * every run's size bounded by the operator's choice rather than the author's.
  */
 import { readEnv } from "@/env";
-import { NonRetryableError } from "./step-errors";
+import { NonRetryableError } from "@/step-errors";
 
 export function forEachItems(stepName: string, rendered: unknown, source: NodeJS.ProcessEnv = process.env): unknown[] {
   if (!Array.isArray(rendered)) {

@@ -3,12 +3,12 @@
  * wake this process's workers, and where workers are not resident (Vercel), call the tick
  * route so the work starts now rather than at the next cron (which previews never get).
  */
-import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { getSecret, isProduction } from "@/env";
-import { SelfCallUnavailable, selfFetch } from "@/http/self-call";
+import { SelfCallUnavailable, selfFetch } from "@/integrations/self-call";
 import { log } from "@/observability/log";
-import { WAKE_CHANNEL, wakeLocalWorkers } from "./wake";
+import { notifyWorkers } from "./sql/notify-workers";
+import { wakeLocalWorkers } from "./wake";
 
 const KICK_TIMEOUT_MS = 2_000;
 
@@ -29,7 +29,7 @@ export function usesTickRoute(): boolean {
  */
 export async function kickTick(db?: Db, origin: KickOrigin = "kick"): Promise<void> {
   wakeLocalWorkers();
-  if (db) await db.execute(sql`select pg_notify(${WAKE_CHANNEL}, '')`);
+  if (db) await notifyWorkers(db);
   if (!usesTickRoute()) return;
   try {
     // Only the request needs to reach the route (it answers 202 before ticking).

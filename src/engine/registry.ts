@@ -7,7 +7,6 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { workflowDefinitions } from "@/db/schema";
 import { NotFoundError } from "@/errors";
-import { findAction, findAgent } from "@/agents/catalog";
 import {
   DefinitionError,
   definitionHash,
@@ -18,6 +17,7 @@ import {
 } from "./definition";
 import { maxServerlessStepTimeoutMs, tickRouteMaxDurationS } from "./tick-budget";
 import { planFor, type Plan } from "./plan";
+import { wiredAgents } from "./wiring";
 
 export interface RegisteredDefinition {
   name: string;
@@ -62,8 +62,9 @@ export function assertAgentsKnown(def: WorkflowDefinition): void {
   const issues: DefinitionIssue[] = [];
   const check = (step: WorkflowDefinition["steps"][number], path: string) => {
     if (step.kind !== "agent") return;
-    if (!findAgent(step.agent)) issues.push({ path: `${path}.agent`, message: `unknown agent "${step.agent}"` });
-    else if (!findAction(step.agent, step.action))
+    const agents = wiredAgents();
+    if (!agents.hasAgent(step.agent)) issues.push({ path: `${path}.agent`, message: `unknown agent "${step.agent}"` });
+    else if (!agents.findAction(step.agent, step.action))
       issues.push({ path: `${path}.action`, message: `agent "${step.agent}" has no action "${step.action}"` });
   };
   def.steps.forEach((step, i) => check(step, `steps[${i}]`));

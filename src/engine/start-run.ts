@@ -5,13 +5,14 @@
  * its limit is stored `queued` with nothing claimable until a slot frees (progress.ts).
  */
 import { randomUUID } from "node:crypto";
-import { sql } from "drizzle-orm";
-import { queryRows, type Db } from "@/db/client";
+import type { Db } from "@/db/client";
 import { PRIORITIES, type Priority } from "@/db/schema";
 import { renderTemplates } from "./definition";
 import { retryOnConflict } from "./conflict";
 import { planFor, type Plan } from "./plan";
 import { getDefinition } from "./registry";
+import { countRunning, lockAdmission } from "./sql/admission";
+import { findRunByKey, findRunsByKeys, insertRuns, type RunToInsert } from "./sql/start-runs";
 
 export const PRIORITY_VALUE: Record<Priority, number> = { low: 0, normal: 1, high: 2, critical: 3 };
 export function priorityName(value: number): Priority {
@@ -51,7 +52,7 @@ export async function startRun(db: Db, params: StartRunParams): Promise<StartedR
   const trigger = params.trigger ?? { type: "manual" };
   const input = params.input ?? null;
   const runId = randomUUID();
-  const row = (admitted: boolean, concurrencyKey: string | null): RunRow => ({
+  const row = (admitted: boolean, concurrencyKey: string | null): RunToInsert => ({
     id: runId,
     priority: PRIORITY_VALUE[params.priority ?? "normal"],
     input,
@@ -70,7 +71,7 @@ export async function startRun(db: Db, params: StartRunParams): Promise<StartedR
     });
     concurrencyKey = key === null || key === undefined ? null : typeof key === "string" ? key : JSON.stringify(key);
   }
-  if (concurrencyKey === null || !def.concurrency) return (await insertRuns(db, plan, [row(true, null)]))[0]!;
+  if (concurrencyKey === null || !def.concurrency) return (await startInserted(db, plan, [row(true, null)]))[0]!;
   const limit = def.concurrency.limit;
   const key = concurrencyKey;
   // A repeated idempotency key (a cron instant every tick retries, an event replayed) returns the
@@ -80,19 +81,13 @@ export async function startRun(db: Db, params: StartRunParams): Promise<StartedR
   // a deadlock victim, which is run again and then finds the run here.
   return retryOnConflict(async () => {
     if (params.idempotencyKey) {
-      const [existing] = await queryRows<{ id: string }>(
-        db,
-        sql`select id from runs where workflow = ${def.name} and idempotency_key = ${params.idempotencyKey}`,
-      );
-      if (existing) return { id: existing.id, created: false };
+      const existing = await findRunByKey(db, def.name, params.idempotencyKey);
+      if (existing) return { id: existing, created: false };
     }
     return db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`concurrency:${def.name}:${key}`}))`);
-      const [count] = await queryRows<{ n: unknown }>(
-        tx,
-        sql`select count(*)::int as n from runs where workflow = ${def.name} and concurrency_key = ${key} and status = 'running'`,
-      );
-      return (await insertRuns(tx, plan, [row(Number(count?.n ?? 0) < limit, key)]))[0]!;
+      await lockAdmission(tx, def.name, key);
+      const running = await countRunning(tx, def.name, key);
+      return (await startInserted(tx, plan, [row(running < limit, key)]))[0]!;
     });
   });
 }
@@ -129,26 +124,14 @@ export async function startRuns(
     concurrency_key: null,
     admitted: true,
   }));
-  return insertRuns(db, planFor(registered.definition, registered.version), rows);
-}
-
-interface RunRow {
-  id: string;
-  priority: number;
-  input: unknown;
-  trigger: unknown;
-  idempotency_key: string | null;
-  concurrency_key: string | null;
-  /** False: held back by the concurrency limit (`queued`, no step claimable). */
-  admitted: boolean;
+  return startInserted(db, planFor(registered.definition, registered.version), rows);
 }
 
 /**
- * The runs and all their top-level steps in ONE statement (atomic without a transaction: one
- * round trip and one commit however many runs). A repeated idempotency key inserts nothing
- * and the existing run is returned.
+ * The runs and all their top-level steps in ONE statement (sql/start-runs.ts). A repeated
+ * idempotency key inserts nothing and the existing run is returned.
  */
-async function insertRuns(db: Db, plan: Plan, runs: RunRow[]): Promise<StartedRun[]> {
+async function startInserted(db: Db, plan: Plan, runs: RunToInsert[]): Promise<StartedRun[]> {
   const def = plan.definition;
   const roots = new Set(plan.roots);
   const stepRows = def.steps.map((step) => {
@@ -162,36 +145,11 @@ async function insertRuns(db: Db, plan: Plan, runs: RunRow[]): Promise<StartedRu
       deps: step.dependsOn.length,
     };
   });
-  const runRows = runs.map((r, ord) => ({ ...r, ord, input: r.input ?? null }));
-  const inserted = await queryRows<{ id: string }>(
-    db,
-    sql`with v as (
-          select * from jsonb_to_recordset(${JSON.stringify(runRows)}::jsonb)
-            as v(ord int, id uuid, priority int, input jsonb, trigger jsonb, idempotency_key text, concurrency_key text, admitted boolean)
-        ), r as (
-          insert into runs (id, workflow, version, status, priority, input, trigger, idempotency_key, concurrency_key, steps_remaining, started_at)
-          select v.id, ${def.name}, ${plan.version}, case when v.admitted then 'running' else 'queued' end, v.priority, v.input, v.trigger,
-                 v.idempotency_key, v.concurrency_key, ${def.steps.length}, case when v.admitted then now() end
-          from v order by v.ord
-          on conflict (workflow, idempotency_key) do nothing returning id
-        ), s as (
-          insert into steps (run_id, name, kind, status, priority, max_attempts, timeout_ms, deps_remaining, ready_at)
-          select r.id, t.name, t.kind, case when t.root and v.admitted then 'queued' else 'pending' end, v.priority, t.max_attempts,
-                 t.timeout_ms, t.deps, case when t.root and v.admitted then now() end
-          from r join v on v.id = r.id,
-               jsonb_to_recordset(${JSON.stringify(stepRows)}::jsonb) as t(name text, kind text, root boolean, max_attempts int, timeout_ms int, deps int)
-        )
-        select id from r`,
-  );
-  const created = new Set(inserted.map((r) => r.id));
+  const created = await insertRuns(db, { name: def.name, version: plan.version }, runs, stepRows);
   const keys = runs.filter((r) => !created.has(r.id)).map((r) => r.idempotency_key!);
   const existing = new Map<string, string>();
   if (keys.length > 0) {
-    const rows = await queryRows<{ id: string; idempotency_key: string }>(
-      db,
-      sql`select id, idempotency_key from runs where workflow = ${def.name} and idempotency_key = any(${sql.param(keys)}::text[])`,
-    );
-    for (const row of rows) existing.set(row.idempotency_key, row.id);
+    for (const row of await findRunsByKeys(db, def.name, keys)) existing.set(row.idempotency_key, row.id);
   }
   return runs.map((r) =>
     created.has(r.id) ? { id: r.id, created: true } : { id: existing.get(r.idempotency_key!)!, created: false },

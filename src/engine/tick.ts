@@ -8,9 +8,8 @@
  * The same function is driven by the cron/self-continuation route, the in-process worker of
  * `npm start`, and `npm run worker`.
  */
-import { sql } from "drizzle-orm";
-import { flushCalls } from "@/agents/gateway/calls";
-import { queryRows, type Db } from "@/db/client";
+import { flushCalls } from "./kinds/agent";
+import type { Db } from "@/db/client";
 import {
   completeItemsBatch,
   completeStep,
@@ -25,7 +24,9 @@ import { startDueCronRuns } from "./cron";
 import { DEFAULT_RETRY } from "./definition";
 import { executeStep, type RunContext, type StepResult } from "./execute";
 import { getPlan } from "./registry";
-import { claimSteps, nextDueInMs, type ClaimedStep } from "./sql/claim";
+import { claimSteps, type ClaimedStep } from "./sql/claim";
+import { nextDueInMs } from "./sql/next-due";
+import { selectOutputs, selectRunOutputs, selectRuns } from "./sql/run-contexts";
 import { toNumber } from "@/db/rows";
 import { housekeepingDue, runHousekeeping } from "./housekeeping";
 import { sweepDueWaits, sweepExpiredLeases } from "./sweep";
@@ -91,18 +92,8 @@ export const DEFAULT_BATCH_SIZE = 100;
 
 export async function loadRunContexts(db: Db, runIds: string[]): Promise<Map<string, RunContext>> {
   const ids = [...new Set(runIds)];
-  const runs = await queryRows<{
-    id: string;
-    workflow: string;
-    version: unknown;
-    status: string;
-    input: unknown;
-    trigger: unknown;
-  }>(db, sql`select id, workflow, version, status, input, trigger from runs where id = any(${sql.param(ids)}::uuid[])`);
-  const outputs = await queryRows<{ run_id: string; name: string; output: unknown }>(
-    db,
-    sql`select run_id, name, output from steps where run_id = any(${sql.param(ids)}::uuid[]) and item_index = -1 and status = 'succeeded'`,
-  );
+  const runs = await selectRuns(db, ids);
+  const outputs = await selectOutputs(db, ids);
   const contexts = new Map<string, RunContext>();
   for (const r of runs) {
     const version = toNumber(r.version);
@@ -146,10 +137,7 @@ function continuationOf(state: TickState): Continuation | undefined {
 async function refreshOutputs(db: Db, run: RunContext, next: ClaimedStep[]): Promise<void> {
   const missing = next.some((step) => (run.plan.step(step.name)?.dependsOn ?? []).some((dep) => !(dep in run.outputs)));
   if (!missing) return;
-  const rows = await queryRows<{ name: string; output: unknown }>(
-    db,
-    sql`select name, output from steps where run_id = ${run.id} and item_index = -1 and status = 'succeeded'`,
-  );
+  const rows = await selectRunOutputs(db, run.id);
   for (const row of rows) run.outputs[row.name] = { output: row.output };
 }
 

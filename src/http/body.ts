@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import { readEnv } from "@/env";
 import { readLimitedText } from "@/util/read-limited";
-import { ApiError } from "./errors";
+import { CodedError, ValidationError } from "@/errors";
 
 export function maxBodyBytes(): number {
   return readEnv().MAX_BODY_BYTES;
@@ -16,7 +16,7 @@ export function maxBodyBytes(): number {
 export async function readRawBody(req: Pick<Request, "headers" | "body">, limit = maxBodyBytes()): Promise<string> {
   const text = await readLimitedText(req, limit);
   if (text === null)
-    throw new ApiError("payload_too_large", `The request body is larger than ${limit} bytes.`, { limitBytes: limit });
+    throw new CodedError("payload_too_large", `The request body is larger than ${limit} bytes.`, { limitBytes: limit });
   return text;
 }
 
@@ -28,7 +28,7 @@ export function isJsonContentType(header: string | null): boolean {
 
 export function assertJsonContentType(req: Request): void {
   if (!isJsonContentType(req.headers.get("content-type"))) {
-    throw new ApiError("unsupported_media_type", "The request body must be JSON (Content-Type: application/json).", {
+    throw new CodedError("unsupported_media_type", "The request body must be JSON (Content-Type: application/json).", {
       received: req.headers.get("content-type"),
     });
   }
@@ -38,7 +38,7 @@ export function assertJsonContentType(req: Request): void {
 export function assertContentType(req: Request, types: readonly string[]): string {
   const type = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
   if (!types.includes(type)) {
-    throw new ApiError("unsupported_media_type", `The request body must be one of: ${types.join(", ")}.`, {
+    throw new CodedError("unsupported_media_type", `The request body must be one of: ${types.join(", ")}.`, {
       received: req.headers.get("content-type"),
     });
   }
@@ -50,14 +50,14 @@ export function parseJsonText<S extends z.ZodType>(raw: string, schema: S): z.ou
   try {
     value = JSON.parse(raw);
   } catch (error) {
-    throw new ApiError("invalid_json", "The request body is not valid JSON.", {
+    throw new CodedError("invalid_json", "The request body is not valid JSON.", {
       reason: error instanceof Error ? error.message : String(error),
     });
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const details = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-    throw new ApiError("validation_failed", "The request body is invalid.", details);
+    throw new ValidationError("The request body is invalid.", details);
   }
   return parsed.data;
 }
@@ -66,7 +66,7 @@ export function parseQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S
   const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
   if (!parsed.success) {
     const details = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-    throw new ApiError("validation_failed", "The query string is invalid.", details);
+    throw new ValidationError("The query string is invalid.", details);
   }
   return parsed.data;
 }

@@ -13,7 +13,7 @@
  *   `next start` itself wrote from its socket (Next sets X-Forwarded-For to the socket's address
  *   when the request has none), i.e. the last one. Decision: Next keeps a header the client sent
  *   instead of writing the socket's address, so a server reached directly (no proxy) cannot tell
- *   the two apart; the limits then rest on the all-addresses ceiling (src/http/rate-limit.ts), and
+ *   the two apart; the limits then rest on the all-addresses ceiling (src/db/rate-limit.ts), and
  *   a deployment that faces the internet should sit behind a proxy and set TRUSTED_PROXY_COUNT.
  * - `x-real-ip` is trusted only on Vercel: elsewhere nothing guarantees who set it.
  *
@@ -22,8 +22,9 @@
  * chosen address otherwise). Anything that is not an IP address is `unknown`, so a client cannot
  * mint bucket keys with junk.
  */
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv4 } from "node:net";
 import { readEnv } from "@/env";
+import { parseIp } from "@/integrations/outbound/addresses";
 
 export const UNKNOWN_ADDRESS = "unknown";
 
@@ -77,32 +78,16 @@ function stripPort(value: string): string {
   return v4WithPort ? v4WithPort[1]! : value;
 }
 
-/** The 8 hextets of a valid IPv6 address (an embedded IPv4 tail becomes two hextets). */
-function hextets(address: string): number[] {
-  let text = address.toLowerCase().replace(/%.*$/, "");
-  const v4 = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4[1]!.split(".").map(Number) as [number, number, number, number];
-    text = text.slice(0, -v4[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.includes("::") ? (text.split("::") as [string, string]) : [text, undefined];
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const zeros = tail === undefined ? [] : new Array<string>(8 - left.length - right.length).fill("0");
-  return [...left, ...zeros, ...right].map((h) => parseInt(h, 16));
-}
-
 /** The rate-limit key of an address (see the file's comment). */
 export function normaliseAddress(value: string): string {
   const address = stripPort(value.trim());
   if (isIPv4(address)) return address;
-  if (!isIPv6(address.replace(/%.*$/, ""))) return UNKNOWN_ADDRESS;
-  const h = hextets(address);
+  // A bracket that stripPort left is junk (a zone holding `]`): parseIp would unwrap it.
+  const parsed = address.startsWith("[") ? undefined : parseIp(address);
+  if (parsed?.version !== 6) return UNKNOWN_ADDRESS;
+  const hextet = (index: number) => Number((parsed.value >> BigInt(16 * (7 - index))) & 0xffffn);
   // ::ffff:a.b.c.d is an IPv4 client seen through a dual-stack socket.
-  if (h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff)
-    return `${h[6]! >> 8}.${h[6]! & 0xff}.${h[7]! >> 8}.${h[7]! & 0xff}`;
-  return `${h
-    .slice(0, 4)
-    .map((x) => x.toString(16))
-    .join(":")}::/64`;
+  if (parsed.value >> 32n === 0xffffn)
+    return `${hextet(6) >> 8}.${hextet(6) & 0xff}.${hextet(7) >> 8}.${hextet(7) & 0xff}`;
+  return `${[0, 1, 2, 3].map((i) => hextet(i).toString(16)).join(":")}::/64`;
 }

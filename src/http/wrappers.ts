@@ -21,9 +21,11 @@ import { safeEqual } from "@/auth/secrets";
 import { rememberSignature } from "@/auth/replay";
 import { SIGNATURE_HEADER, parseSignatureHeader, verifyRequestSignature } from "@/auth/signature";
 import { log } from "@/observability/log";
-import { METRICS, flushMetricsAfterResponse, recordMetric } from "@/observability/metrics/record";
+import { METRICS, recordMetric } from "@/observability/metrics/record";
+import { flushMetricsAfterResponse } from "./flush-metrics";
 import { assertContentType, assertJsonContentType, parseJsonText, parseQuery, readRawBody } from "./body";
-import { ApiError, errorResponse, toApiError } from "./errors";
+import { CodedError, ForbiddenError, UnauthorizedError } from "@/errors";
+import { errorResponse, toCodedError } from "./errors";
 
 export const WRAPPED = Symbol.for("agent-orchestrator.route-wrapper");
 export type WrapperKind = "public" | "api-key" | "cron" | "signed" | "webhook";
@@ -107,8 +109,8 @@ function bearerToken(req: Request): string | null {
   return match?.[1] ?? null;
 }
 
-function unauthorized(message: string): ApiError {
-  return new ApiError("unauthorized", message, undefined, { headers: { "WWW-Authenticate": 'Bearer realm="api"' } });
+function unauthorized(message: string): UnauthorizedError {
+  return new UnauthorizedError(message, { challenge: 'Bearer realm="api"' });
 }
 
 /**
@@ -155,9 +157,9 @@ async function run(
   try {
     response = await fn();
   } catch (error) {
-    const { apiError, internal } = toApiError(error);
+    const { coded, internal } = toCodedError(error);
     if (internal) log.error("request failed", { method: req.method, path: new URL(req.url).pathname, error });
-    response = errorResponse(apiError);
+    response = errorResponse(coded);
   }
   const ms = Math.round((performance.now() - started) * 10) / 10;
   log.info("request", { kind, method: req.method, path: new URL(req.url).pathname, status: response.status, ms });
@@ -233,16 +235,12 @@ export function withApiKey(options: ApiKeyOptions, handler: (ctx: ApiKeyContext)
         let response: Response;
         try {
           if (!hasRole(principal.role, options.role)) {
-            throw new ApiError(
-              "forbidden",
-              `This action needs the ${options.role} role; this key has ${principal.role}.`,
-            );
+            throw new ForbiddenError(`This action needs the ${options.role} role; this key has ${principal.role}.`);
           }
           response = await handler(ctx);
         } catch (error) {
           if (!audited) throw error;
-          const { apiError } = toApiError(error);
-          await audit(db, req, options, ctx, apiError.status);
+          await audit(db, req, options, ctx, toCodedError(error).coded.status);
           throw error;
         }
         if (audited) await audit(db, req, options, ctx, response.status);
@@ -322,13 +320,13 @@ async function verifiedSignedCall(req: Request, rawBody: string, rejectReplays: 
   // cannot be sent to another one, nor as a GET where a POST was signed.
   const request = { method: req.method, path: new URL(req.url).pathname, body: rawBody };
   const check = verifyRequestSignature(getSecret("INTER_AGENT_SECRET"), header, request);
-  if (!check.ok) throw new ApiError("unauthorized", `The request signature is ${check.reason}.`);
+  if (!check.ok) throw new UnauthorizedError(`The request signature is ${check.reason}.`);
   const db = await getDb();
   if (!rejectReplays) return db;
   // The MAC just verified (the header parses to exactly one v1), never another one of the header.
   const mac = parseSignatureHeader(header ?? "")?.v1 ?? "";
   if (!(await rememberSignature(db, mac)))
-    throw new ApiError("unauthorized", "The request signature was already used (replay).");
+    throw new UnauthorizedError("The request signature was already used (replay).");
   return db;
 }
 
@@ -351,13 +349,13 @@ export function withSignedCallOrApiKey(
     let rawBody = "";
     if (ctx.req.headers.has("content-type")) rawBody = (await ctx.text(["application/json"])).text;
     else if ((await readRawBody(ctx.req)).trim() !== "")
-      throw new ApiError("unsupported_media_type", "Send the body as application/json.");
+      throw new CodedError("unsupported_media_type", "Send the body as application/json.");
     return handler({ ...ctx, rawBody, caller: { kind: "api-key", principal: ctx.principal } });
   });
   return brand("signed", (req, route) => (req.headers.has(SIGNATURE_HEADER) ? signed(req, route) : keyed(req, route)));
 }
 
-/** Verifies a provider signature over the raw body; throws an ApiError (401, or 503 if unconfigured). */
+/** Verifies a provider signature over the raw body; throws a CodedError (401, or 503 if unconfigured). */
 export type WebhookVerifier = (rawBody: string, headers: Headers) => void | Promise<void>;
 
 export function withWebhook(

@@ -25,8 +25,8 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { isProduction, readEnv } from "@/env";
-import { ApiError } from "@/http/errors";
 import { log } from "@/observability/log";
+import { BadRequestError, ForbiddenError, NotConfiguredError, UnauthorizedError } from "@/errors";
 
 export const SHOPIFY_HMAC_HEADER = "x-shopify-hmac-sha256";
 
@@ -60,9 +60,9 @@ export function isValidShopifyHmac(rawBody: string, header: string | null, secre
  */
 export function verifyShopifyWebhook(rawBody: string, headers: Headers): void {
   const secrets = shopifySecrets();
-  if (secrets.length === 0) throw new ApiError("not_configured", "SHOPIFY_WEBHOOK_SECRET is not set.");
+  if (secrets.length === 0) throw new NotConfiguredError("SHOPIFY_WEBHOOK_SECRET is not set.");
   if (!isValidShopifyHmac(rawBody, headers.get(SHOPIFY_HMAC_HEADER), secrets)) {
-    throw new ApiError("unauthorized", "The X-Shopify-Hmac-Sha256 signature is missing or does not match the body.");
+    throw new UnauthorizedError("The X-Shopify-Hmac-Sha256 signature is missing or does not match the body.");
   }
 }
 
@@ -112,7 +112,7 @@ export function readShopifyHeaders(headers: Headers): ShopifyDelivery {
       header: names[String(i.path[0])] ?? String(i.path[0]),
       message: i.message,
     }));
-    throw new ApiError("bad_request", "A Shopify delivery header is missing or malformed.", details);
+    throw new BadRequestError("A Shopify delivery header is missing or malformed.", details);
   }
   return parsed.data;
 }
@@ -132,8 +132,7 @@ export function assertShopAllowed(shopDomain: string, source: NodeJS.ProcessEnv 
   const allowed = readEnv(source).SHOPIFY_SHOP_DOMAINS;
   if (!allowed) {
     if (isProduction(source)) {
-      throw new ApiError(
-        "forbidden",
+      throw new ForbiddenError(
         "No Shopify shop is configured (SHOPIFY_SHOP_DOMAINS is not set): the delivery is refused.",
         [{ header: "X-Shopify-Shop-Domain", message: "no shop is configured" }],
       );
@@ -147,7 +146,7 @@ export function assertShopAllowed(shopDomain: string, source: NodeJS.ProcessEnv 
     return;
   }
   if (!allowed.includes(shopDomain)) {
-    throw new ApiError("forbidden", "This shop is not configured (SHOPIFY_SHOP_DOMAINS): its delivery is refused.", [
+    throw new ForbiddenError("This shop is not configured (SHOPIFY_SHOP_DOMAINS): its delivery is refused.", [
       { header: "X-Shopify-Shop-Domain", message: `${shopDomain} is not a configured shop` },
     ]);
   }
@@ -206,8 +205,7 @@ export function assertBodyFitsDelivery(delivery: Pick<ShopifyDelivery, "topic" |
       if (field in body) problems.push({ field, message: `belongs to another topic than ${delivery.topic}` });
   }
   if (problems.length > 0) {
-    throw new ApiError(
-      "bad_request",
+    throw new BadRequestError(
       `The body does not fit a ${delivery.topic} delivery of this shop: it is refused and nothing is stored.`,
       problems,
     );

@@ -5,8 +5,7 @@
  */
 import Stripe from "stripe";
 import { ordersTestMode, readEnv } from "@/env";
-import { ApiError } from "@/http/errors";
-import { PRICE_CENTS, PRICE_CURRENCY } from "@/projects/schema";
+import { BadRequestError, NotConfiguredError } from "@/errors";
 
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
@@ -22,7 +21,7 @@ export function stripeConfigured(): boolean {
 
 function client(): Stripe {
   const env = readEnv();
-  if (!env.STRIPE_SECRET_KEY) throw new ApiError("not_configured", "Stripe is not configured.");
+  if (!env.STRIPE_SECRET_KEY) throw new NotConfiguredError("Stripe is not configured.");
   const api = env.STRIPE_API_URL ? new URL(env.STRIPE_API_URL) : undefined;
   return new Stripe(env.STRIPE_SECRET_KEY, {
     maxNetworkRetries: 2,
@@ -41,6 +40,9 @@ export async function createCheckoutSession(params: {
   projectId: string;
   email: string;
   businessName: string;
+  /** The price, in the currency's smallest unit (the projects' 399 EUR). */
+  amountCents: number;
+  currency: string;
   successUrl: string;
   cancelUrl: string;
 }): Promise<{ id: string; url: string }> {
@@ -54,8 +56,8 @@ export async function createCheckoutSession(params: {
         {
           quantity: 1,
           price_data: {
-            currency: PRICE_CURRENCY,
-            unit_amount: PRICE_CENTS,
+            currency: params.currency,
+            unit_amount: params.amountCents,
             product_data: { name: `Website for ${params.businessName}`.slice(0, 250) },
           },
         },
@@ -81,8 +83,8 @@ export function verifyStripeSignature(
   options: { receivedAt?: number } = {},
 ): void {
   const secret = readEnv().STRIPE_WEBHOOK_SECRET;
-  if (!secret) throw new ApiError("not_configured", "STRIPE_WEBHOOK_SECRET is not set.");
-  if (!signature) throw new ApiError("bad_request", "The Stripe-Signature header is missing.");
+  if (!secret) throw new NotConfiguredError("STRIPE_WEBHOOK_SECRET is not set.");
+  if (!signature) throw new BadRequestError("The Stripe-Signature header is missing.");
   try {
     // The SDK takes the receiving time in milliseconds.
     Stripe.webhooks.signature!.verifyHeader(
@@ -94,6 +96,6 @@ export function verifyStripeSignature(
       options.receivedAt === undefined ? undefined : options.receivedAt * 1000,
     );
   } catch {
-    throw new ApiError("bad_request", "The Stripe signature does not match this body, or is too old.");
+    throw new BadRequestError("The Stripe signature does not match this body, or is too old.");
   }
 }

@@ -11,15 +11,14 @@
  */
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import { keysetCursor } from "@/http/keyset";
+import { keysetCursor } from "@/db/keyset";
 import { queryRows, type Db } from "@/db/client";
 import { OUTBOX_CHANNELS, OUTBOX_STATUSES } from "@/db/schema";
 import { toIso, toNumber } from "@/db/rows";
 import { DecryptionError, isEncrypted } from "@/privacy/crypto";
+import { maskEmails } from "@/privacy/mask";
 import type { OutboxStatus } from "./outbox";
-import { maskEmails, openField, OUTBOX_CONTEXT } from "./personal";
-
-export { maskEmails } from "./personal";
+import { openField, OUTBOX_CONTEXT } from "./personal";
 
 export interface OutboxMessageView {
   id: string;

@@ -37,6 +37,7 @@ import { outbox, type OUTBOX_STATUSES } from "@/db/schema";
 import { readEnv, type Env } from "@/env";
 import { log } from "@/observability/log";
 import { encryptField, isEncrypted } from "@/privacy/crypto";
+import { maskEmails } from "@/privacy/mask";
 import {
   CHANNELS,
   channelSecrets,
@@ -45,7 +46,7 @@ import {
   type OutboxChannel,
   type OutgoingMessage,
 } from "./channels";
-import { maskEmails, openField, OUTBOX_CONTEXT } from "./personal";
+import { openField, OUTBOX_CONTEXT } from "./personal";
 
 export type { OutboxChannel } from "./channels";
 export { OUTBOX_CONTEXT } from "./personal";

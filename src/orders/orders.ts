@@ -15,6 +15,7 @@ import type { OrderStatus } from "@/db/schema";
 import { publishEventInTx } from "@/engine/events";
 import { toIso } from "@/db/rows";
 import { decryptOptional, encryptOptional, searchHashes, searchHashOptional } from "@/privacy/crypto";
+import { maskEmail } from "@/privacy/mask";
 import { NotFoundError } from "@/errors";
 import type { OrderFields, OrderTotals } from "./shopify-order";
 
@@ -270,7 +271,7 @@ export function maskCustomer(order: Order): Order {
             .map((part) => `${part.slice(0, 1)}.`)
             .join(" ")
         : null,
-      email: email ? email.replace(/^([^@]?)[^@]*@/, "$1***@") : null,
+      email: email ? maskEmail(email) : null,
       phone: phone ? `${"*".repeat(Math.max(0, phone.length - 2))}${phone.slice(-2)}` : null,
     },
   };

@@ -11,7 +11,7 @@
  * erased on request. The optional `publicEmail` is the address the client chose to PUBLISH on
  * the site: the business's public contact info, like its name and tagline. Those public fields
  * become the site (and the steps that produce it); an erasure does not unpublish them (see
- * src/privacy/site-clients.ts).
+ * src/projects/site-clients.ts).
  *
  * Legacy rows (before this encryption) hold the form in clear in `brief`; `openOrderForm` still
  * reads them, and `sealLegacySiteOrders` moves them into `brief_sealed` after the migrations.
@@ -71,15 +71,4 @@ export async function readOrderForm(db: Db, projectId: string, options: { lock?:
       `Project ${projectId} has no order data (unknown project, or its client's data was erased).`,
     );
   return form;
-}
-
-/**
- * `claire@boulangerie-lune.example` → `c***@boulangerie-lune.example`: what viewers see. The
- * domain stays (it tells an operator which business it is without naming the person); a value
- * that is not an address is fully masked.
- */
-export function maskEmail(email: string): string {
-  const at = email.lastIndexOf("@");
-  if (at <= 0 || at === email.length - 1) return "***";
-  return `${email.slice(0, 1)}***${email.slice(at)}`;
 }

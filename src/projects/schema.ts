@@ -3,7 +3,12 @@
  * `POST /api/projects`: whatever the client used, the same rules and the same messages.
  */
 import { z } from "zod";
-import { LANGUAGES, PAGE_KEYS, TONES } from "@/agents/schemas";
+import type { AddressLimit } from "@/db/rate-limit";
+
+export const PAGE_KEYS = ["home", "about", "services", "contact", "faq"] as const;
+export type PageKey = (typeof PAGE_KEYS)[number];
+export const TONES = ["professional", "friendly", "playful", "luxury", "bold"] as const;
+export const LANGUAGES = ["en", "fr", "de", "es", "it"] as const;
 
 export const PRICE_CENTS = 39_900;
 export const PRICE_CURRENCY = "eur";
@@ -12,6 +17,19 @@ export const PRICE_CURRENCY = "eur";
  * address, whichever door the order came through): a burst of 5, then one a minute.
  */
 export const PROJECTS_PER_ADDRESS = { capacity: 5, perMs: 1 / 60_000 };
+
+/**
+ * Orders (`POST /api/projects` and the /start form share it): 5 per address then one a minute;
+ * all addresses together a burst of 600, then one a second. Decision: far above the orders a day
+ * brings and above the long rehearsal's 500 orders in flight (`npm run rehearse -- --long`), and
+ * still a ceiling (3,600 an hour) on what a client spread over many addresses can make the
+ * platform create (Checkout sessions; in test mode, whole sites).
+ */
+export const ORDER_LIMIT: AddressLimit = {
+  name: "projects",
+  perAddress: PROJECTS_PER_ADDRESS,
+  allAddresses: { capacity: 600, perMs: 1 / 1_000 },
+};
 
 const text = (label: string, max: number) =>
   z

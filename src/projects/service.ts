@@ -10,8 +10,7 @@ import type Stripe from "stripe";
 import { queryRows, type Db } from "@/db/client";
 import { projects } from "@/db/schema";
 import { publicBaseUrl } from "@/env";
-import { NotFoundError } from "@/errors";
-import { ApiError } from "@/http/errors";
+import { NotConfiguredError, NotFoundError } from "@/errors";
 import { kickTick } from "@/engine/kick";
 import { getRun, type RunView } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
@@ -71,6 +70,8 @@ export async function createProject(
     projectId: id,
     email: form.contactEmail,
     businessName: form.businessName,
+    amountCents: PRICE_CENTS,
+    currency: PRICE_CURRENCY,
     successUrl: `${origin}${statusPath}`,
     cancelUrl: `${origin}/start?cancelled=1`,
   });
@@ -103,7 +104,7 @@ async function startProjectRun(
   } catch (error) {
     // Not the client's fault: the deployment lacks its workflow.
     if (error instanceof NotFoundError)
-      throw new ApiError("not_configured", `The ${SITE_WORKFLOW} workflow is not registered.`);
+      throw new NotConfiguredError(`The ${SITE_WORKFLOW} workflow is not registered.`);
     throw error;
   }
   await db.update(projects).set({ runId: started.id }).where(eq(projects.id, projectId));

@@ -4,11 +4,10 @@
  * the name's address is taken (src/sites/slugs.ts).
  */
 import { createHash } from "node:crypto";
-import { slugify } from "@/agents/design-ia/brief";
-import { words } from "@/agents/design-ia/text";
 import type { Db } from "@/db/client";
 import { NotFoundError } from "@/errors";
 import { allocatedSlug, allocateSiteSlug } from "@/sites/slugs";
+import { slugify, words } from "@/util/slug";
 import { readOrderForm } from "./personal";
 
 /**

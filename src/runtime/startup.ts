@@ -5,11 +5,12 @@
  */
 import { getDb, closeDb } from "@/db/client";
 import { migrate } from "@/db/migrate";
-import { sealLegacySiteOrders } from "@/privacy/site-clients";
+import { sealLegacySiteOrders } from "@/projects/site-clients";
 import { assertProductionConfig, isProduction } from "@/env";
 import { bootstrapAdminKey } from "@/auth/bootstrap";
 import { syncWorkflowFiles } from "@/engine/registry";
-import { runWorker } from "@/engine/worker";
+import { runWorker } from "./worker";
+import { ensureWired } from "./wire";
 import { log } from "@/observability/log";
 
 const RETRY_MS = 5_000;
@@ -28,6 +29,7 @@ async function prepareLocal(): Promise<void> {
         ? `Admin API key created and written to ${admin.location} (only its hash is stored; keep the file private).`
         : `Admin API key: in ${admin.location}`;
   process.stdout.write(line + "\n");
+  await ensureWired();
   const workflows = await syncWorkflowFiles(db);
   if (workflows.length > 0) log.info("workflows loaded", { workflows });
   startLocalWorker();

@@ -1,5 +1,6 @@
 /**
- * The operators' dashboard in a real browser (headless Debian Chromium through playwright-core)
+ * The operators' dashboard in a real browser (headless Chromium through playwright-core, see
+ * tests/helpers/browser.ts)
  * against the running app (`npm start`, through tests/helpers/app-process.ts, which builds once
  * and reuses the build while the sources are unchanged): sign in with an API key, watch a run
  * that the test started move to succeeded without a reload, open its detail, cancel a sleeping
@@ -7,19 +8,24 @@
  * unreachable, use it on a phone, and sign out. Signed out (or in a fresh browser) there is no
  * data: the sign-in form only, and the APIs answer 401. A viewer sees but cannot act; the sign-in
  * works without JavaScript. Screenshots go to test-results/dashboard-*.png (git-ignored).
+ *
+ * The page refreshes its panels every 10 s on its own clock (SWR's timers): the test installs
+ * Playwright's clock in the page and moves it past the next refresh when it expects a change
+ * (`refreshUntil`), instead of waiting for the page's cadence.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { REFRESH_MS } from "@/dashboard/hooks";
 import { startApp, type RunningApp } from "../helpers/app-process";
+import { launchBrowser } from "../helpers/browser";
 
-const CHROMIUM = "/usr/bin/chromium";
 const RESULTS = fileURLToPath(new URL("../../test-results/", import.meta.url));
 const DASHBOARD = "/core-platform-dashboard";
 const CRON_SECRET = "e2e-dashboard-cron-secret-0123456789abcdef";
-/** The page refreshes every 10 s: anything it must notice gets two refreshes and some slack. */
+/** Real time allowed for a change to reach the page, however many refreshes it takes. */
 const REFRESH_WAIT = 25_000;
 
 let app: RunningApp;
@@ -64,15 +70,31 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
+/**
+ * Until `done` holds (at most `timeoutMs` of real time): moves the page's clock past its next
+ * refresh, then looks for a while (the refresh's fetches take real time), and again.
+ */
+async function refreshUntil(
+  page: Page,
+  what: string,
+  done: () => Promise<boolean>,
+  timeoutMs = REFRESH_WAIT,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await page.clock.fastForward(REFRESH_MS);
+    const lookUntil = Date.now() + 1_500;
+    while (Date.now() < lookUntil && !(await done())) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const shown = (locator: Locator) => async () => (await locator.count()) > 0;
+
 const runStatus = async (id: string) =>
   (await api<{ status: string }>("GET", `/api/orchestration/runs/${id}`)).body.status;
 
 beforeAll(async () => {
-  // A missing browser is a failure, not a skip: this test is the proof that the page works.
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `This browser test needs Chromium at ${CHROMIUM} (Debian: apt-get install chromium); it was not found.`,
-    );
   mkdirSync(RESULTS, { recursive: true });
   app = await startApp({ env: { STRIPE_SECRET_KEY: "", STRIPE_WEBHOOK_SECRET: "", CRON_SECRET } });
   admin = app.adminKey();
@@ -83,13 +105,14 @@ beforeAll(async () => {
     expect(res.status).toBe(201);
     keys[role] = { id: res.body.id, key: res.body.key };
   }
-  // A run that takes a while (so the page sees it before it ends), one that sleeps for an hour
-  // (to cancel), and one whose only step always fails (the agent refuses its input: no retry).
+  // A run that takes a few seconds (so the page, refreshed at once, sees it before it ends), one
+  // that sleeps for an hour (to cancel), and one whose only step always fails (the agent refuses
+  // its input: no retry).
   await registerWorkflow({
     name: "e2e_quick",
     steps: [
       { name: "greet", emit: { topic: "e2e.greeted", data: { hello: "dashboard" } } },
-      { name: "pause", depends_on: "greet", sleep: "20s" },
+      { name: "pause", depends_on: "greet", sleep: "5s" },
       { name: "done", depends_on: ["pause"], emit: { topic: "e2e.done", data: { run: "{{ run.id }}" } } },
     ],
   });
@@ -106,16 +129,7 @@ beforeAll(async () => {
       },
     ],
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchBrowser();
 }, 9 * 60_000);
 
 afterAll(async () => {
@@ -172,6 +186,7 @@ async function apiStatusFromPage(page: Page, urlPath: string): Promise<number> {
 it("signs in, follows a run to succeeded without a reload, opens it, cancels a sleeping run, acknowledges an alert, marks stale data, works on a phone, and signs out", async () => {
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
   const page = await context.newPage();
+  await page.clock.install();
   const watched = watchErrors(page);
 
   // Signed out: the form only, and a wrong key gets an inline error.
@@ -196,10 +211,14 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
   // A run started by the test appears, not yet finished, then turns succeeded on its own.
   const quick = await startRun("e2e_quick");
   const quickRow = page.locator(`[data-run-id="${quick}"]`);
-  await quickRow.waitFor({ timeout: REFRESH_WAIT });
+  await refreshUntil(page, "the run to appear", shown(quickRow));
   const seenFirst = await quickRow.getAttribute("data-status");
   expect(["queued", "running", "waiting"]).toContain(seenFirst);
-  await page.locator(`[data-run-id="${quick}"][data-status="succeeded"]`).waitFor({ timeout: 40_000 });
+  await refreshUntil(
+    page,
+    "the run to succeed",
+    shown(page.locator(`[data-run-id="${quick}"][data-status="succeeded"]`)),
+  );
   expect(await quickRow.locator(".dash-status").innerText()).toMatch(/succeeded/i);
   expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
 
@@ -211,7 +230,7 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
   expect(await detail.locator(".dash-step").count()).toBe(3);
   expect(await detail.locator(".dash-gantt-rows > li").count()).toBe(3);
   expect(await detail.locator(".dash-gantt-bar").count()).toBeGreaterThanOrEqual(3);
-  // The sleep is the longest bar: 20 s of a run of about 20 s.
+  // The sleep is the longest bar: 5 s of a run of about 5 s.
   const widths = await detail
     .locator(".dash-gantt-rows > li")
     .evaluateAll((rows) =>
@@ -252,7 +271,7 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
   const alert = active.body.alerts.find((a) => a.ruleName === "Failed runs");
   expect(alert, JSON.stringify(active.body)).toBeDefined();
   const alertItem = page.locator(`[data-alert-id="${alert!.id}"]`);
-  await alertItem.waitFor({ timeout: REFRESH_WAIT });
+  await refreshUntil(page, "the alert to appear", shown(alertItem));
   expect(await alertItem.innerText()).toContain("Failed runs");
   await shot(page, "2-laptop");
   await alertItem.getByRole("button", { name: /^Acknowledge alert Failed runs/ }).click();
@@ -276,26 +295,22 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
   // The API becomes unreachable: every panel keeps its data, marked stale; then it recovers.
   watched.paused = true;
   await page.route("**/api/**", (route) => route.abort("connectionrefused"));
-  await page
-    .getByText(/Stale — last updated \d\d:\d\d:\d\d/)
-    .first()
-    .waitFor({ timeout: REFRESH_WAIT });
-  // Each panel notices at its own next refresh (within 10 s): health, queue, alerts, runs, run, charts, outbox, events,
+  await refreshUntil(page, "stale data to be marked", shown(page.getByText(/Stale — last updated \d\d:\d\d:\d\d/)));
+  // Each panel notices at its own next refresh: health, queue, alerts, runs, run, charts, outbox, events,
   // failed Shopify deliveries.
   expect(await page.locator(".dash-panel").count()).toBe(9);
-  await waitFor(
+  await refreshUntil(
+    page,
     "every panel to be marked stale",
-    async () => ((await page.locator('.dash-panel[data-stale="true"]').count()) === 9 ? true : undefined),
-    REFRESH_WAIT,
+    async () => (await page.locator('.dash-panel[data-stale="true"]').count()) === 9,
   );
   expect(await page.locator(`[data-run-id="${quick}"]`).count()).toBe(1); // the data is still shown
   await shot(page, "3-stale");
   await page.unroute("**/api/**");
-  await page.locator('.dash-panel[data-stale="true"]').first().waitFor({ state: "detached", timeout: REFRESH_WAIT });
-  await waitFor(
+  await refreshUntil(
+    page,
     "every panel to be fresh again",
-    async () => ((await page.locator('.dash-panel[data-stale="true"]').count()) === 0 ? true : undefined),
-    REFRESH_WAIT,
+    async () => (await page.locator('.dash-panel[data-stale="true"]').count()) === 0,
   );
   watched.paused = false;
 
@@ -359,13 +374,14 @@ it("shows no data to a fresh browser: the sign-in form only, and every API the p
 it("lets a viewer see everything but act on nothing", async () => {
   const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
+  await page.clock.install();
   await page.goto(`${app.base}${DASHBOARD}`);
   await signIn(page, keys.viewer!.key);
   expect(await page.locator(".dash-role").innerText()).toMatch(/viewer/i);
   // An unfinished run, which an operator could cancel: the viewer gets its detail, not the button.
   const sleepy = await startRun("e2e_sleepy");
   const row = page.locator(`[data-run-id="${sleepy}"]`);
-  await row.waitFor({ timeout: REFRESH_WAIT });
+  await refreshUntil(page, "the run to appear", shown(row));
   await row.getByRole("button").click();
   await page.locator(`[data-run-detail="${sleepy}"]`).waitFor();
   expect(await page.locator(`[data-run-detail="${sleepy}"] .dash-step`).count()).toBe(1);

@@ -6,7 +6,8 @@
  *
  * Postgres only: a SIGKILL of the process that embeds PGlite is a crash of the database itself,
  * which the embedded database does not promise to survive (production runs on Neon); so this
- * file needs TEST_DATABASE_URL (CI sets it) and is skipped without it.
+ * file needs TEST_DATABASE_URL and is skipped without it, except under CI=true, where a missing
+ * TEST_DATABASE_URL fails the run (tests/helpers/setup.ts).
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";

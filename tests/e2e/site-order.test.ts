@@ -1,18 +1,19 @@
 /**
- * A client orders a site in a real browser (headless Debian Chromium through playwright-core)
+ * A client orders a site in a real browser (headless Chromium through playwright-core, see
+ * tests/helpers/browser.ts)
  * against the running app (`npm start`, test mode: no Stripe keys): the /start form with its
  * server-side errors, the live progress page until done, the published site and its pages;
  * then the same form with JavaScript off (plain form posts to the server action).
  * Screenshots go to test-results/ (git-ignored).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startApp, type RunningApp } from "../helpers/app-process";
+import { launchBrowser } from "../helpers/browser";
 
-const CHROMIUM = "/usr/bin/chromium";
 const RESULTS = fileURLToPath(new URL("../../test-results/", import.meta.url));
 const PROGRESS_URL = /\/projects\/[0-9a-f-]{36}\?token=[\w-]+$/;
 
@@ -20,23 +21,9 @@ let app: RunningApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  // A missing browser is a failure, not a skip: this test is the proof that the pages work.
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `This browser test needs Chromium at ${CHROMIUM} (Debian: apt-get install chromium); it was not found.`,
-    );
   mkdirSync(RESULTS, { recursive: true });
   app = await startApp({ env: { STRIPE_SECRET_KEY: "", STRIPE_WEBHOOK_SECRET: "" } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchBrowser();
 }, 9 * 60_000);
 
 afterAll(async () => {

@@ -28,7 +28,8 @@ export interface RunningApp {
 
 /**
  * Starts are serialised across test workers and with `npm run rehearse` (the start lock beside
- * .next, scripts/rehearse/start-lock.ts): the first start builds the app when it is stale, and two
+ * .next, scripts/rehearse/start-lock.ts): the suite's global setup builds the app before any test
+ * (tests/helpers/global-setup.ts), but a start still builds when the sources changed since, and two
  * `next build` in one directory at once would break each other.
  */
 async function withStartLock<T>(fn: () => Promise<T>): Promise<T> {

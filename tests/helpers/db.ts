@@ -1,35 +1,45 @@
 /**
  * Test databases. Every database test runs on PGlite, and also on real Postgres when
- * TEST_DATABASE_URL is set. Each test file gets its own database (a fresh in-memory PGlite, or
- * a new Postgres database created from TEST_DATABASE_URL and dropped afterwards), with the real
- * migrations applied, so files run in parallel without seeing each other.
+ * TEST_DATABASE_URL is set. Each test file gets its own database (an in-memory PGlite, or a new
+ * Postgres database next to TEST_DATABASE_URL's, dropped at the end of the run), so files run in
+ * parallel without seeing each other. The real migrations are applied once, into the
+ * templates the global setup prepares (tests/helpers/db-templates.ts), and each database is a
+ * clone of one: loaded from a data directory dump on PGlite, `CREATE DATABASE … TEMPLATE` on
+ * Postgres.
  */
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import pg from "pg";
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, beforeAll, describe, inject } from "vitest";
 import { openDb, setDbHandle, type Db, type DbHandle, type DriverName, type OpenDbOptions } from "@/db/client";
-import { migrate } from "@/db/migrate";
+import { databaseUrl } from "./db-templates";
 
 export type TestTarget = "pglite" | "postgres";
 
 export const TEST_TARGETS: TestTarget[] = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
 
-/** Creates an empty Postgres database next to TEST_DATABASE_URL's and returns its URL. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * Creates a Postgres database next to TEST_DATABASE_URL's and returns its URL: empty, or with
+ * `migrated`, a clone of the suite's migrated template.
+ */
+export async function createPostgresDatabase(
+  options: { migrated?: boolean } = {},
+): Promise<{ url: string; drop(): Promise<void> }> {
   const base = process.env.TEST_DATABASE_URL;
   if (!base) throw new Error("TEST_DATABASE_URL is not set");
-  const name = `orch_test_${randomBytes(6).toString("hex")}`;
+  const name = `orch_test_${inject("testRunId")}_${randomBytes(6).toString("hex")}`;
+  const template = options.migrated ? inject("postgresTemplate") : "";
+  if (options.migrated && !template)
+    throw new Error("no migrated template: is tests/helpers/global-setup.ts registered?");
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   try {
-    await admin.query(`create database ${name}`);
+    await admin.query(`create database ${name}${template ? ` template ${template}` : ""}`);
   } finally {
     await admin.end();
   }
-  const url = new URL(base);
-  url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    url: databaseUrl(base, name),
     drop: async () => {
       const c = new pg.Client({ connectionString: base });
       await c.connect();
@@ -42,27 +52,24 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
   };
 }
 
-/** A migrated database for one test file (`empty`: no migrations applied). */
+/**
+ * A database for one test file: migrated, or with `empty`, with no migration applied (for the
+ * tests of the migrator itself).
+ */
 export async function createTestDb(
   target: TestTarget,
   options: { driver?: DriverName; empty?: boolean } & OpenDbOptions = {},
 ): Promise<DbHandle> {
   if (target === "pglite") {
-    const handle = await openDb(undefined, "pglite", { pgliteDataDir: "memory://", ...options });
-    if (!options.empty) await migrate(handle.db);
-    return handle;
+    const templates = inject("pgliteTemplates");
+    const dump = new Blob([await readFile(options.empty ? templates.empty : templates.migrated)]);
+    return openDb(undefined, "pglite", { pgliteDataDir: "memory://", pgliteLoadDataDir: dump, ...options });
   }
-  const database = await createPostgresDatabase();
-  const handle = await openDb(database.url, options.driver ?? "pg", options);
-  if (!options.empty) await migrate(handle.db);
-  return {
-    db: handle.db,
-    driver: handle.driver,
-    close: async () => {
-      await handle.close();
-      await database.drop();
-    },
-  };
+  // Not dropped when the file ends: the global teardown drops the run's databases together. Each
+  // DROP DATABASE waits for a checkpoint, which flushes every test database written since the last
+  // one (seconds per file, holding its worker); at the end of the run, one after another, they are quick.
+  const database = await createPostgresDatabase({ migrated: !options.empty });
+  return openDb(database.url, options.driver ?? "pg", options);
 }
 
 export interface DbSuite {

@@ -3,7 +3,8 @@ import type { Db } from "@/db/client";
 import { parseDefinition } from "@/engine/definition";
 import { registerDefinition } from "@/engine/registry";
 import { getRun, type RunView } from "@/engine/runs";
-import { tick } from "@/engine/tick";
+import { startRun, type StartRunParams } from "@/engine/start-run";
+import { tick, type TickOptions } from "@/engine/tick";
 
 export async function register(db: Db, yaml: string): Promise<number> {
   const { registered } = await registerDefinition(db, { definition: parseDefinition(yaml), source: "test" });
@@ -31,4 +32,31 @@ export function stepOf(run: RunView, name: string) {
   const step = run.steps.find((s) => s.name === name);
   if (!step) throw new Error(`no step ${name} in run ${run.id}`);
   return step;
+}
+
+/** Starts a run and ticks until it is final. */
+export async function finishRun(db: Db, params: StartRunParams): Promise<RunView> {
+  return runUntilDone(db, (await startRun(db, params)).id);
+}
+
+/** One tick that sweeps whatever the last sweep's time (timers, leases, waits), as the cron route's does. */
+export function tickOnce(db: Db, options: Partial<TickOptions> = {}) {
+  return tick(db, { budgetMs: 60_000, alwaysSweep: true, ...options });
+}
+
+/** Ticks (at most `maxTicks` times) until the run's `step` has `status`; the run as it is then. */
+export async function tickUntilStep(
+  db: Db,
+  runId: string,
+  step: string,
+  status: string,
+  maxTicks = 5,
+): Promise<RunView> {
+  for (let i = 0; i < maxTicks && stepOf(await getRun(db, runId), step).status !== status; i++) await tickOnce(db);
+  return getRun(db, runId);
+}
+
+/** Each step's status, by step name. */
+export function stepStatuses(run: RunView): Record<string, string> {
+  return Object.fromEntries(run.steps.map((s) => [s.name, s.status]));
 }

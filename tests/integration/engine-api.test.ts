@@ -18,7 +18,7 @@ import { POST as startRuns } from "@/app/api/workflows/[name]/runs/route";
 import { GET as listWorkflows } from "@/app/api/workflows/route";
 import { registerInProcessAgent } from "@/agents/catalog";
 import type { RunView } from "@/engine/runs";
-import { NonRetryableError } from "@/engine/step-errors";
+import { NonRetryableError } from "@/step-errors";
 import { getSecret } from "@/env";
 import { describeDb } from "../helpers/db";
 import { runUntilDone } from "../helpers/engine";

@@ -7,7 +7,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb, queryRows, type Db, type DbHandle } from "@/db/client";
-import { migrate } from "@/db/migrate";
 import { kickTick } from "@/engine/kick";
 import { startRun } from "@/engine/start-run";
 import { tick } from "@/engine/tick";
@@ -42,9 +41,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("engine concurrency [postgres]",
   const previousAllowedHosts = process.env.HTTP_STEP_ALLOWED_HOSTS;
 
   beforeAll(async () => {
-    database = await createPostgresDatabase();
+    database = await createPostgresDatabase({ migrated: true });
     handle = await openDb(database.url, "pg", { maxConnections: 12 });
-    await migrate(handle.db);
     // Each call is held 5–20 ms, so attempts really are in flight while others claim.
     receiver = await startReceiver(() => 5 + Math.floor(Math.random() * 16));
     process.env.HTTP_STEP_ALLOWED_HOSTS = "127.0.0.1";

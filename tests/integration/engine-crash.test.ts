@@ -11,7 +11,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openDb, queryRows, type Db, type DbHandle } from "@/db/client";
-import { migrate } from "@/db/migrate";
 import { getRun } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
 import { tick } from "@/engine/tick";
@@ -55,9 +54,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("engine crash recovery [postgres
   const previousAllowedHosts = process.env.HTTP_STEP_ALLOWED_HOSTS;
 
   beforeAll(async () => {
-    database = await createPostgresDatabase();
+    database = await createPostgresDatabase({ migrated: true });
     handle = await openDb(database.url, "pg");
-    await migrate(handle.db);
     receiver = await startReceiver();
     process.env.HTTP_STEP_ALLOWED_HOSTS = "127.0.0.1";
   });

@@ -14,7 +14,7 @@ import { executeStep, type RunContext, type StepResult } from "@/engine/execute"
 import { cancelRun, getRun } from "@/engine/runs";
 import { claimSteps, type ClaimedStep } from "@/engine/sql/claim";
 import { startRun } from "@/engine/start-run";
-import { RetryableError } from "@/engine/step-errors";
+import { RetryableError } from "@/step-errors";
 import { sweepExpiredLeases } from "@/engine/sweep";
 import { loadRunContexts } from "@/engine/tick";
 import { describeDb } from "../helpers/db";

@@ -12,7 +12,7 @@ import { publishEvent } from "@/engine/events";
 import { cancelRun, getRun } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
 import { tick } from "@/engine/tick";
-import { runWorker } from "@/engine/worker";
+import { runWorker } from "@/runtime/worker";
 import { describeDb } from "../helpers/db";
 import { register, stepOf } from "../helpers/engine";
 import { startReceiver, type Receiver } from "../helpers/receiver";

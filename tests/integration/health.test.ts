@@ -7,8 +7,8 @@ import { GET as healthSelf } from "@/app/api/health/self/route";
 import { GET as listKeys } from "@/app/api/keys/route";
 import { openDb, setDbHandle, type DbHandle } from "@/db/client";
 import { syncWorkflowFiles } from "@/engine/registry";
-import { BYPASS_HEADER } from "@/http/self-call";
-import { clearHealthCache, type HealthReport } from "@/observability/health";
+import { BYPASS_HEADER } from "@/integrations/self-call";
+import { clearHealthCache, type HealthReport } from "@/operations/health";
 import { describeDb } from "../helpers/db";
 import { callJson } from "../helpers/http";
 

@@ -1,5 +1,5 @@
 /**
- * Public endpoints' rate limits (src/http/rate-limit.ts) on a real database: keyed on the trusted
+ * Public endpoints' rate limits (src/db/rate-limit.ts) on a real database: keyed on the trusted
  * hop's address so a spoofed X-Forwarded-For can neither lock out another client nor dodge its own
  * limit, one IPv6 /64 is one client, a ceiling over all addresses bounds a distributed client, and
  * idle buckets are pruned in batches.
@@ -9,7 +9,8 @@ import { afterEach, expect, it } from "vitest";
 import { POST as signIn } from "@/app/api/session/route";
 import { queryRows } from "@/db/client";
 import { pruneIdleRequestBuckets } from "@/db/token-bucket";
-import { enforceAddressLimit, IDLE_BUCKET_MS, ORDER_LIMIT, resetPruneClock } from "@/http/rate-limit";
+import { enforceAddressLimit, IDLE_BUCKET_MS, resetPruneClock } from "@/db/rate-limit";
+import { ORDER_LIMIT } from "@/projects/schema";
 import { LOGIN_LIMIT } from "@/auth/session";
 import { describeDb } from "../helpers/db";
 import { call } from "../helpers/http";

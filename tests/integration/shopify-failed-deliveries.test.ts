@@ -16,7 +16,7 @@ import { POST as reprocessRoute } from "@/app/api/webhooks/shopify/deliveries/[i
 import { createApiKey } from "@/auth/api-keys";
 import { queryRows } from "@/db/client";
 import { shopifyDeliveryListSchema, shopifyReprocessSchema } from "@/dashboard/schemas";
-import { evaluateAlerts } from "@/observability/alerts/evaluate";
+import { evaluateAlerts } from "@/operations/alerts/evaluate";
 import { processDelivery } from "@/orders/deliveries";
 import { describeDb } from "../helpers/db";
 import { call, callJson } from "../helpers/http";

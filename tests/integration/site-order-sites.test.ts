@@ -21,7 +21,7 @@ import { parseDefinition } from "@/engine/definition";
 import { setAgentInvoker } from "@/engine/kinds/agent";
 import { registerDefinition } from "@/engine/registry";
 import type { RunView } from "@/engine/runs";
-import { evaluateAlerts } from "@/observability/alerts/evaluate";
+import { evaluateAlerts } from "@/operations/alerts/evaluate";
 import { CLIENT_RUN_ERROR, CLIENT_STAGE_ERROR, type ProjectStatus } from "@/projects/service";
 import { SITE_SLUG } from "@/sites/urls";
 import { startAppServer, type AppServer } from "../helpers/app-server";

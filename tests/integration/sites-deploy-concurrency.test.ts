@@ -6,26 +6,14 @@
 import { sql } from "drizzle-orm";
 import { expect, it } from "vitest";
 import { automation } from "@/agents/automation";
-import type { ActionContext } from "@/agents/framework";
 import { deploymentSchema, siteSchema, type Site } from "@/agents/schemas";
-import { queryRows, type Db } from "@/db/client";
+import { queryRows } from "@/db/client";
 import { describeDb } from "../helpers/db";
+import { actionContext } from "../helpers/agents";
 import { brief, design, pages } from "../unit/agents/automation-fixtures";
 
 const { build_site: buildAction, deploy_site: deployAction } = automation.actions;
 const VERSIONS = 8;
-
-function context(db: Db): ActionContext {
-  return {
-    db,
-    agent: "automation",
-    action: "deploy_site",
-    idempotencyKey: null,
-    attempt: 1,
-    taskId: null,
-    signal: new AbortController().signal,
-  };
-}
 
 async function version(n: number): Promise<Site> {
   const sitePages = pages.map((p) => ({ ...p, intro: `Version ${n}: ${p.intro}` }));
@@ -35,7 +23,7 @@ async function version(n: number): Promise<Site> {
     pages: sitePages,
     baseUrl: "https://example.com",
   });
-  return siteSchema.parse(await buildAction.handler(input, context({} as Db)));
+  return siteSchema.parse(await buildAction.handler(input, actionContext("automation", "deploy_site")));
 }
 
 describeDb("concurrent deployments of one site", (suite) => {
@@ -43,7 +31,12 @@ describeDb("concurrent deployments of one site", (suite) => {
     const sites = await Promise.all(Array.from({ length: VERSIONS }, (_, n) => version(n)));
     const deployments = await Promise.all(
       sites.map(async (site) =>
-        deploymentSchema.parse(await deployAction.handler(deployAction.input.parse({ site }), context(suite.db()))),
+        deploymentSchema.parse(
+          await deployAction.handler(
+            deployAction.input.parse({ site }),
+            actionContext("automation", "deploy_site", { db: suite.db() }),
+          ),
+        ),
       ),
     );
     const [row] = await queryRows<{ deployment_id: string; file_count: number }>(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isSelfUrl, selfCallHeaders } from "@/http/self-call";
+import { isSelfUrl, selfCallHeaders } from "@/integrations/self-call";
 import { checkOutboundUrl, fetchFollowingRedirects, outboundFetch, OutboundRefused } from "@/integrations/outbound";
 import { extractLinks, isDocumentRelative } from "@/sites/html-links";
 import { listSitePages } from "@/sites/store";
@@ -64,7 +64,7 @@ interface Fetched {
 }
 
 /**
- * One request, never following a redirect. To our own origin it is a self-call (src/http/self-call.ts:
+ * One request, never following a redirect. To our own origin it is a self-call (src/integrations/self-call.ts:
  * the protection bypass header, outside the outbound policy); anywhere else (a `baseUrl` that is
  * not ours, a redirect hop that leaves our origin) it is a third-party call under the outbound
  * policy (src/integrations/outbound), without the bypass header. A refused address throws

@@ -11,10 +11,10 @@ import { briefOf } from "@/projects/schema";
 import { ActionRejected, defineAction } from "../framework";
 import { PAGE_KEYS, briefSchema, rawBriefSchema, type Brief, type PageKey, type RawBrief } from "../schemas";
 import { COPY } from "./copy";
-import { capitalize, clean, fill, words } from "./text";
+import { slugify, words } from "@/util/slug";
+import { capitalize, clean, fill } from "./text";
 import { industryFamily, languageOf, pageKeyOf, toneOf, type Family, type Language, type Tone } from "./vocabulary";
 
-const SLUG_MAX = 48;
 const DEFAULT_PAGES: readonly PageKey[] = ["home", "about", "services", "contact"];
 
 /** The tone a family's sites usually take, when the brief names none. */
@@ -31,19 +31,6 @@ const DEFAULT_TONE: Readonly<Record<Family, Tone>> = {
   finance: "professional",
   services: "professional",
 };
-
-/** "Café Ünïcode & Co." → "cafe-unicode-co"; at most 48 long, cut at a hyphen when one is near; "site" if nothing is left. */
-export function slugify(name: string): string {
-  const full = words(name).join("-");
-  if (full.length <= SLUG_MAX) return full || "site";
-  const cut = full.slice(0, SLUG_MAX);
-  const lastHyphen = cut.lastIndexOf("-");
-  const slug = (full[SLUG_MAX] === "-" ? cut : lastHyphen >= SLUG_MAX / 2 ? cut.slice(0, lastHyphen) : cut).replace(
-    /-+$/,
-    "",
-  );
-  return slug || "site";
-}
 
 /** #abc, #aabbcc, AABBCC → "#aabbcc"; anything else → null. */
 export function brandColorOf(raw: string | undefined): string | null {

@@ -1,7 +1,7 @@
 /**
  * String helpers shared by the design-ia actions: cleaning what a client typed, folding it for
  * keyword matching, shortening copy without breaking words or characters, and filling the
- * language templates.
+ * language templates. Folding a name into words lives in src/util/slug.ts (site addresses use it too).
  */
 
 const GRAPHEMES = new Intl.Segmenter("en", { granularity: "grapheme" });
@@ -45,34 +45,6 @@ export function clean(text: string, max: number): string {
     current = next;
   }
   return current;
-}
-
-const LIGATURES: Record<string, string> = {
-  ß: "ss",
-  æ: "ae",
-  œ: "oe",
-  ø: "o",
-  ł: "l",
-  đ: "d",
-  ð: "d",
-  þ: "th",
-  ı: "i",
-};
-
-/** Lower-case ASCII approximation: accents dropped, ligatures spelled out, other scripts kept. */
-export function fold(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[ßæœøłđðþı]/g, (c) => LIGATURES[c] ?? c)
-    .normalize("NFD")
-    .replace(/\p{M}+/gu, "");
-}
-
-/** The folded ASCII words of `text` ("Cabinet d'Avocats" → ["cabinet", "d", "avocats"]). */
-export function words(text: string): string[] {
-  return fold(text)
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean);
 }
 
 /** 32-bit FNV-1a: a stable seed for the variations of one brief. */

@@ -5,7 +5,7 @@
  * they match.
  */
 import { LANGUAGES, PAGE_KEYS, type TONES, type PageKey } from "../schemas";
-import { words } from "./text";
+import { words } from "@/util/slug";
 
 export const FAMILIES = [
   "restaurant",

@@ -7,7 +7,7 @@
 import type { AgentCall, AgentInvoker, AgentResult } from "@/engine/kinds/agent";
 import { AgentCallFailed, agentTransport, callHttp, callInline, toStepError } from "../transport";
 import { admitCall, recordFailure, recordSuccess } from "./breaker";
-import { recordCall } from "./calls";
+import { flushCalls, recordCall } from "./calls";
 import { rateLimitOf, takeAgentToken } from "./rate-limit";
 
 export const gatewayInvoker: AgentInvoker = {
@@ -48,4 +48,5 @@ export const gatewayInvoker: AgentInvoker = {
       throw toStepError(error);
     }
   },
+  flush: flushCalls,
 };

@@ -10,8 +10,8 @@ import { redirect } from "next/navigation";
 import { recordAudit } from "@/auth/audit";
 import { resolveSession, revokeSession, sessionCookieName, sessionCookieOptions, startSession } from "@/auth/session";
 import { getDb } from "@/db/client";
-import { ApiError } from "@/http/errors";
-import { clientAddress } from "@/http/rate-limit";
+import { RateLimitedError, UnauthorizedError } from "@/errors";
+import { clientAddress } from "@/http/client-address";
 import { log } from "@/observability/log";
 import { DASHBOARD_PATH, type SignInState } from "./sign-in-state";
 
@@ -32,9 +32,8 @@ export async function signIn(_previous: SignInState, formData: FormData): Promis
       outcome: 200,
     });
   } catch (error) {
-    if (error instanceof ApiError && error.code === "unauthorized")
-      return { error: "This API key is unknown or revoked." };
-    if (error instanceof ApiError && error.code === "rate_limited")
+    if (error instanceof UnauthorizedError) return { error: "This API key is unknown or revoked." };
+    if (error instanceof RateLimitedError)
       return { error: `Too many sign-in attempts from your connection. ${error.message}` };
     log.error("dashboard: sign-in failed", { error: error instanceof Error ? error.message : String(error) });
     return { error: "Signing in is not possible just now (the database may be unreachable). Try again in a moment." };

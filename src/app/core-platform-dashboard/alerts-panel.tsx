@@ -4,6 +4,7 @@ import { dateTime } from "@/dashboard/format";
 import type { Resource } from "@/dashboard/hooks";
 import { alertActionSchema, type Alert } from "@/dashboard/schemas";
 import { useAction } from "@/dashboard/use-action";
+import { ActionButton } from "./action-button";
 import { ActionMessage } from "./action-message";
 import { LoadState, Panel } from "./panel";
 
@@ -42,15 +43,15 @@ export function AlertsPanel({ alerts, canAct }: { alerts: Resource<{ alerts: Ale
                 {a.escalatedAt ? ` · escalated ${dateTime(a.escalatedAt)}` : ""} · last seen {dateTime(a.lastSeenAt)}
               </p>
               {canAct ? (
-                <button
-                  type="button"
-                  className="dash-button"
-                  disabled={action.pending !== null}
-                  onClick={() => void acknowledge(a)}
-                  aria-label={`Acknowledge alert ${a.ruleName}${a.subject ? ` (${a.subject})` : ""}`}
+                <ActionButton
+                  pending={action.pending}
+                  actionKey={a.id}
+                  busy="Acknowledging…"
+                  onClick={() => acknowledge(a)}
+                  label={`Acknowledge alert ${a.ruleName}${a.subject ? ` (${a.subject})` : ""}`}
                 >
-                  {action.pending === a.id ? "Acknowledging…" : "Acknowledge"}
-                </button>
+                  Acknowledge
+                </ActionButton>
               ) : null}
             </li>
           ))}

@@ -8,6 +8,7 @@ import { dateTime, duration, prettyJson, shortId } from "@/dashboard/format";
 import type { Resource } from "@/dashboard/hooks";
 import { runSchema, type Run, type Step } from "@/dashboard/schemas";
 import { useAction } from "@/dashboard/use-action";
+import { ActionButton } from "./action-button";
 import { ActionMessage } from "./action-message";
 import { LoadState, Panel } from "./panel";
 import { StepTimeline } from "./step-timeline";
@@ -151,24 +152,26 @@ export function RunDetail({
           {canAct ? (
             <div className="dash-actions">
               {UNFINISHED.has(r.status) ? (
-                <button
-                  type="button"
+                <ActionButton
+                  pending={action.pending}
+                  actionKey="cancel"
+                  busy="Cancelling…"
+                  onClick={() => act("cancel")}
                   className="dash-button dash-button-danger"
-                  disabled={action.pending !== null}
-                  onClick={() => void act("cancel")}
                 >
-                  {action.pending === "cancel" ? "Cancelling…" : "Cancel run"}
-                </button>
+                  Cancel run
+                </ActionButton>
               ) : null}
               {r.status === "failed" ? (
-                <button
-                  type="button"
+                <ActionButton
+                  pending={action.pending}
+                  actionKey="retry"
+                  busy="Retrying…"
+                  onClick={() => act("retry")}
                   className="dash-button dash-button-primary"
-                  disabled={action.pending !== null}
-                  onClick={() => void act("retry")}
                 >
-                  {action.pending === "retry" ? "Retrying…" : "Retry run"}
-                </button>
+                  Retry run
+                </ActionButton>
               ) : null}
             </div>
           ) : null}

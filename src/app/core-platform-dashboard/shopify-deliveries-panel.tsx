@@ -8,6 +8,7 @@ import { dateTime } from "@/dashboard/format";
 import type { Resource } from "@/dashboard/hooks";
 import { shopifyReprocessSchema, type ShopifyDelivery } from "@/dashboard/schemas";
 import { useAction } from "@/dashboard/use-action";
+import { ActionButton } from "./action-button";
 import { ActionMessage } from "./action-message";
 import { LoadState, Panel } from "./panel";
 
@@ -53,15 +54,15 @@ export function ShopifyDeliveriesPanel({
               </p>
               {d.lastError ? <p className="dash-bad dash-small dash-break">{d.lastError}</p> : null}
               {canAct && d.hasPayload ? (
-                <button
-                  type="button"
-                  className="dash-button"
-                  disabled={action.pending !== null}
-                  onClick={() => void reprocess(d)}
-                  aria-label={`Reprocess Shopify delivery ${d.id} (${d.topic})`}
+                <ActionButton
+                  pending={action.pending}
+                  actionKey={String(d.id)}
+                  busy="Reprocessing…"
+                  onClick={() => reprocess(d)}
+                  label={`Reprocess Shopify delivery ${d.id} (${d.topic})`}
                 >
-                  {action.pending === String(d.id) ? "Reprocessing…" : "Reprocess"}
-                </button>
+                  Reprocess
+                </ActionButton>
               ) : null}
             </li>
           ))}

@@ -10,10 +10,11 @@ import { redirect } from "next/navigation";
 import type { ZodError } from "zod";
 import { getDb } from "@/db/client";
 import { publicBaseUrl } from "@/env";
-import { ApiError } from "@/http/errors";
-import { clientAddress, enforceAddressLimit, ORDER_LIMIT } from "@/http/rate-limit";
+import { RateLimitedError } from "@/errors";
+import { enforceAddressLimit } from "@/db/rate-limit";
+import { clientAddress } from "@/http/client-address";
 import { log } from "@/observability/log";
-import { orderFormSchema } from "@/projects/schema";
+import { ORDER_LIMIT, orderFormSchema } from "@/projects/schema";
 import { createProject } from "@/projects/service";
 import { FIELD_NAMES, type FieldName, type OrderFormState, type OrderFormValues } from "./form-state";
 
@@ -75,7 +76,7 @@ export async function submitOrder(previous: OrderFormState, formData: FormData):
     await enforceAddressLimit(db, ORDER_LIMIT, clientAddress(requestHeaders));
     ({ nextUrl } = await createProject(db, parsed.data, { origin: requestOrigin(requestHeaders) }));
   } catch (error) {
-    if (error instanceof ApiError && error.code === "rate_limited") {
+    if (error instanceof RateLimitedError) {
       return {
         values,
         errors: {},

@@ -13,7 +13,7 @@ export const projects = pgTable(
     tokenHash: text("token_hash").notNull(),
     /**
      * Legacy: the order form in clear, as projects stored it before their personal data was
-     * encrypted. New projects leave it null; `sealLegacySiteOrders` (src/privacy/site-clients.ts,
+     * encrypted. New projects leave it null; `sealLegacySiteOrders` (src/projects/site-clients.ts,
      * run after the migrations) moves old rows into `brief_sealed` and clears it.
      */
     brief: jsonb("brief"),
@@ -21,7 +21,7 @@ export const projects = pgTable(
     briefSealed: text("brief_sealed"),
     /** Search hash of the contact email (src/privacy/search-hash.ts): erasure by email; null once erased. */
     contactEmailHash: text("contact_email_hash"),
-    /** When an operator erased the client's personal data (src/privacy/site-clients.ts). */
+    /** When an operator erased the client's personal data (src/projects/site-clients.ts). */
     erasedAt: timestamp("erased_at", { withTimezone: true }),
     paymentStatus: text("payment_status", { enum: PAYMENT_STATUSES }).notNull(),
     /** Stripe Checkout session: its id is also the run's idempotency key. */

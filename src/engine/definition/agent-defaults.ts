@@ -1,7 +1,8 @@
 /**
  * An `agent` step without a `timeout` gets its action's declared timeout (timeouts per agent
- * and action). The definition layer stays pure and knows no agent: the agent catalog installs
- * the lookup when it loads (src/agents/catalog.ts), before any definition is parsed.
+ * and action). The definition layer stays pure and knows no agent: wiring the engine installs
+ * the lookup (src/engine/wiring.ts, from the composition root src/runtime/wire.ts); unwired, a
+ * step gets the platform's default, and registering it is refused (engine/registry.ts).
  */
 import { DEFAULT_TIMEOUT_MS } from "./types";
 

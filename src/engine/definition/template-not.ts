@@ -15,7 +15,9 @@
  * `!` keeps the library's meaning). `!` still binds tighter than comparisons and arithmetic,
  * as in JavaScript: `!a.b == c` is `(!(a.b)) == c`.
  */
-import type { ExpressionNode } from "./template-parse";
+import type { compile } from "@jmespath-community/jmespath";
+
+export type ExpressionNode = ReturnType<typeof compile>;
 
 /** The tree with every `!` that precedes a path moved to cover the whole path. */
 export function bindNotToPaths(node: ExpressionNode): ExpressionNode {

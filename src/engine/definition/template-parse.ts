@@ -6,9 +6,9 @@
  * containing braces work. A literal `{{` in text is written as a template: `{{ '{{' }}`.
  */
 import { compile } from "@jmespath-community/jmespath";
-import { bindNotToPaths } from "./template-not";
+import { bindNotToPaths, type ExpressionNode } from "./template-not";
 
-export type ExpressionNode = ReturnType<typeof compile>;
+export type { ExpressionNode };
 
 export type TemplatePart = { type: "text"; text: string } | { type: "template"; expression: string };
 

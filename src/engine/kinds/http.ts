@@ -16,7 +16,7 @@ import { readLimitedText } from "@/util/read-limited";
 import { describeOutboundFailure, outboundFetch, OutboundRefused } from "@/integrations/outbound";
 import { assertHttpHostAllowed } from "../definition";
 import { secretRefsIn, substituteSecrets } from "../definition/secret-refs";
-import { NonRetryableError, RetryableError } from "../step-errors";
+import { NonRetryableError, RetryableError } from "@/step-errors";
 
 export interface HttpRequestSpec {
   url: string;

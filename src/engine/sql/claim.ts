@@ -8,9 +8,11 @@
  * attempt whose lease expired and was claimed again finds another token and is discarded.
  *
  * `timeout_ms <= maxTimeoutMs`: a tick only claims work that can finish inside its budget.
- * Served by `steps_ready_idx (priority desc, ready_at) where status = 'queued'`.
+ * Locks: only the rows it picks; `SKIP LOCKED` means two claimers never wait on each other.
+ * Index: `steps_ready_idx (priority desc, ready_at) where status = 'queued'` (its order is the
+ * claim's order, so the scan stops after `limit` rows).
  */
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { toDate, toNumber } from "@/db/rows";
 
@@ -51,11 +53,29 @@ export interface ClaimRow {
   claimed_at: unknown;
 }
 
-const CLAIM_SET = (
-  leaseGraceMs: number,
-) => sql`status = 'running', attempts = s.attempts + 1, fence = nextval('step_fence_seq'),
-  lease_expires_at = now() + (s.timeout_ms + ${leaseGraceMs}) * interval '1 millisecond', started_at = coalesce(s.started_at, now())`;
-const CLAIM_RETURNING = sql`s.id, s.run_id, s.name, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item,
+/**
+ * What claiming writes besides `status = 'running'`: one more attempt, a new fencing token, the
+ * lease, the first start. With `when`, each column changes only where `when` holds (the claim
+ * folded into settle-succeeded.ts's dependents' update, which also counts rows it does not claim).
+ */
+export function claimSet(leaseGraceMs: number, when?: SQL): SQL {
+  const columns: [string, SQL][] = [
+    ["attempts", sql`s.attempts + 1`],
+    ["fence", sql`nextval('step_fence_seq')`],
+    ["lease_expires_at", sql`now() + (s.timeout_ms + ${leaseGraceMs}) * interval '1 millisecond'`],
+    ["started_at", sql`coalesce(s.started_at, now())`],
+  ];
+  return sql.join(
+    columns.map(([column, value]) => {
+      const name = sql.raw(column);
+      return when ? sql`${name} = case when ${when} then ${value} else s.${name} end` : sql`${name} = ${value}`;
+    }),
+    sql`, `,
+  );
+}
+
+/** The columns of a claimed row (`ClaimRow`), for `returning`. */
+export const CLAIM_RETURNING = sql`s.id, s.run_id, s.name, s.item_index, s.kind, s.attempts, s.max_attempts, s.timeout_ms, s.fence, s.item,
   s.started_at, now() as claimed_at`;
 
 export function toClaimed(r: ClaimRow): ClaimedStep {
@@ -86,59 +106,9 @@ export async function claimSteps(db: Db, params: ClaimParams): Promise<ClaimedSt
           limit ${params.limit}
           for update skip locked
         )
-        update steps s set ${CLAIM_SET(params.leaseGraceMs)}
+        update steps s set status = 'running', ${claimSet(params.leaseGraceMs)}
         from c where s.id = c.id
         returning ${CLAIM_RETURNING}`,
   );
   return rows.map(toClaimed);
-}
-
-/**
- * Starts the given top-level steps of one run, which the transaction just made ready (they are
- * still `pending`): with `claim`, the ones whose timeout fits are claimed for the caller, which
- * runs them at once without another claim round trip and commit (a sequential chain then
- * costs one commit per step); the others are queued for any worker. One statement.
- */
-export async function startReadySteps(
-  tx: Db,
-  runId: string,
-  names: string[],
-  claim?: Omit<ClaimParams, "limit">,
-): Promise<ClaimedStep[]> {
-  if (names.length === 0) return [];
-  const maxTimeout = claim ? Math.floor(claim.maxTimeoutMs) : -1;
-  const target = sql`s.run_id = ${runId} and s.item_index = -1 and s.name = any(${sql.param(names)}::text[]) and s.status = 'pending'`;
-  const rows = await queryRows<ClaimRow>(
-    tx,
-    sql`with claimed as (
-          update steps s set ${CLAIM_SET(claim?.leaseGraceMs ?? 0)}
-          where ${target} and s.timeout_ms <= ${maxTimeout}
-          returning ${CLAIM_RETURNING}
-        ), queued as (
-          update steps s set status = 'queued', ready_at = now()
-          where ${target} and s.timeout_ms > ${maxTimeout}
-        )
-        select * from claimed`,
-  );
-  return rows.map(toClaimed);
-}
-
-/**
- * Milliseconds until the earliest future timer: a queued step's `ready_at` (retry backoff,
- * deferral) whose timeout fits, a waiting step's `ready_at` (sleep end, wait or callback
- * timeout), a running step's lease expiry. Null when none. Each `min` reads one partial index
- * (`steps_ready_idx`, `steps_due_idx`, `steps_lease_idx`), which are small when a tick finds
- * nothing ready, the only time this runs.
- */
-export async function nextDueInMs(db: Db, maxTimeoutMs: number): Promise<number | null> {
-  const [row] = await queryRows<{ ms: unknown }>(
-    db,
-    sql`select extract(epoch from least(
-          (select min(ready_at) from steps where status = 'queued' and ready_at > now() and timeout_ms <= ${Math.floor(maxTimeoutMs)}),
-          (select min(ready_at) from steps where status = 'waiting' and ready_at is not null),
-          (select min(lease_expires_at) from steps where status = 'running')
-        ) - now()) * 1000 as ms`,
-  );
-  if (row?.ms === null || row?.ms === undefined) return null;
-  return Math.max(0, Math.ceil(toNumber(row.ms)));
 }

@@ -13,7 +13,7 @@
  *   (no test flag). Tests and local development list 127.0.0.1 there.
  *
  * Not under this policy (they are not third-party calls): self-calls to the app's own base URL
- * (src/http/self-call.ts) and the built-in supplier simulator that local mode starts on loopback
+ * (src/integrations/self-call.ts) and the built-in supplier simulator that local mode starts on loopback
  * when no SUPPLIER_API_URL is configured (never in production).
  */
 import { isIP } from "node:net";

@@ -10,7 +10,7 @@
  * retrying is always safe. ⚠ AliExpress documents a 24 h dedupe window, so retries must stop
  * well within a day (the engine's retry policies do).
  *
- * Failures are classified for the engine (src/engine/step-errors.ts): SupplierRejected is a
+ * Failures are classified for the engine (src/step-errors.ts): SupplierRejected is a
  * NonRetryableError (a 4xx, a gateway refusal such as a bad signature or app key, or a
  * business error such as an invalid quantity: retrying cannot help); SupplierUnavailable is a
  * RetryableError (5xx, 408/429, throttling, network failure, timeout, unreadable answer).
@@ -21,7 +21,7 @@
  */
 import { z } from "zod";
 import { ConfigError, isProduction, readEnv } from "@/env";
-import { NonRetryableError, RetryableError } from "@/engine/step-errors";
+import { NonRetryableError, RetryableError } from "@/step-errors";
 import { outboundFetch, OutboundRefused } from "@/integrations/outbound";
 import { readLimitedText } from "@/util/read-limited";
 import {

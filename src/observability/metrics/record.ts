@@ -2,8 +2,9 @@
  * Recording metric points: `recordMetric` adds a point to an in-process buffer (no I/O on the
  * caller's path); the buffer is written as ONE multi-row insert when it holds FLUSH_ROWS
  * points, FLUSH_DELAY_MS after its first point, when a tick ends, and after a response
- * (`flushMetricsAfterResponse`, through `after()`, so a serverless invocation frozen right
- * after answering has written its points). Concurrent requests of one instance share a flush.
+ * (`flushMetricsAfterResponse` of src/http/flush-metrics.ts, through `after()`, so a serverless
+ * invocation frozen right after answering has written its points). Concurrent requests of one
+ * instance share a flush.
  *
  * A crash loses at most the buffered second of points; metrics never carry the state of a run
  * (step_attempts does), so that is the accepted price of not writing one row per request.
@@ -12,7 +13,6 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { afterResponse } from "@/http/after-response";
 import { log } from "@/observability/log";
 
 /** The built-in metrics (all durations in milliseconds). Custom names are allowed through POST /api/metrics. */
@@ -118,19 +118,6 @@ async function insertPoints(db: Db, rows: Row[]): Promise<void> {
     select name, at, value, error, agent, workflow, labels
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
       as r(name text, at timestamptz, value float8, error boolean, agent text, workflow text, labels jsonb)`);
-}
-
-/**
- * On a serverless platform (Vercel), flushes once the current response is sent (Next's
- * `after()`), so the points of an invocation are written before it may be frozen; requests
- * answered together share the flush (the first takes every buffered point, the others find
- * the buffer empty and send nothing). A resident process (`npm start`, `npm run worker`) keeps
- * the timer alone: a busy server then writes one insert a second, not one per request.
- */
-export function flushMetricsAfterResponse(db: Db, options: { serverless?: boolean } = {}): void {
-  const serverless = options.serverless ?? Boolean(process.env.VERCEL);
-  if (!serverless || bufferOf(db).rows.length === 0) return;
-  afterResponse(() => flushMetrics(db));
 }
 
 /** Points waiting in this process's buffer (tests, diagnostics). */

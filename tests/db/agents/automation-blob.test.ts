@@ -13,12 +13,12 @@ import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import type { z } from "zod";
 import { automation } from "@/agents/automation";
-import type { ActionContext } from "@/agents/framework";
 import { deploymentSchema, siteSchema, type Site } from "@/agents/schemas";
 import { GET } from "@/app/sites/[slug]/[[...path]]/route";
 import { queryRows, type Db } from "@/db/client";
 import { BLOB_UPLOAD_CONCURRENCY } from "@/sites/blob";
 import { describeDb } from "../../helpers/db";
+import { actionContext } from "../../helpers/agents";
 import { brief, design, pages } from "../../unit/agents/automation-fixtures";
 
 const { build_site: buildAction, deploy_site: deployAction } = automation.actions;
@@ -98,26 +98,17 @@ async function startFakeBlobApi(): Promise<FakeBlobApi> {
   return fake;
 }
 
-function context(db: Db): ActionContext {
-  return {
-    db,
-    agent: "automation",
-    action: "deploy_site",
-    idempotencyKey: null,
-    attempt: 1,
-    taskId: null,
-    signal: new AbortController().signal,
-  };
-}
-
 async function buildSite(slug: string): Promise<Site> {
   const input = buildAction.input.parse({ brief: { ...brief, slug }, design, pages, baseUrl: BASE });
-  return siteSchema.parse(await buildAction.handler(input, { ...context({} as Db), action: "build_site" }));
+  return siteSchema.parse(await buildAction.handler(input, actionContext("automation", "build_site")));
 }
 
 async function deploy(db: Db, site: Site): Promise<z.output<typeof deploymentSchema>> {
   return deploymentSchema.parse(
-    await deployAction.handler(deployAction.input.parse({ site, baseUrl: BASE }), context(db)),
+    await deployAction.handler(
+      deployAction.input.parse({ site, baseUrl: BASE }),
+      actionContext("automation", "deploy_site", { db }),
+    ),
   );
 }
 

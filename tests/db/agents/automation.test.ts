@@ -18,44 +18,38 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { z } from "zod";
 import { automation } from "@/agents/automation";
 import { verificationSchema } from "@/agents/automation/verify-deployment";
-import type { ActionContext } from "@/agents/framework";
 import { deploymentSchema, siteSchema, type PageContent, type Site } from "@/agents/schemas";
 import { GET, HEAD } from "@/app/sites/[slug]/[[...path]]/route";
 import { queryRows, type Db } from "@/db/client";
 import type { RouteHandler } from "@/http/wrappers";
 import { SITE_CACHE_CONTROL, SITE_CSP } from "@/sites/response";
 import { describeDb } from "../../helpers/db";
+import { actionContext } from "../../helpers/agents";
 import { brief, design, pages } from "../../unit/agents/automation-fixtures";
 
 const { build_site: buildAction, deploy_site: deployAction, verify_deployment: verifyAction } = automation.actions;
 const BASE = "https://platform.example.com";
 
-function context(db: Db, action: string): ActionContext {
-  return {
-    db,
-    agent: "automation",
-    action,
-    idempotencyKey: null,
-    attempt: 1,
-    taskId: null,
-    signal: new AbortController().signal,
-  };
-}
-
 async function buildSite(slug: string, sitePages: PageContent[] = pages): Promise<Site> {
   const input = buildAction.input.parse({ brief: { ...brief, slug }, design, pages: sitePages, baseUrl: BASE });
-  return siteSchema.parse(await buildAction.handler(input, context({} as Db, "build_site")));
+  return siteSchema.parse(await buildAction.handler(input, actionContext("automation", "build_site")));
 }
 
 async function deploy(db: Db, site: Site): Promise<z.output<typeof deploymentSchema>> {
   return deploymentSchema.parse(
-    await deployAction.handler(deployAction.input.parse({ site, baseUrl: BASE }), context(db, "deploy_site")),
+    await deployAction.handler(
+      deployAction.input.parse({ site, baseUrl: BASE }),
+      actionContext("automation", "deploy_site", { db }),
+    ),
   );
 }
 
 async function verify(db: Db, slug: string, baseUrl: string): Promise<z.output<typeof verificationSchema>> {
   return verificationSchema.parse(
-    await verifyAction.handler(verifyAction.input.parse({ slug, baseUrl }), context(db, "verify_deployment")),
+    await verifyAction.handler(
+      verifyAction.input.parse({ slug, baseUrl }),
+      actionContext("automation", "verify_deployment", { db }),
+    ),
   );
 }
 

@@ -1,24 +1,12 @@
 import { expect, it } from "vitest";
 import { core } from "@/agents/core";
-import type { ActionContext } from "@/agents/framework";
 import { openDb, type Db } from "@/db/client";
+import { actionContext } from "../../helpers/agents";
 import { describeDb } from "../../helpers/db";
-
-function context(db: Db): ActionContext {
-  return {
-    db,
-    agent: "core",
-    action: "health",
-    idempotencyKey: null,
-    attempt: 1,
-    taskId: null,
-    signal: new AbortController().signal,
-  };
-}
 
 async function health(db: Db) {
   const action = core.actions.health;
-  return action.output.parse(await action.handler(action.input.parse({}), context(db)));
+  return action.output.parse(await action.handler(action.input.parse({}), actionContext("core", "health", { db })));
 }
 
 describeDb("core.health", (suite) => {

@@ -13,6 +13,7 @@ import { notifyAdminAction, notifyClientAction } from "@/agents/core/notify";
 import type { ActionSpec } from "@/agents/framework";
 import { outbox } from "@/db/schema";
 import { deliverPendingMessages } from "@/notifications/outbox";
+import { actionContext } from "../../helpers/agents";
 import { describeDb, type DbSuite } from "../../helpers/db";
 import { startSlackReceiver, type FakeSlack } from "../../helpers/slack";
 import { startSmtpServer, type FakeSmtpServer } from "../../helpers/smtp";
@@ -42,15 +43,10 @@ async function invoke<I extends z.ZodType, O extends z.ZodType>(
   input: unknown,
   idempotencyKey: string | null,
 ): Promise<z.output<O>> {
-  const output = await action.handler(action.input.parse(input), {
-    db: suite.db(),
-    agent: "core",
-    action: "notify",
-    idempotencyKey,
-    attempt: 1,
-    taskId: null,
-    signal: new AbortController().signal,
-  });
+  const output = await action.handler(
+    action.input.parse(input),
+    actionContext("core", "notify", { db: suite.db(), idempotencyKey }),
+  );
   return action.output.parse(output);
 }
 

@@ -8,23 +8,12 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { automation } from "@/agents/automation";
 import { verificationSchema } from "@/agents/automation/verify-deployment";
-import type { ActionContext } from "@/agents/framework";
 import { siteSchema } from "@/agents/schemas";
-import type { Db } from "@/db/client";
 import { describeDb } from "../../helpers/db";
+import { actionContext } from "../../helpers/agents";
 import { brief, design, pages } from "../../unit/agents/automation-fixtures";
 
 const { build_site: buildAction, deploy_site: deployAction, verify_deployment: verifyAction } = automation.actions;
-const context = (db: Db, action: string): ActionContext => ({
-  db,
-  agent: "automation",
-  action,
-  idempotencyKey: null,
-  attempt: 1,
-  taskId: null,
-  signal: new AbortController().signal,
-});
-
 let server: Server;
 let port = 0;
 const requested: string[] = [];
@@ -56,7 +45,10 @@ afterAll(async () => {
 describeDb("verify_deployment under the outbound policy", (suite) => {
   const verify = async (slug: string, baseUrl: string) =>
     verificationSchema.parse(
-      await verifyAction.handler(verifyAction.input.parse({ slug, baseUrl }), context(suite.db(), "verify_deployment")),
+      await verifyAction.handler(
+        verifyAction.input.parse({ slug, baseUrl }),
+        actionContext("automation", "verify_deployment", { db: suite.db() }),
+      ),
     );
 
   beforeAll(async () => {
@@ -68,12 +60,12 @@ describeDb("verify_deployment under the outbound policy", (suite) => {
           pages,
           baseUrl: "https://platform.example.com",
         }),
-        context({} as Db, "build_site"),
+        actionContext("automation", "build_site"),
       ),
     );
     await deployAction.handler(
       deployAction.input.parse({ site, baseUrl: "https://platform.example.com" }),
-      context(suite.db(), "deploy_site"),
+      actionContext("automation", "deploy_site", { db: suite.db() }),
     );
   });
 

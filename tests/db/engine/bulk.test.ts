@@ -11,7 +11,7 @@ import { registerInProcessAgent } from "@/agents/catalog";
 import { getRun } from "@/engine/runs";
 import { claimSteps } from "@/engine/sql/claim";
 import { MAX_BULK_RUNS, startRun, startRuns } from "@/engine/start-run";
-import { NonRetryableError } from "@/engine/step-errors";
+import { NonRetryableError } from "@/step-errors";
 import { sweepExpiredLeases } from "@/engine/sweep";
 import { loadRunContexts, tick } from "@/engine/tick";
 import { describeDb } from "../../helpers/db";

@@ -1,14 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { registerInProcessAgent } from "@/agents/catalog";
 import { publishEvent } from "@/engine/events";
 import { cancelRun, getRun, retryRun } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
-import { tick } from "@/engine/tick";
-import { NonRetryableError } from "@/engine/step-errors";
 import { describeDb } from "../../helpers/db";
-import { register, runUntilDone, stepOf } from "../../helpers/engine";
+import { finishRun, register, runUntilDone, stepOf, tickOnce } from "../../helpers/engine";
+import { registerTestAgent } from "../../helpers/test-agent";
 
 /** A loopback receiver for http steps: records every call, answers per path. */
 let server: Server;
@@ -46,12 +44,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   process.env.HTTP_STEP_ALLOWED_HOSTS = "127.0.0.1";
-  registerInProcessAgent("test", {
-    double: async (input) => ({ value: (input as { n: number }).n * 2 }),
-    reject: async () => {
-      throw new NonRetryableError("rejected by the agent");
-    },
-  });
+  registerTestAgent("test", "rejected by the agent");
 });
 
 afterAll(async () => {
@@ -81,8 +74,7 @@ steps:
     input: { n: "{{ sum([steps.a.output.value, steps.b.output.value]) }}" }
 `,
     );
-    const { id } = await startRun(suite.db(), { workflow: "dag", input: { n: 3 } });
-    const run = await runUntilDone(suite.db(), id);
+    const run = await finishRun(suite.db(), { workflow: "dag", input: { n: 3 } });
     expect(run.status).toBe("succeeded");
     expect(stepOf(run, "join").output).toEqual({ value: 52 });
     expect(run.output).toEqual({ join: { value: 52 } });
@@ -117,8 +109,7 @@ steps:
 output: "{{ steps.each.output[*].value }}"
 `,
     );
-    const { id } = await startRun(suite.db(), { workflow: "fanout", input: { items: [1, 2, 3, 4], flag: false } });
-    const run = await runUntilDone(suite.db(), id);
+    const run = await finishRun(suite.db(), { workflow: "fanout", input: { items: [1, 2, 3, 4], flag: false } });
     expect(run.status).toBe("succeeded");
     expect(run.output).toEqual([2, 4, 6, 8]);
     expect(stepOf(run, "never").status).toBe("skipped");
@@ -167,15 +158,14 @@ name: with_handler
 steps:
   - name: risky
     agent: test
-    action: reject
+    action: fail
 error_handling:
   - on_error: risky
     name: alert
     emit: { topic: "alert.raised", data: { failed: "{{ error.step }}", why: "{{ error.message }}" } }
 `,
     );
-    const { id } = await startRun(suite.db(), { workflow: "with_handler" });
-    const run = await runUntilDone(suite.db(), id);
+    const run = await finishRun(suite.db(), { workflow: "with_handler" });
     expect(run.status).toBe("failed");
     expect(stepOf(run, "alert").status).toBe("succeeded");
     expect(stepOf(run, "alert").input).toEqual({
@@ -199,7 +189,7 @@ steps:
     );
     const started = Date.now();
     const { id } = await startRun(suite.db(), { workflow: "sleeper" });
-    await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
+    await tickOnce(suite.db(), { budgetMs: 2000 });
     expect((await getRun(suite.db(), id)).status).toBe("waiting");
     const run = await runUntilDone(suite.db(), id);
     expect(run.status).toBe("succeeded");
@@ -221,7 +211,7 @@ steps:
     );
     await publishEvent(suite.db(), { topic: "payment.done", data: { order: "A1", amount: 1 }, source: "test" });
     const { id } = await startRun(suite.db(), { workflow: "waiter", input: { order: "A1" } });
-    await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
+    await tickOnce(suite.db(), { budgetMs: 2000 });
     expect(stepOf(await getRun(suite.db(), id), "wait").status).toBe("waiting"); // the earlier event does not count
     await publishEvent(suite.db(), { topic: "payment.done", data: { order: "B2", amount: 2 }, source: "test" });
     expect(stepOf(await getRun(suite.db(), id), "wait").status).toBe("waiting");
@@ -280,7 +270,7 @@ steps:
 `,
     );
     const { id } = await startRun(suite.db(), { workflow: "long_wait" });
-    await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
+    await tickOnce(suite.db(), { budgetMs: 2000 });
     const cancelled = await cancelRun(suite.db(), id);
     expect(cancelled.status).toBe("cancelled");
     expect(stepOf(cancelled, "w").status).toBe("cancelled");
@@ -326,12 +316,12 @@ steps:
     const first = await startRun(suite.db(), { workflow: "one_at_a_time", input: { customer: "c1" } });
     const second = await startRun(suite.db(), { workflow: "one_at_a_time", input: { customer: "c1" } });
     const other = await startRun(suite.db(), { workflow: "one_at_a_time", input: { customer: "c2" } });
-    await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
+    await tickOnce(suite.db(), { budgetMs: 2000 });
     expect((await getRun(suite.db(), second.id)).status).toBe("queued");
     expect(stepOf(await getRun(suite.db(), second.id), "w").status).toBe("pending");
     expect((await getRun(suite.db(), other.id)).status).toBe("waiting");
     await cancelRun(suite.db(), first.id);
-    await tick(suite.db(), { budgetMs: 2000, alwaysSweep: true });
+    await tickOnce(suite.db(), { budgetMs: 2000 });
     expect((await getRun(suite.db(), second.id)).status).toBe("waiting");
   });
 
@@ -355,7 +345,7 @@ steps:
 `,
     );
     const { id } = await startRun(suite.db(), { workflow: "chain_long_next" });
-    await tick(suite.db(), { budgetMs: 2_000, alwaysSweep: true });
+    await tickOnce(suite.db(), { budgetMs: 2_000 });
     const mid = await getRun(suite.db(), id);
     expect(stepOf(mid, "a").status).toBe("succeeded");
     expect(stepOf(mid, "b").status).toBe("queued");
@@ -370,7 +360,7 @@ steps:
     );
     const low = await startRun(suite.db(), { workflow: "prio", priority: "low" });
     const critical = await startRun(suite.db(), { workflow: "prio", priority: "critical" });
-    await tick(suite.db(), { budgetMs: 60_000, batchSize: 1, alwaysSweep: true });
+    await tickOnce(suite.db(), { batchSize: 1 });
     const [l, c] = await Promise.all([getRun(suite.db(), low.id), getRun(suite.db(), critical.id)]);
     expect(c.priority).toBe("critical");
     expect(new Date(stepOf(c, "s").startedAt!).getTime()).toBeLessThanOrEqual(
@@ -389,8 +379,7 @@ steps:
     retry: { max_attempts: 3, initial_interval: 10ms }
 `,
     );
-    const { id } = await startRun(suite.db(), { workflow: "huge_response" });
-    const run = await runUntilDone(suite.db(), id);
+    const run = await finishRun(suite.db(), { workflow: "huge_response" });
     expect(stepOf(run, "fetch")).toMatchObject({ status: "failed", attempts: 1 });
     expect(JSON.stringify(stepOf(run, "fetch").error)).toContain("larger than 1048576 bytes");
   });

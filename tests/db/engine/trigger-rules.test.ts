@@ -3,25 +3,12 @@
  * dependencies that succeed, fail (without retry), are skipped, and finish late.
  */
 import { beforeAll, expect, it } from "vitest";
-import { registerInProcessAgent } from "@/agents/catalog";
 import type { RunView } from "@/engine/runs";
-import { startRun } from "@/engine/start-run";
-import { NonRetryableError } from "@/engine/step-errors";
 import { describeDb } from "../../helpers/db";
-import { register, runUntilDone, stepOf } from "../../helpers/engine";
+import { finishRun, register, stepOf, stepStatuses } from "../../helpers/engine";
+import { registerTestAgent } from "../../helpers/test-agent";
 
-beforeAll(() => {
-  registerInProcessAgent("rules", {
-    ok: async (input) => ({ got: input }),
-    fail: async () => {
-      throw new NonRetryableError("failed on purpose");
-    },
-  });
-});
-
-function statuses(run: RunView): Record<string, string> {
-  return Object.fromEntries(run.steps.map((s) => [s.name, s.status]));
-}
+beforeAll(() => registerTestAgent("rules", "failed on purpose"));
 
 /** The step started after every named step had finished. */
 function startedAfter(run: RunView, name: string, deps: string[]): void {
@@ -62,9 +49,8 @@ steps:
     action: ok
 `,
     );
-    const { id } = await startRun(suite.db(), { workflow: "rule_all_done" });
-    const run = await runUntilDone(suite.db(), id);
-    expect(statuses(run)).toEqual({
+    const run = await finishRun(suite.db(), { workflow: "rule_all_done" });
+    expect(stepStatuses(run)).toEqual({
       good: "succeeded",
       bad: "failed",
       unneeded: "skipped",
@@ -96,8 +82,8 @@ steps:
     action: ok
 `,
     );
-    const run = await runUntilDone(suite.db(), (await startRun(suite.db(), { workflow: "rule_all_done_ok" })).id);
-    expect(statuses(run)).toEqual({ a: "succeeded", b: "succeeded", after: "succeeded" });
+    const run = await finishRun(suite.db(), { workflow: "rule_all_done_ok" });
+    expect(stepStatuses(run)).toEqual({ a: "succeeded", b: "succeeded", after: "succeeded" });
     startedAfter(run, "after", ["a", "b"]);
     expect(run.status).toBe("succeeded");
   });
@@ -134,8 +120,8 @@ steps:
     action: ok
 `,
     );
-    const run = await runUntilDone(suite.db(), (await startRun(suite.db(), { workflow: "rule_one_success" })).id);
-    expect(statuses(run)).toEqual({
+    const run = await finishRun(suite.db(), { workflow: "rule_one_success" });
+    expect(stepStatuses(run)).toEqual({
       bad: "failed",
       quick: "succeeded",
       slow: "succeeded",

@@ -6,9 +6,8 @@ import { expect, it } from "vitest";
 import { publishEvent } from "@/engine/events";
 import { cancelRun, getRun } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
-import { tick } from "@/engine/tick";
 import { describeDb } from "../../helpers/db";
-import { register, runUntilDone, stepOf } from "../../helpers/engine";
+import { finishRun, register, stepOf, tickOnce } from "../../helpers/engine";
 import { TRUTHINESS_TABLE, dataOf } from "../../unit/engine/definition/truthiness-table";
 
 describeDb("one truthiness rule for when, match and filter", (suite) => {
@@ -24,8 +23,7 @@ steps:
 `,
     );
     for (const c of TRUTHINESS_TABLE) {
-      const { id } = await startRun(suite.db(), { workflow: "truth_when", input: dataOf(c) });
-      const run = await runUntilDone(suite.db(), id);
+      const run = await finishRun(suite.db(), { workflow: "truth_when", input: dataOf(c) });
       expect({ case: c.label, status: stepOf(run, "gated").status }).toEqual({
         case: c.label,
         status: c.truthy ? "succeeded" : "skipped",
@@ -62,7 +60,7 @@ steps:
     );
     for (const c of TRUTHINESS_TABLE) {
       const { id } = await startRun(suite.db(), { workflow: "truth_match" });
-      await tick(suite.db(), { budgetMs: 60_000, alwaysSweep: true });
+      await tickOnce(suite.db());
       expect(stepOf(await getRun(suite.db(), id), "wait").status).toBe("waiting");
       await publishEvent(suite.db(), { topic: "truth.match", data: dataOf(c), source: "test" });
       const status = stepOf(await getRun(suite.db(), id), "wait").status;

@@ -7,9 +7,8 @@ import { expect, it } from "vitest";
 import { publishEvent } from "@/engine/events";
 import { getRun } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
-import { tick } from "@/engine/tick";
 import { describeDb } from "../../helpers/db";
-import { register, runUntilDone, stepOf } from "../../helpers/engine";
+import { register, runUntilDone, stepOf, tickUntilStep } from "../../helpers/engine";
 
 const V1 = `
 name: pinned
@@ -45,10 +44,7 @@ describeDb("version pinning", (suite) => {
   it("finishes a run on its original version's steps when a new version is registered mid-run", async () => {
     expect(await register(suite.db(), V1)).toBe(1);
     const { id } = await startRun(suite.db(), { workflow: "pinned" });
-    for (let i = 0; i < 5 && stepOf(await getRun(suite.db(), id), "gate").status !== "waiting"; i++) {
-      await tick(suite.db(), { budgetMs: 60_000, alwaysSweep: true });
-    }
-    const midway = await getRun(suite.db(), id);
+    const midway = await tickUntilStep(suite.db(), id, "gate", "waiting");
     expect(stepOf(midway, "prepare").status).toBe("succeeded");
     expect(stepOf(midway, "gate").status).toBe("waiting");
 

@@ -7,8 +7,8 @@ import { beforeAll, expect, it, vi } from "vitest";
 import { registerInProcessAgent } from "@/agents/catalog";
 import { queryRows } from "@/db/client";
 import { startRun } from "@/engine/start-run";
-import { NonRetryableError } from "@/engine/step-errors";
-import { runWorker } from "@/engine/worker";
+import { NonRetryableError } from "@/step-errors";
+import { runWorker } from "@/runtime/worker";
 import { describeDb } from "../../helpers/db";
 import { register } from "../../helpers/engine";
 

@@ -8,12 +8,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { registerInProcessAgent } from "@/agents/catalog";
 import { queryRows, type Db } from "@/db/client";
 import { startRun } from "@/engine/start-run";
-import { NonRetryableError } from "@/engine/step-errors";
+import { NonRetryableError } from "@/step-errors";
 import { ConflictError, NotFoundError } from "@/errors";
 import { deliverPendingMessages } from "@/notifications/outbox";
-import { acknowledgeAlert, getAlert, listAlerts, resolveAlert } from "@/observability/alerts/alerts";
-import { sendTestNotification } from "@/observability/alerts/channels-test";
-import { evaluateAlerts, type EvaluationResult } from "@/observability/alerts/evaluate";
+import { acknowledgeAlert, getAlert, listAlerts, resolveAlert } from "@/operations/alerts/alerts";
+import { sendTestNotification } from "@/operations/alerts/channels-test";
+import { evaluateAlerts, type EvaluationResult } from "@/operations/alerts/evaluate";
 import {
   createRule,
   createRuleInput,
@@ -23,7 +23,7 @@ import {
   updateRule,
   updateRuleInput,
   type CreateRuleInput,
-} from "@/observability/alerts/rules";
+} from "@/operations/alerts/rules";
 import { flushMetrics, recordMetric } from "@/observability/metrics/record";
 import { describeDb } from "../../helpers/db";
 import { register, runUntilDone } from "../../helpers/engine";

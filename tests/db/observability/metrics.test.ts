@@ -13,7 +13,7 @@ import { startRun } from "@/engine/start-run";
 import { bufferedMetricCount, flushMetrics, recordMetric } from "@/observability/metrics/record";
 import { metricSeries, windowAggregate } from "@/observability/metrics/query";
 import { pruneMetrics, rollupMetrics } from "@/observability/metrics/rollup";
-import { systemMonitoring } from "@/observability/monitoring";
+import { systemMonitoring } from "@/operations/monitoring";
 import { GET as getRunRoute } from "@/app/api/orchestration/runs/[id]/route";
 import { GET as getMetrics, POST as postMetrics } from "@/app/api/metrics/route";
 import { GET as getMonitoring } from "@/app/api/system/monitoring/route";

@@ -1,5 +1,5 @@
 /**
- * Site clients' personal data in the database (src/privacy/site-clients.ts, src/projects/personal.ts):
+ * Site clients' personal data in the database (src/projects/site-clients.ts, src/projects/personal.ts):
  * projects stored in clear before encryption are sealed after the migrations (and their runs'
  * copies of the email masked), erasure by project id or by email (search hash, or the clear
  * email of a row not yet sealed) touches only that client, and key rotation covers the projects'
@@ -17,7 +17,7 @@ import { enqueueMessage } from "@/notifications/outbox";
 import { decryptField, keyVersionOf, searchHashVersionOf } from "@/privacy/crypto";
 import { ENCRYPTED_COLUMNS } from "@/privacy/registry";
 import { rotateKeys } from "@/privacy/rotate";
-import { eraseSiteClient, sealLegacySiteOrders } from "@/privacy/site-clients";
+import { eraseSiteClient, sealLegacySiteOrders } from "@/projects/site-clients";
 import { openOrderForm, sealOrderForm } from "@/projects/personal";
 import { orderFormSchema } from "@/projects/schema";
 import { describeDb } from "../../helpers/db";

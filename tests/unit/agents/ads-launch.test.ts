@@ -7,7 +7,6 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Db } from "@/db/client";
 import { ConfigError, readEnv } from "@/env";
 import { ads } from "@/agents/ads";
 import { googleAdsMutateRequest } from "@/agents/ads/google-ads";
@@ -18,9 +17,10 @@ import {
   type Campaign,
   type LaunchCampaignOutput,
 } from "@/agents/ads/schemas";
-import { ActionRejected, type ActionContext } from "@/agents/framework";
+import { ActionRejected } from "@/agents/framework";
 import type { Brief } from "@/agents/schemas";
 import { bistroBrief } from "./ads-fixtures";
+import { actionContext } from "../../helpers/agents";
 
 const DEVELOPER_TOKEN = "dev-token-SECRET-0001";
 const CLIENT_ID = "1234-client.apps.googleusercontent.com";
@@ -134,24 +134,12 @@ async function startFakeGoogle(): Promise<FakeGoogle> {
 
 const brief: Brief = bistroBrief;
 
-function context(action: string): ActionContext {
-  return {
-    db: {} as Db,
-    agent: "ads",
-    action,
-    idempotencyKey: "run-1:launch",
-    attempt: 1,
-    taskId: null,
-    signal: new AbortController().signal,
-  };
-}
-
 async function draftCampaigns(from: Brief = brief): Promise<Campaign[]> {
   const action = ads.actions.create_campaigns;
   const plan = createCampaignsOutput.parse(
     await action.handler(
       action.input.parse({ brief: from, siteUrl: "https://bistro.example" }),
-      context("create_campaigns"),
+      actionContext("ads", "create_campaigns", { idempotencyKey: "run-1:launch" }),
     ),
   );
   return plan.campaigns;
@@ -165,7 +153,12 @@ async function servicesCampaign(): Promise<Campaign> {
 
 async function launch(campaign: Campaign): Promise<LaunchCampaignOutput> {
   const action = ads.actions.launch_campaign;
-  return launchCampaignOutput.parse(await action.handler(action.input.parse({ campaign }), context("launch_campaign")));
+  return launchCampaignOutput.parse(
+    await action.handler(
+      action.input.parse({ campaign }),
+      actionContext("ads", "launch_campaign", { idempotencyKey: "run-1:launch" }),
+    ),
+  );
 }
 
 async function launchLive(campaign: Campaign): Promise<Extract<LaunchCampaignOutput, { dryRun: false }>> {

@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Db } from "@/db/client";
 import { ads } from "@/agents/ads";
 import { splitCents } from "@/agents/ads/budget";
 import { adCopy, THEMES } from "@/agents/ads/copy";
@@ -8,22 +7,10 @@ import { FAMILY_NAMES, familyCopy } from "@/agents/ads/families";
 import { createCampaignsOutput, launchCampaignOutput, type Campaign, type CampaignPlan } from "@/agents/ads/schemas";
 import { adTextLength } from "@/agents/ads/text";
 import { FAMILIES as DESIGN_FAMILIES } from "@/agents/design-ia/vocabulary";
-import { ActionRejected, type ActionContext } from "@/agents/framework";
+import { ActionRejected } from "@/agents/framework";
 import { briefSchema, LANGUAGES, PAGE_KEYS, TONES, type Brief } from "@/agents/schemas";
 import { bistroBrief } from "./ads-fixtures";
-
-function context(action: string): ActionContext {
-  // These actions never touch the database.
-  return {
-    db: {} as Db,
-    agent: "ads",
-    action,
-    idempotencyKey: null,
-    attempt: 1,
-    taskId: null,
-    signal: new AbortController().signal,
-  };
-}
+import { actionContext } from "../../helpers/agents";
 
 async function createCampaigns(raw: {
   brief: Brief;
@@ -31,13 +18,15 @@ async function createCampaigns(raw: {
   dailyBudgetEur?: number;
 }): Promise<CampaignPlan> {
   const action = ads.actions.create_campaigns;
-  return createCampaignsOutput.parse(await action.handler(action.input.parse(raw), context("create_campaigns")));
+  return createCampaignsOutput.parse(
+    await action.handler(action.input.parse(raw), actionContext("ads", "create_campaigns")),
+  );
 }
 
 async function launch(campaign: Campaign) {
   const action = ads.actions.launch_campaign;
   const output = launchCampaignOutput.parse(
-    await action.handler(action.input.parse({ campaign }), context("launch_campaign")),
+    await action.handler(action.input.parse({ campaign }), actionContext("ads", "launch_campaign")),
   );
   // No Google Ads credentials in tests (tests/helpers/setup.ts): always the dry run.
   if (!output.dryRun) throw new Error("expected a dry run");

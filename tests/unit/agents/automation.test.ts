@@ -10,27 +10,14 @@ import type { z } from "zod";
 import { automation } from "@/agents/automation";
 import type { buildSiteInput } from "@/agents/automation/build-site";
 import { cssLength, fontStack } from "@/agents/automation/stylesheet";
-import type { ActionContext } from "@/agents/framework";
 import { LAYOUTS, siteSchema, type Site } from "@/agents/schemas";
-import type { Db } from "@/db/client";
 import { BUSINESS_NAME, brief, design, pages } from "./automation-fixtures";
+import { actionContext } from "../../helpers/agents";
 
 const build = automation.actions.build_site;
 
-function context(): ActionContext {
-  return {
-    db: {} as Db,
-    agent: "automation",
-    action: "build_site",
-    idempotencyKey: null,
-    attempt: 1,
-    taskId: null,
-    signal: new AbortController().signal,
-  };
-}
-
 async function buildSite(input: z.input<typeof buildSiteInput>): Promise<Site> {
-  return siteSchema.parse(await build.handler(build.input.parse(input), context()));
+  return siteSchema.parse(await build.handler(build.input.parse(input), actionContext("automation", "build_site")));
 }
 
 const file = (site: Site, path: string): string => {

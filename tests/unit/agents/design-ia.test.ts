@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { designIa } from "@/agents/design-ia";
-import { ActionRejected, type ActionContext } from "@/agents/framework";
+import { ActionRejected } from "@/agents/framework";
 import {
   LANGUAGES,
   PAGE_KEYS,
@@ -16,32 +16,22 @@ import {
   type PageKey,
   type RawBrief,
 } from "@/agents/schemas";
+import { actionContext } from "../../helpers/agents";
 
 const { normalize_brief, generate_design, generate_content } = designIa.actions;
 
-function contextFor(action: string): ActionContext {
-  // These actions store nothing: no database handle needed.
-  return {
-    db: undefined as never,
-    agent: "design-ia",
-    action,
-    idempotencyKey: null,
-    attempt: 1,
-    taskId: null,
-    signal: new AbortController().signal,
-  };
-}
-
 /** As a transport calls an action: input schema, handler, output schema. */
 async function normalize(raw: unknown): Promise<Brief> {
-  return briefSchema.parse(await normalize_brief.handler(rawBriefSchema.parse(raw), contextFor("normalize_brief")));
+  return briefSchema.parse(
+    await normalize_brief.handler(rawBriefSchema.parse(raw), actionContext("design-ia", "normalize_brief")),
+  );
 }
 async function design(brief: Brief): Promise<Design> {
-  return designSchema.parse(await generate_design.handler({ brief }, contextFor("generate_design")));
+  return designSchema.parse(await generate_design.handler({ brief }, actionContext("design-ia", "generate_design")));
 }
 async function content(brief: Brief, page: PageKey, withDesign?: Design): Promise<PageContent> {
   return pageContentSchema.parse(
-    await generate_content.handler({ brief, page, design: withDesign }, contextFor("generate_content")),
+    await generate_content.handler({ brief, page, design: withDesign }, actionContext("design-ia", "generate_content")),
   );
 }
 
@@ -379,7 +369,7 @@ describe("design-ia normalize_brief", () => {
   it("rejects a name with nothing readable in it, even when the input schema is bypassed", async () => {
     await expect(normalize({ businessName: "\u0000\u0001", industry: "Y" })).rejects.toBeInstanceOf(ActionRejected);
     await expect(
-      normalize_brief.handler({ businessName: "   ", industry: "Y" }, contextFor("normalize_brief")),
+      normalize_brief.handler({ businessName: "   ", industry: "Y" }, actionContext("design-ia", "normalize_brief")),
     ).rejects.toBeInstanceOf(ActionRejected);
   });
 

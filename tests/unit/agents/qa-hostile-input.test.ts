@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { HtmlElement } from "html-validate";
 import { toKeyword } from "@/agents/ads/text";
-import { slugify } from "@/agents/design-ia/brief";
+import { slugify } from "@/util/slug";
 import { parseSignatureHeader } from "@/auth/signature";
 import { isValidShopifyHmac } from "@/integrations/shopify";
 import { validatePage } from "@/agents/core/qa/html";

@@ -13,7 +13,7 @@ import {
   verifySessionToken,
 } from "@/auth/session";
 import type { Principal } from "@/auth/roles";
-import { ApiError } from "@/http/errors";
+import { CodedError } from "@/errors";
 
 const SECRET = "session-secret-for-unit-tests-0123456789abcdef";
 /** An environment of its own for each call, so the tests never depend on the process's. */
@@ -130,11 +130,11 @@ describe("the anti-CSRF header", () => {
     expect(hasDashboardHeader(req("dashboard"))).toBe(true);
     expect(hasDashboardHeader(req("Dashboard"))).toBe(true);
     expect(hasDashboardHeader(req("XMLHttpRequest"))).toBe(false);
-    expect(() => requireDashboardHeader(req())).toThrow(ApiError);
+    expect(() => requireDashboardHeader(req())).toThrow(CodedError);
     try {
       requireDashboardHeader(req());
     } catch (error) {
-      expect((error as ApiError).status).toBe(403);
+      expect((error as CodedError).status).toBe(403);
     }
   });
 });

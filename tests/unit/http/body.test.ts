@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { isJsonContentType, parseJsonText, readRawBody } from "@/http/body";
-import { ApiError } from "@/http/errors";
+import { CodedError } from "@/errors";
 
 const URL_ = "http://localhost/api/test";
 const encoder = new TextEncoder();
@@ -48,22 +48,22 @@ function endlessRequest(size: number): { req: Request; pulled: () => number; can
   return { req, pulled: () => pulls, cancelled: () => cancelled };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
+async function rejection(promise: Promise<unknown>): Promise<CodedError> {
   try {
     await promise;
   } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
+    expect(error).toBeInstanceOf(CodedError);
+    return error as CodedError;
   }
   throw new Error("expected the promise to reject");
 }
 
-function thrownApiError(fn: () => unknown): ApiError {
+function thrownCodedError(fn: () => unknown): CodedError {
   try {
     fn();
   } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
+    expect(error).toBeInstanceOf(CodedError);
+    return error as CodedError;
   }
   throw new Error("expected the function to throw");
 }
@@ -199,14 +199,14 @@ describe("parseJsonText", () => {
   });
 
   it.each(["", "{", "{'a':1}", "undefined", '{"a":1,}', "NaN"])("throws invalid_json (400) for %j", (raw) => {
-    const error = thrownApiError(() => parseJsonText(raw, schema));
+    const error = thrownCodedError(() => parseJsonText(raw, schema));
     expect(error.code).toBe("invalid_json");
     expect(error.status).toBe(400);
     expect(error.details).toEqual({ reason: expect.any(String) as unknown });
   });
 
   it("throws validation_failed (400) with details listing the path of each failure", () => {
-    const error = thrownApiError(() => parseJsonText('{"name":"","count":1.5,"owner":{"email":"nope"}}', schema));
+    const error = thrownCodedError(() => parseJsonText('{"name":"","count":1.5,"owner":{"email":"nope"}}', schema));
     expect(error.code).toBe("validation_failed");
     expect(error.status).toBe(400);
     const details = error.details as { path: string; message: string }[];
@@ -215,24 +215,24 @@ describe("parseJsonText", () => {
   });
 
   it("reports a missing field by its path", () => {
-    const error = thrownApiError(() => parseJsonText('{"name":"x","count":1}', schema));
+    const error = thrownCodedError(() => parseJsonText('{"name":"x","count":1}', schema));
     expect(error.code).toBe("validation_failed");
     expect(error.details).toEqual([{ path: "owner", message: expect.any(String) as unknown }]);
   });
 
   it("reports a wrong top-level type with an empty path", () => {
-    const error = thrownApiError(() => parseJsonText("[1,2]", schema));
+    const error = thrownCodedError(() => parseJsonText("[1,2]", schema));
     expect(error.code).toBe("validation_failed");
     expect(error.details).toEqual([{ path: "", message: expect.any(String) as unknown }]);
   });
 
   it("joins array indices into the path", () => {
     const list = z.object({ items: z.array(z.object({ id: z.string() })) });
-    const error = thrownApiError(() => parseJsonText('{"items":[{"id":"a"},{"id":2}]}', list));
+    const error = thrownCodedError(() => parseJsonText('{"items":[{"id":"a"},{"id":2}]}', list));
     expect(error.details).toEqual([{ path: "items.1.id", message: expect.any(String) as unknown }]);
   });
 
-  it("never throws anything but a 400 ApiError, whatever the input", () => {
+  it("never throws anything but a 400 CodedError, whatever the input", () => {
     const inputs = fc.oneof(
       fc.string({ unit: "binary" }),
       fc.string({ unit: "grapheme" }),
@@ -246,9 +246,9 @@ describe("parseJsonText", () => {
           const value = parseJsonText(raw, schema);
           expect(schema.safeParse(value).success).toBe(true);
         } catch (error) {
-          expect(error).toBeInstanceOf(ApiError);
-          expect((error as ApiError).status).toBe(400);
-          expect(["invalid_json", "validation_failed"]).toContain((error as ApiError).code);
+          expect(error).toBeInstanceOf(CodedError);
+          expect((error as CodedError).status).toBe(400);
+          expect(["invalid_json", "validation_failed"]).toContain((error as CodedError).code);
         }
       }),
       { numRuns: 500 },

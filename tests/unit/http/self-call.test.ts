@@ -12,7 +12,7 @@ import {
   selfFetch,
   selfOrigin,
   selfUrl,
-} from "@/http/self-call";
+} from "@/integrations/self-call";
 
 const src = (values: Record<string, string>) => values as NodeJS.ProcessEnv;
 

@@ -12,7 +12,7 @@ import {
   verifyShopifyWebhook,
 } from "@/integrations/shopify";
 import { assertProductionConfig, ConfigError, readEnv } from "@/env";
-import { ApiError } from "@/http/errors";
+import { CodedError } from "@/errors";
 
 const FIXTURES = path.join(import.meta.dirname, "../../fixtures/shopify");
 const SECRET = "shpss_TEST_FIXTURE_SECRET_not_a_real_secret";
@@ -30,7 +30,7 @@ function codeOf(fn: () => void): string | null {
     fn();
     return null;
   } catch (error) {
-    return error instanceof ApiError ? error.code : "other";
+    return error instanceof CodedError ? error.code : "other";
   }
 }
 
@@ -104,8 +104,8 @@ describe("Shopify delivery headers", () => {
       readShopifyHeaders(headers);
       expect.unreachable();
     } catch (error) {
-      expect(error).toBeInstanceOf(ApiError);
-      const details = (error as ApiError).details as { header: string }[];
+      expect(error).toBeInstanceOf(CodedError);
+      const details = (error as CodedError).details as { header: string }[];
       expect(details.map((d) => d.header).sort()).toEqual(["X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id"]);
     }
   });

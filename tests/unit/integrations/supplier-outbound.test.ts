@@ -4,7 +4,7 @@
  * own address is exempt in local mode; a supplier row's URL on a refused host is a 400.
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { NonRetryableError } from "@/engine/step-errors";
+import { NonRetryableError } from "@/step-errors";
 import { createSupplierClient, DEV_SUPPLIER_URL, SupplierRejected } from "@/integrations/supplier/aliexpress";
 import { SupplierSimulator, type RunningSimulator } from "@/integrations/supplier/simulator";
 import { supplierInput } from "@/orders/suppliers";

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "@/env";
-import { NonRetryableError, RetryableError, describeStepError } from "@/engine/step-errors";
+import { NonRetryableError, RetryableError, describeStepError } from "@/step-errors";
 import {
   DEV_SUPPLIER_APP_KEY,
   DEV_SUPPLIER_URL,

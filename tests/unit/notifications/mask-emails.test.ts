@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { maskEmails } from "@/notifications/personal";
+import { maskEmails } from "@/privacy/mask";
 
 /** The regex maskEmails replaced (quadratic on a long run without `@`): the reference on small inputs. */
 const REFERENCE = /([^\s@<>"',;:()]+)@([^\s@<>"',;:()]+\.[^\s@<>"',;:()]+)/g;
@@ -34,5 +34,20 @@ describe("maskEmails", () => {
     const started = performance.now();
     maskEmails(text);
     expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it("completes in linear time on 100 KB of any repeated pattern (property)", () => {
+    // The fixed cases above are the known worst cases of the regex; any short pattern repeated is
+    // a shape a backtracking matcher could be quadratic on.
+    const pattern = fc.string({ unit: fc.constantFrom("a", "@", ".", " ", "<", "-"), minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(pattern, (unit) => {
+        const text = unit.repeat(Math.ceil(100_000 / unit.length));
+        const started = performance.now();
+        maskEmails(text);
+        expect(performance.now() - started).toBeLessThan(2_000);
+      }),
+      { numRuns: 30 },
+    );
   });
 });

@@ -1,8 +1,7 @@
-/** What viewers see of data that may hold email addresses (src/privacy/mask.ts, src/projects/personal.ts). */
+/** What viewers see of data that may hold email addresses (src/privacy/mask.ts). */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { maskPersonalData } from "@/privacy/mask";
-import { maskEmail } from "@/projects/personal";
+import { maskEmail, maskPersonalData } from "@/privacy/mask";
 
 const local = fc.stringMatching(/^[a-z][a-z0-9._+-]{1,20}$/);
 const domain = fc.stringMatching(/^[a-z][a-z0-9-]{1,15}\.(com|example|fr|io)$/);

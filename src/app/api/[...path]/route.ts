@@ -1,9 +1,9 @@
-import { ApiError } from "@/http/errors";
 import { withPublic } from "@/http/wrappers";
+import { NotFoundError } from "@/errors";
 
 // Any /api/* path no route matches: a JSON 404 instead of Next's HTML page.
 const notFound = withPublic(async ({ url }) => {
-  throw new ApiError("not_found", `No API route matches ${url.pathname}.`);
+  throw new NotFoundError(`No API route matches ${url.pathname}.`);
 });
 
 export const GET = notFound;

@@ -1,5 +1,5 @@
-import { listAlerts } from "@/observability/alerts/alerts";
-import { alertsQuery } from "@/observability/alerts/http";
+import { listAlerts } from "@/operations/alerts/alerts";
+import { alertsQuery } from "@/operations/alerts/http";
 import { withApiKey } from "@/http/wrappers";
 
 // GET /api/alerts?state=active|acknowledged|resolved&ruleId=&limit=&cursor= — the alert history, newest first, in keyset pages.

@@ -2,8 +2,8 @@ import { z } from "zod";
 import { listEvents, publishEvent } from "@/engine/events";
 import { kickTick } from "@/engine/kick";
 import { afterResponse } from "@/http/after-response";
-import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
+import { BadRequestError } from "@/errors";
 
 const TOPIC = /^[A-Za-z0-9_.:/-]+$/;
 const topic = z.string().min(1).max(200).regex(TOPIC, "may only hold letters, digits and _ . : / -");
@@ -41,8 +41,8 @@ export const POST = withApiKey(
 export const GET = withApiKey({ role: "viewer" }, async ({ db, query }) => {
   const { topic, after, order, before, limit } = query(eventsQuery);
   if (order === "asc" && before !== undefined)
-    throw new ApiError("bad_request", "`before` pages a newest-first list: use it with order=desc.");
+    throw new BadRequestError("`before` pages a newest-first list: use it with order=desc.");
   if (order === "desc" && after !== undefined)
-    throw new ApiError("bad_request", "`after` pages a list in publication order: use `before` with order=desc.");
+    throw new BadRequestError("`after` pages a list in publication order: use `before` with order=desc.");
   return Response.json(await listEvents(db, { topic, after, order, before, limit }));
 });

@@ -1,5 +1,5 @@
 import { withPublic } from "@/http/wrappers";
-import { checkHealth } from "@/observability/health";
+import { checkHealth } from "@/operations/health";
 
 // GET /api/health — the database (503 when it is down), whether the app can call itself
 // (checks.selfCall) and whether every workflow file is registered (checks.workflows); a failing

@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { ApiError } from "@/http/errors";
-import { flushMetricsAfterResponse, recordMetric } from "@/observability/metrics/record";
+import { flushMetricsAfterResponse } from "@/http/flush-metrics";
+import { recordMetric } from "@/observability/metrics/record";
 import { BUCKETS, metricSeries, type BucketSize } from "@/observability/metrics/query";
 import { withApiKey } from "@/http/wrappers";
+import { BadRequestError } from "@/errors";
 
 const METRIC_NAME = z
   .string()
@@ -69,8 +70,7 @@ export const POST = withApiKey({ role: "operator", action: "metrics.record" }, a
       (p) => p.name === "step.duration" || p.name === "agent.call.duration" || p.name === "http.request.duration",
     )
   ) {
-    throw new ApiError(
-      "bad_request",
+    throw new BadRequestError(
       "The built-in metrics (step.duration, agent.call.duration, http.request.duration) are recorded by the platform itself.",
     );
   }

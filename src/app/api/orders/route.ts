@@ -3,11 +3,11 @@ import { hasRole } from "@/auth/roles";
 import { ORDER_STATUSES } from "@/db/schema";
 import { kickTick } from "@/engine/kick";
 import { afterResponse } from "@/http/after-response";
-import { keysetCursor } from "@/http/keyset";
-import { ApiError } from "@/http/errors";
+import { keysetCursor } from "@/db/keyset";
 import { withApiKey } from "@/http/wrappers";
 import { createOrder, createOrderInput } from "@/orders/manage";
 import { listOrders, maskCustomer } from "@/orders/orders";
+import { ForbiddenError } from "@/errors";
 
 const orderCursor = keysetCursor.transform((c) => ({ createdAt: c.at, id: c.id }));
 
@@ -25,7 +25,7 @@ const ordersQuery = z.strictObject({
 export const GET = withApiKey({ role: "viewer" }, async ({ db, query, principal }) => {
   const { status, shop, email, limit, cursor } = query(ordersQuery);
   const clear = hasRole(principal.role, "operator");
-  if (email && !clear) throw new ApiError("forbidden", "Searching orders by email needs the operator role.");
+  if (email && !clear) throw new ForbiddenError("Searching orders by email needs the operator role.");
   const page = await listOrders(db, { status, shopDomain: shop, email, limit, cursor });
   return Response.json({ orders: clear ? page.orders : page.orders.map(maskCustomer), nextCursor: page.nextCursor });
 });

@@ -1,6 +1,7 @@
-import { clientAddress, enforceAddressLimit, ORDER_LIMIT } from "@/http/rate-limit";
+import { enforceAddressLimit } from "@/db/rate-limit";
+import { clientAddress } from "@/http/client-address";
 import { withPublic } from "@/http/wrappers";
-import { orderFormSchema } from "@/projects/schema";
+import { ORDER_LIMIT, orderFormSchema } from "@/projects/schema";
 import { createProject } from "@/projects/service";
 
 // POST /api/projects (public, rate-limited per address) — the order form as JSON → 201

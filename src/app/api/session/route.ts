@@ -8,9 +8,9 @@ import {
   sessionView,
   startSession,
 } from "@/auth/session";
-import { ApiError } from "@/http/errors";
-import { clientAddress } from "@/http/rate-limit";
+import { clientAddress } from "@/http/client-address";
 import { withPublic } from "@/http/wrappers";
+import { UnauthorizedError } from "@/errors";
 
 const loginInput = z.strictObject({ apiKey: z.string().trim().min(1, "must not be empty").max(512) });
 const NO_STORE = { "Cache-Control": "no-store" };
@@ -36,7 +36,7 @@ export const POST = withPublic(async ({ req, json, getDb }) => {
 export const GET = withPublic(async ({ req, getDb }) => {
   const token = readSessionToken(req);
   const principal = token ? await resolveSession(await getDb(), token) : null;
-  if (!principal) throw new ApiError("unauthorized", "There is no valid dashboard session.");
+  if (!principal) throw new UnauthorizedError("There is no valid dashboard session.");
   return Response.json(sessionView(principal), { headers: NO_STORE });
 });
 

@@ -1,4 +1,4 @@
-import { keysetCursor } from "@/http/keyset";
+import { keysetCursor } from "@/db/keyset";
 import { withApiKey } from "@/http/wrappers";
 import { listShipments, shipmentsQuery } from "@/orders/suppliers";
 

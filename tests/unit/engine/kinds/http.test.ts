@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { runHttpStep } from "@/engine/kinds/http";
-import { NonRetryableError, RetryableError } from "@/engine/step-errors";
+import { NonRetryableError, RetryableError } from "@/step-errors";
 import { redact } from "@/observability/log";
 
 let server: Server;

@@ -1,4 +1,4 @@
-import { evaluateAlerts } from "@/observability/alerts/evaluate";
+import { evaluateAlerts } from "@/operations/alerts/evaluate";
 import { withCron } from "@/http/wrappers";
 
 // GET /api/alerts/evaluate (cron secret) — evaluates every enabled rule once: fires, escalates, resolves.

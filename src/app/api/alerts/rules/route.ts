@@ -1,4 +1,4 @@
-import { createRule, createRuleInput, listRules } from "@/observability/alerts/rules";
+import { createRule, createRuleInput, listRules } from "@/operations/alerts/rules";
 import { withApiKey } from "@/http/wrappers";
 
 // GET /api/alerts/rules — every rule with its alert counts (total, active, acknowledged, resolved) and last firing.

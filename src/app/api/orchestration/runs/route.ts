@@ -2,7 +2,7 @@ import { z } from "zod";
 import { hasRole } from "@/auth/roles";
 import { RUN_STATUSES } from "@/db/schema";
 import { listRuns } from "@/engine/runs";
-import { keysetCursor } from "@/http/keyset";
+import { keysetCursor } from "@/db/keyset";
 import { withApiKey } from "@/http/wrappers";
 import { maskPersonalData } from "@/privacy/mask";
 

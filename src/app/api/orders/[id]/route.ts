@@ -2,15 +2,15 @@ import { z } from "zod";
 import { hasRole } from "@/auth/roles";
 import { kickTick } from "@/engine/kick";
 import { afterResponse } from "@/http/after-response";
-import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
 import { updateOrder, updateOrderInput } from "@/orders/manage";
 import { getOrder, maskCustomer } from "@/orders/orders";
+import { NotFoundError } from "@/errors";
 
 // GET /api/orders/<id> — one order (its customer masked for viewers).
 function orderId(params: Record<string, string>): string {
   const id = z.guid().safeParse(params.id);
-  if (!id.success) throw new ApiError("not_found", "No order has this id.");
+  if (!id.success) throw new NotFoundError("No order has this id.");
   return id.data;
 }
 

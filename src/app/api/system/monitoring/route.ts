@@ -1,5 +1,5 @@
 import { withApiKey } from "@/http/wrappers";
-import { systemMonitoring } from "@/observability/monitoring";
+import { systemMonitoring } from "@/operations/monitoring";
 
 // GET /api/system/monitoring — throughput, error rates, queue depth and oldest ready step, runs by status, database latency, process memory.
 export const GET = withApiKey({ role: "viewer" }, async ({ db }) =>

@@ -1,14 +1,15 @@
 import { z } from "zod";
 import { PRIORITIES } from "@/db/schema";
-import { DefinitionError, parseDefinition, type WorkflowDefinition } from "@/engine/definition";
+import { parseDefinition, type WorkflowDefinition } from "@/engine/definition";
 import { kickTick } from "@/engine/kick";
 import { getDefinition, registerDefinition } from "@/engine/registry";
 import { getRun } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
 import { afterResponse } from "@/http/after-response";
 import { parseJsonText } from "@/http/body";
-import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
+import { ensureWired } from "@/runtime/wire";
+import { ValidationError } from "@/errors";
 
 const DEFINITION_TYPES = ["application/yaml", "text/yaml", "application/x-yaml", "application/json"] as const;
 
@@ -22,15 +23,13 @@ const startRunInput = z.strictObject({
   priority: z.enum(PRIORITIES).optional(),
 });
 
-/** JSON bodies get the API's usual `invalid_json`; everything else is the definition's to judge. */
+/**
+ * JSON bodies get the API's usual `invalid_json`; everything else is the definition's to judge
+ * (a DefinitionError answers `invalid_definition` with its issues as details).
+ */
 function readDefinition(body: { text: string; type: string }): WorkflowDefinition {
   const source: unknown = body.type === "application/json" ? parseJsonText(body.text, z.unknown()) : body.text;
-  try {
-    return parseDefinition(source, { format: "yaml" });
-  } catch (error) {
-    if (error instanceof DefinitionError) throw new ApiError("invalid_definition", error.message, error.issues);
-    throw error;
-  }
+  return parseDefinition(source, { format: "yaml" });
 }
 
 // PUT /api/workflows/<name> — registers a definition (YAML or JSON): 201 with a new version, 200 when unchanged.
@@ -38,13 +37,13 @@ export const PUT = withApiKey(
   { role: "admin", action: "workflows.register" },
   async ({ db, text, params, principal, audit }) => {
     audit.target = params.name;
+    // Agent steps are checked against the agents' directory, and take their action's timeout.
+    await ensureWired();
     const definition = readDefinition(await text(DEFINITION_TYPES));
     if (definition.name !== params.name) {
-      throw new ApiError(
-        "validation_failed",
-        `The body defines "${definition.name}", but the path names "${params.name}".`,
-        [{ path: "name", message: `must equal the name in the path (${params.name})` }],
-      );
+      throw new ValidationError(`The body defines "${definition.name}", but the path names "${params.name}".`, [
+        { path: "name", message: `must equal the name in the path (${params.name})` },
+      ]);
     }
     const { registered, created } = await registerDefinition(db, {
       definition,

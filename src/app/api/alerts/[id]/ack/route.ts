@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { acknowledgeAlert } from "@/observability/alerts/alerts";
-import { idParam } from "@/observability/alerts/http";
+import { acknowledgeAlert } from "@/operations/alerts/alerts";
+import { idParam } from "@/operations/alerts/http";
 import { withApiKey } from "@/http/wrappers";
 
 // POST /api/alerts/<id>/ack — an operator owns the alert (no escalation); twice keeps the first; a resolved alert → 409.

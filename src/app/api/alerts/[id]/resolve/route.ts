@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { resolveAlert } from "@/observability/alerts/alerts";
-import { idParam } from "@/observability/alerts/http";
+import { resolveAlert } from "@/operations/alerts/alerts";
+import { idParam } from "@/operations/alerts/http";
 import { withApiKey } from "@/http/wrappers";
 
 // POST /api/alerts/<id>/resolve — closes an active or acknowledged alert; resolving twice keeps the first resolution.

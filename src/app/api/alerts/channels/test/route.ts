@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { sendTestNotification } from "@/observability/alerts/channels-test";
-import { ALERT_CHANNELS } from "@/observability/alerts/rules";
+import { sendTestNotification } from "@/operations/alerts/channels-test";
+import { ALERT_CHANNELS } from "@/operations/alerts/rules";
 import { withApiKey } from "@/http/wrappers";
 
 const testInput = z.strictObject({ channel: z.enum(ALERT_CHANNELS).optional() });

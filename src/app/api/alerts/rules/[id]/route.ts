@@ -1,5 +1,5 @@
-import { idParam } from "@/observability/alerts/http";
-import { deleteRule, getRule, updateRule, updateRuleInput } from "@/observability/alerts/rules";
+import { idParam } from "@/operations/alerts/http";
+import { deleteRule, getRule, updateRule, updateRuleInput } from "@/operations/alerts/rules";
 import { withApiKey } from "@/http/wrappers";
 
 // GET /api/alerts/rules/<id> — one rule with its alert counts.

@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { recordAudit } from "@/auth/audit";
-import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
 import { readDataExport } from "@/orders/data-requests";
+import { NotFoundError } from "@/errors";
 
 // GET /api/privacy/exports/<id> — a customer data export (customers/data_request), decrypted, for an admin; each download is audited.
 export const GET = withApiKey({ role: "admin" }, async ({ db, params, principal }) => {
   const id = z.guid().safeParse(params.id);
-  if (!id.success) throw new ApiError("not_found", "No data export has this id.");
+  if (!id.success) throw new NotFoundError("No data export has this id.");
   const document = await readDataExport(db, id.data);
   // Reading personal data is recorded like a change (GET calls are not audited by the wrapper).
   await recordAudit(db, {

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { kickTick } from "@/engine/kick";
 import { afterResponse } from "@/http/after-response";
-import { ApiError } from "@/http/errors";
 import { withApiKey } from "@/http/wrappers";
 import { processDelivery } from "@/orders/deliveries";
 import { reprocessDelivery } from "@/orders/delivery-operations";
+import { NotFoundError } from "@/errors";
 
 // POST /api/webhooks/shopify/deliveries/<id>/reprocess — puts a delivery that failed for good back
 // in the queue: 202 {delivery, requeued: true}, processed after the answer; idempotent (a delivery
@@ -17,7 +17,7 @@ export const POST = withApiKey(
       .regex(/^[1-9]\d{0,14}$/)
       .transform(Number)
       .safeParse(params.id);
-    if (!id.success) throw new ApiError("not_found", "No Shopify delivery has this id.");
+    if (!id.success) throw new NotFoundError("No Shopify delivery has this id.");
     audit.target = String(id.data);
     const result = await reprocessDelivery(db, id.data);
     if (result.requeued) {

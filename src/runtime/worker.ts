@@ -4,13 +4,14 @@
  * Idle cost: one sweep and one claim per wait, so at most ~3 queries every 2 s per worker,
  * plus the alert rules' evaluation once a minute.
  */
-import { flushCalls } from "@/agents/gateway/calls";
 import type { Db } from "@/db/client";
+import { flushCalls } from "@/engine/kinds/agent";
+import { tick, type TickOptions } from "@/engine/tick";
+import { sleepUntilWoken } from "@/engine/wake";
 import { log } from "@/observability/log";
-import { evaluateAlerts } from "@/observability/alerts/evaluate";
 import { flushMetrics } from "@/observability/metrics/record";
-import { tick, type TickOptions } from "./tick";
-import { sleepUntilWoken } from "./wake";
+import { evaluateAlerts } from "@/operations/alerts/evaluate";
+import { ensureWired } from "./wire";
 
 export interface WorkerOptions {
   signal: AbortSignal;
@@ -35,6 +36,7 @@ async function evaluateAlertsSafely(db: Db): Promise<void> {
 }
 
 export async function runWorker(db: Db, options: WorkerOptions): Promise<void> {
+  await ensureWired();
   const idleMin = options.idleMinMs ?? 50;
   const idleMax = options.idleMaxMs ?? 2_000;
   const alertEvaluationMs = options.alertEvaluationMs ?? 60_000;

@@ -14,7 +14,7 @@ import { queryRows, type Db } from "@/db/client";
 import type { RunStatus } from "@/db/schema";
 import { orchestrationStats } from "@/engine/stats";
 import { toNumber } from "@/db/rows";
-import { METRICS } from "./metrics/record";
+import { METRICS } from "@/observability/metrics/record";
 
 const WINDOW_MINUTES = 5;
 

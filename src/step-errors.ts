@@ -1,6 +1,8 @@
 /**
  * How a step attempt fails. Throwing `NonRetryableError` fails the step at once; anything else
- * thrown (including `RetryableError`) is retried per the step's retry policy.
+ * thrown (including `RetryableError`) is retried per the step's retry policy. This vocabulary
+ * lives below the engine because the clients a step calls (the supplier's, the agents'
+ * transports) classify their failures in it without depending on the engine.
  */
 export class RetryableError extends Error {
   readonly retryable = true as const;

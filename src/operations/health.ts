@@ -22,10 +22,10 @@ import {
   type WorkflowDefinition,
 } from "@/engine/definition";
 import { usesTickRoute } from "@/engine/kick";
-import { isDatabaseUnreachable } from "@/http/errors";
-import { SelfCallUnavailable, selfFetch, selfOrigin } from "@/http/self-call";
+import { isDatabaseUnreachable } from "@/db/errors";
+import { SelfCallUnavailable, selfFetch, selfOrigin } from "@/integrations/self-call";
 import { readLimitedText } from "@/util/read-limited";
-import { log } from "./log";
+import { log } from "@/observability/log";
 import pkg from "../../package.json";
 
 /** Above this database round trip the platform reports itself degraded. */

@@ -1,10 +1,10 @@
 /** The query and path schemas of the alert routes (the routes stay thin: parse, authorise, call). */
 import { z } from "zod";
 import { ALERT_STATES } from "@/db/schema";
-import { ApiError } from "@/http/errors";
-import { keysetCursor } from "@/http/keyset";
+import { keysetCursor } from "@/db/keyset";
+import { NotFoundError } from "@/errors";
 
-/** The alerts list's cursor (src/http/keyset.ts). */
+/** The alerts list's cursor (src/db/keyset.ts). */
 export const timeIdCursor = keysetCursor;
 
 export const alertsQuery = z.strictObject({
@@ -17,6 +17,6 @@ export const alertsQuery = z.strictObject({
 /** The `[id]` of an alert or rule route: anything but a UUID names nothing (404, like an unknown one). */
 export function idParam(value: string | undefined, what: "alert" | "alert rule"): string {
   const id = z.uuid().safeParse(value);
-  if (!id.success) throw new ApiError("not_found", `No ${what} has this id.`);
+  if (!id.success) throw new NotFoundError(`No ${what} has this id.`);
   return id.data;
 }

@@ -26,9 +26,10 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
 import { log } from "@/observability/log";
-import { maskEmail, PROJECT_BRIEF_CONTEXT } from "@/projects/personal";
-import { encryptField, searchHashes, searchHashOptional } from "./crypto";
-import { contactEmailOfForm } from "./registry";
+import { PROJECT_BRIEF_CONTEXT } from "./personal";
+import { encryptField, searchHashes, searchHashOptional } from "@/privacy/crypto";
+import { maskEmail } from "@/privacy/mask";
+import { contactEmailOfForm } from "@/privacy/registry";
 
 export type SiteClientTarget = { projectId: string } | { email: string };
 

@@ -32,6 +32,7 @@ import {
   type AlertCondition,
   type AlertSeverity,
 } from "@/db/schema";
+import { hasSqlState, SQLSTATE } from "@/db/errors";
 import { ConflictError, NotFoundError } from "@/errors";
 
 export const ALERT_CHANNELS = ["slack", "email"] as const;
@@ -259,13 +260,6 @@ export class AlertRuleNotFoundError extends NotFoundError {
   }
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
-    if ((e as { code?: unknown }).code === "23505") return true;
-  }
-  return false;
-}
-
 function nameTaken(name: string): ConflictError {
   return new ConflictError(`An alert rule named "${name}" already exists.`, { name });
 }
@@ -325,7 +319,7 @@ export async function updateRule(db: Db, id: string, patch: z.output<typeof upda
         .set({ ...merged, updatedAt: sql`now()` })
         .where(eq(alertRules.id, id));
     } catch (error) {
-      if (isUniqueViolation(error)) throw nameTaken(merged.name);
+      if (hasSqlState(error, SQLSTATE.uniqueViolation)) throw nameTaken(merged.name);
       throw error;
     }
     return getRule(tx, id);
