@@ -29,7 +29,16 @@ export function usesTickRoute(): boolean {
  */
 export async function kickTick(db?: Db, origin: KickOrigin = "kick"): Promise<void> {
   wakeLocalWorkers();
-  if (db) await notifyWorkers(db);
+  // A wake-up is a shortcut, not the delivery of the work (the run is committed; polling workers
+  // and the cron find it): a failed NOTIFY (pool exhausted, database blip) is logged and the kick
+  // goes on to call the tick route, instead of skipping the one call that matters on Vercel.
+  if (db) {
+    try {
+      await notifyWorkers(db);
+    } catch (error) {
+      log.warn("kick: NOTIFY to the workers failed; they find the work when they poll", { error });
+    }
+  }
   if (!usesTickRoute()) return;
   try {
     // Only the request needs to reach the route (it answers 202 before ticking).

@@ -125,6 +125,20 @@ describe("every self-call carries the bypass header", () => {
     });
   });
 
+  it("still calls the tick route when the workers' NOTIFY fails (a wake-up is only a shortcut)", async () => {
+    await withServer(async (base, seen) => {
+      vi.stubEnv("VERCEL", "1");
+      vi.stubEnv("PUBLIC_BASE_URL", base);
+      vi.stubEnv("CRON_SECRET", "cron-secret-0123456789");
+      // A database whose every query fails, as a pool that cannot hand out a connection does.
+      const failing = {
+        execute: () => Promise.reject(new Error("timeout exceeded when trying to connect")),
+      } as unknown as Db;
+      await kickTick(failing);
+      expect(seen.map((s) => [s.method, s.path])).toEqual([["POST", "/api/orchestration/tick"]]);
+    });
+  });
+
   it("kicks nothing outside production (in-process workers are woken instead)", async () => {
     await withServer(async (base, seen) => {
       vi.stubEnv("PUBLIC_BASE_URL", base);
