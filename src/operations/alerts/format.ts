@@ -167,19 +167,7 @@ export function noticeContent(notice: AlertNotice): NoticeContent {
       elements: [{ type: "mrkdwn", text: `Fired at ${notice.firedAt.toISOString()} · alert ${notice.alertId}` }],
     },
   ];
-  if (url) {
-    blocks.push({
-      type: "actions",
-      elements: [
-        {
-          type: "button",
-          text: { type: "plain_text", text: "Open the dashboard", emoji: false },
-          url,
-          action_id: "open_dashboard",
-        },
-      ],
-    });
-  }
+  if (url) blocks.push(dashboardButton(url));
   const rows = facts
     .map(([k, v]) => `<tr><th align="left" style="padding:2px 12px 2px 0">${html(k)}</th><td>${html(v)}</td></tr>`)
     .join("");
@@ -207,19 +195,7 @@ export function testNoticeContent(now: Date): NoticeContent {
     { type: "header", text: { type: "plain_text", text: "TEST: alert channel test", emoji: true } },
     { type: "section", text: { type: "mrkdwn", text: `${SEVERITY_ICON.info} ${mrkdwn(message)}` } },
   ];
-  if (url) {
-    blocks.push({
-      type: "actions",
-      elements: [
-        {
-          type: "button",
-          text: { type: "plain_text", text: "Open the dashboard", emoji: false },
-          url,
-          action_id: "open_dashboard",
-        },
-      ],
-    });
-  }
+  if (url) blocks.push(dashboardButton(url));
   const body = [message, ...(url ? ["", `Dashboard: ${url}`] : [])].join("\n");
   const page = [
     `<h2 style="margin:0 0 8px">Alert channel test</h2>`,
@@ -231,5 +207,20 @@ export function testNoticeContent(now: Date): NoticeContent {
     body,
     slackBlocks: blocks,
     html: `<!doctype html><html><body style="font-family:sans-serif">${page}</body></html>`,
+  };
+}
+
+/** The Slack block of an alert or a test notice that links to the dashboard. */
+function dashboardButton(url: string): unknown {
+  return {
+    type: "actions",
+    elements: [
+      {
+        type: "button",
+        text: { type: "plain_text", text: "Open the dashboard", emoji: false },
+        url,
+        action_id: "open_dashboard",
+      },
+    ],
   };
 }
