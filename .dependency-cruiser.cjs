@@ -22,7 +22,15 @@ const LAYERS = [
   { name: "engine", paths: ["src/engine/"] },
   {
     name: "services",
-    paths: ["src/events/", "src/notifications/", "src/privacy/", "src/auth/", "src/sites/", "src/integrations/"],
+    paths: [
+      "src/events/",
+      "src/notifications/",
+      "src/privacy/",
+      "src/auth/",
+      "src/sites/",
+      "src/integrations/",
+      "src/backups/",
+    ],
   },
   { name: "infrastructure", paths: ["src/observability/", "src/db/"] },
   { name: "leaves", paths: LEAVES },

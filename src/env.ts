@@ -44,6 +44,9 @@ const shopDomainList = z
     return domains.length > 0 ? domains : undefined;
   });
 
+/** A retention in days: fractions allowed (0.5 = 12 h), 0 keeps forever, at most 100 years. */
+const retentionDays = (days: number) => z.coerce.number().min(0).max(36_500).default(days);
+
 const envSchema = z.object({
   NODE_ENV: optionalString,
   APP_ENV: optionalString,
@@ -126,6 +129,10 @@ const envSchema = z.object({
   AGENT_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).default(30_000),
   /** Rate limits per agent, e.g. `design-ia=10/s,ads=100/m` (token buckets in Postgres); none by default. */
   AGENT_RATE_LIMITS: optionalString,
+  /** Largest concurrency per agent, e.g. `design-ia=8,ads=4`: the gateway's AIMD throttle lowers it under stress (none by default). */
+  AGENT_CONCURRENCY: optionalString,
+  /** `0` turns every action's adaptive timeout off (each uses its static timeout); default on for the actions that declare one. */
+  AGENT_ADAPTIVE_TIMEOUTS: z.enum(["0", "1"]).optional(),
   /** Largest accepted JSON body, in bytes (default 1 MiB). */
   MAX_BODY_BYTES: z.coerce
     .number()
@@ -141,6 +148,16 @@ const envSchema = z.object({
     .default(24),
   /** How long per-minute metric rollups are kept, in days (default 30). */
   METRICS_ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Retention, in days (fractions allowed; 0 keeps forever): src/operations/retention/policy.ts says why each default. */
+  RETENTION_RUNS_DAYS: retentionDays(30),
+  RETENTION_EVENTS_DAYS: retentionDays(30),
+  RETENTION_EVENT_DELIVERIES_DAYS: retentionDays(30),
+  RETENTION_OUTBOX_DAYS: retentionDays(30),
+  RETENTION_AGENT_CALLS_DAYS: retentionDays(1),
+  /** Audit entries: 7 years (2,557 days, leap days included) by default. */
+  RETENTION_AUDIT_DAYS: retentionDays(2557),
+  /** Wall time one retention pass may spend deleting, per process and minute (default 2 s). */
+  RETENTION_PASS_BUDGET_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /** Budget of one tick of the tick route (default and cap: the route's maxDuration in vercel.json less 10 s). */
   TICK_BUDGET_MS: z.coerce.number().int().positive().optional(),
@@ -181,6 +198,21 @@ export const ENV_READ_ELSEWHERE = [
   "WORKER_TICK_BUDGET_MS",
   "WORKER_BATCH_SIZE",
   "WORKER_SYNC_WORKFLOWS",
+  // The backups' settings (src/backups/config.ts).
+  "BACKUP_KEY",
+  "BACKUP_DIR",
+  "BACKUP_KEEP_COUNT",
+  "BACKUP_KEEP_DAYS",
+  "BACKUP_CHUNK_ROWS",
+  "BACKUP_S3_BUCKET",
+  "BACKUP_S3_PREFIX",
+  "BACKUP_S3_ENDPOINT",
+  "BACKUP_S3_REGION",
+  "BACKUP_S3_FORCE_PATH_STYLE",
+  "BACKUP_S3_ACCESS_KEY_ID",
+  "BACKUP_S3_SECRET_ACCESS_KEY",
+  "BACKUP_S3_KEEP_COUNT",
+  "BACKUP_S3_KEEP_DAYS",
 ] as const;
 
 /** Set by the runtime, never by an operator: not in `.env.example`. */

@@ -86,6 +86,8 @@ export interface AgentDescription {
     output: unknown;
     timeoutMs: number;
     directCall: Role | null;
+    /** The result cache's policy (the gateway answers a repeated input from it), null when not cacheable. */
+    cache: { ttlMs: number; version: number } | null;
   }[];
 }
 
@@ -100,6 +102,7 @@ export function describeAgents(): AgentDescription[] {
       output: jsonSchema(action.output, "output"),
       timeoutMs: action.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
       directCall: action.directCall ?? null,
+      cache: action.cache ?? null,
     })),
   }));
 }

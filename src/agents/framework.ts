@@ -16,6 +16,8 @@ import type { HealthCheck } from "./probe";
 export const AGENT_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 export const ACTION_NAME = /^[a-z][a-z0-9_]{0,59}$/;
 export const DEFAULT_ACTION_TIMEOUT_MS = 30_000;
+export const MIN_CACHE_TTL_MS = 1_000;
+export const MAX_CACHE_TTL_MS = 30 * 24 * 3_600_000;
 
 export interface ActionContext {
   db: Db;
@@ -53,6 +55,12 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
   /** Per attempt; the step's own `timeout` overrides it. Default 30 s. */
   timeoutMs?: number;
   /**
+   * Opt-in: the call's timeout follows the action's observed latency (p99 × `margin`, default 1.5),
+   * bounded by `floorMs` and `ceilingMs` (default and at most `timeoutMs`, which stays the step's
+   * lease); src/agents/gateway/adaptive-timeout.ts. Leave it out where a static value is required.
+   */
+  adaptiveTimeout?: { floorMs: number; ceilingMs?: number; margin?: number };
+  /**
    * Who may call the action directly (`POST /api/agents/<agent>/<action>` with an API key or the
    * dashboard's session), as the minimum role. Absent: only the engine's signed calls, i.e. the
    * action runs only as a step of a registered workflow. Decision: that is the default because an
@@ -61,7 +69,22 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
    * effect outside their answer (pure generation, checks, reads).
    */
   directCall?: Role;
+  /**
+   * The gateway's result cache (src/agents/gateway/cache.ts): declare it only for an action whose
+   * output is a function of its input alone (no clock, no randomness, no read of the database or
+   * of the outside world, no effect). The gateway then answers a repeated input from Postgres for
+   * `ttlMs` without calling the agent. Bump `version` whenever the handler's answer to the same
+   * input changes (new rules, new templates): entries of another version are never served.
+   */
+  cache?: ActionCachePolicy;
   handler: (input: z.output<I>, ctx: ActionContext) => Promise<z.input<O> | Accepted>;
+}
+
+export interface ActionCachePolicy {
+  /** How long a stored answer is served, 1 s to 30 days. */
+  ttlMs: number;
+  /** The action's version: part of the cache key (a positive integer). */
+  version: number;
 }
 
 export interface AgentSpec {
@@ -80,9 +103,36 @@ export function defineAction<I extends z.ZodType, O extends z.ZodType>(spec: Act
 
 export function defineAgent<A extends AgentSpec>(spec: A): A {
   if (!AGENT_NAME.test(spec.name)) throw new Error(`invalid agent name "${spec.name}"`);
-  for (const name of Object.keys(spec.actions))
+  for (const [name, action] of Object.entries(spec.actions)) {
     if (!ACTION_NAME.test(name)) throw new Error(`invalid action name "${spec.name}/${name}"`);
+    checkAdaptiveTimeout(`${spec.name}/${name}`, action);
+    const cache = action.cache;
+    if (
+      cache &&
+      !(
+        Number.isInteger(cache.ttlMs) &&
+        cache.ttlMs >= MIN_CACHE_TTL_MS &&
+        cache.ttlMs <= MAX_CACHE_TTL_MS &&
+        Number.isInteger(cache.version) &&
+        cache.version >= 1
+      )
+    )
+      throw new Error(
+        `invalid cache policy of "${spec.name}/${name}" (ttlMs 1 s to 30 days, version a positive integer)`,
+      );
+  }
   return spec;
+}
+
+function checkAdaptiveTimeout(name: string, action: ActionSpec): void {
+  const adaptive = action.adaptiveTimeout;
+  if (!adaptive) return;
+  const staticMs = action.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS;
+  const ceiling = adaptive.ceilingMs ?? staticMs;
+  if (!(adaptive.floorMs >= 1 && adaptive.floorMs <= ceiling && ceiling <= staticMs))
+    throw new Error(`${name}: an adaptive timeout needs 1 <= floorMs <= ceilingMs <= timeoutMs (${staticMs})`);
+  if (adaptive.margin !== undefined && !(adaptive.margin >= 1 && adaptive.margin <= 10))
+    throw new Error(`${name}: an adaptive timeout's margin is between 1 and 10`);
 }
 
 /**

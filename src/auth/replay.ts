@@ -21,14 +21,6 @@ export async function rememberSignature(db: Db, mac: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-export async function pruneSeenSignatures(db: Db): Promise<number> {
-  const rows = await queryRows<{ mac: string }>(
-    db,
-    sql`delete from seen_signatures where expires_at < now() returning mac`,
-  );
-  return rows.length;
-}
-
 /** Records a MAC as spent until `expiresAt` (idempotent). */
 export async function spendMac(db: Db, mac: string, expiresAt: Date): Promise<void> {
   await db.execute(

@@ -56,7 +56,8 @@ function toError(error: unknown): DashboardFetchError {
     : new DashboardFetchError("network", error instanceof Error ? error.message : String(error));
 }
 
-function useResource<S extends z.ZodType>(
+/** One resource, polled: also for panels that keep their schema and hook in their own module. */
+export function useResource<S extends z.ZodType>(
   key: string | null | readonly unknown[],
   load: () => Promise<Fetched<z.output<S>>>,
   options: SWRConfiguration = {},

@@ -24,7 +24,14 @@ export interface RunContext {
 }
 
 export type StepResult =
-  | { type: "succeeded"; output: unknown; input?: unknown; emit?: { topic: string; data: unknown } }
+  | {
+      type: "succeeded";
+      output: unknown;
+      input?: unknown;
+      emit?: { topic: string; data: unknown };
+      /** An agent step its invoker answered from its result cache (tick.ts marks the step). */
+      cached?: { key: string; storedAt: string };
+    }
   | { type: "failed"; error: unknown; input?: unknown }
   | { type: "skipped" }
   | { type: "expand"; items: unknown[] }
@@ -155,6 +162,7 @@ async function runKind(db: Db, def: StepDefinition, step: ClaimedStep, scope: Te
       if (result.status === "accepted")
         return { type: "park", readyAt: new Date(step.claimedAt.getTime() + step.timeoutMs), input };
       if (result.status === "deferred") return { type: "defer", readyAt: result.until, reason: result.reason };
+      if (result.cached) return { type: "succeeded", output: result.output, input, cached: result.cached };
       return { type: "succeeded", output: result.output, input };
     }
   }

@@ -24,6 +24,7 @@ import { startDueCronRuns } from "./cron";
 import { DEFAULT_RETRY } from "./definition";
 import { executeStep, type RunContext, type StepResult } from "./execute";
 import { getPlan } from "./registry";
+import { markCacheHit } from "./sql/cache-hit";
 import { claimSteps, type ClaimedStep } from "./sql/claim";
 import { nextDueInMs } from "./sql/next-due";
 import { selectOutputs, selectRunOutputs, selectRuns } from "./sql/run-contexts";
@@ -158,10 +159,16 @@ const METRIC_STATUS: Record<StepResult["type"], string> = {
   defer: "deferred",
 };
 
-/** Runs a claimed attempt and records `step.duration` (buffered: no query here). */
+/** Runs a claimed attempt and records `step.duration` (buffered: no query here but a cache hit's mark). */
 async function executeTimed(db: Db, run: RunContext, step: ClaimedStep): Promise<StepResult> {
   const started = performance.now();
   const result = await executeStep(db, run, step);
+  // Served from the agents' result cache: the step records it before its completion (sql/cache-hit.ts).
+  // Only informative: a failed mark is logged, the result still recorded.
+  if (result.type === "succeeded" && result.cached)
+    await markCacheHit(db, step, result.cached).catch((error: unknown) =>
+      log.warn("tick: could not mark a cache hit", { runId: step.runId, step: step.name, error }),
+    );
   const def = run.plan.step(step.name);
   recordMetric(db, {
     name: METRICS.stepDuration,

@@ -26,12 +26,13 @@ export interface AgentCall {
 }
 
 /**
- * `completed` carries the output; `accepted` means the agent will call back (the step waits);
- * `deferred` means the call was not made (circuit open, rate limit): the step goes back to the
- * queue until `until` without using an attempt.
+ * `completed` carries the output (`cached`: the invoker answered from its result cache without
+ * calling the agent; the step records it); `accepted` means the agent will call back (the step
+ * waits); `deferred` means the call was not made (circuit open, rate limit): the step goes back to
+ * the queue until `until` without using an attempt.
  */
 export type AgentResult =
-  | { status: "completed"; output: unknown }
+  | { status: "completed"; output: unknown; cached?: { key: string; storedAt: string } }
   | { status: "accepted" }
   | { status: "deferred"; until: Date; reason: string };
 

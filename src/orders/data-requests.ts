@@ -96,9 +96,3 @@ export async function readDataExport(db: Db, id: string): Promise<DataExport> {
     );
   return JSON.parse(decryptField(row.payload, EXPORT_CONTEXT)) as DataExport;
 }
-
-export async function pruneDataExports(db: Db): Promise<void> {
-  await db.execute(
-    sql`delete from data_exports where created_at < now() - ${EXPORT_RETENTION_DAYS} * interval '1 day'`,
-  );
-}

@@ -346,10 +346,3 @@ export async function nextDeliveryRetryInMs(db: Db): Promise<number | null> {
   );
   return row?.ms === null || row?.ms === undefined ? null : Math.max(0, Math.ceil(Number(row.ms)));
 }
-
-/** Drops the dedupe records of deliveries processed more than DEDUPE_RETENTION_DAYS ago. */
-export async function pruneDeliveries(db: Db): Promise<void> {
-  await db.execute(
-    sql`delete from shopify_deliveries where status = 'processed' and received_at < now() - ${DEDUPE_RETENTION_DAYS} * interval '1 day'`,
-  );
-}

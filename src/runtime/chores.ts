@@ -5,27 +5,31 @@
  *   Shopify deliveries stored but not processed (the answering process died after its 200), and
  *   deliver due outgoing webhooks (event subscriptions); the last two say when their next
  *   delivery falls due, so a route tick carries their retries like its other timers (outbox
- *   messages are not counted: without a configured channel they stay pending by design);
- * - every minute: prune agent call records older than a day and expired replay-guard entries;
- *   drop week-old Shopify dedupe records and month-old customer data exports; write the buffered
- *   metric points, roll them up into per-minute buckets, apply the metrics retention
- *   (src/observability/metrics/rollup.ts).
+ *   messages are not counted: without a configured channel they stay pending by design); one
+ *   AIMD step of the throttled agents' concurrency limits (src/agents/gateway/throttle.ts);
+ * - every minute: prune expired agent result-cache entries (src/agents/gateway/cache.ts);
+ *   recompute the adaptive timeouts from the call records (src/agents/gateway/adaptive-timeout.ts); write
+ *   the buffered metric points and roll them up into per-minute buckets
+ *   (src/observability/metrics/rollup.ts); then one retention pass (src/operations/retention:
+ *   finished runs with their steps and attempts, events, event deliveries, outbox messages,
+ *   agent call records, audit entries, metric points and rollups, Shopify dedupe records, data
+ *   exports, expired replay-guard entries; in batches, within RETENTION_PASS_BUDGET_MS).
  */
-import { pruneCalls } from "@/agents/gateway/calls";
-import { pruneSeenSignatures } from "@/auth/replay";
+import { recomputeAdaptiveTimeouts } from "@/agents/gateway/adaptive-timeout";
+import { pruneCache } from "@/agents/gateway/cache";
+import { adjustThrottles } from "@/agents/gateway/throttle";
 import type { Chore } from "@/engine/wiring";
 import { deliverDueEvents, nextDeliveryDueInMs } from "@/events/subscriptions";
 import { deliverPendingMessages } from "@/notifications/outbox";
 import { flushMetrics } from "@/observability/metrics/record";
-import { pruneMetrics, rollupMetrics } from "@/observability/metrics/rollup";
-import { pruneDataExports } from "@/orders/data-requests";
-import { nextDeliveryRetryInMs, processPendingDeliveries, pruneDeliveries } from "@/orders/deliveries";
+import { rollupMetrics } from "@/observability/metrics/rollup";
+import { runRetention } from "@/operations/retention/prune";
+import { nextDeliveryRetryInMs, processPendingDeliveries } from "@/orders/deliveries";
 
 const DELIVERY_INTERVAL_MS = 5_000;
 const OUTBOX_BATCH = 10;
 const DELIVERY_BATCH = 50;
 const PRUNE_INTERVAL_MS = 60_000;
-const KEEP_AGENT_CALLS_MS = 24 * 3_600_000;
 
 export const CHORES: readonly Chore[] = [
   {
@@ -45,17 +49,17 @@ export const CHORES: readonly Chore[] = [
     run: (db) => deliverDueEvents(db, { limit: DELIVERY_BATCH }),
     nextDueInMs: nextDeliveryDueInMs,
   },
-  { name: "prune agent calls", everyMs: PRUNE_INTERVAL_MS, run: (db) => pruneCalls(db, KEEP_AGENT_CALLS_MS) },
-  { name: "prune replay guard", everyMs: PRUNE_INTERVAL_MS, run: pruneSeenSignatures },
-  { name: "prune shopify dedupe records", everyMs: PRUNE_INTERVAL_MS, run: pruneDeliveries },
-  { name: "prune data exports", everyMs: PRUNE_INTERVAL_MS, run: pruneDataExports },
+  { name: "prune agent result cache", everyMs: PRUNE_INTERVAL_MS, run: pruneCache },
+  { name: "adaptive timeouts", everyMs: PRUNE_INTERVAL_MS, run: (db) => recomputeAdaptiveTimeouts(db) },
+  { name: "agent throttles", everyMs: DELIVERY_INTERVAL_MS, run: (db) => adjustThrottles(db) },
   {
     name: "metrics rollup",
     everyMs: PRUNE_INTERVAL_MS,
     run: async (db) => {
       await flushMetrics(db);
       await rollupMetrics(db);
-      await pruneMetrics(db);
     },
   },
+  // After the rollup: raw metric points go only once rolled up.
+  { name: "retention", everyMs: PRUNE_INTERVAL_MS, run: (db) => runRetention(db) },
 ];

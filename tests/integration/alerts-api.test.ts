@@ -116,15 +116,21 @@ describeDb("alerts over HTTP", (suite) => {
     return listed.body.alerts[0]!;
   }
 
-  it("lists the six built-in rules with their counts, and lets only an admin create, change and delete rules", async () => {
+  it("lists the built-in rules with their counts, and lets only an admin create, change and delete rules", async () => {
     const listed = await callJson<{ rules: RuleBody[] }>(listRules, "/api/alerts/rules", { key: keys.viewer });
     expect(listed.status).toBe(200);
     // Built-in rules first (seeded together when a fresh database is migrated in one transaction: by name).
     expect(listed.body.rules.map((r) => r.builtin)).toEqual([
+      "adaptive_timeout_at_ceiling",
       "agent_down",
+      "agent_throttled",
+      "backup_stale",
+      "cache_miss_rate",
       "failed_runs",
       "error_rate",
       "queue_backlog",
+      "backup_drill_stale",
+      "retention_behind",
       "failed_shopify_deliveries",
       "slow_agent",
     ]);

@@ -124,6 +124,22 @@ const CASES: RouteCase[] = [
     body: { runs: [{}] },
     okStatus: 404,
   },
+  {
+    file: "api/workflows/[name]/dry-run/route.ts",
+    method: "POST",
+    path: "/api/workflows/contract-flow/dry-run",
+    params: { name: "contract-flow" },
+    auth: "operator",
+    body: { definition: CONTRACT_FLOW, input: {} },
+    okStatus: 200,
+  },
+  {
+    file: "api/workflows/schema.json/route.ts",
+    method: "GET",
+    path: "/api/workflows/schema.json",
+    auth: "public",
+    okStatus: 200,
+  },
   { file: "api/orchestration/route.ts", method: "GET", path: "/api/orchestration", auth: "viewer", okStatus: 200 },
   {
     file: "api/orchestration/runs/route.ts",
@@ -183,6 +199,23 @@ const CASES: RouteCase[] = [
     okStatus: 200,
   },
   { file: "api/agents/route.ts", method: "GET", path: "/api/agents", auth: "viewer", okStatus: 200 },
+  // The agents' result cache (issue 17).
+  {
+    file: "api/agents/cache/route.ts",
+    method: "GET",
+    path: "/api/agents/cache",
+    auth: "operator",
+    badQuery: "?windowMinutes=0",
+    okStatus: 200,
+  },
+  {
+    file: "api/agents/cache/route.ts",
+    method: "DELETE",
+    path: "/api/agents/cache?agent=design-ia&action=generate_design",
+    auth: "operator",
+    badQuery: "&key=not-a-key",
+    okStatus: 200,
+  },
   { file: "api/health/agents/route.ts", method: "GET", path: "/api/health/agents", auth: "viewer", okStatus: 200 },
   {
     file: "api/orchestration/webhooks/route.ts",
@@ -275,6 +308,21 @@ const CASES: RouteCase[] = [
     method: "GET",
     path: "/api/system/monitoring",
     auth: "viewer",
+    okStatus: 200,
+  },
+  // The gateway's adaptive timeouts and throttles (issue 17).
+  {
+    file: "api/system/gateway-tuning/route.ts",
+    method: "GET",
+    path: "/api/system/gateway-tuning",
+    auth: "operator",
+    okStatus: 200,
+  },
+  {
+    file: "api/system/retention/route.ts",
+    method: "GET",
+    path: "/api/system/retention",
+    auth: "operator",
     okStatus: 200,
   },
   // A delivery of a topic without a handler: verified, stored, acknowledged.
@@ -468,6 +516,16 @@ const CASES: RouteCase[] = [
   },
   { file: "api/session/route.ts", method: "GET", path: "/api/session", auth: "public", okStatus: 401 },
   { file: "api/session/route.ts", method: "DELETE", path: "/api/session", auth: "public", okStatus: 200 },
+  // Backups (issue 17).
+  {
+    file: "api/backups/route.ts",
+    method: "GET",
+    path: "/api/backups",
+    auth: "viewer",
+    badQuery: "?limit=0",
+    okStatus: 200,
+  },
+  { file: "api/backups/route.ts", method: "POST", path: "/api/backups", auth: "admin", body: {}, okStatus: 202 },
   // Alerts and the outbox (issue 6).
   {
     file: "api/alerts/route.ts",
@@ -588,6 +646,11 @@ describeDb("bad input on every route", (suite) => {
     // POST /api/projects starts a site_generation run (test mode): the workflow must exist.
     await registerDefinition(suite.db(), {
       definition: parseDefinition(readFileSync("workflows/site_generation.yaml", "utf8")),
+      source: "test",
+    });
+    // POST /api/backups starts a platform_backup run.
+    await registerDefinition(suite.db(), {
+      definition: parseDefinition(readFileSync("workflows/platform_backup.yaml", "utf8")),
       source: "test",
     });
   });

@@ -50,6 +50,9 @@ export const buildSiteAction = defineAction({
   input: buildSiteInput,
   output: siteSchema,
   timeoutMs: 10_000,
+  // Adaptive timeout (src/agents/gateway/adaptive-timeout.ts): pure rendering, no effect. A cut call is retried
+  // harmlessly. The floor stays at half the static value: a loaded instance is no reason to fail it.
+  adaptiveTimeout: { floorMs: 5_000 },
   handler: async (input) => {
     const problems = inconsistencies(input.pages);
     if (problems.length > 0)

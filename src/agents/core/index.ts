@@ -1,5 +1,13 @@
 import { defineAgent } from "../framework";
 import { slackCheck, smtpCheck } from "../probe-checks";
+import {
+  backupDrillAction,
+  backupExportChunkAction,
+  backupFailAction,
+  backupFinishAction,
+  backupPlanAction,
+  backupVerifyAction,
+} from "./backup";
 import { healthAction } from "./health";
 import { notifyAdminAction, notifyClientAction } from "./notify";
 import { qaCheckAction } from "./qa";
@@ -19,5 +27,12 @@ export const core = defineAgent({
     notify_admin: notifyAdminAction,
     // A `select 1`: any key may probe it.
     health: { ...healthAction, directCall: "viewer" },
+    // The steps of workflows/platform_backup.yaml (src/backups/): signed-only.
+    backup_plan: backupPlanAction,
+    backup_export_chunk: backupExportChunkAction,
+    backup_finish: backupFinishAction,
+    backup_verify: backupVerifyAction,
+    backup_fail: backupFailAction,
+    backup_drill: backupDrillAction,
   },
 });

@@ -21,6 +21,15 @@ export const qaCheckAction = defineAction({
   }),
   output: qaReportSchema,
   timeoutMs: 20_000,
+  // Adaptive timeout (src/agents/gateway/adaptive-timeout.ts): checks the files it is given, no effect. A cut call is retried
+  // harmlessly. The floor stays at half the static value: a loaded instance is no reason to fail it.
+  adaptiveTimeout: { floorMs: 10_000 },
+  // Cacheable: the report is a function of the files given alone (nothing is fetched, no clock),
+  // and checking a site is the costliest pure action (html-validate on every page). A retried
+  // build that produces the same files is answered at once. A refusal under `minScore` is never
+  // stored (only answers are). Bump the version with any change to the checks, or to
+  // html-validate's version or preset.
+  cache: { ttlMs: 24 * 3_600_000, version: 1 },
   handler: async ({ site, minScore }, ctx) => {
     const report = await checkSite(site, ctx.signal);
     if (minScore !== undefined && report.score < minScore)

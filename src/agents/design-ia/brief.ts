@@ -105,6 +105,9 @@ export const normalizeBriefAction = defineAction({
   input: z.union([projectBriefSchema, rawBriefSchema]),
   output: briefSchema,
   timeoutMs: 5_000,
+  // Adaptive timeout (src/agents/gateway/adaptive-timeout.ts): a read and a pure transformation, no effect. A cut call is retried
+  // harmlessly. The floor stays at half the static value: a loaded instance is no reason to fail it.
+  adaptiveTimeout: { floorMs: 2_500 },
   handler: async (input, ctx) => {
     if (!("projectId" in input)) return normalizeBrief(input);
     const form = await readOrderForm(ctx.db, input.projectId).catch((error: unknown) => {

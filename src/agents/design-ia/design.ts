@@ -110,5 +110,12 @@ export const generateDesignAction = defineAction({
   input: z.strictObject({ brief: briefSchema }),
   output: designSchema,
   timeoutMs: 5_000,
+  // Adaptive timeout (src/agents/gateway/adaptive-timeout.ts): pure, no effect. A cut call is retried
+  // harmlessly. The floor stays at half the static value: a loaded instance is no reason to fail it.
+  adaptiveTimeout: { floorMs: 2_500 },
+  // Cacheable: generateDesign is a pure function of the brief (no model, no clock, no randomness:
+  // its variations are seeded from the brief's slug), so a stored answer is the answer. Bump the
+  // version with any change to the palettes, the type scales or the layouts.
+  cache: { ttlMs: 7 * 24 * 3_600_000, version: 1 },
   handler: async ({ brief }) => generateDesign(brief),
 });

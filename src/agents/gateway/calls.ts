@@ -108,8 +108,3 @@ export async function callStats(db: Db, agent: string, windowMs: number): Promis
     lastAt: row.last_at ? new Date(row.last_at as string) : null,
   };
 }
-
-/** Drops call records older than `keepMs` (run by the sweep). */
-export async function pruneCalls(db: Db, keepMs: number): Promise<void> {
-  await db.execute(sql`delete from agent_calls where at < now() - ${keepMs} * interval '1 millisecond'`);
-}

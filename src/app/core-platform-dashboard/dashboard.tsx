@@ -18,10 +18,14 @@ import {
   type RunFilter,
 } from "@/dashboard/hooks";
 import { AlertsPanel } from "./alerts-panel";
+import { BackupsPanel } from "./backups-panel";
+import { CachePanel } from "./cache-panel";
 import { ChartsPanel } from "./charts-panel";
 import { EventsPanel } from "./events-panel";
+import { GatewayTuningPanel } from "./gateway-tuning-panel";
 import { HealthPanel } from "./health-panel";
 import { OutboxPanel } from "./outbox-panel";
+import { RetentionPanel } from "./retention-panel";
 import { RunDetail } from "./run-detail";
 import { RunsPanel } from "./runs-panel";
 import { ShopifyDeliveriesPanel } from "./shopify-deliveries-panel";
@@ -93,6 +97,10 @@ export function Dashboard({ canAct }: { canAct: boolean }) {
         ) : null}
       </div>
       <ChartsPanel agents={agentNames} />
+      {canAct ? <GatewayTuningPanel /> : null}
+      {canAct ? <CachePanel /> : null}
+      {canAct ? <RetentionPanel /> : null}
+      <BackupsPanel />
       <div className="dash-grid dash-grid-bottom">
         <OutboxPanel outbox={outbox} />
         <EventsPanel events={events} />

@@ -25,6 +25,11 @@ function Json({ label, value }: { label: string; value: unknown }) {
   );
 }
 
+/** The engine marks a step its agent's answer came from the result cache: `progress.cache = "hit"`. */
+function servedFromCache(progress: unknown): boolean {
+  return typeof progress === "object" && progress !== null && (progress as { cache?: unknown }).cache === "hit";
+}
+
 function StepDetail({ step }: { step: Step }) {
   return (
     <li className={`dash-step dash-step-${step.status}`} data-step={step.name}>
@@ -33,6 +38,11 @@ function StepDetail({ step }: { step: Step }) {
           <span className="dash-step-name">{step.name}</span>
           <span className="dash-muted">{step.kind}</span>
           <span className={`dash-badge dash-status dash-status-${step.status}`}>{step.status}</span>
+          {servedFromCache(step.progress) ? (
+            <span className="dash-badge dash-badge-plain" title="Answered from the agents' result cache">
+              cache hit
+            </span>
+          ) : null}
           <span className="dash-muted dash-small">
             {step.attempts} attempt{step.attempts === 1 ? "" : "s"}
           </span>

@@ -32,7 +32,7 @@ export const agentCircuitTransitions = pgTable(
   (t) => [index("agent_circuit_transitions_agent_idx").on(t.agent, t.at.desc())],
 );
 
-/** Recent agent calls (outcome, latency): the breaker's error-rate window and the health view. Pruned by the sweep. */
+/** Recent agent calls (outcome, latency): the breaker's error-rate window and the health view. Pruned by retention (src/operations/retention). */
 export const agentCalls = pgTable(
   "agent_calls",
   {
@@ -44,7 +44,11 @@ export const agentCalls = pgTable(
     durationMs: integer("duration_ms").notNull(),
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("agent_calls_agent_at_idx").on(t.agent, t.at.desc())],
+  (t) => [
+    index("agent_calls_agent_at_idx").on(t.agent, t.at.desc()),
+    // Retention: calls by age, whatever the agent (src/operations/retention/targets.ts).
+    index("agent_calls_at_idx").on(t.at),
+  ],
 );
 
 /** Token bucket per agent (rate limit), refilled lazily on each take. */

@@ -79,6 +79,8 @@ export const runs = pgTable(
     index("runs_workflow_created_idx").on(t.workflow, t.createdAt, t.id),
     // The failed-runs alert: runs that failed recently (a small partial index).
     index("runs_failed_finished_idx").on(t.finishedAt).where(sql`${t.status} = 'failed'`),
+    // Retention: finished runs, oldest first (src/operations/retention/targets.ts).
+    index("runs_finished_idx").on(t.finishedAt).where(sql`${t.status} in ('succeeded', 'failed', 'cancelled')`),
     // Admission of runs waiting for a per-key concurrency slot.
     index("runs_concurrency_idx")
       .on(t.workflow, t.concurrencyKey, t.status)
@@ -177,5 +179,9 @@ export const events = pgTable(
     dedupeKey: text("dedupe_key").unique(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("events_topic_id_idx").on(t.topic, t.id)],
+  (t) => [
+    index("events_topic_id_idx").on(t.topic, t.id),
+    // Retention: events by age (src/operations/retention/targets.ts).
+    index("events_created_idx").on(t.createdAt),
+  ],
 );

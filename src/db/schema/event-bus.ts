@@ -49,5 +49,9 @@ export const eventDeliveries = pgTable(
       .on(t.subscriptionId, t.orderingValue, t.eventId)
       .where(sql`${t.status} = 'pending' and ${t.orderingValue} is not null`),
     index("event_deliveries_status_idx").on(t.status, t.id),
+    // An event's deliveries: retention keeps an event while any is left, and the cascade of its delete.
+    index("event_deliveries_event_idx").on(t.eventId),
+    // Retention: finished deliveries by age (src/operations/retention/targets.ts).
+    index("event_deliveries_done_idx").on(t.createdAt).where(sql`${t.status} <> 'pending'`),
   ],
 );

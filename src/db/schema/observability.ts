@@ -93,9 +93,25 @@ export const ALERT_AGGREGATES = ["count", "avg", "min", "max", "p50", "p95", "p9
 export type AlertAggregate = (typeof ALERT_AGGREGATES)[number];
 /**
  * agent_down: 1 per agent whose circuit is open or whose probe fails; queue_backlog: oldest ready step's age in s; failed_runs: runs failed in the window;
- * failed_shopify_deliveries: Shopify deliveries failed for good and not reprocessed (now, whatever the window).
+ * failed_shopify_deliveries: Shopify deliveries failed for good and not reprocessed (now, whatever the window);
+ * cache_miss_rate: per cacheable agent action, the share of its result-cache lookups that missed in the window (0–1);
+ * retention_behind: per pruned table, hours its oldest prunable row is past its retention (src/operations/retention);
+ * agent_throttled: per throttled agent, its concurrency limit / its largest (src/agents/gateway/throttle.ts);
+ * adaptive_timeout_at_ceiling: per adaptive action, its p99 × margin / its ceiling (src/operations/alerts/gateway-tuning.ts);
+ * backup_stale, backup_drill_stale: hours since the last verified backup / successful restore drill (src/backups/list.ts).
  */
-export const ALERT_CONDITIONS = ["agent_down", "queue_backlog", "failed_runs", "failed_shopify_deliveries"] as const;
+export const ALERT_CONDITIONS = [
+  "agent_down",
+  "queue_backlog",
+  "failed_runs",
+  "failed_shopify_deliveries",
+  "cache_miss_rate",
+  "retention_behind",
+  "backup_stale",
+  "backup_drill_stale",
+  "agent_throttled",
+  "adaptive_timeout_at_ceiling",
+] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
 export const alertRules = pgTable("alert_rules", {

@@ -35,6 +35,8 @@ export const projects = pgTable(
   (t) => [
     index("projects_created_idx").on(t.createdAt),
     index("projects_contact_email_hash_idx").on(t.contactEmailHash),
+    // Retention keeps a project's run (its client's page reads it): src/operations/retention/targets.ts.
+    index("projects_run_idx").on(t.runId),
   ],
 );
 

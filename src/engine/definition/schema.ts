@@ -37,24 +37,39 @@ const topicSchema = nonEmpty(200).refine((topic) => !topic.includes("{{"), {
   message: "must be a fixed topic: subscriptions are indexed by topic, so it cannot be a template",
 });
 
-const retrySchema = z.strictObject({
-  max_attempts: z.number().int("must be a whole number").min(1).max(100).optional(),
-  backoff: z.enum(["exponential", "fixed"]).optional(),
-  initial_interval: durationSchema.optional(),
-  max_interval: durationSchema.optional(),
-});
+const retrySchema = z
+  .strictObject({
+    max_attempts: z
+      .number()
+      .int("must be a whole number")
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Attempts in all (default 3)."),
+    backoff: z
+      .enum(["exponential", "fixed"])
+      .optional()
+      .describe("exponential (default): the delay doubles; fixed: always initial_interval."),
+    initial_interval: durationSchema.optional().describe("The first delay (default 1s)."),
+    max_interval: durationSchema.optional().describe("The delay's cap (default 5m)."),
+  })
+  .describe("How failed attempts are retried; delays are jittered.");
 
 const httpSchema = z.strictObject({
-  url: nonEmpty(2_048),
-  method: z.enum(HTTP_METHODS).optional(),
+  url: nonEmpty(2_048).describe(
+    "The URL; loopback and private hosts are refused unless listed in HTTP_STEP_ALLOWED_HOSTS.",
+  ),
+  method: z.enum(HTTP_METHODS).optional().describe("POST by default."),
   headers: z.record(z.string().regex(HEADER_NAME, "must be a valid HTTP header name"), text(8_192)).optional(),
   body: jsonValueSchema.optional(),
 });
 
 const waitForEventSchema = z.strictObject({
   topic: topicSchema,
-  match: nonEmpty(10_000).optional(),
-  timeout: durationSchema,
+  match: nonEmpty(10_000)
+    .optional()
+    .describe('A single template over `event`, e.g. "{{ event.data.id == input.id }}".'),
+  timeout: durationSchema.describe("How long to wait before the step fails."),
 });
 
 const emitSchema = z.strictObject({
@@ -65,45 +80,55 @@ const emitSchema = z.strictObject({
 /** Fields shared by steps and error handlers. */
 const stepFields = {
   name: z.string().regex(STEP_NAME, "must match ^[A-Za-z_][A-Za-z0-9_]{0,62}$ (letters, digits and _)"),
-  agent: nonEmpty(100).optional(),
-  action: nonEmpty(100).optional(),
-  input: jsonValueSchema.optional(),
-  http: httpSchema.optional(),
-  sleep: durationSchema.optional(),
-  wait_for_event: waitForEventSchema.optional(),
-  emit: emitSchema.optional(),
-  when: nonEmpty(10_000).optional(),
-  trigger_rule: z.enum(TRIGGER_RULES).optional(),
+  agent: nonEmpty(100).optional().describe("Kind agent: the agent to call (GET /api/agents lists them); needs action."),
+  action: nonEmpty(100).optional().describe("The agent's action."),
+  input: jsonValueSchema.optional().describe("The action's input: any JSON, with templates."),
+  http: httpSchema.optional().describe("Kind http: call a URL."),
+  sleep: durationSchema.optional().describe("Kind sleep: a durable timer."),
+  wait_for_event: waitForEventSchema.optional().describe("Kind wait_for_event: wait for a matching event."),
+  emit: emitSchema.optional().describe("Kind emit: publish an event."),
+  when: nonEmpty(10_000).optional().describe("A single template; the step is skipped when it renders false."),
+  trigger_rule: z
+    .enum(TRIGGER_RULES)
+    .optional()
+    .describe("When the step runs after its dependencies: all_success (default), all_done, one_success."),
   retry: retrySchema.optional(),
-  timeout: durationSchema.optional(),
+  timeout: durationSchema.optional().describe("Per attempt (default: the action's, else 30s)."),
 };
 
 const stepSchema = z.strictObject({
   ...stepFields,
   depends_on: z
     .union([z.string(), z.array(z.string()).max(200)], { error: "must be a step name or a list of step names" })
-    .optional(),
-  for_each: nonEmpty(10_000).optional(),
+    .optional()
+    .describe("The steps this one waits for."),
+  for_each: nonEmpty(10_000)
+    .optional()
+    .describe("A single template rendering an array: the step runs once per element (item, index)."),
 });
 
 /** A handler's `name` is optional: normalize.ts derives one from `on_error` (nameHandlers). */
 const errorHandlerSchema = z.strictObject({
   ...stepFields,
   name: stepFields.name.optional(),
-  on_error: nonEmpty(100),
+  on_error: nonEmpty(100).describe('The step whose final failure runs this handler, or "*" for any step.'),
 });
 
-const triggerSchema = z.union(
-  [
-    z.literal("manual"),
-    z.strictObject({
-      event: topicSchema.optional(),
-      filter: nonEmpty(10_000).optional(),
-      cron: nonEmpty(200).optional(),
-    }),
-  ],
-  { error: 'must be "manual", {event: <topic>} or {cron: <expression>}' },
-);
+const triggerSchema = z
+  .union(
+    [
+      z.literal("manual"),
+      z.strictObject({
+        event: topicSchema.optional().describe("Start a run for every event on this topic (input: the event's data)."),
+        filter: nonEmpty(10_000)
+          .optional()
+          .describe("With event: a single template over `event`; the run starts only when it renders true."),
+        cron: nonEmpty(200).optional().describe('Start a run on this cron schedule (UTC), e.g. "*/10 * * * *".'),
+      }),
+    ],
+    { error: 'must be "manual", {event: <topic>} or {cron: <expression>}' },
+  )
+  .describe('What starts a run besides the API: "manual" (default), {event, filter?} or {cron}.');
 
 export const definitionSchema = z.strictObject({
   name: z.string().regex(WORKFLOW_NAME, "must match ^[a-z][a-z0-9_-]{0,62}$ (lowercase letters, digits, _ and -)"),
@@ -111,10 +136,17 @@ export const definitionSchema = z.strictObject({
   trigger: triggerSchema.optional(),
   concurrency: z
     .strictObject({ key: nonEmpty(1_000), limit: z.number().int("must be a whole number").min(1).max(10_000) })
-    .optional(),
-  output: jsonValueSchema.optional(),
+    .optional()
+    .describe("At most `limit` active runs share one rendered `key`; the others wait."),
+  output: jsonValueSchema
+    .optional()
+    .describe("The run's output, any JSON with templates (default: the outputs of the last steps)."),
   steps: z.array(stepSchema).min(1, "must have at least one step").max(MAX_STEPS),
-  error_handling: z.array(errorHandlerSchema).max(50).optional(),
+  error_handling: z
+    .array(errorHandlerSchema)
+    .max(50)
+    .optional()
+    .describe('Steps run when a step finally fails (on_error: <step> or "*").'),
 });
 
 export type RawDefinition = z.output<typeof definitionSchema>;

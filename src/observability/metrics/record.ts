@@ -22,6 +22,8 @@ export const METRICS = {
   httpRequestDuration: "http.request.duration",
   /** One tick of the tick route, labelled by `origin` (cron, continuation, kick) and its `budgetMs`. */
   tickDuration: "tick.duration",
+  /** A lookup in the agents' result cache (its duration), labelled by `agent`, `action` and `result` (hit, miss). */
+  agentCacheLookup: "agent.cache.lookup",
 } as const;
 
 export type Labels = Record<string, string>;

@@ -11,19 +11,16 @@
  * Only one rollup runs at a time: the state row is locked with SKIP LOCKED, and a second
  * caller just returns.
  *
- * Retention. Raw points older than METRICS_RAW_RETENTION_HOURS are deleted once rolled up
- * (never past the watermark), in batches; minutes older than METRICS_ROLLUP_RETENTION_DAYS too.
+ * Retention (src/operations/retention): raw points older than METRICS_RAW_RETENTION_HOURS are
+ * deleted once rolled up (never past the watermark); minutes older than
+ * METRICS_ROLLUP_RETENTION_DAYS too.
  */
-import { sql, type SQL } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
-import { readEnv } from "@/env";
 import { toIso, toNumber } from "@/db/rows";
 
 /** Points written less than this long ago wait for the next rollup (commit lag of concurrent inserts). */
 const SETTLE_MS = 5_000;
-const PRUNE_BATCH = 10_000;
-/** Per call, at most this many batches per table, so one prune never holds a tick for long. */
-const PRUNE_MAX_BATCHES = 10;
 
 export interface RollupResult {
   /** False when another rollup held the state row. */
@@ -78,45 +75,4 @@ export async function rollupMetrics(db: Db, options: { settleMs?: number } = {})
     await tx.execute(sql`update metric_rollup_state set watermark = ${upToIso}::timestamptz where id = 1`);
     return { ran: true, minutes: toNumber(done?.n ?? 0), watermark: upToIso };
   });
-}
-
-export interface PruneResult {
-  points: number;
-  minutes: number;
-}
-
-/** Deletes raw points past the raw retention (only those already rolled up) and minutes past the rollup retention. */
-export async function pruneMetrics(db: Db, options: { now?: Date } = {}): Promise<PruneResult> {
-  const env = readEnv();
-  const now = (options.now ?? new Date()).toISOString();
-  const rawCutoff = sql`least(${now}::timestamptz - ${env.METRICS_RAW_RETENTION_HOURS} * interval '1 hour',
-    coalesce((select watermark from metric_rollup_state where id = 1), '-infinity'::timestamptz))`;
-  const minuteCutoff = sql`${now}::timestamptz - ${env.METRICS_ROLLUP_RETENTION_DAYS} * interval '1 day'`;
-  return {
-    points: await deleteInBatches(
-      db,
-      (limit) =>
-        sql`delete from metric_points where id in (select id from metric_points where recorded_at < ${rawCutoff} limit ${limit})`,
-    ),
-    minutes: await deleteInBatches(
-      db,
-      (limit) =>
-        sql`delete from metric_minutes where ctid in (select ctid from metric_minutes where bucket < ${minuteCutoff} limit ${limit})`,
-    ),
-  };
-}
-
-/** Runs a `delete … limit` until it deletes less than a batch (at most PRUNE_MAX_BATCHES times); answers the rows deleted. */
-async function deleteInBatches(db: Db, statement: (limit: number) => SQL): Promise<number> {
-  let total = 0;
-  for (let i = 0; i < PRUNE_MAX_BATCHES; i++) {
-    const [row] = await queryRows<{ n: unknown }>(
-      db,
-      sql`with gone as (${statement(PRUNE_BATCH)} returning 1) select count(*)::int as n from gone`,
-    );
-    const n = toNumber(row?.n ?? 0);
-    total += n;
-    if (n < PRUNE_BATCH) break;
-  }
-  return total;
 }

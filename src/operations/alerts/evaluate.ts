@@ -9,9 +9,16 @@
  * - `agent_down`: 1 for each agent whose health is "down" (circuit open or probe failing), else 0;
  * - `queue_backlog`: the age of the oldest ready step, in seconds (0 with none);
  * - `failed_runs`: runs that ended `failed` within the window (per workflow when grouped);
+ * - `cache_miss_rate`: per action declared cacheable, the share of its result-cache lookups that
+ *   missed in the window (src/agents/gateway/cache.ts), judged from `minCount` lookups;
+ * - `agent_throttled`, `adaptive_timeout_at_ceiling`: the gateway's tuning (./gateway-tuning.ts);
  * - `failed_shopify_deliveries`: Shopify deliveries failed for good and not reprocessed, now
  *   (src/orders/delivery-operations.ts countFailedDeliveries). Not windowed, by decision: such a delivery
- *   waits for an operator however long ago it failed, so the alert stays open until none is left.
+ *   waits for an operator however long ago it failed, so the alert stays open until none is left;
+ * - `backup_stale`, `backup_drill_stale`: hours since the last verified backup / successful restore
+ *   drill (src/backups/list.ts; with none yet, since the first attempt or the last migration);
+ * - `retention_behind`: per pruned table (the subject), the hours its oldest prunable row is past
+ *   its retention, measured live (src/operations/retention/status.ts); 0 when caught up.
  * A subject is breached when `value <comparator> threshold`.
  *
  * Design decisions:
@@ -43,13 +50,17 @@
  *   is the one clock every instance shares), or `options.now` when given (tests, replays).
  */
 import { sql, type SQL } from "drizzle-orm";
+import { cacheStats } from "@/agents/gateway/cache";
+import { measureThrottled, measureTimeoutsAtCeiling } from "./gateway-tuning";
 import { agentsHealth, type AgentHealth } from "@/agents/health";
+import { backupAges } from "@/backups/list";
 import { queryRows, type Db } from "@/db/client";
 import { alertRules, type AlertAggregate, type AlertSeverity } from "@/db/schema";
 import { orchestrationStats } from "@/engine/stats";
 import { toDate, toNumber } from "@/db/rows";
 import { log } from "@/observability/log";
 import { countFailedDeliveries } from "@/orders/delivery-operations";
+import { retentionLag } from "@/operations/retention/status";
 import { windowAggregate, type WindowAggregate } from "@/observability/metrics/query";
 import type { EnqueuedMessage } from "@/notifications/outbox";
 import { alertMessage, type Observation } from "./format";
@@ -147,6 +158,19 @@ async function measureFailedRuns(db: Db, rule: Rule, at: SQL): Promise<Observati
   return grouped || out.length > 0 ? out : [{ subject: "", value: 0 }];
 }
 
+/** Per action declared cacheable now, with at least `minCount` lookups in the window: misses / lookups. */
+async function measureCacheMissRate(db: Db, rule: Rule, now: Date | undefined): Promise<Observation[]> {
+  const stats = await cacheStats(db, { windowMs: rule.windowSeconds * 1000, now, agent: rule.filter.agent });
+  return stats
+    .filter((s) => s.cacheable && s.missRate !== null && s.lookups >= rule.minCount)
+    .map((s) => ({
+      subject: `${s.agent}/${s.action}`,
+      value: s.missRate!,
+      count: s.lookups,
+      detail: `${s.misses} of ${s.lookups} lookups`,
+    }));
+}
+
 async function measure(db: Db, rule: Rule, at: SQL, now: Date | undefined, shared: Shared): Promise<Observation[]> {
   if (rule.source === "metric") return measureMetric(db, rule, now);
   switch (rule.condition) {
@@ -168,6 +192,24 @@ async function measure(db: Db, rule: Rule, at: SQL, now: Date | undefined, share
       return measureFailedRuns(db, rule, at);
     case "failed_shopify_deliveries":
       return [{ subject: "", value: await countFailedDeliveries(db) }];
+    case "backup_stale":
+    case "backup_drill_stale": {
+      const ages = await backupAges(db, now);
+      const age = rule.condition === "backup_stale" ? ages.backup : ages.drill;
+      return [{ subject: "", value: age.hours, detail: age.detail }];
+    }
+    case "retention_behind":
+      return (await retentionLag(db, now)).map((lag) => ({
+        subject: lag.table,
+        value: lag.hours,
+        detail: lag.detail ?? undefined,
+      }));
+    case "agent_throttled":
+      return measureThrottled(db, rule.filter.agent);
+    case "adaptive_timeout_at_ceiling":
+      return measureTimeoutsAtCeiling(db, rule);
+    case "cache_miss_rate":
+      return measureCacheMissRate(db, rule, now);
     default:
       return [];
   }

@@ -50,6 +50,7 @@ export function formatValue(
     return round(value);
   }
   if (rule.condition === "queue_backlog") return `${round(value)} s`;
+  if (rule.condition === "cache_miss_rate") return `${round(value * 100)} %`;
   return round(value);
 }
 
@@ -74,8 +75,19 @@ export function alertMessage(rule: AlertRuleSpec, obs: Observation): string {
       return `The oldest ready step has waited ${formatValue(rule, obs.value)}, ${threshold}.`;
     case "failed_runs":
       return `${round(obs.value)} run${obs.value === 1 ? "" : "s"}${who ? ` of ${who}` : ""} failed in the last ${window} (${threshold}).`;
+    case "cache_miss_rate":
+      return `The result cache of ${obs.subject} missed ${formatValue(rule, obs.value)} of its lookups in the last ${window}, ${threshold}${obs.detail ? ` (${obs.detail})` : ""}.`;
+    case "agent_throttled":
+      return `Agent ${obs.subject} is throttled to ${round(Math.round(obs.value * 100))} % of its largest concurrency, ${threshold}${obs.detail ? ` (${obs.detail})` : ""}.`;
+    case "adaptive_timeout_at_ceiling":
+      return `The adaptive timeout of ${obs.subject} is pinned at its ceiling: p99 × margin is ${round(Math.round(obs.value * 100))} % of it, ${threshold}${obs.detail ? ` (${obs.detail})` : ""}.`;
     case "failed_shopify_deliveries":
       return `${round(obs.value)} Shopify deliver${obs.value === 1 ? "y" : "ies"} failed for good and wait${obs.value === 1 ? "s" : ""} to be reprocessed (${threshold}).`;
+    case "backup_stale":
+    case "backup_drill_stale":
+      return `${rule.condition === "backup_stale" ? "The last verified backup" : "The last successful restore drill"} is ${Math.round(obs.value)} h old (${threshold} h)${obs.detail ? `; ${obs.detail}` : ""}.`;
+    case "retention_behind":
+      return `Retention of ${obs.subject} is behind: its oldest prunable row is ${round(obs.value)} h past its retention (${threshold} h)${obs.detail ? `; ${obs.detail}` : ""}.`;
     default:
       return `${rule.name}: ${round(obs.value)}, ${threshold}.`;
   }

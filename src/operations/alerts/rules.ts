@@ -49,6 +49,16 @@ const CONDITION_SHAPE: Record<
   queue_backlog: { groupBy: [null], filters: [] },
   failed_runs: { groupBy: [null, "workflow"], filters: ["workflow"] },
   failed_shopify_deliveries: { groupBy: [null], filters: [] },
+  // One subject per throttled agent / per adaptive action ("agent/action"), whatever the grouping; filtered by agent.
+  agent_throttled: { groupBy: [null], filters: ["agent"] },
+  adaptive_timeout_at_ceiling: { groupBy: [null], filters: ["agent"] },
+  // One subject per cacheable action ("agent/action"), whatever the grouping; filtered by agent.
+  cache_miss_rate: { groupBy: [null], filters: ["agent"] },
+  // One subject per table (its name), whatever the grouping.
+  retention_behind: { groupBy: [null], filters: [] },
+  // Hours since the last verified backup / successful restore drill (src/backups/list.ts).
+  backup_stale: { groupBy: [null], filters: [] },
+  backup_drill_stale: { groupBy: [null], filters: [] },
 };
 
 const labelValue = z.string().trim().min(1).max(200);

@@ -12,7 +12,8 @@ import { queryRows, type Db } from "@/db/client";
 import { startRun } from "@/engine/start-run";
 import { bufferedMetricCount, flushMetrics, recordMetric } from "@/observability/metrics/record";
 import { metricSeries, windowAggregate } from "@/observability/metrics/query";
-import { pruneMetrics, rollupMetrics } from "@/observability/metrics/rollup";
+import { rollupMetrics } from "@/observability/metrics/rollup";
+import { runRetention } from "@/operations/retention/prune";
 import { systemMonitoring } from "@/operations/monitoring";
 import { GET as getRunRoute } from "@/app/api/orchestration/runs/[id]/route";
 import { GET as getMetrics, POST as postMetrics } from "@/app/api/metrics/route";
@@ -258,8 +259,13 @@ describeDb("metrics", (suite) => {
 
       // Pruning: with a raw retention of one hour, these three-hour-old points go (they are rolled up); the minutes stay.
       vi.stubEnv("METRICS_RAW_RETENTION_HOURS", "1");
-      const pruned = await pruneMetrics(db(), { now: new Date(Date.now() + 2 * 3_600_000) });
-      expect(pruned.points).toBeGreaterThanOrEqual(200);
+      const metricTables = ["metric_points", "metric_minutes"];
+      const [pruned] = await runRetention(db(), {
+        now: new Date(Date.now() + 2 * 3_600_000),
+        tables: ["metric_points"],
+        force: true,
+      });
+      expect(pruned!.deleted).toBeGreaterThanOrEqual(200);
       expect(await count(db, metric)).toBe(0);
       const [kept] = await queryRows<{ n: unknown }>(
         db(),
@@ -267,7 +273,7 @@ describeDb("metrics", (suite) => {
       );
       expect(Number(kept?.n)).toBe(7);
       // 31 days later the minutes are past the rollup retention too.
-      await pruneMetrics(db(), { now: new Date(base + 31 * 86_400_000) });
+      await runRetention(db(), { now: new Date(base + 31 * 86_400_000), tables: metricTables, force: true });
       const [gone] = await queryRows<{ n: unknown }>(
         db(),
         sql`select count(*)::int as n from metric_minutes where name = ${metric}`,

@@ -1,0 +1,99 @@
+/**
+ * The restore drill and the backups' alerts, on each database: a drill with no backup is recorded
+ * as failed; after a backup (the workflow), the drill workflow restores it into a scratch PGlite
+ * and records its success; the built-in `backup_stale` and `backup_drill_stale` rules fire when
+ * the last success is older than their thresholds and resolve after a new one.
+ */
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { runRestoreDrill } from "@/backups/drill";
+import { backupAges, backupStatus } from "@/backups/list";
+import { queryRows } from "@/db/client";
+import { syncWorkflowFiles } from "@/engine/registry";
+import { startRun } from "@/engine/start-run";
+import { evaluateAlerts } from "@/operations/alerts/evaluate";
+import { describeDb } from "../../helpers/db";
+import { runUntilDone } from "../../helpers/engine";
+
+const saved: Record<string, string | undefined> = {};
+const ENV: Record<string, string> = { BACKUP_KEY: randomBytes(32).toString("base64") };
+
+beforeAll(() => {
+  ENV.BACKUP_DIR = path.join(process.env.DATA_DIR!, "drill-backups");
+  for (const [k, v] of Object.entries(ENV)) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+});
+afterAll(() => {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+const HOUR = 3_600_000;
+
+describeDb("the restore drill and the backup alerts", (suite) => {
+  const db = () => suite.db();
+  beforeAll(async () => {
+    await syncWorkflowFiles(db());
+    await db().execute(
+      sql`update alert_rules set enabled = coalesce(builtin in ('backup_stale', 'backup_drill_stale'), false), channels = '{}'`,
+    );
+  });
+
+  it("records a failed drill when there is no backup to restore", async () => {
+    const result = await runRestoreDrill(db());
+    expect(result).toMatchObject({ status: "failed", backupId: null });
+    expect(result.error).toMatch(/no verified backup/);
+    expect((await backupStatus(db())).lastDrill).toBeNull();
+  });
+
+  it("a fresh platform is not alerted; past the thresholds with no success, both rules fire", async () => {
+    expect((await evaluateAlerts(db())).fired).toEqual([]);
+    const later = await evaluateAlerts(db(), { now: new Date(Date.now() + 60 * HOUR) });
+    expect(later.errors).toEqual([]);
+    const [backupAlert] = await queryRows<{ message: string }>(
+      db(),
+      sql`select a.message from alerts a join alert_rules r on r.id = a.rule_id where r.builtin = 'backup_stale'`,
+    );
+    expect(backupAlert?.message).toMatch(/The last verified backup is \d+ h old/);
+    const [drillAlert] = await queryRows<{ message: string }>(
+      db(),
+      sql`select a.message from alerts a join alert_rules r on r.id = a.rule_id where r.builtin = 'backup_drill_stale'`,
+    );
+    expect(drillAlert?.message).toMatch(/restore drill/);
+  });
+
+  it("the drill workflow restores the newest backup into a scratch database and records it; the alerts resolve", async () => {
+    const backup = await startRun(db(), { workflow: "platform_backup", input: { trigger: "manual" } });
+    expect((await runUntilDone(db(), backup.id, 60_000)).status).toBe("succeeded");
+    const drill = await startRun(db(), { workflow: "platform_backup_drill" });
+    const run = await runUntilDone(db(), drill.id, 60_000);
+    expect(run.status, JSON.stringify(run.steps.map((s) => s.error))).toBe("succeeded");
+    const status = await backupStatus(db());
+    expect(status.lastBackup?.id).toBe(backup.id);
+    expect(status.lastDrill).toMatchObject({ backupId: backup.id, status: "succeeded" });
+    expect(status.lastDrill!.rows).toBeGreaterThan(0);
+    expect(status.lastDrill!.tables).toBeGreaterThan(10);
+    const ages = await backupAges(db());
+    expect(ages.backup.hours).toBeLessThan(1);
+    expect(ages.drill.hours).toBeLessThan(1);
+    const now = await evaluateAlerts(db());
+    expect(now.resolved).toBe(2);
+    // 30 hours on, the backup is overdue (26 h) but the drill is not (50 h).
+    // (The firings 60 hours ahead above would hold the rules in their cooldown: forgotten.)
+    await db().execute(sql`delete from alerts`);
+    await db().execute(sql`delete from alert_rule_state`);
+    const later = await evaluateAlerts(db(), { now: new Date(Date.now() + 30 * HOUR) });
+    expect(later.fired.map((f) => f.subject)).toHaveLength(1);
+    const open = await queryRows<{ builtin: string }>(
+      db(),
+      sql`select r.builtin from alerts a join alert_rules r on r.id = a.rule_id where a.state <> 'resolved'`,
+    );
+    expect(open.map((o) => o.builtin)).toEqual(["backup_stale"]);
+  });
+});
