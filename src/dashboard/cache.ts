@@ -1,6 +1,6 @@
 "use client";
 /**
- * The dashboard's read of the agents' result cache (`GET /api/agents/cache`, operator): its
+ * The dashboard's read of the agents' result cache (`GET /api/agents/cache`, viewer): its
  * schema and its hook, kept beside the other resources' (schemas.ts, hooks.ts) in their style.
  */
 import { z } from "zod";

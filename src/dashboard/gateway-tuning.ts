@@ -1,6 +1,6 @@
 "use client";
 /**
- * The dashboard's read of the gateway's tuning (`GET /api/system/gateway-tuning`, operator):
+ * The dashboard's read of the gateway's tuning (`GET /api/system/gateway-tuning`, viewer):
  * adaptive timeouts per action and concurrency limits per agent. Its schema and hook, in the
  * style of schemas.ts and hooks.ts.
  */

@@ -1,6 +1,6 @@
 "use client";
 /**
- * The dashboard's read of retention (`GET /api/system/retention`, operator): its schema and its
+ * The dashboard's read of retention (`GET /api/system/retention`, viewer): its schema and its
  * hook, kept beside the other resources' (schemas.ts, hooks.ts) in their style.
  */
 import { z } from "zod";

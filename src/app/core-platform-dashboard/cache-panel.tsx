@@ -1,6 +1,6 @@
 "use client";
 /**
- * The agents' result cache (issue 17), for operators: per cacheable action, its TTL and version,
+ * The agents' result cache (issue 17): per cacheable action, its TTL and version,
  * its lookups and hit rate over the last hour, the entries stored now and a hit's lookup latency.
  * A miss rate over the `cache_miss_rate` rule's threshold (30 % by default) is flagged here as
  * on the alerts. Invalidation is the API's: `DELETE /api/agents/cache?agent=&action=` or `?key=`.

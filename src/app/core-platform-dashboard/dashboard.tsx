@@ -97,9 +97,9 @@ export function Dashboard({ canAct }: { canAct: boolean }) {
         ) : null}
       </div>
       <ChartsPanel agents={agentNames} />
-      {canAct ? <GatewayTuningPanel /> : null}
-      {canAct ? <CachePanel /> : null}
-      {canAct ? <RetentionPanel /> : null}
+      <GatewayTuningPanel />
+      <CachePanel />
+      <RetentionPanel />
       <BackupsPanel />
       <div className="dash-grid dash-grid-bottom">
         <OutboxPanel outbox={outbox} />

@@ -1,6 +1,6 @@
 "use client";
 /**
- * The gateway's tuning (issue 17), for operators: per adaptive action, the timeout new calls get
+ * The gateway's tuning (issue 17): per adaptive action, the timeout new calls get
  * now with the static value beside it, its bounds and what it was learned from; per throttled
  * agent, its current concurrency limit (of its largest), the calls in flight and the latest
  * changes with their reasons. Flagged as the built-in alert rules flag them: a timeout pinned at

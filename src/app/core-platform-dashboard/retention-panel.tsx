@@ -1,6 +1,6 @@
 "use client";
 /**
- * Retention (issue 17), for operators: per pruned table, its retention and the environment
+ * Retention (issue 17): per pruned table, its retention and the environment
  * variable that sets it, and its last pass: when, how long, rows deleted (and those deleted with
  * them: a run's steps and attempts), the oldest row left, and whether it is caught up. A table
  * more than the `retention_behind` rule's margin (6 h by default) behind is flagged as on the

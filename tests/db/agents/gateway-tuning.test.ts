@@ -306,12 +306,13 @@ describeDb("gateway tuning", (suite) => {
   });
 
   describe("the dashboard's read", () => {
-    it("shows operators each adaptive action beside its static value and each agent's limit with its changes", async () => {
+    it("shows viewers and operators each adaptive action beside its static value and each agent's limit with its changes", async () => {
       process.env.AGENT_CONCURRENCY = "loaded=8,leased=3";
       const db = suite.db();
       const operator = (await createApiKey(db, { name: "tuning operator", role: "operator" })).key;
       const viewer = (await createApiKey(db, { name: "tuning viewer", role: "viewer" })).key;
-      expect((await callJson(getTuning, "/api/system/gateway-tuning", { key: viewer })).status).toBe(403);
+      expect((await callJson(getTuning, "/api/system/gateway-tuning", { key: viewer })).status).toBe(200);
+      expect((await callJson(getTuning, "/api/system/gateway-tuning")).status).toBe(401);
       const res = await callJson(getTuning, "/api/system/gateway-tuning", { key: operator });
       expect(res.status).toBe(200);
       const body = gatewayTuningSchema.parse(res.body);

@@ -9,7 +9,7 @@ const statsQuery = z.strictObject({
 
 // GET /api/agents/cache?windowMinutes= — the result cache per cacheable action: lookups, hits,
 // misses, hit rate over the window, entries stored now, the hit's lookup latency.
-export const GET = withApiKey({ role: "operator" }, async ({ db, query }) => {
+export const GET = withApiKey({ role: "viewer" }, async ({ db, query }) => {
   const { windowMinutes } = query(statsQuery);
   return Response.json({ windowMinutes, actions: await cacheStats(db, { windowMs: windowMinutes * 60_000 }) });
 });
