@@ -396,6 +396,17 @@ it("lets a viewer see everything but act on nothing", async () => {
     return res.status;
   });
   expect(status).toBe(403);
+  // The operations panels (issue 17) read viewer-level APIs: each shows its data, none is stale.
+  for (const title of ["Adaptive timeouts and throttling", "Agent result cache", "Retention", "Backups"]) {
+    const panel = page.locator("section.dash-panel", { has: page.getByRole("heading", { name: title, exact: true }) });
+    await panel.waitFor();
+    await refreshUntil(
+      page,
+      `the ${title} panel to load`,
+      async () => (await panel.getByText(/^Loading /).count()) === 0,
+    );
+    expect(await panel.getAttribute("data-stale"), title).toBe("false");
+  }
   await shot(page, "7-viewer");
   await context.close();
 }, 60_000);
