@@ -1,11 +1,13 @@
-// `npm run backup:restore -- <manifest.json, its folder, or s3://<bucket>/<prefix>/<backup id>/manifest.json>
-// [--key <base64>]` (an s3:// address reads the bucket configured by BACKUP_S3_*): restores a backup
+// `npm run backup:restore -- <manifest.json, its folder, s3://<bucket>/<prefix>/<backup id>/manifest.json or
+// blob://<store id>/<prefix>/<backup id>/manifest.json> [--key <base64>]` (an s3:// address reads the bucket
+// configured by BACKUP_S3_*, a blob:// one the store of BACKUP_BLOB_READ_WRITE_TOKEN): restores a backup
 // taken by the platform_backup workflow into the EMPTY database of DATABASE_URL (or the embedded
 // one under DATA_DIR: stop `npm start` first). It refuses a database with anything in it, applies
 // the migrations up to the backup's schema version, checks every part's SHA-256 and row count as
 // it loads the tables (parents first), sets every sequence past its rows, then applies the newer
 // migrations; one transaction, so a failure leaves the database empty. The key is BACKUP_KEY
 // unless --key gives it. Prints table names and counts only: never a row or a key.
+import { parseBlobAddress } from "@/backups/blob";
 import { restoreKey } from "@/backups/config";
 import { destinationReader, localReader, restoreBackup } from "@/backups/restore";
 import { parseS3Address } from "@/backups/s3";
@@ -35,8 +37,12 @@ if (driver === "pglite")
   console.log("Restoring into the embedded database under DATA_DIR: make sure `npm start` is not running.");
 const handle = await openDb(env.DATABASE_URL, driver);
 try {
-  const s3 = manifest.startsWith("s3://") ? parseS3Address(manifest) : undefined;
-  const reader = s3 ? destinationReader(s3.destination, s3.backupId) : localReader(manifest);
+  const remote = manifest.startsWith("s3://")
+    ? parseS3Address(manifest)
+    : manifest.startsWith("blob://")
+      ? parseBlobAddress(manifest)
+      : undefined;
+  const reader = remote ? destinationReader(remote.destination, remote.backupId) : localReader(manifest);
   const result = await restoreBackup(handle.db, reader, {
     key: restoreKey(key),
     onProgress: (message) => console.log(`  ${message}`),

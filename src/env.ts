@@ -213,6 +213,12 @@ export const ENV_READ_ELSEWHERE = [
   "BACKUP_S3_SECRET_ACCESS_KEY",
   "BACKUP_S3_KEEP_COUNT",
   "BACKUP_S3_KEEP_DAYS",
+  // The Vercel Blob destination (src/backups/blob.ts) and the drill's scratch database (src/backups/scratch.ts).
+  "BACKUP_BLOB_READ_WRITE_TOKEN",
+  "BACKUP_BLOB_PREFIX",
+  "BACKUP_BLOB_KEEP_COUNT",
+  "BACKUP_BLOB_KEEP_DAYS",
+  "BACKUP_DRILL_DATABASE_URL",
 ] as const;
 
 /** Set by the runtime, never by an operator: not in `.env.example`. */

@@ -2,13 +2,15 @@
  * Where backups are written. A destination stores files under `<backup id>/<file>`; the same
  * backup goes to every configured destination (two make an off-site copy): a local folder
  * (self-hosted; `BACKUP_DIR`), whose writes are atomic (a temporary file renamed into place, so a
- * reader never sees half a part), and an S3-compatible bucket (`BACKUP_S3_*`, s3.ts).
+ * reader never sees half a part), an S3-compatible bucket (`BACKUP_S3_*`, s3.ts) and a private
+ * Vercel Blob store (`BACKUP_BLOB_*`, blob.ts).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { BackupDestinationRecord } from "@/db/schema/backups";
 import { NotConfiguredError } from "@/errors";
+import { configuredBlob } from "./blob";
 import { backupSettings } from "./config";
 import type { BackupDestination } from "./destination";
 import { configuredS3 } from "./s3";
@@ -84,9 +86,11 @@ export function configuredDestinations(source: NodeJS.ProcessEnv = process.env):
   if (settings.localDir) destinations.push(new LocalFolderDestination(settings.localDir));
   const s3 = configuredS3(source);
   if (s3) destinations.push(s3);
+  const blob = configuredBlob(source);
+  if (blob) destinations.push(blob);
   if (destinations.length === 0)
     throw new NotConfiguredError(
-      "No backup destination is configured: set BACKUP_DIR (a local folder) and/or BACKUP_S3_BUCKET (an S3-compatible bucket).",
+      "No backup destination is configured: set BACKUP_DIR (a local folder), BACKUP_S3_BUCKET (an S3-compatible bucket) and/or BACKUP_BLOB_READ_WRITE_TOKEN (a private Vercel Blob store).",
     );
   return destinations;
 }
@@ -96,21 +100,26 @@ export function destinationFor(record: BackupDestinationRecord): BackupDestinati
   if (record.kind === "local") return new LocalFolderDestination(record.location);
   const s3 = configuredS3();
   if (record.kind === "s3" && s3 && s3.record.location === record.location) return s3;
+  const blob = record.kind === "blob" ? configuredBlob() : undefined;
+  if (blob && blob.record.location === record.location) return blob;
   throw new NotConfiguredError(
-    `The backup destination ${record.name} (${record.location}) is not configured here: set its BACKUP_S3_* variables.`,
+    `The backup destination ${record.name} (${record.location}) is not configured here: set its ${
+      record.kind === "blob" ? "BACKUP_BLOB_*" : "BACKUP_S3_*"
+    } variables.`,
   );
 }
 
-/** Retention of a destination: the bucket's own BACKUP_S3_KEEP_* when set, else the folder's. */
+/** Retention of a destination: the bucket's own BACKUP_S3_KEEP_* (the Blob store's BACKUP_BLOB_KEEP_*) when set, else the folder's. */
 export function retentionFor(
   record: BackupDestinationRecord,
   source: NodeJS.ProcessEnv = process.env,
 ): { keepCount: number; keepDays: number } {
   const settings = backupSettings(source);
-  if (record.kind !== "s3") return settings;
+  if (record.kind === "local") return settings;
+  const own = record.kind === "s3" ? "BACKUP_S3" : "BACKUP_BLOB";
   return backupSettings({
     ...source,
-    BACKUP_KEEP_COUNT: source.BACKUP_S3_KEEP_COUNT || source.BACKUP_KEEP_COUNT,
-    BACKUP_KEEP_DAYS: source.BACKUP_S3_KEEP_DAYS || source.BACKUP_KEEP_DAYS,
+    BACKUP_KEEP_COUNT: source[`${own}_KEEP_COUNT`] || source.BACKUP_KEEP_COUNT,
+    BACKUP_KEEP_DAYS: source[`${own}_KEEP_DAYS`] || source.BACKUP_KEEP_DAYS,
   });
 }

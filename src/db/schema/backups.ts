@@ -6,7 +6,7 @@ export const BACKUP_VERIFICATIONS = ["pending", "verified", "failed"] as const;
 /** Where a backup was written, and whether its parts read back with their checksums there. */
 export interface BackupDestinationRecord {
   name: string;
-  kind: "local" | "s3";
+  kind: "local" | "s3" | "blob";
   /** A folder or a bucket and prefix; never a credential. */
   location: string;
   /** Set by retention when the copy was deleted from this destination. */
