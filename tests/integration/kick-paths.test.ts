@@ -10,10 +10,11 @@
  * (CRON_SECRET, the protection bypass, `x-tick-origin`). A completeness check fails when a route
  * file that creates or frees work is not enumerated here.
  */
-import { createHash, createHmac, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import Stripe from "stripe";
@@ -130,6 +131,19 @@ const CASES: KickCase[] = [
       key: keys.operator,
       body: { runs: [{}, {}] },
     }),
+  },
+  {
+    // A run of workflows/platform_backup.yaml (registered by the file sync below), with the key
+    // and folder production requires.
+    name: "a backup on demand",
+    file: "api/backups/route.ts",
+    method: "POST",
+    status: 202,
+    prepare: async () => {
+      vi.stubEnv("BACKUP_KEY", randomBytes(32).toString("base64"));
+      vi.stubEnv("BACKUP_DIR", mkdtempSync(path.join(tmpdir(), "kick-backups-")));
+      return { path: "/api/backups", key: keys.admin };
+    },
   },
   {
     name: "an event published by API",
