@@ -46,19 +46,20 @@ export async function housekeepingDue(db: Db): Promise<{ ms: number; dueNow: boo
   return next === null ? null : { ms, dueNow: next === 0 };
 }
 
-export async function runHousekeeping(db: Db, options: { force?: boolean } = {}): Promise<void> {
+export async function runHousekeeping(db: Db, options: { force?: boolean; deadline?: number } = {}): Promise<void> {
   const now = performance.now();
   const runs = lastRuns(db);
   const due = new Set<number>();
   for (const { everyMs } of wiredChores())
     if (options.force || now - (runs.get(everyMs) ?? -Infinity) >= everyMs) due.add(everyMs);
   for (const everyMs of due) runs.set(everyMs, now);
-  for (const chore of wiredChores()) if (due.has(chore.everyMs)) await runChore(db, chore);
+  for (const chore of wiredChores())
+    if (due.has(chore.everyMs)) await runChore(db, chore, (options.deadline ?? Infinity) - performance.now());
 }
 
-async function runChore(db: Db, chore: Chore): Promise<void> {
+async function runChore(db: Db, chore: Chore, budgetMs: number): Promise<void> {
   try {
-    await chore.run(db);
+    await chore.run(db, { budgetMs: Math.max(0, budgetMs) });
   } catch (error) {
     log.warn(`housekeeping: ${chore.name} failed`, { error });
   }

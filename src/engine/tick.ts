@@ -322,7 +322,7 @@ export async function tick(db: Db, options: TickOptions): Promise<TickResult> {
       result.swept += await sweepExpiredLeases(db);
       result.swept += await sweepDueWaits(db);
       result.swept += await startDueCronRuns(db);
-      await runHousekeeping(db);
+      await runHousekeeping(db, { deadline: deadline - RECORD_MARGIN_MS });
     }
     sweepNow = false;
     const left = deadline - performance.now() - RECORD_MARGIN_MS;

@@ -52,7 +52,11 @@ export interface AgentDirectory {
 export interface Chore {
   name: string;
   everyMs: number;
-  run(db: Db): Promise<unknown>;
+  /**
+   * `budgetMs`: what is left of the tick that runs it (Infinity outside a tick); a chore whose
+   * work can be split (retention) takes a share of it, so a short tick still runs steps.
+   */
+  run(db: Db, context: { budgetMs: number }): Promise<unknown>;
   /**
    * When the chore next has work falling due (ms, 0: due now), or null when it has none: a route
    * tick carries such a timer like its own.

@@ -10,10 +10,11 @@
  * - every minute: prune expired agent result-cache entries (src/agents/gateway/cache.ts);
  *   recompute the adaptive timeouts from the call records (src/agents/gateway/adaptive-timeout.ts); write
  *   the buffered metric points and roll them up into per-minute buckets
- *   (src/observability/metrics/rollup.ts); then one retention pass (src/operations/retention:
- *   finished runs with their steps and attempts, events, event deliveries, outbox messages,
- *   agent call records, audit entries, metric points and rollups, Shopify dedupe records, data
- *   exports, expired replay-guard entries; in batches, within RETENTION_PASS_BUDGET_MS).
+ *   (src/observability/metrics/rollup.ts);
+ * - every 10 s: one retention pass (src/operations/retention: finished runs with their steps and
+ *   attempts, events, event deliveries, outbox messages, agent call records, audit entries,
+ *   metric points and rollups, Shopify dedupe records, data exports, expired replay-guard
+ *   entries; in batches, within RETENTION_PASS_BUDGET_MS; a caught-up table rests a minute).
  */
 import { recomputeAdaptiveTimeouts } from "@/agents/gateway/adaptive-timeout";
 import { pruneCache } from "@/agents/gateway/cache";
@@ -23,10 +24,11 @@ import { deliverDueEvents, nextDeliveryDueInMs } from "@/events/subscriptions";
 import { deliverPendingMessages } from "@/notifications/outbox";
 import { flushMetrics } from "@/observability/metrics/record";
 import { rollupMetrics } from "@/observability/metrics/rollup";
-import { runRetention } from "@/operations/retention/prune";
+import { retentionChore } from "@/operations/retention/prune";
 import { nextDeliveryRetryInMs, processPendingDeliveries } from "@/orders/deliveries";
 
 const DELIVERY_INTERVAL_MS = 5_000;
+const RETENTION_INTERVAL_MS = 10_000;
 const OUTBOX_BATCH = 10;
 const DELIVERY_BATCH = 50;
 const PRUNE_INTERVAL_MS = 60_000;
@@ -60,6 +62,7 @@ export const CHORES: readonly Chore[] = [
       await rollupMetrics(db);
     },
   },
-  // After the rollup: raw metric points go only once rolled up.
-  { name: "retention", everyMs: PRUNE_INTERVAL_MS, run: (db) => runRetention(db) },
+  // Every 10 s while a table has a backlog, else a pass a minute (prune.ts). Raw metric points
+  // are kept a day, long after their minute is rolled up.
+  { name: "retention", everyMs: RETENTION_INTERVAL_MS, run: retentionChore },
 ];

@@ -296,13 +296,13 @@ it("signs in, follows a run to succeeded without a reload, opens it, cancels a s
   watched.paused = true;
   await page.route("**/api/**", (route) => route.abort("connectionrefused"));
   await refreshUntil(page, "stale data to be marked", shown(page.getByText(/Stale — last updated \d\d:\d\d:\d\d/)));
-  // Each panel notices at its own next refresh: health, queue, alerts, runs, run, charts, outbox, events,
-  // failed Shopify deliveries.
-  expect(await page.locator(".dash-panel").count()).toBe(9);
+  // Each panel notices at its own next refresh: health, queue, alerts, runs, run, charts, gateway
+  // tuning, result cache, retention, backups, outbox, events, failed Shopify deliveries.
+  expect(await page.locator(".dash-panel").count()).toBe(13);
   await refreshUntil(
     page,
     "every panel to be marked stale",
-    async () => (await page.locator('.dash-panel[data-stale="true"]').count()) === 9,
+    async () => (await page.locator('.dash-panel[data-stale="true"]').count()) === 13,
   );
   expect(await page.locator(`[data-run-id="${quick}"]`).count()).toBe(1); // the data is still shown
   await shot(page, "3-stale");

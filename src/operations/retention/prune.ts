@@ -1,13 +1,20 @@
 /**
- * One retention pass: the housekeeping chore every tick driver runs about once a minute
- * (src/runtime/chores.ts), on serverless ticks as on resident workers.
+ * One retention pass: the housekeeping chore every tick driver runs (src/runtime/chores.ts,
+ * `retentionChore`: every 10 s while a table has a backlog, else once a minute), on serverless
+ * ticks as on resident workers.
  *
  * Bounded: a pass spends at most RETENTION_PASS_BUDGET_MS (2 s by default) deleting, checked
- * between batches, and at most MAX_BATCHES batches per table; each batch is one short
- * statement of at most the table's batch size (targets.ts), so the longest a pass can run is
- * its budget plus one batch (a few hundred milliseconds at most). Whatever a pass leaves, the
- * next one continues: tables are visited least recently pruned first, so a table with a
- * backlog cannot starve the others.
+ * between batches; each batch is one short statement of at most the table's batch size
+ * (targets.ts), so the longest a pass can run is its budget plus one batch (a few hundred
+ * milliseconds at most). Whatever a pass leaves, the next one continues: tables are visited
+ * least recently pruned first, so a table with a backlog cannot starve the others.
+ *
+ * The budget is the only bound, not a number of batches: the soak (bench/soak.ts, 2026-12-03)
+ * showed a cap of 50 batches per pass pruning 30–60 runs/s against an engine finishing
+ * 1,100–2,300 runs/s, so the tables grew without end. The chore runs every 10 s
+ * (src/runtime/chores.ts) and a table with a backlog is pruned at every pass (a caught-up one
+ * rests a minute), so a process drains up to a fifth of its time at full backlog, about
+ * 1,000 runs/s here, and nothing when caught up.
  *
  * One process per table: a pass claims a table's progress row (`claimed_until`, a conditional
  * UPDATE, held no longer than the pass could last) and releases it when done; another process
@@ -27,8 +34,6 @@ import { readEnv } from "@/env";
 import { log } from "@/observability/log";
 import { cutoffOf, deleteBatch, oldestRows, RETENTION_TARGETS, type RetentionTarget } from "./targets";
 
-/** Most batches per table and pass (a backlog drains over several passes, at most this much each). */
-export const MAX_BATCHES = 50;
 /** A caught-up table is pruned again no sooner than this, by any process. */
 const CAUGHT_UP_PAUSE_MS = 55_000;
 /** A claim outlives the pass's budget by this much (a batch in flight, recording the row). */
@@ -39,7 +44,7 @@ export interface RetentionOptions {
   now?: Date;
   /** Wall time to spend deleting (default RETENTION_PASS_BUDGET_MS). */
   budgetMs?: number;
-  /** Most batches per table (default MAX_BATCHES). */
+  /** Most batches per table (default: as many as the budget allows). */
   maxBatches?: number;
   /** Rows per batch, overriding each table's own (tests, the bench). */
   batch?: number;
@@ -61,6 +66,26 @@ export interface TablePass {
   note: string | null;
   durationMs: number;
   error?: string;
+}
+
+const nextPassAt = new WeakMap<Db, number>();
+/** A pass given less than this (a tick nearly spent) waits for the next call. */
+const MIN_PASS_MS = 250;
+
+/**
+ * The housekeeping chore (every 10 s): one pass, then, when every table it pruned was caught
+ * up, none for a minute in this process, so an idle platform reads nothing more often than it
+ * did with a pass a minute; while a table has a backlog, a pass at every call.
+ */
+export async function retentionChore(db: Db, context: { budgetMs: number } = { budgetMs: Infinity }): Promise<void> {
+  if (performance.now() < (nextPassAt.get(db) ?? 0)) return;
+  // Inside a tick, at most half of what is left of it, so its steps still run; too little left:
+  // the next call tries again.
+  const budgetMs = Math.min(readEnv().RETENTION_PASS_BUDGET_MS, context.budgetMs / 2);
+  if (budgetMs < MIN_PASS_MS) return;
+  const passes = await runRetention(db, { budgetMs });
+  const behind = passes.some((p) => !p.caughtUp && !p.error);
+  nextPassAt.set(db, performance.now() + (behind ? 0 : CAUGHT_UP_PAUSE_MS));
 }
 
 /** Runs one pass; answers what it did per table it claimed (tables skipped are not listed). */
@@ -135,7 +160,7 @@ async function pruneTable(
       pass.note = effective.note;
     }
     const limit = options.batch ?? target.batch;
-    const maxBatches = options.maxBatches ?? MAX_BATCHES;
+    const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
     while (pass.cutoff && pass.batches < maxBatches && performance.now() < deadline) {
       const result = await deleteBatch(db, target, pass.cutoff, limit);
       pass.batches++;
