@@ -11,7 +11,7 @@
  *   recompute the adaptive timeouts from the call records (src/agents/gateway/adaptive-timeout.ts); write
  *   the buffered metric points and roll them up into per-minute buckets
  *   (src/observability/metrics/rollup.ts);
- * - every 10 s: one retention pass (src/operations/retention: finished runs with their steps and
+ * - every 2 s while a table has a backlog, else every minute: one retention pass (src/operations/retention: finished runs with their steps and
  *   attempts, events, event deliveries, outbox messages, agent call records, audit entries,
  *   metric points and rollups, Shopify dedupe records, data exports, expired replay-guard
  *   entries; in batches, within RETENTION_PASS_BUDGET_MS; a caught-up table rests a minute).
@@ -28,7 +28,7 @@ import { retentionChore } from "@/operations/retention/prune";
 import { nextDeliveryRetryInMs, processPendingDeliveries } from "@/orders/deliveries";
 
 const DELIVERY_INTERVAL_MS = 5_000;
-const RETENTION_INTERVAL_MS = 10_000;
+const RETENTION_INTERVAL_MS = 2_000;
 const OUTBOX_BATCH = 10;
 const DELIVERY_BATCH = 50;
 const PRUNE_INTERVAL_MS = 60_000;
@@ -62,7 +62,7 @@ export const CHORES: readonly Chore[] = [
       await rollupMetrics(db);
     },
   },
-  // Every 10 s while a table has a backlog, else a pass a minute (prune.ts). Raw metric points
+  // Every 2 s while a table has a backlog, else a pass a minute (prune.ts). Raw metric points
   // are kept a day, long after their minute is rolled up.
   { name: "retention", everyMs: RETENTION_INTERVAL_MS, run: retentionChore },
 ];

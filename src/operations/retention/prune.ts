@@ -1,6 +1,6 @@
 /**
  * One retention pass: the housekeeping chore every tick driver runs (src/runtime/chores.ts,
- * `retentionChore`: every 10 s while a table has a backlog, else once a minute), on serverless
+ * `retentionChore`: every 2 s while a table has a backlog, else once a minute), on serverless
  * ticks as on resident workers.
  *
  * Bounded: a pass spends at most RETENTION_PASS_BUDGET_MS (2 s by default) deleting, checked
@@ -11,15 +11,16 @@
  *
  * The budget is the only bound, not a number of batches: the soak (bench/soak.ts, 2026-12-03)
  * showed a cap of 50 batches per pass pruning 30–60 runs/s against an engine finishing
- * 1,100–2,300 runs/s, so the tables grew without end. The chore runs every 10 s
- * (src/runtime/chores.ts) and a table with a backlog is pruned at every pass (a caught-up one
- * rests a minute), so a process drains up to a fifth of its time at full backlog, about
- * 1,000 runs/s here, and nothing when caught up.
+ * 1,100–2,300 runs/s, so the tables grew without end; a pass every 10 s still pruned only about
+ * 1,400 runs/s against 3,400. The chore is called every 2 s (src/runtime/chores.ts) and a table
+ * with a backlog is pruned at every call (a caught-up one rests a minute), so while behind, one
+ * process spends about half its time deleting (6,000–7,000 runs/s during a pass here), and
+ * nothing beyond a pass a minute once caught up.
  *
  * One process per table: a pass claims a table's progress row (`claimed_until`, a conditional
  * UPDATE, held no longer than the pass could last) and releases it when done; another process
- * meanwhile skips that table. A table found caught up is pruned again at most once a minute,
- * whatever the number of instances ticking. A table's failure is recorded on its row and
+ * meanwhile skips that table. A table found caught up with nothing to delete is pruned again at
+ * most once a minute, whatever the number of instances ticking. A table's failure is recorded on its row and
  * logged; the pass goes on with the others.
  *
  * After its batches, a table's row records the pass: rows deleted (and the rows deleted with
@@ -73,9 +74,12 @@ const nextPassAt = new WeakMap<Db, number>();
 const MIN_PASS_MS = 250;
 
 /**
- * The housekeeping chore (every 10 s): one pass, then, when every table it pruned was caught
- * up, none for a minute in this process, so an idle platform reads nothing more often than it
- * did with a pass a minute; while a table has a backlog, a pass at every call.
+ * The housekeeping chore (every 2 s): one pass, then, when every table it pruned was caught up
+ * and none had anything to delete, none for a minute in this process, so an idle platform reads
+ * nothing more often than it did with a pass a minute; while a table has a backlog, or rows
+ * keep falling past its cutoff (a busy platform: its last pass deleted some), a pass at every
+ * call. Waiting a minute after a caught-up pass let a soak at 4,000 runs/s build 200,000 runs
+ * of backlog before the next pass (bench/soak.ts, 2026-12-03).
  */
 export async function retentionChore(db: Db, context: { budgetMs: number } = { budgetMs: Infinity }): Promise<void> {
   if (performance.now() < (nextPassAt.get(db) ?? 0)) return;
@@ -84,8 +88,8 @@ export async function retentionChore(db: Db, context: { budgetMs: number } = { b
   const budgetMs = Math.min(readEnv().RETENTION_PASS_BUDGET_MS, context.budgetMs / 2);
   if (budgetMs < MIN_PASS_MS) return;
   const passes = await runRetention(db, { budgetMs });
-  const behind = passes.some((p) => !p.caughtUp && !p.error);
-  nextPassAt.set(db, performance.now() + (behind ? 0 : CAUGHT_UP_PAUSE_MS));
+  const busy = passes.some((p) => !p.error && (!p.caughtUp || p.deleted > 0));
+  nextPassAt.set(db, performance.now() + (busy ? 0 : CAUGHT_UP_PAUSE_MS));
 }
 
 /** Runs one pass; answers what it did per table it claimed (tables skipped are not listed). */
@@ -127,7 +131,7 @@ async function claim(db: Db, table: string, claimMs: number, force: boolean): Pr
     sql`update retention_progress set claimed_until = now() + ${claimMs} * interval '1 millisecond'
         where table_name = ${table} and (claimed_until is null or claimed_until < now())
           and (${force} or not caught_up or last_run_at is null
-               or last_run_at < now() - ${CAUGHT_UP_PAUSE_MS} * interval '1 millisecond')
+               or last_deleted > 0 or last_run_at < now() - ${CAUGHT_UP_PAUSE_MS} * interval '1 millisecond')
         returning table_name`,
   );
   return rows.length > 0;

@@ -9,7 +9,7 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApiKey } from "@/auth/api-keys";
 import { queryRows, type Db } from "@/db/client";
 import { evaluateAlerts } from "@/operations/alerts/evaluate";
-import { runRetention } from "@/operations/retention/prune";
+import { retentionChore, runRetention } from "@/operations/retention/prune";
 import { retentionStatus } from "@/operations/retention/status";
 import { GET as getRetention } from "@/app/api/system/retention/route";
 import { retentionStatusSchema } from "@/dashboard/retention";
@@ -140,9 +140,30 @@ describeDb("retention", (suite) => {
     const second = await runRetention(db(), { tables: ["runs"], batch: 10, maxBatches: 2 });
     expect(second[0]).toMatchObject({ deleted: 5, batches: 1, caughtUp: true });
     expect(Number((await progress(db(), "runs"))!.total_deleted)).toBe(25);
-    // Caught up less than a minute ago: skipped, unless forced.
+    // Caught up, but its pass deleted rows (rows keep falling past the cutoff on a busy
+    // platform): the next pass takes it again; that one finds nothing to delete.
+    expect(await runRetention(db(), { tables: ["runs"] })).toMatchObject([{ deleted: 0, caughtUp: true }]);
+    // Caught up with nothing deleted less than a minute ago: skipped, unless forced.
     expect(await runRetention(db(), { tables: ["runs"] })).toEqual([]);
     expect(await runRetention(db(), { tables: ["runs"], force: true })).toHaveLength(1);
+  });
+
+  it("as a chore, passes again at once while it deletes, rests a minute once a pass finds nothing, and spends half of a tick's remaining budget at most", async () => {
+    // Too little of the tick left (a quarter of a second for half of 400 ms): no pass at all.
+    await seedRun(db(), "succeeded", 40);
+    await retentionChore(db(), { budgetMs: 400 });
+    expect(await count(db(), sql`select count(*) as n from runs`)).toBe(1);
+    await retentionChore(db(), { budgetMs: 60_000 });
+    expect(await count(db(), sql`select count(*) as n from runs`)).toBe(0);
+    // That pass deleted a run: the next call passes again, and deletes again.
+    await seedRun(db(), "succeeded", 41);
+    await retentionChore(db(), { budgetMs: 60_000 });
+    expect(await count(db(), sql`select count(*) as n from runs`)).toBe(0);
+    // A pass with nothing to delete anywhere, then this process rests: a new old run waits.
+    await retentionChore(db(), { budgetMs: 60_000 });
+    await seedRun(db(), "succeeded", 42);
+    await retentionChore(db(), { budgetMs: 60_000 });
+    expect(await count(db(), sql`select count(*) as n from runs`)).toBe(1);
   });
 
   it("skips a table another process holds", async () => {
