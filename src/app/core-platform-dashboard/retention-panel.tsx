@@ -46,8 +46,8 @@ export function RetentionPanel() {
         <div className="dash-table-wrap">
           <table className="dash-table">
             <caption>
-              Last pass per table (a pass every minute, at most {duration(status.data?.passBudgetMs ?? null)} of
-              deleting)
+              Last pass per table (every 2 s while there is something to delete, else every minute; at most{" "}
+              {duration(status.data?.passBudgetMs ?? null)} of deleting each)
             </caption>
             <thead>
               <tr>
