@@ -7,17 +7,16 @@
  *   delivery falls due, so a route tick carries their retries like its other timers (outbox
  *   messages are not counted: without a configured channel they stay pending by design); one
  *   AIMD step of the throttled agents' concurrency limits (src/agents/gateway/throttle.ts);
- * - every minute: prune expired agent result-cache entries (src/agents/gateway/cache.ts);
- *   recompute the adaptive timeouts from the call records (src/agents/gateway/adaptive-timeout.ts); write
- *   the buffered metric points and roll them up into per-minute buckets
- *   (src/observability/metrics/rollup.ts);
- * - every 2 s while a table has a backlog, else every minute: one retention pass (src/operations/retention: finished runs with their steps and
- *   attempts, events, event deliveries, outbox messages, agent call records, audit entries,
- *   metric points and rollups, Shopify dedupe records, data exports, expired replay-guard
- *   entries; in batches, within RETENTION_PASS_BUDGET_MS; a caught-up table rests a minute).
+ * - every minute: recompute the adaptive timeouts from the call records
+ *   (src/agents/gateway/adaptive-timeout.ts); write the buffered metric points and roll them up
+ *   into per-minute buckets (src/observability/metrics/rollup.ts);
+ * - every 2 s while a table has a backlog, else every minute: one retention pass
+ *   (src/operations/retention: finished runs with their steps and attempts, events, event
+ *   deliveries, outbox messages, agent call records, audit entries, metric points and rollups,
+ *   Shopify dedupe records, data exports, expired replay-guard entries, expired agent
+ *   result-cache entries; in batches, within RETENTION_PASS_BUDGET_MS).
  */
 import { recomputeAdaptiveTimeouts } from "@/agents/gateway/adaptive-timeout";
-import { pruneCache } from "@/agents/gateway/cache";
 import { adjustThrottles } from "@/agents/gateway/throttle";
 import type { Chore } from "@/engine/wiring";
 import { deliverDueEvents, nextDeliveryDueInMs } from "@/events/subscriptions";
@@ -51,7 +50,6 @@ export const CHORES: readonly Chore[] = [
     run: (db) => deliverDueEvents(db, { limit: DELIVERY_BATCH }),
     nextDueInMs: nextDeliveryDueInMs,
   },
-  { name: "prune agent result cache", everyMs: PRUNE_INTERVAL_MS, run: pruneCache },
   { name: "adaptive timeouts", everyMs: PRUNE_INTERVAL_MS, run: (db) => recomputeAdaptiveTimeouts(db) },
   { name: "agent throttles", everyMs: DELIVERY_INTERVAL_MS, run: (db) => adjustThrottles(db) },
   {

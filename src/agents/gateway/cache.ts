@@ -21,7 +21,7 @@
  *   miss`), buffered like the others: the dashboard's hit rate per action and the
  *   `cache_miss_rate` alert read them from the raw points (kept 24 h).
  * - Expired entries are never served (`expires_at > now()`, the database's clock, one for every
- *   instance) and are deleted in batches by a housekeeping chore (src/runtime/chores.ts).
+ *   instance) and are deleted in batches by retention (src/operations/retention/targets.ts).
  */
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
@@ -169,31 +169,6 @@ export async function invalidateCache(db: Db, by: InvalidateCacheQuery): Promise
         select count(*)::int as n from d`,
   );
   return { deleted: toNumber(row?.n ?? 0) };
-}
-
-const PRUNE_BATCH = 1_000;
-const PRUNE_MAX_BATCHES = 20;
-
-/**
- * Deletes expired entries, in batches of 1,000 (short statements, no long lock), up to 20,000 per
- * run; the rest at the next run. Served by agent_cache_entries_expires_idx.
- */
-export async function pruneCache(db: Db): Promise<number> {
-  let total = 0;
-  for (let batch = 0; batch < PRUNE_MAX_BATCHES; batch++) {
-    const [row] = await queryRows<{ n: unknown }>(
-      db,
-      sql`with d as (
-            delete from agent_cache_entries where key in (
-              select key from agent_cache_entries where expires_at <= now() order by expires_at limit ${PRUNE_BATCH})
-            returning 1)
-          select count(*)::int as n from d`,
-    );
-    const n = toNumber(row?.n ?? 0);
-    total += n;
-    if (n < PRUNE_BATCH) break;
-  }
-  return total;
 }
 
 export interface CacheActionStats {

@@ -24,7 +24,7 @@ export const agentCacheEntries = pgTable(
   (t) => [
     // Invalidation by action and the per-action entry counts of the dashboard.
     index("agent_cache_entries_action_idx").on(t.agent, t.action),
-    // Pruning of expired entries.
+    // Retention prunes expired entries by it (src/operations/retention/targets.ts).
     index("agent_cache_entries_expires_idx").on(t.expiresAt),
   ],
 );

@@ -27,7 +27,8 @@
  * - agent_calls: `agent_calls_at_idx`; audit_log: `audit_log_at_idx`; metric_points:
  *   `metric_points_recorded_idx`; metric_minutes: `metric_minutes_bucket_idx` (deleted by ctid:
  *   its key is four columns); shopify_deliveries: `shopify_deliveries_received_idx`;
- *   data_exports: `data_exports_created_idx`; seen_signatures: `seen_signatures_expires_idx` (by mac).
+ *   data_exports: `data_exports_created_idx`; seen_signatures: `seen_signatures_expires_idx` (by mac);
+ *   agent_cache_entries: `agent_cache_entries_expires_idx` (by key).
  */
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
@@ -70,7 +71,7 @@ export interface RetentionTarget {
   /** What still holds a governed row past the cutoff (a `not exists` over `t`), if anything can. */
   held?: SQL;
   /** The column the delete goes by: its key (`ctid` for a table with a composite key). */
-  key: "id" | "ctid" | "mac";
+  key: "id" | "ctid" | "mac" | "key";
   /** A delete of its own (runs, with their steps and attempts); the default deletes the chosen keys. */
   deleteChosen?(db: Db, chosen: SQL): Promise<BatchResult>;
 }
@@ -300,6 +301,18 @@ export const RETENTION_TARGETS: readonly RetentionTarget[] = [
     governed: sql`true`,
     time: sql`t.expires_at`,
     key: "mac",
+  },
+  {
+    table: "agent_cache_entries",
+    label: "agent result-cache entries (expired)",
+    setting: null,
+    // Dated by their expiry (the action's TTL): prunable as soon as it passes.
+    retentionDays: () => 0,
+    why: "Until the entry expires (the action's declared TTL): an expired entry is never served.",
+    batch: 1_000,
+    governed: sql`true`,
+    time: sql`t.expires_at`,
+    key: "key",
   },
 ];
 
