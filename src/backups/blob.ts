@@ -14,7 +14,7 @@
  */
 import type { BackupDestinationRecord } from "@/db/schema/backups";
 import { NotConfiguredError } from "@/errors";
-import type { BackupDestination } from "./destination";
+import { parseBackupAddress, type BackupDestination } from "./destination";
 
 export interface BlobSettings {
   token: string;
@@ -151,11 +151,7 @@ export function configuredBlob(source: NodeJS.ProcessEnv = process.env): BlobDes
  * address (the restore's command line): the store must be the configured token's.
  */
 export function parseBlobAddress(address: string, source: NodeJS.ProcessEnv = process.env) {
-  const match = /^blob:\/\/([^/]+)\/(?:(.+)\/)?([A-Za-z0-9_.-]+)\/(?:manifest\.json)?$/.exec(
-    address.endsWith("/") || address.endsWith("manifest.json") ? address : `${address}/`,
-  );
-  if (!match) throw new NotConfiguredError(`"${address}" is not blob://<store id>/<prefix>/<backup id>/manifest.json.`);
-  const [, storeId, prefix, backupId] = match;
+  const { host: storeId, prefix, backupId } = parseBackupAddress("blob", address, "store id");
   const settings = blobSettings(source);
   if (!settings || settings.storeId !== storeId)
     throw new NotConfiguredError(
@@ -163,5 +159,5 @@ export function parseBlobAddress(address: string, source: NodeJS.ProcessEnv = pr
     );
   if (!prefix) throw new NotConfiguredError(`"${address}" names no folder: blob://<store id>/<prefix>/<backup id>/.`);
   const destination = new BlobDestination({ ...blobSettings({ ...source, BACKUP_BLOB_PREFIX: prefix })! });
-  return { destination, backupId: backupId! };
+  return { destination, backupId };
 }

@@ -18,7 +18,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { BackupDestinationRecord } from "@/db/schema/backups";
 import { NotConfiguredError } from "@/errors";
-import type { BackupDestination } from "./destination";
+import { parseBackupAddress, type BackupDestination } from "./destination";
 
 export interface S3Settings {
   bucket: string;
@@ -150,15 +150,11 @@ export function configuredS3(source: NodeJS.ProcessEnv = process.env): S3Destina
  * address (the restore's command line): the bucket must be the configured one.
  */
 export function parseS3Address(address: string, source: NodeJS.ProcessEnv = process.env) {
-  const match = /^s3:\/\/([^/]+)\/(?:(.+)\/)?([A-Za-z0-9_.-]+)\/(?:manifest\.json)?$/.exec(
-    address.endsWith("/") || address.endsWith("manifest.json") ? address : `${address}/`,
-  );
-  if (!match) throw new NotConfiguredError(`"${address}" is not s3://<bucket>/<prefix>/<backup id>/manifest.json.`);
-  const [, bucket, prefix, backupId] = match;
+  const { host: bucket, prefix, backupId } = parseBackupAddress("s3", address, "bucket");
   const settings = s3Settings(source);
   if (!settings || settings.bucket !== bucket)
     throw new NotConfiguredError(
       `Set BACKUP_S3_BUCKET=${bucket} (and its endpoint and credentials) to read this backup.`,
     );
-  return { destination: new S3Destination({ ...settings, prefix: prefix ?? "" }), backupId: backupId! };
+  return { destination: new S3Destination({ ...settings, prefix: prefix ?? "" }), backupId };
 }
