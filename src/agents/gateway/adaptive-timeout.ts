@@ -62,9 +62,14 @@ export function adaptiveBounds(spec: Pick<ActionSpec, "timeoutMs" | "adaptiveTim
   };
 }
 
-/** p99 × margin within the bounds. */
+/** A timeout held within the action's floor and ceiling. */
+function withinBounds(ms: number, bounds: Pick<AdaptiveBounds, "floorMs" | "ceilingMs">): number {
+  return Math.min(bounds.ceilingMs, Math.max(bounds.floorMs, ms));
+}
+
+/** p99 × margin within the bounds (the chore's SQL computes the same when it stores it). */
 export function boundedTimeout(p99Ms: number, bounds: AdaptiveBounds): number {
-  return Math.min(bounds.ceilingMs, Math.max(bounds.floorMs, Math.ceil(p99Ms * bounds.margin)));
+  return withinBounds(Math.ceil(p99Ms * bounds.margin), bounds);
 }
 
 const key = (agent: string, action: string) => `${agent}\u0000${action}`;
@@ -92,7 +97,7 @@ export async function callTimeoutMs(call: Pick<AgentCall, "db" | "agent" | "acti
   const learned = (await learnedTimeouts(call.db)).get(key(call.agent, call.action));
   if (learned === undefined) return call.timeoutMs;
   // The declaration may have changed since the value was learned: its current bounds apply.
-  return Math.min(call.timeoutMs, bounds.ceilingMs, Math.max(bounds.floorMs, learned));
+  return Math.min(call.timeoutMs, withinBounds(learned, bounds));
 }
 
 /**
@@ -242,7 +247,7 @@ export async function adaptiveTimeoutsView(db: Db): Promise<{ enabled: boolean; 
     enabled,
     actions: declaredActions().map((d) => {
       const row = learned.get(key(d.agent, d.action));
-      const value = row ? Math.min(d.ceilingMs, Math.max(d.floorMs, toNumber(row.timeout_ms))) : null;
+      const value = row ? withinBounds(toNumber(row.timeout_ms), d) : null;
       return {
         agent: d.agent,
         action: d.action,

@@ -8,6 +8,7 @@ import type { Db } from "@/db/client";
 import { takeToken, type BucketLimit } from "@/db/token-bucket";
 import { readEnv } from "@/env";
 import { memoOnEnv } from "./env-memo";
+import { parsePerAgent } from "./per-agent";
 
 export type RateLimit = BucketLimit;
 
@@ -15,17 +16,11 @@ const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
 /** Parses `agent=N/s,other=M/m`; malformed entries are a configuration error. */
 export function parseRateLimits(text: string | undefined): Map<string, RateLimit> {
-  const limits = new Map<string, RateLimit>();
-  for (const part of (text ?? "")
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const m = /^([a-z][a-z0-9-]*)\s*=\s*(\d+(?:\.\d+)?)\s*\/\s*([smh])$/.exec(part);
-    if (!m || Number(m[2]) <= 0) throw new Error(`AGENT_RATE_LIMITS: "${part}" is not like "agent=10/s"`);
-    const n = Number(m[2]);
-    limits.set(m[1]!, { capacity: Math.max(1, n), perMs: n / UNIT_MS[m[3] as keyof typeof UNIT_MS] });
-  }
-  return limits;
+  return parsePerAgent("AGENT_RATE_LIMITS", text, '"agent=10/s"', (raw) => {
+    const m = /^(\d+(?:\.\d+)?)\s*\/\s*([smh])$/.exec(raw);
+    const n = m ? Number(m[1]) : 0;
+    return n > 0 ? { capacity: Math.max(1, n), perMs: n / UNIT_MS[m![2] as keyof typeof UNIT_MS] } : undefined;
+  });
 }
 
 const rateLimits = memoOnEnv(["AGENT_RATE_LIMITS"], () => parseRateLimits(readEnv().AGENT_RATE_LIMITS));

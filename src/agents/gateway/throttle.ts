@@ -32,6 +32,7 @@ import { log } from "@/observability/log";
 import { breakerConfig } from "./breaker";
 import { flushCalls } from "./calls";
 import { memoOnEnv } from "./env-memo";
+import { parsePerAgent } from "./per-agent";
 
 export const THROTTLE_WINDOW_MS = 30_000;
 export const THROTTLE_BASELINE_MS = 3_600_000;
@@ -47,17 +48,10 @@ const KEEP_CHANGES_MS = 30 * 86_400_000;
 
 /** Parses `agent=N,other=M` (N from 1 to 1000); malformed entries are a configuration error. */
 export function parseConcurrency(text: string | undefined): Map<string, number> {
-  const limits = new Map<string, number>();
-  for (const part of (text ?? "")
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const m = /^([a-z][a-z0-9-]*)\s*=\s*(\d+)$/.exec(part);
-    const n = m ? Number(m[2]) : 0;
-    if (!m || n < 1 || n > 1000) throw new Error(`AGENT_CONCURRENCY: "${part}" is not like "agent=8" (1 to 1000)`);
-    limits.set(m[1]!, n);
-  }
-  return limits;
+  return parsePerAgent("AGENT_CONCURRENCY", text, '"agent=8" (1 to 1000)', (raw) => {
+    const n = /^\d+$/.test(raw) ? Number(raw) : 0;
+    return n >= 1 && n <= 1000 ? n : undefined;
+  });
 }
 
 export const concurrencyLimits: () => Map<string, number> = memoOnEnv(["AGENT_CONCURRENCY"], () =>
