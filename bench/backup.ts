@@ -10,7 +10,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { sql } from "drizzle-orm";
 import { openDb, queryRows, setDbHandle } from "@/db/client";
 import { migrate } from "@/db/migrate";
@@ -21,32 +20,18 @@ import { getRun } from "@/engine/runs";
 import { startRun } from "@/engine/start-run";
 import { tick } from "@/engine/tick";
 import { ensureWired } from "@/runtime/wire";
+import { benchDatabaseUrl, freshDatabase } from "./database";
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const RUNS = Number(process.env.BENCH_BACKUP_RUNS ?? 20_000);
-
-function urlOf(name: string): string {
-  const url = new URL(BASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function recreate(name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-}
 
 process.env.DATA_DIR ??= mkdtempSync(path.join(os.tmpdir(), "bench-backup-"));
 process.env.BACKUP_DIR ??= path.join(process.env.DATA_DIR, "backups");
 process.env.BACKUP_KEY ??= randomBytes(32).toString("base64");
 process.env.LOG_LEVEL ??= "error";
 
-await recreate("bench_backup");
-await recreate("bench_backup_restore");
-const source = await openDb(urlOf("bench_backup"), "pg");
+await freshDatabase("bench_backup");
+await freshDatabase("bench_backup_restore");
+const source = await openDb(benchDatabaseUrl("bench_backup"), "pg");
 setDbHandle(source);
 const db = source.db;
 await migrate(db);
@@ -93,7 +78,7 @@ const [backup] = await queryRows<{
 await source.close();
 setDbHandle(undefined);
 
-const target = await openDb(urlOf("bench_backup_restore"), "pg");
+const target = await openDb(benchDatabaseUrl("bench_backup_restore"), "pg");
 const manifest = path.join(process.env.BACKUP_DIR, run.id, "manifest.json");
 const restored = await restoreBackup(target.db, localReader(manifest), { key: restoreKey(undefined) });
 await target.close();

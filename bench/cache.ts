@@ -14,7 +14,6 @@
  * output's size is what a hit reads back).
  * Prints one JSON line per measure: median, p95, max in ms (and calls/s for the concurrent one).
  */
-import pg from "pg";
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { registerAgent } from "@/agents/catalog";
@@ -25,20 +24,9 @@ import { migrate } from "@/db/migrate";
 import type { AgentResult } from "@/engine/kinds/agent";
 import { flushMetrics } from "@/observability/metrics/record";
 import { ensureWired } from "@/runtime/wire";
+import { freshDatabase } from "./database";
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const N = Number(process.env.BENCH_CACHE_N ?? 500);
-
-async function freshDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query("drop database if exists bench_cache with (force)");
-  await admin.query("create database bench_cache");
-  await admin.end();
-  const url = new URL(BASE_URL);
-  url.pathname = "/bench_cache";
-  return url.toString();
-}
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
@@ -103,7 +91,7 @@ async function timed(db: Db, agent: string, action: string, inputs: unknown[], h
 async function main(): Promise<void> {
   process.env.AGENT_TRANSPORT = "inline";
   process.env.LOG_LEVEL = "warn";
-  const url = await freshDatabase();
+  const url = await freshDatabase("bench_cache");
   const handle = await openDb(url, "pg");
   setDbHandle(handle);
   const db = handle.db;

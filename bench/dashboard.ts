@@ -14,7 +14,6 @@
  * the queries, JSON), 30 times after 3 warm-ups; prints one JSON line per call with the
  * median, p95 and max in ms, and the EXPLAIN of the hot queries with BENCH_EXPLAIN=1.
  */
-import pg from "pg";
 import { sql } from "drizzle-orm";
 import { createApiKey } from "@/auth/api-keys";
 import { registerInProcessAgent } from "@/agents/catalog";
@@ -34,22 +33,11 @@ import { GET as getRun } from "@/app/api/orchestration/runs/[id]/route";
 import { GET as metrics } from "@/app/api/metrics/route";
 import { GET as events } from "@/app/api/events/route";
 import { GET as workflows } from "@/app/api/workflows/route";
+import { freshDatabase } from "./database";
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 30);
 const WORKFLOWS = ["site_generation", "order_processing", "sync_catalog", "daily_report", "cleanup"];
 const AGENTS = ["design-ia", "automation", "ads", "core", "orders"];
-
-async function freshDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query("drop database if exists bench_dashboard with (force)");
-  await admin.query("create database bench_dashboard");
-  await admin.end();
-  const url = new URL(BASE_URL);
-  url.pathname = "/bench_dashboard";
-  return url.toString();
-}
 
 async function seed(db: Db): Promise<Record<string, number>> {
   registerInProcessAgent("benchdash", { noop: async () => ({}) });
@@ -145,7 +133,7 @@ let rollupMs = 0;
 async function main(): Promise<void> {
   process.env.AGENT_TRANSPORT = "inline";
   process.env.LOG_LEVEL = "warn";
-  const url = await freshDatabase();
+  const url = await freshDatabase("bench_dashboard");
   const handle = await openDb(url, "pg");
   setDbHandle(handle);
   const db = handle.db;

@@ -33,8 +33,8 @@ import { wakeLocalWorkers } from "@/engine/wake";
 import { DEFAULT_BATCH_SIZE } from "@/engine/tick";
 import { ensureWired } from "@/runtime/wire";
 import { runWorker } from "@/runtime/worker";
+import { freshDatabase } from "./database";
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
 const BATCH = Number(process.env.BENCH_BATCH ?? DEFAULT_BATCH_SIZE);
 const ONLY = process.env.BENCH_ONLY?.split(",");
@@ -45,17 +45,6 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   queries++;
   return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof pg.Client.prototype.query;
-
-async function freshDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query("drop database if exists bench_engine with (force)");
-  await admin.query("create database bench_engine");
-  await admin.end();
-  const url = new URL(BASE_URL);
-  url.pathname = "/bench_engine";
-  return url.toString();
-}
 
 function chain(name: string, n: number): string {
   const steps = Array.from(
@@ -374,7 +363,7 @@ async function main(): Promise<void> {
     noop: async (input) => input,
     sum: async (input) => ({ sum: (input as { values: number[] }).values.reduce((a, b) => a + b, 0) }),
   });
-  const url = await freshDatabase();
+  const url = await freshDatabase("bench_engine");
   const handle = await openDb(url, "pg", { maxConnections: WORKERS * 2 + 12 });
   const db = handle.db;
   setDbHandle(handle); // the agent routes of the gateway workload read the process-wide handle

@@ -9,7 +9,6 @@
  * - the chores over 100,000 call records: recomputing the adaptive timeouts, one AIMD adjustment.
  * BENCH_TUNING_N calls per measure (default 1000). Prints one JSON line per measure.
  */
-import pg from "pg";
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { registerAgent } from "@/agents/catalog";
@@ -20,20 +19,9 @@ import { acquireSlot, adjustThrottles } from "@/agents/gateway/throttle";
 import { openDb, setDbHandle, type Db } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import { ensureWired } from "@/runtime/wire";
+import { freshDatabase } from "./database";
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const N = Number(process.env.BENCH_TUNING_N ?? 1000);
-
-async function freshDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query("drop database if exists bench_gateway_tuning with (force)");
-  await admin.query("create database bench_gateway_tuning");
-  await admin.end();
-  const url = new URL(BASE_URL);
-  url.pathname = "/bench_gateway_tuning";
-  return url.toString();
-}
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
@@ -73,7 +61,7 @@ async function calls(db: Db, agent: string, action: string): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const handle = await openDb(await freshDatabase(), "pg");
+  const handle = await openDb(await freshDatabase("bench_gateway_tuning"), "pg");
   setDbHandle(handle);
   const db = handle.db;
   await migrate(db);

@@ -16,27 +16,15 @@
  *   and attempts together), over the whole backlog;
  * - checks that every recent and unfinished run is still there.
  */
-import pg from "pg";
 import { sql } from "drizzle-orm";
 import { openDb, queryRows, setDbHandle, type Db } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import { readEnv } from "@/env";
 import { runRetention } from "@/operations/retention/prune";
 import { chooseBatch, RETENTION_TARGETS } from "@/operations/retention/targets";
+import { freshDatabase } from "./database";
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const RUNS = Number(process.env.BENCH_RUNS ?? 100_000);
-
-async function freshDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query("drop database if exists bench_retention with (force)");
-  await admin.query("create database bench_retention");
-  await admin.end();
-  const url = new URL(BASE_URL);
-  url.pathname = "/bench_retention";
-  return url.toString();
-}
 
 async function seed(db: Db): Promise<void> {
   // Old finished runs, then 1,000 recent finished ones and 1,000 old unfinished ones.
@@ -148,7 +136,7 @@ async function explainOthers(db: Db): Promise<string> {
 
 async function main(): Promise<void> {
   process.env.LOG_LEVEL = "warn";
-  const url = await freshDatabase();
+  const url = await freshDatabase("bench_retention");
   const handle = await openDb(url, "pg");
   setDbHandle(handle);
   const db = handle.db;

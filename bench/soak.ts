@@ -40,8 +40,8 @@ import { DEFAULT_BATCH_SIZE } from "@/engine/tick";
 import { wakeLocalWorkers } from "@/engine/wake";
 import { ensureWired } from "@/runtime/wire";
 import { runWorker } from "@/runtime/worker";
+import { dropDatabase, freshDatabase } from "./database";
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const RUNS = Number(process.env.SOAK_RUNS ?? 1_000_000);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 4);
 const BATCH = Number(process.env.BENCH_BATCH ?? DEFAULT_BATCH_SIZE);
@@ -144,24 +144,6 @@ function vacuumLoop(url: string, signal: AbortSignal): { rounds: () => number; d
   return { rounds: () => rounds, done };
 }
 
-async function freshDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${DB_NAME} with (force)`);
-  await admin.query(`create database ${DB_NAME}`);
-  await admin.end();
-  const url = new URL(BASE_URL);
-  url.pathname = `/${DB_NAME}`;
-  return url.toString();
-}
-
-async function dropDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${DB_NAME} with (force)`);
-  await admin.end();
-}
-
 async function unfinished(db: Db): Promise<number> {
   const [row] = await queryRows<{ n: unknown }>(
     db,
@@ -232,7 +214,7 @@ async function main(): Promise<void> {
   ])
     process.env[setting] = days;
   registerInProcessAgent("soak", { noop: async (input) => input });
-  const url = await freshDatabase();
+  const url = await freshDatabase(DB_NAME);
   const handle = await openDb(url, "pg", { maxConnections: WORKERS * 2 + 6 });
   const db = handle.db;
   setDbHandle(handle);
@@ -390,7 +372,7 @@ async function main(): Promise<void> {
   await Promise.all([...workers, vacuum?.done]);
   setDbHandle(undefined);
   await handle.close();
-  if (process.env.SOAK_KEEP_DB !== "1") await dropDatabase();
+  if (process.env.SOAK_KEEP_DB !== "1") await dropDatabase(DB_NAME);
 }
 
 await main();
