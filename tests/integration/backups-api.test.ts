@@ -9,32 +9,20 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { GET, POST } from "@/app/api/backups/route";
 import { createApiKey } from "@/auth/api-keys";
 import { exportChunk, failBackup, planBackup } from "@/backups/backup";
 import { backupsSchema } from "@/dashboard/backups";
 import { queryRows } from "@/db/client";
 import { syncWorkflowFiles } from "@/engine/registry";
+import { backupEnvForFile } from "../helpers/backups";
 import { describeDb } from "../helpers/db";
 import { runUntilDone } from "../helpers/engine";
 import { call, callJson } from "../helpers/http";
 
-const saved: Record<string, string | undefined> = {};
-const ENV: Record<string, string> = { BACKUP_KEY: randomBytes(32).toString("base64"), BACKUP_KEEP_COUNT: "2" };
-
-beforeAll(() => {
-  ENV.BACKUP_DIR = path.join(process.env.DATA_DIR!, "api-backups");
-  for (const [k, v] of Object.entries(ENV)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-});
-afterAll(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+const ENV = backupEnvForFile({ BACKUP_KEY: randomBytes(32).toString("base64"), BACKUP_KEEP_COUNT: "2" }, (env) => {
+  env.BACKUP_DIR = path.join(process.env.DATA_DIR!, "api-backups");
 });
 
 interface Listed {

@@ -17,9 +17,8 @@ import { restoreKey } from "@/backups/config";
 import { destinationReader, restoreBackup } from "@/backups/restore";
 import { queryRows, type DbHandle } from "@/db/client";
 import { syncWorkflowFiles } from "@/engine/registry";
-import { startRun } from "@/engine/start-run";
 import { createTestDb, describeDb } from "../helpers/db";
-import { runUntilDone } from "../helpers/engine";
+import { backupEnvForFile, backupNow } from "../helpers/backups";
 import { routeBlobStoreToFake, startFakeBlobStore, type FakeBlobStore } from "../helpers/fake-blob";
 
 /** A backup or a restore through the engine: seconds, more on a loaded machine. */
@@ -28,33 +27,25 @@ const SLOW = 120_000;
 const STORE_ID = "backupstore";
 const TOKEN = `vercel_blob_rw_${STORE_ID}_${randomBytes(12).toString("hex")}`;
 const KEY = randomBytes(32).toString("base64");
-const saved: Record<string, string | undefined> = {};
-const ENV: Record<string, string> = {
-  BACKUP_KEY: KEY,
-  BACKUP_BLOB_READ_WRITE_TOKEN: TOKEN,
-  BACKUP_BLOB_KEEP_COUNT: "1",
-  BACKUP_KEEP_COUNT: "5",
-  // The SDK retries a failed request up to 10 times with backoff: the fake answers at once.
-  VERCEL_BLOB_RETRIES: "0",
-};
 let store: FakeBlobStore;
 let unroute: () => void;
-
-beforeAll(async () => {
-  store = await startFakeBlobStore(STORE_ID, TOKEN);
-  unroute = routeBlobStoreToFake(store);
-  ENV.VERCEL_BLOB_API_URL = store.base;
-  ENV.BACKUP_DIR = path.join(process.env.DATA_DIR!, "blob-test-backups");
-  for (const [k, v] of Object.entries(ENV)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-});
+const ENV = backupEnvForFile(
+  {
+    BACKUP_KEY: KEY,
+    BACKUP_BLOB_READ_WRITE_TOKEN: TOKEN,
+    BACKUP_BLOB_KEEP_COUNT: "1",
+    BACKUP_KEEP_COUNT: "5",
+    // The SDK retries a failed request up to 10 times with backoff: the fake answers at once.
+    VERCEL_BLOB_RETRIES: "0",
+  },
+  async (env) => {
+    store = await startFakeBlobStore(STORE_ID, TOKEN);
+    unroute = routeBlobStoreToFake(store);
+    env.VERCEL_BLOB_API_URL = store.base;
+    env.BACKUP_DIR = path.join(process.env.DATA_DIR!, "blob-test-backups");
+  },
+);
 afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
   unroute?.();
   await store?.close();
 });
@@ -74,13 +65,6 @@ describeDb("backups to a Vercel Blob store", (suite) => {
     await target?.close();
   });
 
-  async function backupNow(): Promise<string> {
-    const run = await startRun(db(), { workflow: "platform_backup", input: { trigger: "manual" } });
-    const done = await runUntilDone(db(), run.id, 60_000);
-    expect(done.status, JSON.stringify(done.steps.filter((s) => s.error).map((s) => s.error))).toBe("succeeded");
-    return run.id;
-  }
-
   const objectsOf = (backupId: string) =>
     [...store.objects.keys()].filter((p) => p.startsWith(`${prefix}/${backupId}/`));
 
@@ -88,7 +72,7 @@ describeDb("backups to a Vercel Blob store", (suite) => {
     "writes one backup to the folder and the store, private, and verifies both copies",
     async () => {
       store.requests = [];
-      ids.push(await backupNow());
+      ids.push(await backupNow(db()));
       const [row] = await queryRows<{
         verification: string;
         parts: number;
@@ -159,7 +143,7 @@ describeDb("backups to a Vercel Blob store", (suite) => {
   it(
     "applies the store's own retention: its older copy is deleted, the folder keeps both",
     async () => {
-      ids.push(await backupNow());
+      ids.push(await backupNow(db()));
       expect(await configuredBlob()!.list()).toEqual([ids[1]]);
       expect(objectsOf(ids[0]!)).toEqual([]);
       expect(objectsOf(ids[1]!).length).toBeGreaterThan(1);

@@ -16,46 +16,37 @@ import { destinationReader, restoreBackup } from "@/backups/restore";
 import { configuredS3, parseS3Address } from "@/backups/s3";
 import { queryRows, type DbHandle } from "@/db/client";
 import { syncWorkflowFiles } from "@/engine/registry";
-import { startRun } from "@/engine/start-run";
 import { createTestDb, describeDb } from "../helpers/db";
-import { runUntilDone } from "../helpers/engine";
+import { backupEnvForFile, backupNow } from "../helpers/backups";
 
 const KEY = randomBytes(32).toString("base64");
-const saved: Record<string, string | undefined> = {};
-const ENV: Record<string, string> = {
-  BACKUP_KEY: KEY,
-  BACKUP_S3_BUCKET: "orchestrator-backups",
-  BACKUP_S3_PREFIX: "platform/main",
-  BACKUP_S3_REGION: "us-east-1",
-  BACKUP_S3_FORCE_PATH_STYLE: "1",
-  BACKUP_S3_ACCESS_KEY_ID: "S3RVER",
-  BACKUP_S3_SECRET_ACCESS_KEY: "S3RVER",
-  BACKUP_S3_KEEP_COUNT: "1",
-  BACKUP_KEEP_COUNT: "5",
-};
 let server: S3rver;
-
-beforeAll(async () => {
-  server = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    silent: true,
-    directory: mkdtempSync(path.join(os.tmpdir(), "s3rver-")),
-    configureBuckets: [{ name: "orchestrator-backups", configs: [] }],
-  });
-  const { port } = (await server.run()) as { port: number };
-  ENV.BACKUP_S3_ENDPOINT = `http://127.0.0.1:${port}`;
-  ENV.BACKUP_DIR = path.join(process.env.DATA_DIR!, "s3-test-backups");
-  for (const [k, v] of Object.entries(ENV)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-});
+const ENV = backupEnvForFile(
+  {
+    BACKUP_KEY: KEY,
+    BACKUP_S3_BUCKET: "orchestrator-backups",
+    BACKUP_S3_PREFIX: "platform/main",
+    BACKUP_S3_REGION: "us-east-1",
+    BACKUP_S3_FORCE_PATH_STYLE: "1",
+    BACKUP_S3_ACCESS_KEY_ID: "S3RVER",
+    BACKUP_S3_SECRET_ACCESS_KEY: "S3RVER",
+    BACKUP_S3_KEEP_COUNT: "1",
+    BACKUP_KEEP_COUNT: "5",
+  },
+  async (env) => {
+    server = new S3rver({
+      address: "127.0.0.1",
+      port: 0,
+      silent: true,
+      directory: mkdtempSync(path.join(os.tmpdir(), "s3rver-")),
+      configureBuckets: [{ name: "orchestrator-backups", configs: [] }],
+    });
+    const { port } = (await server.run()) as { port: number };
+    env.BACKUP_S3_ENDPOINT = `http://127.0.0.1:${port}`;
+    env.BACKUP_DIR = path.join(process.env.DATA_DIR!, "s3-test-backups");
+  },
+);
 afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
   await server?.close();
 });
 
@@ -74,15 +65,8 @@ describeDb("backups to an S3-compatible bucket", (suite) => {
     await target?.close();
   });
 
-  async function backupNow(): Promise<string> {
-    const run = await startRun(db(), { workflow: "platform_backup", input: { trigger: "manual" } });
-    const done = await runUntilDone(db(), run.id, 60_000);
-    expect(done.status, JSON.stringify(done.steps.filter((s) => s.error).map((s) => s.error))).toBe("succeeded");
-    return run.id;
-  }
-
   it("writes one backup to the folder and the bucket and verifies both copies", async () => {
-    ids.push(await backupNow());
+    ids.push(await backupNow(db()));
     const [row] = await queryRows<{ verification: string; destinations: { name: string; location: string }[] }>(
       db(),
       sql`select verification, destinations from backups where id = ${ids[0]!}`,
@@ -108,7 +92,7 @@ describeDb("backups to an S3-compatible bucket", (suite) => {
   });
 
   it("applies each destination's own retention", async () => {
-    ids.push(await backupNow());
+    ids.push(await backupNow(db()));
     // The bucket keeps 1, the folder 5.
     expect(await configuredS3()!.list()).toEqual([ids[1]]);
     for (const id of ids) expect(existsSync(path.join(ENV.BACKUP_DIR!, id, "manifest.json"))).toBe(true);

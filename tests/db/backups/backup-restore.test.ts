@@ -22,25 +22,13 @@ import { startRun } from "@/engine/start-run";
 import { createOrder, createOrderInput } from "@/orders/manage";
 import { getOrder } from "@/orders/orders";
 import { lookupSitePath, publishSite } from "@/sites/store";
+import { backupEnvForFile } from "../../helpers/backups";
 import { createTestDb, describeDb } from "../../helpers/db";
 import { register, runUntilDone, tickOnce } from "../../helpers/engine";
 
 const KEY = randomBytes(32).toString("base64");
-const saved: Record<string, string | undefined> = {};
-const ENV: Record<string, string> = { BACKUP_KEY: KEY, BACKUP_CHUNK_ROWS: "7" };
-
-beforeAll(() => {
-  ENV.BACKUP_DIR = path.join(process.env.DATA_DIR!, "backups-test");
-  for (const [k, v] of Object.entries(ENV)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-});
-afterAll(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+const ENV = backupEnvForFile({ BACKUP_KEY: KEY, BACKUP_CHUNK_ROWS: "7" }, (env) => {
+  env.BACKUP_DIR = path.join(process.env.DATA_DIR!, "backups-test");
 });
 
 const SLOW = `

@@ -12,9 +12,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { runRestoreDrill } from "@/backups/drill";
 import { openDb, queryRows, setDbHandle, type Db, type DbHandle } from "@/db/client";
 import { syncWorkflowFiles } from "@/engine/registry";
-import { startRun } from "@/engine/start-run";
 import { createPostgresDatabase, describeDb } from "../../helpers/db";
-import { runUntilDone } from "../../helpers/engine";
+import { backupNow } from "../../helpers/backups";
 
 /** A backup or a restore through the engine: seconds, more on a loaded machine. */
 const SLOW = 120_000;
@@ -31,13 +30,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllEnvs();
 });
-
-async function backupNow(db: Db): Promise<string> {
-  const run = await startRun(db, { workflow: "platform_backup", input: { trigger: "manual" } });
-  const done = await runUntilDone(db, run.id, 60_000);
-  expect(done.status, JSON.stringify(done.steps.filter((s) => s.error).map((s) => s.error))).toBe("succeeded");
-  return run.id;
-}
 
 async function count(db: Db, table: string): Promise<number> {
   const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from ${sql.identifier(table)}`);

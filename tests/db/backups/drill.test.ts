@@ -7,31 +7,19 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { runRestoreDrill } from "@/backups/drill";
 import { backupAges, backupStatus } from "@/backups/list";
 import { queryRows } from "@/db/client";
 import { syncWorkflowFiles } from "@/engine/registry";
 import { startRun } from "@/engine/start-run";
 import { evaluateAlerts } from "@/operations/alerts/evaluate";
+import { backupEnvForFile } from "../../helpers/backups";
 import { describeDb } from "../../helpers/db";
 import { runUntilDone } from "../../helpers/engine";
 
-const saved: Record<string, string | undefined> = {};
-const ENV: Record<string, string> = { BACKUP_KEY: randomBytes(32).toString("base64") };
-
-beforeAll(() => {
-  ENV.BACKUP_DIR = path.join(process.env.DATA_DIR!, "drill-backups");
-  for (const [k, v] of Object.entries(ENV)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-});
-afterAll(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+backupEnvForFile({ BACKUP_KEY: randomBytes(32).toString("base64") }, (env) => {
+  env.BACKUP_DIR = path.join(process.env.DATA_DIR!, "drill-backups");
 });
 
 const HOUR = 3_600_000;
