@@ -7,7 +7,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows, type Db } from "@/db/client";
-import { keysetCursor } from "@/db/keyset";
+import { keysetCursor, keysetPage } from "@/db/keyset";
 import { toDate, toIso, toNumber } from "@/db/rows";
 import type { BackupDestinationRecord } from "@/db/schema/backups";
 
@@ -64,7 +64,6 @@ interface BackupRow {
   error: string | null;
   started_at: unknown;
   finished_at: unknown;
-  cursor_at?: string;
 }
 
 const BACKUP_COLUMNS = sql.raw(
@@ -123,19 +122,15 @@ export async function listBackups(
   params: z.output<typeof backupsQuery>,
 ): Promise<{ backups: BackupView[]; nextCursor: string | null }> {
   const c = params.cursor;
-  const rows = await queryRows<BackupRow>(
+  const rows = await queryRows<BackupRow & { cursor_at: string }>(
     db,
     sql`select ${BACKUP_COLUMNS}, to_char(started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
         from backups
         where (${c?.at ?? null}::timestamptz is null or (started_at, id) < (${c?.at ?? null}::timestamptz, ${c?.id ?? null}::uuid))
         order by started_at desc, id desc limit ${params.limit + 1}`,
   );
-  const page = rows.slice(0, params.limit);
-  const last = page.at(-1);
-  return {
-    backups: page.map(backupView),
-    nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null,
-  };
+  const { page, nextCursor } = keysetPage(rows, params.limit);
+  return { backups: page.map(backupView), nextCursor };
 }
 
 export interface BackupStatus {

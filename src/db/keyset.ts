@@ -16,3 +16,17 @@ export const keysetCursor = z
     return { at, id };
   })
   .refine((c) => !Number.isNaN(Date.parse(c.at)), MESSAGE);
+
+/**
+ * One page of a newest-first keyset list queried with `limit + 1` rows (each carrying its
+ * `cursor_at`, microseconds in UTC, and its `id`): the first `limit` rows, and the cursor of the
+ * next page when the extra row shows there is one.
+ */
+export function keysetPage<R extends { cursor_at: string; id: string }>(
+  rows: R[],
+  limit: number,
+): { page: R[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { page, nextCursor: rows.length > limit && last ? `${last.cursor_at}|${last.id}` : null };
+}

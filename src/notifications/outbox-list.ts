@@ -11,7 +11,7 @@
  */
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import { keysetCursor } from "@/db/keyset";
+import { keysetCursor, keysetPage } from "@/db/keyset";
 import { queryRows, type Db } from "@/db/client";
 import { OUTBOX_CHANNELS, OUTBOX_STATUSES } from "@/db/schema";
 import { toIso, toNumber } from "@/db/rows";
@@ -96,8 +96,7 @@ export async function listOutbox(
           and (${c?.createdAt ?? null}::timestamptz is null or (created_at, id) < (${c?.createdAt ?? null}::timestamptz, ${c?.id ?? null}::uuid))
         order by created_at desc, id desc limit ${params.limit + 1}`,
   );
-  const page = rows.slice(0, params.limit);
-  const last = page.at(-1);
+  const { page, nextCursor } = keysetPage(rows, params.limit);
   return {
     messages: page.map((r) => ({
       id: r.id,
@@ -111,6 +110,6 @@ export async function listOutbox(
       createdAt: toIso(r.created_at)!,
       sentAt: toIso(r.sent_at),
     })),
-    nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null,
+    nextCursor,
   };
 }

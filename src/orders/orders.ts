@@ -11,6 +11,7 @@
 import { is, sql } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import { queryRows, type Db } from "@/db/client";
+import { keysetPage } from "@/db/keyset";
 import type { OrderStatus } from "@/db/schema";
 import { publishEventInTx } from "@/engine/events";
 import { toIso } from "@/db/rows";
@@ -247,12 +248,8 @@ export async function listOrders(
           and (${c?.createdAt ?? null}::timestamptz is null or (created_at, id) < (${c?.createdAt ?? null}::timestamptz, ${c?.id ?? null}::uuid))
         order by created_at desc, id desc limit ${params.limit + 1}`,
   );
-  const page = rows.slice(0, params.limit);
-  const last = page.at(-1);
-  return {
-    orders: page.map(toOrder),
-    nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null,
-  };
+  const { page, nextCursor } = keysetPage(rows, params.limit);
+  return { orders: page.map(toOrder), nextCursor };
 }
 
 /**

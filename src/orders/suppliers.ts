@@ -2,6 +2,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows, type Db } from "@/db/client";
+import { keysetPage } from "@/db/keyset";
 import { SHIPMENT_STATUSES, SUPPLIER_KINDS, type ShipmentStatus } from "@/db/schema";
 import { toIso } from "@/db/rows";
 import { ConflictError, NotFoundError } from "@/errors";
@@ -133,12 +134,8 @@ export async function listShipments(
           and (${c?.createdAt ?? null}::timestamptz is null or (created_at, id) < (${c?.createdAt ?? null}::timestamptz, ${c?.id ?? null}::uuid))
         order by created_at desc, id desc limit ${params.limit + 1}`,
   );
-  const page = rows.slice(0, params.limit);
-  const last = page.at(-1);
-  return {
-    shipments: page.map(toShipment),
-    nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null,
-  };
+  const { page, nextCursor } = keysetPage(rows, params.limit);
+  return { shipments: page.map(toShipment), nextCursor };
 }
 
 export async function getShipment(db: Db, id: string): Promise<Shipment> {

@@ -11,6 +11,7 @@
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
+import { keysetPage } from "@/db/keyset";
 import type { AlertSeverity, AlertState } from "@/db/schema";
 import { toIso, toNumber } from "@/db/rows";
 import { ConflictError, NotFoundError } from "@/errors";
@@ -105,12 +106,8 @@ export async function listAlerts(
           and (${c?.firedAt ?? null}::timestamptz is null or (a.fired_at, a.id) < (${c?.firedAt ?? null}::timestamptz, ${c?.id ?? null}::uuid))
         order by a.fired_at desc, a.id desc limit ${params.limit + 1}`,
   );
-  const page = rows.slice(0, params.limit);
-  const last = page.at(-1);
-  return {
-    alerts: page.map(toView),
-    nextCursor: rows.length > params.limit && last ? `${last.cursor_at}|${last.id}` : null,
-  };
+  const { page, nextCursor } = keysetPage(rows, params.limit);
+  return { alerts: page.map(toView), nextCursor };
 }
 
 export async function getAlert(db: Db, id: string): Promise<AlertView> {
