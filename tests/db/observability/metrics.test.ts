@@ -284,22 +284,37 @@ describeDb("metrics", (suite) => {
     it("recompute a minute exactly when a late point arrives after its rollup", async () => {
       const metric = fresh();
       const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000);
-      // A rollup another caller runs at that moment (skip locked) answers ran: false: roll up again.
+      // A rollup another caller runs at that moment (skip locked) answers ran: false: roll up again
+      // (for up to 20 s), and say so if none ran.
       const rollup = async () => {
-        for (let i = 0; i < 50 && !(await rollupMetrics(db(), { settleMs: 0 })).ran; i++)
-          await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 200; i++) {
+          if ((await rollupMetrics(db(), { settleMs: 0 })).ran) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error("no rollup ran in 20 s: another one held the state row");
       };
       for (const v of [1, 2, 3]) recordMetric(db(), { name: metric, value: v, at });
       await flushMetrics(db());
       await rollup();
       recordMetric(db(), { name: metric, value: 100, at });
       await flushMetrics(db());
+      // The late point is written (a failed flush only logs) after the watermark the first rollup left.
+      const [late] = await queryRows<{ n: unknown; recorded: unknown; watermark: unknown }>(
+        db(),
+        sql`select count(*)::int as n, max(recorded_at)::text as recorded,
+              (select watermark::text from metric_rollup_state where id = 1) as watermark
+            from metric_points where name = ${metric}`,
+      );
+      expect(Number(late?.n), `points written: ${JSON.stringify(late)}`).toBe(4);
       await rollup();
       const [m] = await queryRows<{ count: unknown; max: unknown; p50: unknown }>(
         db(),
         sql`select count, max, p50 from metric_minutes where name = ${metric}`,
       );
-      expect({ count: Number(m?.count), max: Number(m?.max), p50: Number(m?.p50) }).toEqual({
+      expect(
+        { count: Number(m?.count), max: Number(m?.max), p50: Number(m?.p50) },
+        `late point and first watermark: ${JSON.stringify(late)}`,
+      ).toEqual({
         count: 4,
         max: 100,
         p50: 2.5,
